@@ -1,0 +1,1 @@
+"""Generated code: see schemas/generate.py."""

@@ -1,0 +1,157 @@
+"""The `ingest` schema: runs, endpoint progress, table load state, consumer offsets, dead letters.
+
+Producers and consumers talk to each other only through Kafka and these tables.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Date,
+    DateTime,
+    Index,
+    Integer,
+    PrimaryKeyConstraint,
+    Table,
+    Text,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+
+from schemas.metadata import metadata
+
+SCHEMA = "ingest"
+
+runs = Table(
+    "runs",
+    metadata,
+    Column("run_id", BigInteger, primary_key=True, autoincrement=True),
+    Column("db", Text, nullable=False),
+    Column("kind", Text, nullable=False, comment="baseline | incremental | replay | import"),
+    Column("as_of", Date, nullable=True),
+    Column("since", Date, nullable=True),
+    Column("status", Text, nullable=False, comment="running | succeeded | failed | interrupted"),
+    Column("tables", JSONB, nullable=False, server_default=text("'[]'::jsonb"), comment="AutoCare table names"),
+    Column("error", Text, nullable=True),
+    Column("started_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("finished_at", DateTime(timezone=True), nullable=True),
+    schema=SCHEMA,
+)
+
+endpoint_progress = Table(
+    "endpoint_progress",
+    metadata,
+    Column("run_id", BigInteger, nullable=False),
+    Column("table_name", Text, nullable=False),
+    Column("status", Text, nullable=False, comment="pending | running | done | failed"),
+    Column("next_link", Text, nullable=True, comment="nextPageLink of the last checkpointed page"),
+    Column("next_page", Integer, nullable=False, server_default=text("1")),
+    Column("pages_published", Integer, nullable=False, server_default=text("0")),
+    Column("records_published", BigInteger, nullable=False, server_default=text("0")),
+    Column("total_count", BigInteger, nullable=True, comment="X-Pagination totalCount"),
+    Column("total_pages", Integer, nullable=True),
+    Column("retries", Integer, nullable=False, server_default=text("0")),
+    Column("last_error", Text, nullable=True),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    PrimaryKeyConstraint("run_id", "table_name"),
+    schema=SCHEMA,
+)
+
+table_load = Table(
+    "table_load",
+    metadata,
+    Column("run_id", BigInteger, nullable=False),
+    Column("table_name", Text, nullable=False),
+    Column("partitions", Integer, nullable=False, comment="partitions of the topic"),
+    Column("eot_partitions", JSONB, nullable=False, server_default=text("'[]'::jsonb"),
+           comment="partitions whose end-of-table record was consumed"),
+    Column("announced", BigInteger, nullable=True, comment="records the producer announced"),
+    Column("loaded", BigInteger, nullable=False, server_default=text("0")),
+    Column("dead_lettered", BigInteger, nullable=False, server_default=text("0")),
+    Column("status", Text, nullable=False, comment="loading | sealed | mismatch"),
+    Column("error", Text, nullable=True),
+    Column("sealed_at", DateTime(timezone=True), nullable=True),
+    PrimaryKeyConstraint("run_id", "table_name"),
+    schema=SCHEMA,
+)
+
+page_receipts = Table(
+    "page_receipts",
+    metadata,
+    Column("run_id", BigInteger, nullable=False),
+    Column("table_name", Text, nullable=False),
+    Column("page", Integer, nullable=False),
+    Column("records", Integer, nullable=False, comment="records of the page consumed (highest index + 1)"),
+    PrimaryKeyConstraint("run_id", "table_name", "page"),
+    schema=SCHEMA,
+)
+
+consumer_offsets = Table(
+    "consumer_offsets",
+    metadata,
+    Column("group_id", Text, nullable=False),
+    Column("topic", Text, nullable=False),
+    Column("partition", Integer, nullable=False),
+    Column("next_offset", BigInteger, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    PrimaryKeyConstraint("group_id", "topic", "partition"),
+    schema=SCHEMA,
+)
+
+applied_batches = Table(
+    "applied_batches",
+    metadata,
+    Column("topic", Text, nullable=False),
+    Column("partition", Integer, nullable=False),
+    Column("first_offset", BigInteger, nullable=False),
+    Column("last_offset", BigInteger, nullable=False),
+    Column("records", Integer, nullable=False),
+    Column("applied_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    PrimaryKeyConstraint("topic", "partition", "first_offset"),
+    comment="every applied batch, in the transaction that applied it: overlaps would mean a double apply",
+    schema=SCHEMA,
+)
+
+dead_letters = Table(
+    "dead_letters",
+    metadata,
+    Column("dead_letter_id", BigInteger, primary_key=True, autoincrement=True),
+    Column("db", Text, nullable=False),
+    Column("table_name", Text, nullable=False),
+    Column("run_id", BigInteger, nullable=True),
+    Column("topic", Text, nullable=False),
+    Column("partition", Integer, nullable=False),
+    Column("offset", BigInteger, nullable=False),
+    Column("record_key", Text, nullable=False),
+    Column("record", JSONB, nullable=False, comment="the original API record"),
+    Column("headers", JSONB, nullable=False, comment="original headers plus the error headers"),
+    Column("reason", Text, nullable=False, comment="missing_parent | constraint | validation"),
+    Column("sqlstate", Text, nullable=True),
+    Column("constraint_name", Text, nullable=True),
+    Column("missing_table", Text, nullable=True),
+    Column("missing_key", Text, nullable=True),
+    Column("message", Text, nullable=False),
+    Column("attempts", Integer, nullable=False, server_default=text("1")),
+    Column("status", Text, nullable=False, server_default=text("'open'"), comment="open | resolved"),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("resolved_at", DateTime(timezone=True), nullable=True),
+    schema=SCHEMA,
+)
+Index("ix_dead_letters_source", dead_letters.c.topic, dead_letters.c.partition, dead_letters.c.offset, unique=True)
+Index("ix_dead_letters_waiting", dead_letters.c.db, dead_letters.c.missing_table, dead_letters.c.missing_key,
+      postgresql_where=dead_letters.c.status == "open")
+
+row_snapshots = Table(
+    "row_snapshots",
+    metadata,
+    Column("run_id", BigInteger, nullable=False),
+    Column("table_name", Text, nullable=False),
+    Column("row_key", Text, nullable=False),
+    Column("row_hash", Text, nullable=False, comment="md5 of the canonical row's data columns"),
+    PrimaryKeyConstraint("run_id", "table_name", "row_key"),
+    comment="per-run row hashes for `vcdb diff`",
+    schema=SCHEMA,
+)
