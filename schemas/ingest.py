@@ -83,8 +83,11 @@ page_receipts = Table(
     Column("run_id", BigInteger, nullable=False),
     Column("table_name", Text, nullable=False),
     Column("page", Integer, nullable=False),
-    Column("records", Integer, nullable=False, comment="records of the page consumed (highest index + 1)"),
-    PrimaryKeyConstraint("run_id", "table_name", "page"),
+    Column("partition", Integer, nullable=False),
+    Column("last_index", Integer, nullable=False, comment="index in the page of the last record consumed"),
+    Column("records", Integer, nullable=False,
+           comment="records of the page on this partition in its latest copy (a re-published page restarts)"),
+    PrimaryKeyConstraint("run_id", "table_name", "page", "partition"),
     schema=SCHEMA,
 )
 

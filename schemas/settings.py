@@ -40,9 +40,12 @@ class Settings(BaseSettings):
 
     @property
     def database_url_sqlalchemy(self) -> str:
-        """The same database for SQLAlchemy's asyncpg dialect (Alembic)."""
-        url = self.database_url
-        for prefix in ("postgresql+asyncpg://", "postgresql://", "postgres://"):
-            if url.startswith(prefix):
-                return "postgresql+asyncpg://" + url[len(prefix):]
-        return url
+        return sqlalchemy_url(self.database_url)
+
+
+def sqlalchemy_url(url: str) -> str:
+    """The same database for SQLAlchemy's asyncpg dialect (Alembic)."""
+    for prefix in ("postgresql+asyncpg://", "postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+asyncpg://" + url[len(prefix):]
+    return url

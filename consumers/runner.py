@@ -1,0 +1,66 @@
+"""Composition root of a loading worker: store, reader, dead-letter publisher, signals."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Sequence
+
+from consumers.replay import AutoReplayer
+from consumers.store import LoadStore
+from consumers.worker import Worker, WorkerOptions, WorkerResult
+from schemas.catalog import Table, load_catalog
+from schemas.settings import Settings
+from streams import topics
+from streams.broker import Publisher, Reader, ensure_topics
+
+log = logging.getLogger(__name__)
+
+
+def group_id_for(db: str) -> str:
+    return f"vcdb-stream.{db}.loader"
+
+
+def consumed_tables(db: str, names: Sequence[str] = ()) -> list[Table]:
+    catalog = load_catalog(db)
+    return [catalog.table(n) for n in names] if names else catalog.api_tables()
+
+
+async def consume(settings: Settings, db: str, options: WorkerOptions, *, tables: Sequence[str] = (),
+                  group_id: str | None = None, partitions: int = 3, install_signals: bool = True,
+                  stop: asyncio.Event | None = None) -> WorkerResult:
+    catalog = load_catalog(db)
+    chosen = consumed_tables(db, tables)
+    data_topics = [topics.data_topic(t) for t in chosen]
+    await ensure_topics(settings.kafka_bootstrap_servers, data_topics, partitions)
+    await ensure_topics(settings.kafka_bootstrap_servers, [topics.dlq_topic(t) for t in chosen], 1)
+    group = group_id or group_id_for(db)
+    store = await LoadStore.connect(settings.database_url, group)
+    reader = Reader(settings.kafka_bootstrap_servers, group, max_records=options.batch_size)
+    loop = asyncio.get_running_loop()
+    try:
+        async with Publisher(settings.kafka_bootstrap_servers) as dlq:
+            await reader.start()
+            counts = {t: len(await reader.partitions(t)) for t in data_topics}
+            replayer = AutoReplayer(catalog, store, dlq)
+            worker = Worker(catalog, chosen, store, reader, dlq, options, partitions=counts,
+                            on_loaded=replayer.parent_loaded)
+            if stop is not None:
+                asyncio.ensure_future(_relay(stop, worker.stop))
+            if install_signals:
+                for sig in (signal.SIGTERM, signal.SIGINT):
+                    loop.add_signal_handler(sig, worker.stop.set)
+            reader.subscribe(data_topics, worker.assigned, worker.revoked)
+            return await worker.run()
+    finally:
+        if install_signals:
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.remove_signal_handler(sig)
+        await reader.stop()
+        await store.close()
+
+
+async def _relay(source: asyncio.Event, target: asyncio.Event) -> None:
+    await source.wait()
+    target.set()

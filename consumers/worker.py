@@ -1,0 +1,297 @@
+"""The loading worker: reads every table topic of a database, gates each table on its parents'
+seals, and applies batches through the store.
+
+Ordering: a record of run R for table T is loaded only once every parent of T that R also
+pulls is sealed for R; until then its partition is paused and the records wait in Kafka (only a
+bounded buffer is held here).  Batches are contiguous records of one partition and one run, cut
+by size or age, whichever comes first.  Offsets come from PostgreSQL on every assignment.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from consumers.records import ControlEvent, Incoming, classify
+from consumers.sql import TableSql, table_sql
+from consumers.store import InfrastructureError, LoadStore
+from schemas.catalog import Catalog, Table
+from schemas.generated import padb_models, pcdb_models, qdb_models, vcdb_models
+from schemas.records import RecordModel
+from streams import envelope, topics
+from streams.broker import InRecord, OutRecord
+from streams.dead_letters import Failure, dead_letter_headers
+
+log = logging.getLogger(__name__)
+
+MODELS: dict[str, dict[str, type[RecordModel]]] = {
+    "vcdb": vcdb_models.MODELS, "pcdb": pcdb_models.MODELS, "padb": padb_models.MODELS, "qdb": qdb_models.MODELS,
+}
+TP = tuple[str, int]
+
+
+class WorkerStopped(RuntimeError):
+    """The worker stopped without finishing: the message says why; offsets were not advanced past
+    anything that was not applied."""
+
+
+class Source(Protocol):
+    async def read(self, timeout_ms: int = 500) -> list[InRecord]: ...
+    def seek(self, tp: TP, offset: int) -> None: ...
+    def pause(self, tps: Sequence[TP]) -> None: ...
+    def resume(self, tps: Sequence[TP]) -> None: ...
+    def assignment(self) -> list[TP]: ...
+    async def position(self, tp: TP) -> int: ...
+    def highwater(self, tp: TP) -> int | None: ...
+
+
+class DeadLetterPublisher(Protocol):
+    async def publish(self, records: Sequence[OutRecord]) -> None: ...
+
+
+@dataclass(frozen=True)
+class WorkerOptions:
+    batch_size: int = 5000
+    linger_s: float = 0.3
+    until_idle: bool = False
+    stall_s: float = 120.0  # --until-idle: give up when nothing moves for this long while not idle
+    max_dead_letters: int | None = None
+    infra_retries: int = 5
+    poll_ms: int = 200
+
+
+@dataclass
+class WorkerResult:
+    batches: int = 0
+    loaded: int = 0
+    dead_lettered: int = 0
+    sealed: list[str] = field(default_factory=list)
+    idle: bool = False
+
+
+LoadedHook = Callable[[Table, int, list[str]], Awaitable[None]]
+
+
+class Worker:
+    def __init__(self, catalog: Catalog, tables: Sequence[Table], store: LoadStore, source: Source,
+                 dlq: DeadLetterPublisher, options: WorkerOptions, *, partitions: dict[str, int],
+                 on_loaded: LoadedHook | None = None, clock: Callable[[], float] = time.monotonic) -> None:
+        self.catalog = catalog
+        self.store = store
+        self.source = source
+        self.dlq = dlq
+        self.options = options
+        self.clock = clock
+        self.on_loaded = on_loaded
+        self.by_topic: dict[str, Table] = {topics.data_topic(t): t for t in tables}
+        self.sql: dict[str, TableSql] = {t.name: table_sql(catalog, t) for t in tables}
+        self.models = MODELS[catalog.db]
+        self.partitions = partitions  # topic -> partition count
+        self.pending: dict[TP, deque[InRecord]] = {}
+        self.oldest: dict[TP, float] = {}
+        self.gated: set[TP] = set()
+        self.full: set[TP] = set()
+        self._run_tables: dict[int, tuple[str, ...] | None] = {}
+        self._sealed: dict[int, set[str]] = {}
+        self._checked: dict[int, float] = {}
+        self.result = WorkerResult()
+        self.last_progress = clock()
+        self.stop = asyncio.Event()
+
+    # ---- assignment --------------------------------------------------------------------------
+
+    async def assigned(self, tps: list[TP]) -> None:
+        offsets = await self.store.offsets(tps)
+        for tp, offset in offsets.items():
+            self.source.seek(tp, offset)
+            self.pending.pop(tp, None)
+            self.gated.discard(tp)
+            self.full.discard(tp)
+        log.info("assigned %d partitions", len(tps))
+
+    async def revoked(self, tps: list[TP]) -> None:
+        for tp in tps:
+            self.pending.pop(tp, None)
+            self.gated.discard(tp)
+            self.full.discard(tp)
+
+    # ---- main loop ---------------------------------------------------------------------------
+
+    async def run(self) -> WorkerResult:
+        while not self.stop.is_set():
+            for rec in await self.source.read(self.options.poll_ms):
+                tp = (rec.topic, rec.partition)
+                queue = self.pending.setdefault(tp, deque())
+                if not queue:
+                    self.oldest[tp] = self.clock()
+                queue.append(rec)
+                if len(queue) >= 2 * self.options.batch_size and tp not in self.full:
+                    self.full.add(tp)
+                    self.source.pause([tp])
+            await self.drain()
+            if self.options.until_idle and await self.idle():
+                self.result.idle = True
+                break
+        return self.result
+
+    async def drain(self, force: bool = False) -> None:
+        for tp in list(self.pending):
+            await self._drain_partition(tp, force)
+
+    async def _drain_partition(self, tp: TP, force: bool) -> None:
+        queue = self.pending.get(tp)
+        table = self.by_topic.get(tp[0])
+        while queue:
+            head = queue[0]
+            if table is None:
+                raise WorkerStopped(f"record on unexpected topic {tp[0]}")
+            if _is_eot(head):
+                await self._end_of_table(table, head)
+                queue.popleft()
+                continue
+            run_id = _run_of(head)
+            if not await self._ready(table, run_id):
+                if tp not in self.gated:
+                    self.gated.add(tp)
+                    self.source.pause([tp])
+                    log.info("%s waits for its parents of run %s", table.name, run_id)
+                return
+            take: list[InRecord] = []
+            for rec in queue:
+                if len(take) >= self.options.batch_size or _is_eot(rec) or _run_of(rec) != run_id:
+                    break
+                take.append(rec)
+            boundary = len(take) < len(queue)
+            young = self.clock() - self.oldest.get(tp, 0.0) < self.options.linger_s
+            if not (force or boundary or len(take) >= self.options.batch_size or not young):
+                return  # wait for more records or for the batch to age
+            await self._apply(table, run_id, take)
+            for _ in take:
+                queue.popleft()
+            self.oldest[tp] = self.clock()
+        if tp in self.gated:
+            self.gated.discard(tp)
+        if tp in self.full:
+            self.full.discard(tp)
+        self.source.resume([tp])
+
+    async def _ready(self, table: Table, run_id: int) -> bool:
+        if run_id not in self._run_tables:
+            self._run_tables[run_id] = await self.store.run_tables(run_id)
+            if self._run_tables[run_id] is None:
+                log.warning("records of unknown run %s on %s: loading them with FK checks only", run_id, table.name)
+        run_tables = self._run_tables[run_id]
+        if run_tables is None:
+            return True
+        parents = [p for p in table.parents() if p in run_tables]
+        sealed = self._sealed.setdefault(run_id, set())
+        if all(p in sealed for p in parents):
+            return True
+        now = self.clock()
+        if now - self._checked.get(run_id, 0.0) < 0.25:
+            return False
+        self._checked[run_id] = now
+        phases = await self.store.phases(run_id)
+        sealed.update(t for t, ph in phases.items() if ph.status == "sealed")
+        return all(p in sealed for p in parents)
+
+    async def _apply(self, table: Table, run_id: int, take: list[InRecord]) -> None:
+        model = self.models[table.name]
+        incoming: list[Incoming] = []
+        for rec in take:
+            item = classify(rec, model)
+            assert isinstance(item, Incoming)
+            incoming.append(item)
+        partitions = self.partitions.get(take[0].topic, 1)
+
+        async def dead_letter(items: list[tuple[Incoming, Failure, int]]) -> None:
+            await self.dlq.publish([_dlq_record(table, inc, f, attempt) for inc, f, attempt in items])
+
+        for attempt in range(self.options.infra_retries + 1):
+            try:
+                res = await self.store.apply_batch(self.sql[table.name], run_id, incoming, partitions=partitions,
+                                                   dead_letter=dead_letter)
+                break
+            except InfrastructureError as e:
+                if attempt == self.options.infra_retries:
+                    raise WorkerStopped(f"{e}; gave up after {attempt + 1} attempts, offsets not advanced") from e
+                delay = min(30.0, 0.5 * 2**attempt)
+                log.warning("%s; retrying in %.1f s", e, delay)
+                await asyncio.sleep(delay)
+        self.result.batches += 1
+        self.result.loaded += res.loaded
+        self.result.dead_lettered += len(res.dead)
+        self.last_progress = self.clock()
+        for inc, f in res.dead:
+            log.warning("dead-lettered %s key %s: %s", table.name, (inc.source.key or b"").decode(errors="replace"),
+                        f.message)
+        limit = self.options.max_dead_letters
+        if limit is not None and self.result.dead_lettered > limit:
+            raise WorkerStopped(f"{self.result.dead_lettered} dead letters, more than --max-dead-letters {limit}: "
+                                f"the data is unexpectedly bad; see `vcdb dlq list`")
+        if self.on_loaded and res.loaded_keys:
+            await self.on_loaded(table, run_id, res.loaded_keys)
+
+    async def _end_of_table(self, table: Table, rec: InRecord) -> None:
+        event = classify(rec, self.models[table.name])
+        assert isinstance(event, ControlEvent)
+        eot = event.eot
+        phase = await self.store.end_of_table(table.name, eot.run_id, rec.partition, eot.partitions, eot.records,
+                                              rec.topic, rec.offset)
+        self.last_progress = self.clock()
+        if phase.status == "sealed":
+            self._sealed.setdefault(eot.run_id, set()).add(table.name)
+            self.result.sealed.append(table.name)
+            log.info("sealed %s for run %s (%d records)", table.name, eot.run_id, eot.records)
+        elif phase.status == "mismatch":
+            log.error("%s", phase.error)
+
+    async def idle(self) -> bool:
+        """Every endpoint a producer finished is sealed, no producer is running, nothing is buffered."""
+        await self.drain(force=True)
+        if any(self.pending.values()):
+            return self._stalled()
+        rows = await self.store.open_run_state(self.catalog.db)
+        mine = {t.name for t in self.by_topic.values()}
+        rows = [r for r in rows if r["table_name"] in mine]
+        if any(r["run_status"] == "running" for r in rows):
+            return self._stalled()
+        mismatched = [r for r in rows if r["load_status"] == "mismatch"]
+        if mismatched:
+            raise WorkerStopped("; ".join(str(r["error"]) for r in mismatched))
+        waiting = [r for r in rows if r["endpoint_status"] == "done" and r["load_status"] != "sealed"]
+        if not waiting:
+            return True
+        return self._stalled(waiting)
+
+    def _stalled(self, waiting: list[dict[str, object]] | None = None) -> bool:
+        if self.clock() - self.last_progress > self.options.stall_s:
+            what = ", ".join(f"{r['table_name']} (run {r['run_id']}: {r['load_status']})" for r in (waiting or [])[:10])
+            raise WorkerStopped(f"nothing moved for {self.options.stall_s:.0f} s and not idle; waiting: {what or '?'}")
+        return False
+
+
+def _is_eot(rec: InRecord) -> bool:
+    return any(k == envelope.H_KIND and v == envelope.KIND_EOT for k, v in rec.headers)
+
+
+def _run_of(rec: InRecord) -> int:
+    for k, v in rec.headers:
+        if k == envelope.H_RUN:
+            try:
+                return int(v)
+            except ValueError:
+                return 0
+    return 0
+
+
+def _dlq_record(table: Table, inc: Incoming, failure: Failure, attempt: int) -> OutRecord:
+    src = inc.source
+    headers = dead_letter_headers(src.headers, failure, topic=src.topic, partition=src.partition, offset=src.offset,
+                                  attempt=attempt, run_id=inc.run_id)
+    return OutRecord(topics.dlq_topic(table), src.key or b"", src.value or b"", headers)

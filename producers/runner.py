@@ -1,0 +1,155 @@
+"""Composition root of a producer run: lock, run state, topics, publisher, API client, signals.
+
+`vcdb baseline` and `vcdb incremental` call `produce()`; tests call it too, with the real
+services.  SIGTERM/SIGINT finish the page in flight, checkpoint, and end the run `interrupted`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+import signal
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from producers.runs import ProducerLock, RunStore
+from producers.service import (
+    Checkpoint,
+    EndpointPlan,
+    EndpointResult,
+    PageSource,
+    Progress,
+    ProducerError,
+    RunPlan,
+    run_endpoints,
+    select_tables,
+)
+from schemas.catalog import load_catalog
+from schemas.settings import Settings
+from streams import topics
+from streams.broker import Publisher, ensure_topics
+
+log = logging.getLogger(__name__)
+
+DEFAULT_LOOKBACK_DAYS = 7
+
+
+@dataclass(frozen=True)
+class ProduceOptions:
+    db: str = "vcdb"
+    kind: str = "baseline"  # baseline | incremental
+    as_of: dt.date | None = None
+    since: dt.date | str | None = None  # a date, or "auto"
+    lookback_days: int = DEFAULT_LOOKBACK_DAYS
+    tables: tuple[str, ...] = ()
+    skip: tuple[str, ...] = ()
+    resume: bool = False
+    concurrency: int = 4
+    partitions: int = 3
+    replication: int = 1
+
+
+@dataclass
+class RunResult:
+    run_id: int
+    db: str
+    kind: str
+    status: str  # succeeded | failed | interrupted
+    as_of: str | None
+    since: str | None
+    seconds: float
+    endpoints: list[EndpointResult] = field(default_factory=list)
+    error: str | None = None
+
+    @property
+    def pages(self) -> int:
+        return sum(e.pages for e in self.endpoints)
+
+    @property
+    def records(self) -> int:
+        return sum(e.records for e in self.endpoints)
+
+    def to_json(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["pages"], out["records"] = self.pages, self.records
+        return out
+
+
+async def resolve_since(store: RunStore, db: str, since: dt.date | str | None, lookback_days: int) -> dt.date:
+    if isinstance(since, dt.date):
+        return since
+    if since != "auto":
+        raise ProducerError("incremental runs need --since DATE or --since auto")
+    last = await store.last_successful(db)
+    if last is None:
+        raise ProducerError(f"--since auto: no successful run of {db} yet; run a baseline first")
+    return (last.started_at - dt.timedelta(days=lookback_days)).date()
+
+
+async def produce(settings: Settings, options: ProduceOptions, source: PageSource, *,
+                  progress: Progress | None = None, stop: asyncio.Event | None = None,
+                  install_signals: bool = True) -> RunResult:
+    catalog = load_catalog(options.db)
+    chosen = select_tables(catalog, options.tables, options.skip)
+    lock = ProducerLock(settings.database_url, options.db)
+    await lock.acquire()  # raises LockHeld at once
+    store = await RunStore.connect(settings.database_url)
+    stop = stop or asyncio.Event()
+    started = time.monotonic()
+    loop = asyncio.get_running_loop()
+    if install_signals:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+    try:
+        if options.resume:
+            run = await store.resumable_run(options.db, options.kind)
+            states = await store.endpoints(run.run_id)
+            as_of, since = run.as_of, run.since
+            chosen = [catalog.table(t) for t in run.tables]
+        else:
+            as_of = options.as_of if options.kind == "baseline" else None
+            since = await resolve_since(store, options.db, options.since, options.lookback_days) \
+                if options.kind == "incremental" else None
+            run = await store.create_run(options.db, options.kind, as_of, since, [t.name for t in chosen])
+            states = {}
+        plan = RunPlan(run.run_id, options.db, as_of, since)
+        for t in chosen:
+            st = states.get(t.name)
+            if st is None or st.pages_published == 0:
+                plan.endpoints.append(EndpointPlan(t))
+            else:
+                plan.endpoints.append(EndpointPlan(t, Checkpoint(st.next_link, st.next_page), st.pages_published,
+                                                   st.records_published, done=st.status == "done"))
+        await ensure_topics(settings.kafka_bootstrap_servers, [topics.data_topic(t) for t in chosen],
+                            options.partitions, options.replication)
+        log.info("run %s: %s of %s, %d endpoints%s", run.run_id, options.kind, options.db, len(chosen),
+                 " (resumed)" if options.resume else "")
+        async with Publisher(settings.kafka_bootstrap_servers) as publisher:
+            results = await run_endpoints(plan, source, publisher, store, concurrency=options.concurrency,
+                                          stop=stop, progress=progress)
+        failed = [r for r in results if r.status == "failed"]
+        interrupted = [r for r in results if r.status == "interrupted"]
+        if failed:
+            status = "failed"
+            error = "; ".join(f"{r.table}: {r.error}" for r in failed)
+        elif interrupted:
+            status, error = "interrupted", f"stopped by signal; resume with --resume ({len(interrupted)} endpoints)"
+        else:
+            status, error = "succeeded", None
+        await store.finish_run(run.run_id, status, error)
+        return RunResult(run.run_id, options.db, options.kind, status, as_of.isoformat() if as_of else None,
+                         since.isoformat() if since else None, time.monotonic() - started, results, error)
+    except BaseException as e:
+        with contextlib.suppress(Exception):
+            if "run" in locals():
+                await store.finish_run(run.run_id, "failed", f"{type(e).__name__}: {e}")
+        raise
+    finally:
+        if install_signals:
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.remove_signal_handler(sig)
+        await store.close()
+        await lock.release()

@@ -1,0 +1,222 @@
+"""The producer service: one run (baseline or incremental) of every endpoint into its topic.
+
+Per endpoint: fetch a page, publish its records, wait for the broker's acknowledgement of all of
+them, then checkpoint the cursor.  A crash therefore re-publishes at most the page in flight.
+After the last page, an end-of-table record goes to every partition of the topic.  Endpoints run
+concurrently (bounded); one endpoint's failure lets the others finish, then fails the run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import time
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from schemas.catalog import Catalog, Table, load_catalog
+from schemas.graph import load_plan
+from streams import envelope, topics
+from streams.broker import OutRecord
+
+log = logging.getLogger(__name__)
+
+
+class ProducerError(RuntimeError):
+    """The run cannot start (bad options); nothing was published."""
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    next_link: str | None
+    next_page: int
+
+
+@dataclass(frozen=True)
+class FetchedPage:
+    number: int
+    records: list[dict[str, object]]
+    total_count: int | None
+    total_pages: int | None
+    next: Checkpoint | None  # None: this was the last page
+    retries: int = 0
+
+
+class PageSource(Protocol):
+    def pages(self, db: str, api_table: str, *, as_of: dt.date | None, since: dt.date | None,
+              resume: Checkpoint | None) -> AsyncIterator[FetchedPage]: ...
+
+
+class Sink(Protocol):
+    async def publish(self, records: Sequence[OutRecord]) -> None: ...
+    async def partitions(self, topic: str) -> list[int]: ...
+
+
+class Progress(Protocol):
+    def endpoint_started(self, table: str) -> None: ...
+    def page_done(self, table: str, page: FetchedPage, records: int) -> None: ...
+    def endpoint_finished(self, table: str, status: str, error: str | None) -> None: ...
+
+
+class NoProgress:
+    def endpoint_started(self, table: str) -> None:
+        pass
+
+    def page_done(self, table: str, page: FetchedPage, records: int) -> None:
+        pass
+
+    def endpoint_finished(self, table: str, status: str, error: str | None) -> None:
+        pass
+
+
+class RunState(Protocol):
+    async def start_endpoint(self, run_id: int, table: str) -> None: ...
+    async def checkpoint(self, run_id: int, table: str, *, next_link: str | None, next_page: int, records: int,
+                         total_count: int | None, total_pages: int | None, retries: int) -> None: ...
+    async def finish_endpoint(self, run_id: int, table: str, status: str, error: str | None = None) -> None: ...
+
+
+@dataclass
+class EndpointResult:
+    table: str
+    status: str = "pending"  # done | failed | interrupted | skipped (already done before --resume)
+    pages: int = 0
+    records: int = 0
+    total_count: int | None = None
+    retries: int = 0
+    error: str | None = None
+    seconds: float = 0.0
+
+
+@dataclass
+class EndpointPlan:
+    table: Table
+    resume: Checkpoint | None = None
+    pages_before: int = 0  # pages checkpointed by an earlier attempt of this run
+    records_before: int = 0
+    done: bool = False
+
+
+@dataclass
+class RunPlan:
+    run_id: int
+    db: str
+    as_of: dt.date | None
+    since: dt.date | None
+    endpoints: list[EndpointPlan] = field(default_factory=list)
+
+
+def select_tables(catalog: Catalog, tables: Sequence[str] | None, skip: Sequence[str]) -> list[Table]:
+    """The endpoints of a run: --tables (or every API table) minus --skip (default skip list applies
+    only when no --tables are named)."""
+    from schemas.api_map import DEFAULT_SKIP
+
+    try:
+        skip_set = {catalog.table(s).name for s in skip}
+        if tables:
+            chosen = [catalog.table(t) for t in tables]
+        else:
+            skip_set |= DEFAULT_SKIP.get(catalog.db, frozenset())
+            chosen = catalog.api_tables()
+    except KeyError as e:
+        raise ProducerError(str(e.args[0])) from e
+    missing_api = [t.name for t in chosen if t.api_table is None]
+    if missing_api:
+        raise ProducerError(f"not served by the AutoCare API: {', '.join(missing_api)}")
+    return [t for t in chosen if t.name not in skip_set]
+
+
+class EndpointRunner:
+    def __init__(self, plan: RunPlan, source: PageSource, sink: Sink, state: RunState, progress: Progress,
+                 stop: asyncio.Event, clock: Callable[[], dt.datetime]) -> None:
+        self.plan = plan
+        self.source = source
+        self.sink = sink
+        self.state = state
+        self.progress = progress
+        self.stop = stop
+        self.clock = clock
+        self.ctx = envelope.RunContext(plan.run_id, plan.db, plan.as_of, plan.since)
+
+    async def run(self, ep: EndpointPlan) -> EndpointResult:
+        table = ep.table
+        assert table.api_table is not None
+        result = EndpointResult(table.name, pages=ep.pages_before, records=ep.records_before)
+        if ep.done:
+            result.status = "skipped"
+            return result
+        started = time.monotonic()
+        topic = topics.data_topic(table)
+        fields = envelope.key_fields(table)
+        await self.state.start_endpoint(self.plan.run_id, table.name)
+        self.progress.endpoint_started(table.name)
+        try:
+            async for page in self.source.pages(self.plan.db, table.api_table, as_of=self.plan.as_of,
+                                                since=self.plan.since, resume=ep.resume):
+                extracted = self.clock()
+                batch = [
+                    OutRecord(topic, envelope.record_key(table, rec, fields), envelope.encode_record(rec),
+                              envelope.data_headers(self.ctx, table.name, page.number, i, extracted))
+                    for i, rec in enumerate(page.records)
+                ]
+                await self.sink.publish(batch)
+                nxt = page.next or Checkpoint(None, page.number + 1)
+                await self.state.checkpoint(self.plan.run_id, table.name, next_link=nxt.next_link,
+                                            next_page=nxt.next_page, records=len(batch),
+                                            total_count=page.total_count, total_pages=page.total_pages,
+                                            retries=page.retries)
+                result.pages += 1
+                result.records += len(batch)
+                result.total_count = page.total_count
+                result.retries += page.retries
+                self.progress.page_done(table.name, page, len(batch))
+                if page.next is None:
+                    break
+                if self.stop.is_set():
+                    result.status = "interrupted"
+                    break
+            if result.status != "interrupted":
+                await self._end_of_table(table, topic, result)
+                result.status = "done"
+            await self.state.finish_endpoint(self.plan.run_id, table.name, result.status)
+        except asyncio.CancelledError:
+            raise
+        except Exception as e:  # noqa: BLE001 - one endpoint's failure must not stop the others
+            result.status = "failed"
+            result.error = f"{type(e).__name__}: {e}"
+            log.error("endpoint %s failed: %s", table.name, result.error)
+            await self.state.finish_endpoint(self.plan.run_id, table.name, "failed", result.error)
+        finally:
+            result.seconds = time.monotonic() - started
+            self.progress.endpoint_finished(table.name, result.status, result.error)
+        return result
+
+    async def _end_of_table(self, table: Table, topic: str, result: EndpointResult) -> None:
+        parts = await self.sink.partitions(topic)
+        eot = envelope.EndOfTable(self.plan.run_id, table.name, result.records, result.pages, result.total_count,
+                                  len(parts))
+        headers = envelope.eot_headers(self.ctx, table.name)
+        await self.sink.publish([OutRecord(topic, envelope.EOT_KEY, eot.encode(), headers, p) for p in parts])
+
+
+async def run_endpoints(plan: RunPlan, source: PageSource, sink: Sink, state: RunState, *, concurrency: int,
+                        stop: asyncio.Event, progress: Progress | None = None,
+                        clock: Callable[[], dt.datetime] | None = None) -> list[EndpointResult]:
+    runner = EndpointRunner(plan, source, sink, state, progress or NoProgress(), stop,
+                            clock or (lambda: dt.datetime.now(dt.UTC)))
+    gate = asyncio.Semaphore(max(1, concurrency))
+    # Parents first, so consumers can start loading early tables while children are still paging.
+    levels = load_plan(load_catalog(plan.db)).level_of
+    order = sorted(plan.endpoints, key=lambda e: levels(e.table.name))
+
+    async def one(ep: EndpointPlan) -> EndpointResult:
+        async with gate:
+            if stop.is_set() and not ep.done:
+                return EndpointResult(ep.table.name, status="interrupted", pages=ep.pages_before,
+                                      records=ep.records_before)
+            return await runner.run(ep)
+
+    return list(await asyncio.gather(*(one(ep) for ep in order)))
+

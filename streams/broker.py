@@ -1,0 +1,268 @@
+"""The Kafka adapter: the one module that imports aiokafka.
+
+It converts aiokafka's objects into our small value types (`OutRecord`, `InRecord`) and its
+errors into `BrokerError`, so producers and consumers never see aiokafka.  Producers are
+`acks=all`; idempotence is used where the broker supports it (Tansu, our test broker, fails
+InitProducerId: we then fall back and say so in the log).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import KafkaError, TopicAlreadyExistsError, UnknownTopicOrPartitionError
+
+log = logging.getLogger(__name__)
+
+
+class BrokerError(RuntimeError):
+    """The broker failed us (unreachable, refused a write, timed out): always transient."""
+
+
+@dataclass(frozen=True)
+class OutRecord:
+    topic: str
+    key: bytes
+    value: bytes
+    headers: list[tuple[str, bytes]]
+    partition: int | None = None
+
+
+@dataclass(frozen=True)
+class InRecord:
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+    headers: tuple[tuple[str, bytes], ...]
+
+
+TP = tuple[str, int]
+
+
+async def ensure_topics(bootstrap: str, topics: Iterable[str], partitions: int, replication: int = 1) -> None:
+    """Create the topics that are missing; existing topics keep their partition count."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    try:
+        await admin.start()
+        existing = set(await admin.list_topics())
+        missing = [NewTopic(t, partitions, replication) for t in topics if t not in existing]
+        if missing:
+            try:
+                await admin.create_topics(missing)
+            except TopicAlreadyExistsError:
+                pass  # another producer created it between our list and create
+    except KafkaError as e:
+        raise BrokerError(f"cannot create topics on {bootstrap}: {e}") from e
+    finally:
+        await admin.close()
+
+
+async def list_topics(bootstrap: str) -> list[str]:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    try:
+        await admin.start()
+        return sorted(await admin.list_topics())
+    except KafkaError as e:
+        raise BrokerError(f"cannot list topics on {bootstrap}: {e}") from e
+    finally:
+        await admin.close()
+
+
+async def delete_topics(bootstrap: str, topics: Sequence[str]) -> None:
+    if not topics:
+        return
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    try:
+        await admin.start()
+        await admin.delete_topics(list(topics))
+    except UnknownTopicOrPartitionError:
+        pass
+    except KafkaError as e:
+        raise BrokerError(f"cannot delete topics on {bootstrap}: {e}") from e
+    finally:
+        await admin.close()
+
+
+class Publisher:
+    """Publishes batches and returns only once the broker acknowledged every record."""
+
+    def __init__(self, bootstrap: str, *, idempotent: bool | None = None, linger_ms: int = 10) -> None:
+        self._bootstrap = bootstrap
+        self._idempotent = idempotent
+        self._linger_ms = linger_ms
+        self._producer: AIOKafkaProducer | None = None
+        self.idempotent_in_use = False
+
+    def _make(self, idempotent: bool) -> AIOKafkaProducer:
+        return AIOKafkaProducer(bootstrap_servers=self._bootstrap, acks="all", enable_idempotence=idempotent,
+                                linger_ms=self._linger_ms, max_batch_size=1 << 20, request_timeout_ms=30000)
+
+    async def start(self) -> None:
+        if self._idempotent is not False:
+            producer = self._make(True)
+            try:
+                await producer.start()
+                self._producer, self.idempotent_in_use = producer, True
+                return
+            except KafkaError as e:
+                await producer.stop()
+                if self._idempotent:
+                    raise BrokerError(f"idempotent producer refused by {self._bootstrap}: {e}") from e
+                log.warning("broker %s does not support the idempotent producer (%s); using acks=all without it",
+                            self._bootstrap, e)
+        producer = self._make(False)
+        try:
+            await producer.start()
+        except KafkaError as e:
+            await producer.stop()
+            raise BrokerError(f"cannot connect to Kafka at {self._bootstrap}: {e}") from e
+        self._producer = producer
+
+    async def stop(self) -> None:
+        if self._producer is not None:
+            await self._producer.stop()
+            self._producer = None
+
+    async def __aenter__(self) -> Publisher:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    async def publish(self, records: Sequence[OutRecord]) -> None:
+        assert self._producer is not None, "Publisher not started"
+        try:
+            futures = [
+                await self._producer.send(r.topic, value=r.value, key=r.key, headers=r.headers, partition=r.partition)
+                for r in records
+            ]
+            await asyncio.gather(*futures)
+        except KafkaError as e:
+            raise BrokerError(f"publish to Kafka failed: {e}") from e
+
+    async def partitions(self, topic: str) -> list[int]:
+        assert self._producer is not None, "Publisher not started"
+        parts = await self._producer.partitions_for(topic)
+        return sorted(parts)
+
+
+AssignedCallback = Callable[[list[TP]], Awaitable[None]]
+
+
+class _Listener(ConsumerRebalanceListener):  # type: ignore[misc]
+    def __init__(self, on_assigned: AssignedCallback, on_revoked: AssignedCallback) -> None:
+        self._on_assigned = on_assigned
+        self._on_revoked = on_revoked
+
+    async def on_partitions_revoked(self, revoked: Iterable[TopicPartition]) -> None:
+        await self._on_revoked([(tp.topic, tp.partition) for tp in revoked])
+
+    async def on_partitions_assigned(self, assigned: Iterable[TopicPartition]) -> None:
+        await self._on_assigned([(tp.topic, tp.partition) for tp in assigned])
+
+
+class Reader:
+    """Batch reads.  Offsets live in PostgreSQL; the broker's commits are never relied upon."""
+
+    def __init__(self, bootstrap: str, group_id: str | None, *, max_records: int = 5000) -> None:
+        self._consumer = AIOKafkaConsumer(
+            bootstrap_servers=bootstrap, group_id=group_id, enable_auto_commit=False,
+            auto_offset_reset="earliest", max_partition_fetch_bytes=8 << 20, fetch_max_bytes=64 << 20,
+            isolation_level="read_uncommitted", metadata_max_age_ms=5000,
+        )
+        self._max_records = max_records
+        self._bootstrap = bootstrap
+
+    async def start(self) -> None:
+        try:
+            await self._consumer.start()
+        except KafkaError as e:
+            await self._consumer.stop()
+            raise BrokerError(f"cannot connect to Kafka at {self._bootstrap}: {e}") from e
+
+    async def stop(self) -> None:
+        await self._consumer.stop()
+
+    def subscribe(self, topics: list[str], on_assigned: AssignedCallback, on_revoked: AssignedCallback) -> None:
+        self._consumer.subscribe(topics=topics, listener=_Listener(on_assigned, on_revoked))
+
+    def assign(self, tps: list[TP]) -> None:
+        self._consumer.assign([TopicPartition(t, p) for t, p in tps])
+
+    def assignment(self) -> list[TP]:
+        return sorted((tp.topic, tp.partition) for tp in self._consumer.assignment())
+
+    def seek(self, tp: TP, offset: int) -> None:
+        self._consumer.seek(TopicPartition(*tp), offset)
+
+    def pause(self, tps: Iterable[TP]) -> None:
+        self._consumer.pause(*[TopicPartition(*tp) for tp in tps])
+
+    def resume(self, tps: Iterable[TP]) -> None:
+        self._consumer.resume(*[TopicPartition(*tp) for tp in tps])
+
+    def paused(self) -> set[TP]:
+        return {(tp.topic, tp.partition) for tp in self._consumer.paused()}
+
+    async def partitions(self, topic: str) -> list[int]:
+        parts = self._consumer.partitions_for_topic(topic)
+        if not parts:
+            await self._consumer._client.force_metadata_update()
+            parts = self._consumer.partitions_for_topic(topic)
+        return sorted(parts or [])
+
+    def highwater(self, tp: TP) -> int | None:
+        hw: int | None = self._consumer.highwater(TopicPartition(*tp))
+        return hw
+
+    async def position(self, tp: TP) -> int:
+        pos: int = await self._consumer.position(TopicPartition(*tp))
+        return pos
+
+    async def read(self, timeout_ms: int = 500) -> list[InRecord]:
+        try:
+            batches = await self._consumer.getmany(timeout_ms=timeout_ms, max_records=self._max_records)
+        except KafkaError as e:
+            raise BrokerError(f"read from Kafka failed: {e}") from e
+        out: list[InRecord] = []
+        for tp, msgs in batches.items():
+            out.extend(InRecord(tp.topic, tp.partition, m.offset, m.key, m.value, tuple(m.headers or ()))
+                       for m in msgs)
+        return out
+
+
+async def read_topic(bootstrap: str, topic: str, *, idle_ms: int = 1500, limit_s: float = 120.0) -> list[InRecord]:
+    """Everything on a topic, read with a private assignment until a read comes back empty past
+    the high watermark of every partition (tests, `vcdb raw export`)."""
+    reader = Reader(bootstrap, None)
+    await reader.start()
+    try:
+        parts = await reader.partitions(topic)
+        reader.assign([(topic, p) for p in parts])
+        for p in parts:
+            reader.seek((topic, p), 0)
+        out: list[InRecord] = []
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + limit_s
+        while loop.time() < deadline:
+            got = await reader.read(timeout_ms=idle_ms)
+            out.extend(got)
+            if not got:
+                done = True
+                for p in parts:
+                    hw = reader.highwater((topic, p))
+                    if hw is None or await reader.position((topic, p)) < hw:
+                        done = False
+                if done:
+                    break
+        return out
+    finally:
+        await reader.stop()

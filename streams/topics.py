@@ -1,0 +1,24 @@
+"""Topic names: `autocare.<db>.<table>` and `autocare.<db>.<table>.dlq`, table in snake_case."""
+
+from __future__ import annotations
+
+from schemas.catalog import Table
+
+PREFIX = "autocare"
+DLQ_SUFFIX = ".dlq"
+
+
+def data_topic(table: Table) -> str:
+    return f"{PREFIX}.{table.db}.{table.canonical}"
+
+
+def dlq_topic(table: Table) -> str:
+    return data_topic(table) + DLQ_SUFFIX
+
+
+def parse_topic(topic: str) -> tuple[str, str, bool]:
+    """`autocare.vcdb.base_vehicle.dlq` -> ("vcdb", "base_vehicle", True)."""
+    parts = topic.split(".")
+    if len(parts) not in (3, 4) or parts[0] != PREFIX or (len(parts) == 4 and parts[3] != "dlq"):
+        raise ValueError(f"not an AutoCare topic: {topic!r}")
+    return parts[1], parts[2], len(parts) == 4

@@ -1,0 +1,221 @@
+"""One function per subcommand: build what it needs from settings, call the layer, report."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from schemas.settings import Settings, sqlalchemy_url
+from vcdb import exit_codes
+from vcdb.cli import UsageError, print_json
+
+log = logging.getLogger("vcdb")
+
+
+def migrate(settings: Settings, args: argparse.Namespace) -> int:
+    from vcdb import migrations
+
+    if args.down:
+        migrations.downgrade(settings.database_url_sqlalchemy, "base" if args.revision == "head" else args.revision)
+    else:
+        migrations.upgrade(settings.database_url_sqlalchemy, args.revision)
+    print(f"migrated {'down' if args.down else 'up'} to {args.revision}")
+    return exit_codes.OK
+
+
+def produce(settings: Settings, args: argparse.Namespace) -> int:
+    from producers.errors import ApiError
+    from producers.progress import TerminalProgress
+    from producers.runner import ProduceOptions, produce
+    from producers.runs import LockHeld, RunStateError
+    from producers.service import ProducerError
+    from producers.source import client_source
+    from streams.broker import BrokerError
+
+    options = ProduceOptions(
+        db=args.db, kind=args.command, as_of=getattr(args, "as_of", None), since=getattr(args, "since", None),
+        lookback_days=getattr(args, "lookback", 7), tables=tuple(args.tables), skip=tuple(args.skip),
+        resume=args.resume, concurrency=args.concurrency, partitions=args.partitions, replication=args.replication)
+    every = getattr(args, "every", None)
+
+    async def once() -> int:
+        progress = TerminalProgress(sys.stderr)
+        async with client_source(settings) as source:
+            result = await produce(settings, options, source, progress=progress)
+        progress.close()
+        if args.json:
+            print_json(result.to_json())
+        else:
+            print(f"run {result.run_id} ({result.kind} {args.db}): {result.status}, {result.pages} pages, "
+                  f"{result.records} records in {result.seconds:.1f} s")
+            if result.error:
+                print(f"  {result.error}")
+        return {"succeeded": exit_codes.OK, "interrupted": exit_codes.INTERRUPTED}.get(result.status,
+                                                                                       exit_codes.FAILED)
+
+    async def service() -> int:
+        while True:
+            code = await once()
+            if every is None or code == exit_codes.INTERRUPTED:
+                return code
+            log.info("next incremental run in %.1f minutes", every)
+            await asyncio.sleep(every * 60)
+
+    try:
+        return asyncio.run(service())
+    except LockHeld as e:
+        print(f"vcdb: {e}", file=sys.stderr)
+        return exit_codes.LOCKED
+    except (ProducerError, RunStateError) as e:
+        raise UsageError(str(e)) from e
+    except BrokerError as e:
+        print(f"vcdb: {e}", file=sys.stderr)
+        return exit_codes.UNAVAILABLE
+    except ApiError as e:
+        print(f"vcdb: {e}", file=sys.stderr)
+        return exit_codes.FAILED
+
+
+def consume(settings: Settings, args: argparse.Namespace) -> int:
+    from consumers.runner import consume
+    from consumers.store import InfrastructureError
+    from consumers.worker import WorkerOptions, WorkerStopped
+    from streams.broker import BrokerError
+
+    options = WorkerOptions(batch_size=args.batch_size, linger_s=args.linger, until_idle=args.until_idle,
+                            stall_s=args.stall, max_dead_letters=args.max_dead_letters)
+    try:
+        result = asyncio.run(consume(settings, args.db, options, tables=args.tables, group_id=args.group))
+    except WorkerStopped as e:
+        print(f"vcdb consume: stopped: {e}", file=sys.stderr)
+        return exit_codes.FAILED
+    except (InfrastructureError, BrokerError) as e:
+        print(f"vcdb consume: {e}", file=sys.stderr)
+        return exit_codes.UNAVAILABLE
+    if args.json:
+        print_json(result.__dict__)
+    else:
+        print(f"consumed: {result.batches} batches, {result.loaded} rows loaded, {result.dead_lettered} "
+              f"dead-lettered, {len(result.sealed)} tables sealed{' (idle)' if result.idle else ''}")
+    return exit_codes.OK
+
+
+def dlq(settings: Settings, args: argparse.Namespace) -> int:
+    from vcdb import dlq_report
+
+    return asyncio.run(dlq_report.run(settings, args))
+
+
+def verify(settings: Settings, args: argparse.Namespace) -> int:
+    from vcdb import reports
+
+    return asyncio.run(reports.verify(settings, args))
+
+
+def diff(settings: Settings, args: argparse.Namespace) -> int:
+    from vcdb import reports
+
+    return asyncio.run(reports.diff(settings, args))
+
+
+def status(settings: Settings, args: argparse.Namespace) -> int:
+    from vcdb import reports
+
+    return asyncio.run(reports.status(settings, args))
+
+
+def schema(settings: Settings, args: argparse.Namespace) -> int:
+    from schemas import generate, validate
+
+    if args.schema_command == "generate":
+        changed = generate.generate()
+        print("\n".join(f"wrote {p}" for p in changed) or "generated code is up to date")
+        return exit_codes.OK
+    if args.schema_command == "validate":
+        problems = validate.validate(Path(args.ddl_dir) if args.ddl_dir else None)
+        if not args.no_db and not args.ddl_dir:
+            problems += _drift(settings)
+        for p in problems:
+            print(f"schema validate: {p}", file=sys.stderr)
+        if problems:
+            print(f"schema validate: {len(problems)} problem(s)", file=sys.stderr)
+            return exit_codes.FAILED
+        print("schema validate: ok (naming, keys, FKs, cycles, generated code"
+              + (", migration drift)" if not args.no_db else ")"))
+        return exit_codes.OK
+    if args.schema_command == "plan":
+        from schemas.catalog import load_catalog
+        from schemas.graph import load_plan
+
+        plan = load_plan(load_catalog(args.db))
+        if args.json:
+            print_json({"levels": plan.levels, "self_referencing": plan.self_referencing})
+        else:
+            for i, level in enumerate(plan.levels):
+                print(f"level {i}: {', '.join(level)}")
+            print(f"self-referencing: {', '.join(plan.self_referencing) or '-'}")
+        return exit_codes.OK
+    from vcdb import staging
+
+    return asyncio.run(staging.stage(settings, args.db))
+
+
+def _drift(settings: Settings) -> list[str]:
+    """`alembic check` against a scratch database migrated from nothing."""
+    import os
+
+    from alembic.util.exc import AutoGenerateDiffsDetected
+
+    from vcdb import migrations, services
+
+    name = f"vcdb_validate_{os.getpid()}"
+    try:
+        url = asyncio.run(services.create_database(settings.database_url, name, drop_first=True))
+    except Exception as e:  # noqa: BLE001 - reported as a problem, the gate fails
+        return [f"drift check: cannot create a scratch database on DATABASE_URL: {e} (use --no-db to skip)"]
+    try:
+        migrations.upgrade(sqlalchemy_url(url))
+        migrations.check(sqlalchemy_url(url))
+        return []
+    except AutoGenerateDiffsDetected as e:
+        return [f"models and migrations drift: {e}"]
+    finally:
+        asyncio.run(services.drop_database(settings.database_url, name))
+
+
+def simulator(settings: Settings, args: argparse.Namespace) -> int:
+    from simulator import runner
+
+    return runner.run(args)
+
+
+def raw(settings: Settings, args: argparse.Namespace) -> int:
+    from vcdb import raw_backup
+
+    return asyncio.run(raw_backup.run(settings, args))
+
+
+def demo(settings: Settings, args: argparse.Namespace) -> int:
+    from vcdb import demo as demo_mod
+
+    return demo_mod.run(settings, args)
+
+
+def reset(settings: Settings, args: argparse.Namespace) -> int:
+    from vcdb import reset as reset_mod
+
+    if not args.yes:
+        raise UsageError(f"reset drops every row, the run state and the topics of {args.db}: add --yes to confirm")
+    return asyncio.run(reset_mod.reset(settings, args.db))
+
+
+HANDLERS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
+    "migrate": migrate, "baseline": produce, "incremental": produce, "consume": consume, "dlq": dlq,
+    "verify": verify, "diff": diff, "status": status, "schema": schema, "simulator": simulator, "raw": raw,
+    "demo": demo, "reset": reset,
+}
+
