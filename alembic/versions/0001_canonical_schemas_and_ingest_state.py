@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-29 05:22:58.292383
+Create Date: 2026-11-29 05:33:16.798426
 """
 from collections.abc import Sequence
 
@@ -1078,8 +1078,10 @@ def upgrade() -> None:
     sa.Column('run_id', sa.BigInteger(), nullable=False),
     sa.Column('table_name', sa.Text(), nullable=False),
     sa.Column('page', sa.Integer(), nullable=False),
-    sa.Column('records', sa.Integer(), nullable=False, comment='records of the page consumed (highest index + 1)'),
-    sa.PrimaryKeyConstraint('run_id', 'table_name', 'page', name=op.f('pk_page_receipts')),
+    sa.Column('partition', sa.Integer(), nullable=False),
+    sa.Column('last_index', sa.Integer(), nullable=False, comment='index in the page of the last record consumed'),
+    sa.Column('records', sa.Integer(), nullable=False, comment='records of the page on this partition in its latest copy (a re-published page restarts)'),
+    sa.PrimaryKeyConstraint('run_id', 'table_name', 'page', 'partition', name=op.f('pk_page_receipts')),
     schema='ingest'
     )
     op.create_table('row_snapshots',
