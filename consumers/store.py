@@ -223,10 +223,12 @@ class LoadStore:
 
     # ---- end of table and seals --------------------------------------------------------------
 
-    async def end_of_table(self, table: str, run_id: int, partition: int, partitions: int, announced: int,
+    async def end_of_table(self, ts: TableSql, run_id: int, partition: int, partitions: int, announced: int,
                            topic: str, offset: int) -> TablePhase:
         """Record one partition's end-of-table; seal the table when every partition has ended and
-        the page receipts account for every announced record."""
+        the page receipts account for every announced record.  A sealed table's row hashes are
+        snapshotted for `vcdb diff` in the same transaction."""
+        table = ts.table.name
         try:
             async with self.pool.acquire() as conn, conn.transaction():
                 await conn.execute(
@@ -243,6 +245,7 @@ class LoadStore:
                         "table_name = $2", run_id, table)
                     if received == announced:
                         status = "sealed"
+                        await conn.execute(ts.snapshot, run_id, table)
                     else:
                         status = "mismatch"
                         error = (f"{table} run {run_id}: the producer announced {announced} records, the consumer "

@@ -99,6 +99,7 @@ class Worker:
         self._run_tables: dict[int, tuple[str, ...] | None] = {}
         self._sealed: dict[int, set[str]] = {}
         self._checked: dict[int, float] = {}
+        self._announced_wait: set[tuple[str, int]] = set()
         self.result = WorkerResult()
         self.last_progress = clock()
         self.stop = asyncio.Event()
@@ -159,7 +160,9 @@ class Worker:
                 if tp not in self.gated:
                     self.gated.add(tp)
                     self.source.pause([tp])
-                    log.info("%s waits for its parents of run %s", table.name, run_id)
+                    if (table.name, run_id) not in self._announced_wait:
+                        self._announced_wait.add((table.name, run_id))
+                        log.info("%s waits for its parents of run %s", table.name, run_id)
                 return
             take: list[InRecord] = []
             for rec in queue:
@@ -241,7 +244,7 @@ class Worker:
         event = classify(rec, self.models[table.name])
         assert isinstance(event, ControlEvent)
         eot = event.eot
-        phase = await self.store.end_of_table(table.name, eot.run_id, rec.partition, eot.partitions, eot.records,
+        phase = await self.store.end_of_table(self.sql[table.name], eot.run_id, rec.partition, eot.partitions, eot.records,
                                               rec.topic, rec.offset)
         self.last_progress = self.clock()
         if phase.status == "sealed":

@@ -119,6 +119,10 @@ class RunStore:
                                  "WHERE run_id = $1", row["run_id"])
         return _run(row)
 
+    async def run(self, run_id: int) -> Run | None:
+        row = await self._pool.fetchrow("SELECT * FROM ingest.runs WHERE run_id = $1", run_id)
+        return _run(row) if row else None
+
     async def last_successful(self, db: str) -> Run | None:
         row = await self._pool.fetchrow(
             "SELECT * FROM ingest.runs WHERE db = $1 AND status = 'succeeded' AND kind IN ('baseline', 'incremental') "

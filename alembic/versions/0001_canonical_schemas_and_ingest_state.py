@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-29 05:33:16.798426
+Create Date: 2026-11-29 05:35:59.618845
 """
 from collections.abc import Sequence
 
@@ -1089,6 +1089,7 @@ def upgrade() -> None:
     sa.Column('table_name', sa.Text(), nullable=False),
     sa.Column('row_key', sa.Text(), nullable=False),
     sa.Column('row_hash', sa.Text(), nullable=False, comment="md5 of the canonical row's data columns"),
+    sa.Column('column_hashes', postgresql.ARRAY(sa.Integer()), nullable=False, comment='hashtext() of each data column, in order'),
     sa.PrimaryKeyConstraint('run_id', 'table_name', 'row_key', name=op.f('pk_row_snapshots')),
     schema='ingest',
     comment='per-run row hashes for `vcdb diff`'

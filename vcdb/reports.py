@@ -1,0 +1,125 @@
+"""Reports for people and machines: verify, diff, status, and the demo's per-table summary."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import asdict
+from typing import Any
+
+from consumers import diff as diff_mod
+from consumers import status as status_mod
+from consumers import verify as verify_mod
+from consumers.runner import group_id_for
+from consumers.store import LoadStore
+from schemas.settings import Settings
+from vcdb import exit_codes
+from vcdb.cli import print_json
+
+
+@asynccontextmanager
+async def _pool(settings: Settings, db: str) -> AsyncIterator[Any]:
+    store = await LoadStore.connect(settings.database_url, group_id_for(db), size=2)
+    try:
+        yield store.pool
+    finally:
+        await store.close()
+
+
+async def verify_report(settings: Settings, db: str, sample: int = 5) -> verify_mod.VerifyReport:
+    async with _pool(settings, db) as pool:
+        return await verify_mod.verify(pool, db, sample)
+
+
+def render_verify(report: verify_mod.VerifyReport) -> str:
+    lines = [f"verify {report.db}: {'OK' if report.ok else 'PROBLEMS FOUND'}"]
+    bad = [o for o in report.orphans if o.orphans]
+    lines.append(f"  orphan checks: {len(report.orphans)} references "
+                 f"({sum(1 for o in report.orphans if not o.declared)} logical), {len(bad)} with orphans")
+    for o in bad:
+        kind = "FK" if o.declared else "logical reference"
+        lines.append(f"    {o.table}.{','.join(o.columns)} -> {o.ref} ({kind}): {o.orphans} orphan rows, "
+                     f"e.g. keys {', '.join(o.sample)}")
+    if report.count_note:
+        lines.append(f"  counts: {report.count_note}")
+    else:
+        off = [c for c in report.counts if not c.ok]
+        lines.append(f"  counts against run {report.count_run}: {len(report.counts)} tables, {len(off)} off")
+        for c in off:
+            lines.append(f"    {c.table}: API totalCount {c.api_total}, rows {c.rows} + open dead letters "
+                         f"{c.dead_letters} = {c.rows + c.dead_letters}")
+    return "\n".join(lines)
+
+
+async def verify(settings: Settings, args: argparse.Namespace) -> int:
+    report = await verify_report(settings, args.db, args.sample)
+    if args.json:
+        print_json({"ok": report.ok, "db": report.db, "orphans": [asdict(o) for o in report.orphans],
+                    "counts": [{**asdict(c), "ok": c.ok} for c in report.counts], "count_run": report.count_run,
+                    "count_note": report.count_note})
+    else:
+        print(render_verify(report))
+    return exit_codes.OK if report.ok else exit_codes.FAILED
+
+
+async def diff(settings: Settings, args: argparse.Namespace) -> int:
+    async with _pool(settings, args.db) as pool:
+        result = await diff_mod.diff(pool, args.db, args.from_run, args.to_run, args.table or None)
+    if args.json:
+        print_json([asdict(d) for d in result])
+        return exit_codes.OK
+    print(f"diff {args.db} run {args.from_run} -> run {args.to_run}")
+    for d in result:
+        if d.missing_snapshot:
+            print(f"  {d.table}: {d.missing_snapshot}")
+        if d.added or d.removed or d.changed or d.ended:
+            print(f"  {d.table}: +{d.added} added, -{d.removed} removed, {d.ended} ended, ~{d.changed} changed")
+            for c in d.sample_changed:
+                print(f"      {c['key']}: {', '.join(c['columns'])}")
+    return exit_codes.OK
+
+
+async def status(settings: Settings, args: argparse.Namespace) -> int:
+    async with _pool(settings, args.db) as pool:
+        data = await status_mod.status(pool, settings.kafka_bootstrap_servers, args.db)
+    if args.json:
+        print_json(data)
+        return exit_codes.OK
+    print(f"runs of {args.db}:")
+    for r in data["runs"]:
+        print(f"  {r['run_id']:>4} {r['kind']:<11} {r['status']:<11} started {r['started_at']:%Y-%m-%d %H:%M:%S}"
+              + (f"  {r['error']}" if r["error"] else ""))
+    if data["endpoints"]:
+        print("endpoints of the last run:")
+        for e in data["endpoints"]:
+            print(f"  {e['table_name']:<28} {e['status']:<9} pages {e['pages_published']}/{e['total_pages'] or '?'} "
+                  f"records {e['records_published']}/{e['total_count'] if e['total_count'] is not None else '?'}")
+    if data["tables"]:
+        print("loading of the last run:")
+        for t in data["tables"]:
+            print(f"  {t['table_name']:<28} {t['status']:<8} loaded {t['loaded']} dead-lettered {t['dead_lettered']}"
+                  f" (open {t['open_dead_letters']})")
+    if data["lag"]:
+        print("consumer lag: " + ", ".join(f"{x['topic']}={x['lag']}" for x in data["lag"] if x["lag"]) or "0")
+    return exit_codes.OK
+
+
+async def summary_table(settings: Settings, db: str, run_id: int) -> str:
+    async with _pool(settings, db) as pool:
+        rows = await pool.fetch(
+            "SELECT e.table_name, e.total_count, coalesce(l.loaded, 0) AS loaded, "
+            "coalesce(l.dead_lettered, 0) AS dead, coalesce(l.status, 'waiting') AS status, "
+            "(SELECT string_agg(reason || ' ' || n || coalesce(' (missing ' || mt || ')', ''), ', ') FROM "
+            " (SELECT reason, missing_table AS mt, count(*) AS n FROM ingest.dead_letters d WHERE d.run_id = e.run_id "
+            "  AND d.table_name = e.table_name GROUP BY 1, 2) x) AS reasons "
+            "FROM ingest.endpoint_progress e LEFT JOIN ingest.table_load l USING (run_id, table_name) "
+            "WHERE e.run_id = $1 ORDER BY e.table_name", run_id)
+    width = max(len(r["table_name"]) for r in rows) if rows else 10
+    lines = [f"{'table':<{width}}  {'API count':>9}  {'loaded':>8}  {'dead':>5}  status  dead-letter reasons"]
+    for r in rows:
+        lines.append(f"{r['table_name']:<{width}}  {r['total_count'] or 0:>9}  {r['loaded']:>8}  {r['dead']:>5}  "
+                     f"{r['status']:<6}  {r['reasons'] or ''}")
+    total = sum(r["total_count"] or 0 for r in rows), sum(r["loaded"] for r in rows), sum(r["dead"] for r in rows)
+    lines.append(f"{'total':<{width}}  {total[0]:>9}  {total[1]:>8}  {total[2]:>5}")
+    return "\n".join(lines)

@@ -1,0 +1,54 @@
+"""`vcdb reset --db vcdb --yes`: the old playbook's nuclear option, behind a confirmation and the
+producer lock (refused while a run holds it).  Drops the canonical rows, the run state of the
+database and its topics."""
+
+from __future__ import annotations
+
+import sys
+
+from consumers.runner import group_id_for
+from consumers.sql import q
+from consumers.store import LoadStore
+from producers.runs import LockHeld, ProducerLock
+from schemas.catalog import load_catalog
+from schemas.settings import Settings
+from streams import topics
+from streams.broker import BrokerError, delete_topics, list_topics
+from vcdb import exit_codes
+
+
+async def reset(settings: Settings, db: str) -> int:
+    lock = ProducerLock(settings.database_url, db)
+    try:
+        await lock.acquire()
+    except LockHeld as e:
+        print(f"vcdb reset: refused: {e}", file=sys.stderr)
+        return exit_codes.LOCKED
+    try:
+        catalog = load_catalog(db)
+        store = await LoadStore.connect(settings.database_url, group_id_for(db), size=1)
+        try:
+            async with store.pool.acquire() as conn, conn.transaction():
+                names = ", ".join(f"{q(catalog.schema)}.{q(t.canonical)}" for t in catalog.tables.values())
+                await conn.execute(f"TRUNCATE {names}")
+                runs = [r["run_id"] for r in await conn.fetch("SELECT run_id FROM ingest.runs WHERE db = $1", db)]
+                for table in ("endpoint_progress", "table_load", "page_receipts", "row_snapshots"):
+                    await conn.execute(f"DELETE FROM ingest.{table} WHERE run_id = ANY($1::bigint[])", runs)
+                await conn.execute("DELETE FROM ingest.runs WHERE db = $1", db)
+                await conn.execute("DELETE FROM ingest.dead_letters WHERE db = $1", db)
+                await conn.execute("DELETE FROM ingest.consumer_offsets WHERE group_id = $1", group_id_for(db))
+                prefix = f"{topics.PREFIX}.{db}."
+                await conn.execute("DELETE FROM ingest.applied_batches WHERE topic LIKE $1", prefix + "%")
+        finally:
+            await store.close()
+        try:
+            mine = [t for t in await list_topics(settings.kafka_bootstrap_servers) if t.startswith(prefix)]
+            await delete_topics(settings.kafka_bootstrap_servers, mine)
+        except BrokerError as e:
+            print(f"vcdb reset: database reset, but topics not deleted: {e}", file=sys.stderr)
+            return exit_codes.UNAVAILABLE
+        print(f"reset {db}: {len(catalog.tables)} tables truncated, {len(runs)} runs and their state dropped, "
+              f"{len(mine)} topics deleted")
+        return exit_codes.OK
+    finally:
+        await lock.release()
