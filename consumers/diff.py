@@ -47,7 +47,8 @@ async def diff(pool: Any, db: str, from_run: int, to_run: int, tables: list[str]
             "SELECT (SELECT count(*) FROM b WHERE NOT EXISTS (SELECT 1 FROM a WHERE a.row_key = b.row_key)) AS added,"
             " (SELECT count(*) FROM a WHERE NOT EXISTS (SELECT 1 FROM b WHERE a.row_key = b.row_key)) AS removed,"
             f" (SELECT count(*) FROM a JOIN b USING (row_key) WHERE a.row_hash <> b.row_hash AND {ended}) AS ended,"
-            f" (SELECT count(*) FROM a JOIN b USING (row_key) WHERE a.row_hash <> b.row_hash AND NOT {ended}) AS changed",
+            " (SELECT count(*) FROM a JOIN b USING (row_key) "
+            f"WHERE a.row_hash <> b.row_hash AND NOT {ended}) AS changed",
             from_run, to_run, name)
         d.added, d.removed, d.ended, d.changed = row["added"], row["removed"], row["ended"], row["changed"]
         if d.added:

@@ -46,13 +46,16 @@ async def consume(settings: Settings, db: str, options: WorkerOptions, *, tables
             replayer = AutoReplayer(catalog, store, dlq)
             worker = Worker(catalog, chosen, store, reader, dlq, options, partitions=counts,
                             on_loaded=replayer.parent_loaded)
-            if stop is not None:
-                asyncio.ensure_future(_relay(stop, worker.stop))
+            relay = asyncio.ensure_future(_relay(stop, worker.stop)) if stop is not None else None
             if install_signals:
                 for sig in (signal.SIGTERM, signal.SIGINT):
                     loop.add_signal_handler(sig, worker.stop.set)
             reader.subscribe(data_topics, worker.assigned, worker.revoked)
-            return await worker.run()
+            try:
+                return await worker.run()
+            finally:
+                if relay is not None:
+                    relay.cancel()
     finally:
         if install_signals:
             for sig in (signal.SIGTERM, signal.SIGINT):

@@ -56,7 +56,8 @@ def parent_checks(catalog: Catalog, table: Table) -> tuple[ParentCheck, ...]:
         refs = [parent.column(c).canonical for c in fk.ref_columns]
         notnull = " AND ".join(f"s.{q(c)} IS NOT NULL" for c in cols)
         match = " AND ".join(f"p.{q(r)} = s.{q(c)}" for c, r in zip(cols, refs, strict=True))
-        missing = f"NOT EXISTS (SELECT 1 FROM {q(naming.schema_name(parent.db))}.{q(parent.canonical)} p WHERE {match})"
+        parent_table = f"{q(naming.schema_name(parent.db))}.{q(parent.canonical)}"
+        missing = f"NOT EXISTS (SELECT 1 FROM {parent_table} p WHERE {match})"
         if fk.is_self:
             # A parent in the same batch is as good as one already loaded (parents before children).
             missing += f" AND NOT EXISTS (SELECT 1 FROM {{stage}} p WHERE {match})"
@@ -69,7 +70,8 @@ def table_sql(catalog: Catalog, table: Table) -> TableSql:
     cols = tuple(c.canonical for c in table.columns)
     col_defs = ", ".join(f"{q(c.canonical)} {c.sql_type}" for c in table.columns)
     create = f"CREATE TEMP TABLE IF NOT EXISTS {q(stage)} ({col_defs}, {ORD} integer) ON COMMIT DELETE ROWS"
-    checks = tuple(ParentCheck(c.fk, c.parent, c.sql.replace("{stage}", q(stage))) for c in parent_checks(catalog, table))
+    checks = tuple(ParentCheck(c.fk, c.parent, c.sql.replace("{stage}", q(stage)))
+                   for c in parent_checks(catalog, table))
     find = None
     if checks:
         flags = ", ".join(c.sql for c in checks)
@@ -82,7 +84,8 @@ def table_sql(catalog: Catalog, table: Table) -> TableSql:
     updates = ", ".join(f"{q(c)} = EXCLUDED.{q(c)}" for c in [*non_key, RUN_COLUMN])
     eff, end = q("effective_date_time"), q("end_date_time")
     guard = (f"(t.{eff} IS NULL OR EXCLUDED.{eff} IS NULL OR EXCLUDED.{eff} >= t.{eff}) "
-             f"AND NOT (t.{end} IS NOT NULL AND EXCLUDED.{end} IS NULL AND EXCLUDED.{eff} IS NOT DISTINCT FROM t.{eff})")
+             f"AND NOT (t.{end} IS NOT NULL AND EXCLUDED.{end} IS NULL "
+             f"AND EXCLUDED.{eff} IS NOT DISTINCT FROM t.{eff})")
     upsert = (f"INSERT INTO {target} AS t ({collist}, {q(RUN_COLUMN)}) "
               f"SELECT DISTINCT ON ({keys}) {collist}, $1::bigint FROM {q(stage)} WHERE {ORD} >= $2 AND {ORD} < $3 "
               f"ORDER BY {keys}, {ORD} DESC "

@@ -130,7 +130,7 @@ class LoadStore:
         if not good:
             return result
         await conn.execute(ts.create_stage)
-        await conn.copy_records_to_table(ts.stage, records=[(*inc.row, i) for i, inc in enumerate(good)],
+        await conn.copy_records_to_table(ts.stage, records=[(*(inc.row or ()), i) for i, inc in enumerate(good)],
                                          columns=[*ts.columns, ORD])
         orphaned: set[int] = set()
         if ts.find_orphans:
@@ -324,7 +324,8 @@ class DeadLetterStore:
         self.pool = pool
 
     def _where(self, f: DeadLetterFilter) -> tuple[str, list[Any]]:
-        conds, args = ["db = $1"], [f.db]
+        conds: list[str] = ["db = $1"]
+        args: list[Any] = [f.db]
         for col, val in (("table_name", f.table), ("reason", f.reason), ("run_id", f.run_id), ("status", f.status)):
             if val is not None:
                 args.append(val)

@@ -244,8 +244,8 @@ class Worker:
         event = classify(rec, self.models[table.name])
         assert isinstance(event, ControlEvent)
         eot = event.eot
-        phase = await self.store.end_of_table(self.sql[table.name], eot.run_id, rec.partition, eot.partitions, eot.records,
-                                              rec.topic, rec.offset)
+        phase = await self.store.end_of_table(self.sql[table.name], eot.run_id, rec.partition, eot.partitions,
+                                              eot.records, rec.topic, rec.offset)
         self.last_progress = self.clock()
         if phase.status == "sealed":
             self._sealed.setdefault(eot.run_id, set()).add(table.name)

@@ -183,7 +183,7 @@ class EndpointRunner:
             await self.state.finish_endpoint(self.plan.run_id, table.name, result.status)
         except asyncio.CancelledError:
             raise
-        except Exception as e:  # noqa: BLE001 - one endpoint's failure must not stop the others
+        except Exception as e:
             result.status = "failed"
             result.error = f"{type(e).__name__}: {e}"
             log.error("endpoint %s failed: %s", table.name, result.error)

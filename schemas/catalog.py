@@ -122,12 +122,12 @@ class Catalog:
 
     def table(self, name: str) -> Table:
         """By AutoCare name, canonical name or API name, case-insensitively."""
-        t = self._lookup().get(name.lower())
+        t = self._lookup.get(name.lower())
         if t is None:
             raise KeyError(f"{self.db} has no table {name!r}")
         return t
 
-    @functools.cache
+    @functools.cached_property
     def _lookup(self) -> dict[str, Table]:
         out: dict[str, Table] = {}
         for t in self.tables.values():

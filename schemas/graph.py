@@ -61,7 +61,7 @@ def _find_cycle(remaining: dict[str, set[str]]) -> list[str]:
     while True:
         node = sorted(remaining[node])[0]
         if node in seen:
-            return path[seen[node]:] + [node]
+            return [*path[seen[node]:], node]
         seen[node] = len(path)
         path.append(node)
 

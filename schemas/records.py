@@ -62,7 +62,7 @@ def _parse_time(value: str) -> Any:
         parsed = None
     if parsed is not None:
         if parsed.tzinfo is not None:
-            parsed = parsed.astimezone(dt.timezone.utc).replace(tzinfo=None)
+            parsed = parsed.astimezone(dt.UTC).replace(tzinfo=None)
         return parsed
     for fmt in _US_FORMATS:
         try:

