@@ -100,6 +100,8 @@ def render_models(catalog: Catalog) -> str:
                 args.append("default=None")
             if c.max_length:
                 args.append(f"max_length={c.max_length}")
+            if c.sql_type == "INTEGER":  # PostgreSQL's integer: a larger value is the record's fault
+                args.append("ge=-2147483648, le=2147483647")
             field = f" = Field({', '.join(args)})" if args else ""
             out.append(f"    {attr}: {_py_type(c)}{field}")
     out.append("\n\nMODELS: dict[str, type[RecordModel]] = {")

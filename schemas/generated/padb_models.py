@@ -24,7 +24,7 @@ class MeasurementGroupRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    measurement_group_id: int
+    measurement_group_id: int = Field(ge=-2147483648, le=2147483647)
     measurement_group_name: str | None = Field(default=None, max_length=80)
     culture_id: str | None = Field(default=None, max_length=10)
     effective_date_time: datetime.datetime | None = Field(default=None)
@@ -50,13 +50,13 @@ class MetaDataRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    meta_id: int
+    meta_id: int = Field(ge=-2147483648, le=2147483647)
     meta_name: str | None = Field(default=None, max_length=80)
     meta_descr: str | None = Field(default=None, max_length=512)
     meta_format: str | None = Field(default=None, max_length=10)
     data_type: str | None = Field(default=None, max_length=50)
-    min_length: int | None = Field(default=None)
-    max_length: int | None = Field(default=None)
+    min_length: int | None = Field(default=None, ge=-2147483648, le=2147483647)
+    max_length: int | None = Field(default=None, ge=-2147483648, le=2147483647)
     culture_id: str | None = Field(default=None, max_length=10)
     effective_date_time: datetime.datetime | None = Field(default=None)
     end_date_time: datetime.datetime | None = Field(default=None)
@@ -79,11 +79,11 @@ class MetaUomCodesRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    meta_uom_id: int
+    meta_uom_id: int = Field(ge=-2147483648, le=2147483647)
     uom_code: str | None = Field(default=None, max_length=10)
     uom_description: str | None = Field(default=None, max_length=512)
     uom_label: str | None = Field(default=None, max_length=10)
-    measurement_group_id: int
+    measurement_group_id: int = Field(ge=-2147483648, le=2147483647)
     culture_id: str | None = Field(default=None, max_length=10)
     effective_date_time: datetime.datetime | None = Field(default=None)
     end_date_time: datetime.datetime | None = Field(default=None)
@@ -104,9 +104,9 @@ class MetaUomCodeAssignmentRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    meta_uom_code_assignment_id: int
-    papt_id: int
-    meta_uom_id: int
+    meta_uom_code_assignment_id: int = Field(ge=-2147483648, le=2147483647)
+    papt_id: int = Field(ge=-2147483648, le=2147483647)
+    meta_uom_id: int = Field(ge=-2147483648, le=2147483647)
     culture_id: str | None = Field(default=None, max_length=10)
     effective_date_time: datetime.datetime | None = Field(default=None)
     end_date_time: datetime.datetime | None = Field(default=None)
@@ -129,11 +129,11 @@ class PartAttributeAssignmentRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    part_attribute_assignment_id: int | None = Field(default=None)
-    papt_id: int
-    part_terminology_id: int
-    pa_id: int
-    meta_id: int
+    part_attribute_assignment_id: int | None = Field(default=None, ge=-2147483648, le=2147483647)
+    papt_id: int = Field(ge=-2147483648, le=2147483647)
+    part_terminology_id: int = Field(ge=-2147483648, le=2147483647)
+    pa_id: int = Field(ge=-2147483648, le=2147483647)
+    meta_id: int = Field(ge=-2147483648, le=2147483647)
     culture_id: str | None = Field(default=None, max_length=10)
     effective_date_time: datetime.datetime | None = Field(default=None)
     end_date_time: datetime.datetime | None = Field(default=None)
@@ -153,8 +153,8 @@ class PartAttributeStyleRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    style_id: int
-    papt_id: int
+    style_id: int = Field(ge=-2147483648, le=2147483647)
+    papt_id: int = Field(ge=-2147483648, le=2147483647)
     culture_id: str | None = Field(default=None, max_length=10)
     effective_date_time: datetime.datetime | None = Field(default=None)
     end_date_time: datetime.datetime | None = Field(default=None)
@@ -175,7 +175,7 @@ class PartAttributesRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    pa_id: int
+    pa_id: int = Field(ge=-2147483648, le=2147483647)
     pa_name: str | None = Field(default=None, max_length=80)
     pa_descr: str | None = Field(default=None, max_length=512)
     culture_id: str | None = Field(default=None, max_length=10)
@@ -197,8 +197,8 @@ class PartTypeStyleRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    style_id: int
-    part_terminology_id: int
+    style_id: int = Field(ge=-2147483648, le=2147483647)
+    part_terminology_id: int = Field(ge=-2147483648, le=2147483647)
     culture_id: str | None = Field(default=None, max_length=10)
     effective_date_time: datetime.datetime | None = Field(default=None)
     end_date_time: datetime.datetime | None = Field(default=None)
@@ -218,7 +218,7 @@ class StyleRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    style_id: int
+    style_id: int = Field(ge=-2147483648, le=2147483647)
     style_name: str | None = Field(default=None, max_length=225)
     culture_id: str | None = Field(default=None, max_length=10)
     effective_date_time: datetime.datetime | None = Field(default=None)
@@ -240,9 +240,9 @@ class ValidValueAssignmentRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    valid_value_assignment_id: int
-    papt_id: int
-    valid_value_id: int
+    valid_value_assignment_id: int = Field(ge=-2147483648, le=2147483647)
+    papt_id: int = Field(ge=-2147483648, le=2147483647)
+    valid_value_id: int = Field(ge=-2147483648, le=2147483647)
     culture_id: str | None = Field(default=None, max_length=10)
     effective_date_time: datetime.datetime | None = Field(default=None)
     end_date_time: datetime.datetime | None = Field(default=None)
@@ -262,7 +262,7 @@ class ValidValuesRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    valid_value_id: int
+    valid_value_id: int = Field(ge=-2147483648, le=2147483647)
     valid_value: str = Field(max_length=500)
     culture_id: str | None = Field(default=None, max_length=10)
     effective_date_time: datetime.datetime | None = Field(default=None)

@@ -49,7 +49,7 @@ class AliasRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    alias_id: int
+    alias_id: int = Field(ge=-2147483648, le=2147483647)
     alias_name: str = Field(max_length=100)
     culture_id: str | None = Field(default=None, max_length=10)
     effective_date_time: datetime.datetime | None = Field(default=None)
@@ -70,7 +70,7 @@ class CategoriesRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    category_id: int
+    category_id: int = Field(ge=-2147483648, le=2147483647)
     category_name: str = Field(max_length=100)
     culture_id: str | None = Field(default=None, max_length=10)
     effective_date_time: datetime.datetime | None = Field(default=None)
@@ -91,7 +91,7 @@ class ChangeAttributeStatesRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    change_attribute_state_id: int
+    change_attribute_state_id: int = Field(ge=-2147483648, le=2147483647)
     change_attribute_state: str = Field(max_length=255)
     culture_id: str | None = Field(default=None, max_length=10)
     effective_date_time: datetime.datetime | None = Field(default=None)
@@ -120,13 +120,13 @@ class ChangeDetailsRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    change_detail_id: int
-    change_id: int
-    change_attribute_state_id: int
-    table_name_id: int
+    change_detail_id: int = Field(ge=-2147483648, le=2147483647)
+    change_id: int = Field(ge=-2147483648, le=2147483647)
+    change_attribute_state_id: int = Field(ge=-2147483648, le=2147483647)
+    table_name_id: int = Field(ge=-2147483648, le=2147483647)
     primary_key_column_name: str | None = Field(default=None, max_length=255)
-    primary_key_before: int | None = Field(default=None)
-    primary_key_after: int | None = Field(default=None)
+    primary_key_before: int | None = Field(default=None, ge=-2147483648, le=2147483647)
+    primary_key_after: int | None = Field(default=None, ge=-2147483648, le=2147483647)
     column_name: str | None = Field(default=None, max_length=255)
     column_value_before: str | None = Field(default=None, max_length=1000)
     column_value_after: str | None = Field(default=None, max_length=1000)
@@ -149,7 +149,7 @@ class ChangeReasonsRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    change_reason_id: int
+    change_reason_id: int = Field(ge=-2147483648, le=2147483647)
     change_reason: str = Field(max_length=255)
     culture_id: str | None = Field(default=None, max_length=10)
     effective_date_time: datetime.datetime | None = Field(default=None)
@@ -171,7 +171,7 @@ class ChangeTableNamesRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    table_name_id: int
+    table_name_id: int = Field(ge=-2147483648, le=2147483647)
     table_name: str = Field(max_length=255)
     table_description: str | None = Field(default=None, max_length=1000)
     culture_id: str | None = Field(default=None, max_length=10)
@@ -195,9 +195,9 @@ class ChangesRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time', 'rev_date'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    change_id: int
-    request_id: int
-    change_reason_id: int
+    change_id: int = Field(ge=-2147483648, le=2147483647)
+    request_id: int = Field(ge=-2147483648, le=2147483647)
+    change_reason_id: int = Field(ge=-2147483648, le=2147483647)
     rev_date: datetime.datetime | None = Field(default=None)
     culture_id: str | None = Field(default=None, max_length=10)
     effective_date_time: datetime.datetime | None = Field(default=None)
@@ -222,11 +222,11 @@ class CodeMasterRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset(['rev_date'])
 
-    code_master_id: int
-    part_terminology_id: int
-    category_id: int
-    sub_category_id: int
-    position_id: int
+    code_master_id: int = Field(ge=-2147483648, le=2147483647)
+    part_terminology_id: int = Field(ge=-2147483648, le=2147483647)
+    category_id: int = Field(ge=-2147483648, le=2147483647)
+    sub_category_id: int = Field(ge=-2147483648, le=2147483647)
+    position_id: int = Field(ge=-2147483648, le=2147483647)
     rev_date: datetime.date
     culture_id: str | None = Field(default=None, max_length=10)
     effective_date_time: datetime.datetime | None = Field(default=None)
@@ -252,7 +252,7 @@ class PiesCodeRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    pies_code_id: int
+    pies_code_id: int = Field(ge=-2147483648, le=2147483647)
     code_value: str = Field(max_length=255)
     code_format: str = Field(max_length=255)
     field_format: str | None = Field(default=None, max_length=255)
@@ -281,10 +281,10 @@ class PiesExpiCodeRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    pies_expi_code_id: int
+    pies_expi_code_id: int = Field(ge=-2147483648, le=2147483647)
     expi_code: str = Field(max_length=50)
     expi_code_description: str = Field(max_length=255)
-    pies_expi_group_id: int
+    pies_expi_group_id: int = Field(ge=-2147483648, le=2147483647)
     culture_id: str | None = Field(default=None, max_length=10)
     effective_date_time: datetime.datetime | None = Field(default=None)
     end_date_time: datetime.datetime | None = Field(default=None)
@@ -306,7 +306,7 @@ class PiesExpiGroupRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    pies_expi_group_id: int
+    pies_expi_group_id: int = Field(ge=-2147483648, le=2147483647)
     expi_group_code: str = Field(max_length=255)
     expi_group_description: str = Field(max_length=255)
     culture_id: str | None = Field(default=None, max_length=10)
@@ -332,10 +332,10 @@ class PiesFieldRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    pies_field_id: int
+    pies_field_id: int = Field(ge=-2147483648, le=2147483647)
     field_name: str = Field(max_length=255)
     reference_field_number: str = Field(max_length=255)
-    pies_segment_id: int
+    pies_segment_id: int = Field(ge=-2147483648, le=2147483647)
     culture_id: str | None = Field(default=None, max_length=10)
     effective_date_time: datetime.datetime | None = Field(default=None)
     end_date_time: datetime.datetime | None = Field(default=None)
@@ -362,10 +362,10 @@ class PiesReferenceFieldCodeRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    pies_reference_field_code_id: int
-    pies_field_id: int
-    pies_code_id: int
-    pies_expi_code_id: int | None = Field(default=None)
+    pies_reference_field_code_id: int = Field(ge=-2147483648, le=2147483647)
+    pies_field_id: int = Field(ge=-2147483648, le=2147483647)
+    pies_code_id: int = Field(ge=-2147483648, le=2147483647)
+    pies_expi_code_id: int | None = Field(default=None, ge=-2147483648, le=2147483647)
     reference_notes: str | None = Field(default=None, max_length=2000)
     culture_id: str | None = Field(default=None, max_length=10)
     effective_date_time: datetime.datetime | None = Field(default=None)
@@ -389,7 +389,7 @@ class PiesSegmentRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    pies_segment_id: int
+    pies_segment_id: int = Field(ge=-2147483648, le=2147483647)
     segment_abb: str = Field(max_length=50)
     segment_name: str = Field(max_length=50)
     segment_description: str = Field(max_length=250)
@@ -414,10 +414,10 @@ class PartCategoryRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    part_category_id: int
-    part_terminology_id: int
-    sub_category_id: int
-    category_id: int
+    part_category_id: int = Field(ge=-2147483648, le=2147483647)
+    part_terminology_id: int = Field(ge=-2147483648, le=2147483647)
+    sub_category_id: int = Field(ge=-2147483648, le=2147483647)
+    category_id: int = Field(ge=-2147483648, le=2147483647)
     culture_id: str | None = Field(default=None, max_length=10)
     effective_date_time: datetime.datetime | None = Field(default=None)
     end_date_time: datetime.datetime | None = Field(default=None)
@@ -439,9 +439,9 @@ class PartPositionRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset(['rev_date'])
 
-    part_position_id: int
-    part_terminology_id: int
-    position_id: int
+    part_position_id: int = Field(ge=-2147483648, le=2147483647)
+    part_terminology_id: int = Field(ge=-2147483648, le=2147483647)
+    position_id: int = Field(ge=-2147483648, le=2147483647)
     rev_date: datetime.date | None = Field(default=None)
     culture_id: str | None = Field(default=None, max_length=10)
     effective_date_time: datetime.datetime | None = Field(default=None)
@@ -464,9 +464,9 @@ class PartsRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset(['rev_date'])
 
-    part_terminology_id: int
+    part_terminology_id: int = Field(ge=-2147483648, le=2147483647)
     part_terminology_name: str = Field(max_length=500)
-    parts_description_id: int | None = Field(default=None)
+    parts_description_id: int | None = Field(default=None, ge=-2147483648, le=2147483647)
     rev_date: datetime.date | None = Field(default=None)
     culture_id: str | None = Field(default=None, max_length=10)
     effective_date_time: datetime.datetime | None = Field(default=None)
@@ -487,7 +487,7 @@ class PartsDescriptionRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    parts_description_id: int
+    parts_description_id: int = Field(ge=-2147483648, le=2147483647)
     parts_description: str = Field(max_length=500)
     culture_id: str | None = Field(default=None, max_length=10)
     effective_date_time: datetime.datetime | None = Field(default=None)
@@ -508,8 +508,8 @@ class PartsRelationshipRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    part_terminology_id: int
-    related_part_terminology_id: int
+    part_terminology_id: int = Field(ge=-2147483648, le=2147483647)
+    related_part_terminology_id: int = Field(ge=-2147483648, le=2147483647)
     culture_id: str | None = Field(default=None, max_length=10)
     effective_date_time: datetime.datetime | None = Field(default=None)
     end_date_time: datetime.datetime | None = Field(default=None)
@@ -534,10 +534,10 @@ class PartsSupersessionRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset(['rev_date'])
 
-    parts_supersession_id: int | None = Field(default=None)
-    old_part_terminology_id: int
+    parts_supersession_id: int | None = Field(default=None, ge=-2147483648, le=2147483647)
+    old_part_terminology_id: int = Field(ge=-2147483648, le=2147483647)
     old_part_terminology_name: str = Field(max_length=256)
-    new_part_terminology_id: int
+    new_part_terminology_id: int = Field(ge=-2147483648, le=2147483647)
     new_part_terminology_name: str = Field(max_length=256)
     rev_date: datetime.date | None = Field(default=None)
     note: str | None = Field(default=None, max_length=1000)
@@ -560,8 +560,8 @@ class PartsToAliasRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    part_terminology_id: int
-    alias_id: int
+    part_terminology_id: int = Field(ge=-2147483648, le=2147483647)
+    alias_id: int = Field(ge=-2147483648, le=2147483647)
     culture_id: str | None = Field(default=None, max_length=10)
     effective_date_time: datetime.datetime | None = Field(default=None)
     end_date_time: datetime.datetime | None = Field(default=None)
@@ -581,8 +581,8 @@ class PartsToUseRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    part_terminology_id: int
-    use_id: int
+    part_terminology_id: int = Field(ge=-2147483648, le=2147483647)
+    use_id: int = Field(ge=-2147483648, le=2147483647)
     culture_id: str | None = Field(default=None, max_length=10)
     effective_date_time: datetime.datetime | None = Field(default=None)
     end_date_time: datetime.datetime | None = Field(default=None)
@@ -602,7 +602,7 @@ class PositionsRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    position_id: int
+    position_id: int = Field(ge=-2147483648, le=2147483647)
     position: str = Field(max_length=500)
     culture_id: str | None = Field(default=None, max_length=10)
     effective_date_time: datetime.datetime | None = Field(default=None)
@@ -623,7 +623,7 @@ class SubcategoriesRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    sub_category_id: int
+    sub_category_id: int = Field(ge=-2147483648, le=2147483647)
     sub_category_name: str = Field(max_length=100)
     culture_id: str | None = Field(default=None, max_length=10)
     effective_date_time: datetime.datetime | None = Field(default=None)
@@ -644,7 +644,7 @@ class UseRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    use_id: int
+    use_id: int = Field(ge=-2147483648, le=2147483647)
     use_description: str = Field(max_length=100)
     culture_id: str | None = Field(default=None, max_length=10)
     effective_date_time: datetime.datetime | None = Field(default=None)

@@ -24,7 +24,7 @@ class ChangeAttributeStatesRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    change_attribute_state_id: int
+    change_attribute_state_id: int = Field(ge=-2147483648, le=2147483647)
     change_attribute_state: str = Field(max_length=255)
     culture_id: str | None = Field(default=None, max_length=10)
     effective_date_time: datetime.datetime | None = Field(default=None)
@@ -53,13 +53,13 @@ class ChangeDetailsRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    change_detail_id: int
-    change_id: int
-    change_attribute_state_id: int
-    table_name_id: int
+    change_detail_id: int = Field(ge=-2147483648, le=2147483647)
+    change_id: int = Field(ge=-2147483648, le=2147483647)
+    change_attribute_state_id: int = Field(ge=-2147483648, le=2147483647)
+    table_name_id: int = Field(ge=-2147483648, le=2147483647)
     primary_key_column_name: str | None = Field(default=None, max_length=255)
-    primary_key_before: int | None = Field(default=None)
-    primary_key_after: int | None = Field(default=None)
+    primary_key_before: int | None = Field(default=None, ge=-2147483648, le=2147483647)
+    primary_key_after: int | None = Field(default=None, ge=-2147483648, le=2147483647)
     column_name: str | None = Field(default=None, max_length=255)
     column_value_before: str | None = Field(default=None, max_length=1000)
     column_value_after: str | None = Field(default=None, max_length=1000)
@@ -82,7 +82,7 @@ class ChangeReasonsRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    change_reason_id: int
+    change_reason_id: int = Field(ge=-2147483648, le=2147483647)
     change_reason: str = Field(max_length=255)
     culture_id: str | None = Field(default=None, max_length=10)
     effective_date_time: datetime.datetime | None = Field(default=None)
@@ -104,7 +104,7 @@ class ChangeTableNamesRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    table_name_id: int
+    table_name_id: int = Field(ge=-2147483648, le=2147483647)
     table_name: str = Field(max_length=255)
     table_description: str | None = Field(default=None, max_length=1000)
     culture_id: str | None = Field(default=None, max_length=10)
@@ -128,9 +128,9 @@ class ChangesRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time', 'rev_date'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    change_id: int
-    request_id: int
-    change_reason_id: int
+    change_id: int = Field(ge=-2147483648, le=2147483647)
+    request_id: int = Field(ge=-2147483648, le=2147483647)
+    change_reason_id: int = Field(ge=-2147483648, le=2147483647)
     rev_date: datetime.datetime | None = Field(default=None)
     culture_id: str | None = Field(default=None, max_length=10)
     effective_date_time: datetime.datetime | None = Field(default=None)
@@ -151,7 +151,7 @@ class GroupNumberRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    group_number_id: int
+    group_number_id: int = Field(ge=-2147483648, le=2147483647)
     group_description: str = Field(max_length=100)
     culture_id: str | None = Field(default=None, max_length=10)
     effective_date_time: datetime.datetime | None = Field(default=None)
@@ -173,7 +173,7 @@ class LanguageRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    language_id: int
+    language_id: int = Field(ge=-2147483648, le=2147483647)
     language_name: str | None = Field(default=None, max_length=50)
     dialect_name: str | None = Field(default=None, max_length=50)
     culture_id: str | None = Field(default=None, max_length=10)
@@ -198,7 +198,7 @@ class QdbChangesRecord(RecordModel):
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
     version_date: datetime.datetime
-    qualifier_id: int
+    qualifier_id: int = Field(ge=-2147483648, le=2147483647)
     qualifier_text: str = Field(max_length=500)
     action: str = Field(max_length=1)
     culture_id: str | None = Field(default=None, max_length=10)
@@ -224,11 +224,11 @@ class QualifierRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time', 'when_modified'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    qualifier_id: int
+    qualifier_id: int = Field(ge=-2147483648, le=2147483647)
     qualifier_text: str | None = Field(default=None, max_length=500)
     example_text: str | None = Field(default=None, max_length=500)
-    qualifier_type_id: int
-    new_qualifier_id: int | None = Field(default=None)
+    qualifier_type_id: int = Field(ge=-2147483648, le=2147483647)
+    new_qualifier_id: int | None = Field(default=None, ge=-2147483648, le=2147483647)
     when_modified: datetime.datetime
     culture_id: str | None = Field(default=None, max_length=10)
     effective_date_time: datetime.datetime | None = Field(default=None)
@@ -250,9 +250,9 @@ class QualifierGroupRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    qualifier_group_id: int
-    group_number_id: int
-    qualifier_id: int
+    qualifier_group_id: int = Field(ge=-2147483648, le=2147483647)
+    group_number_id: int = Field(ge=-2147483648, le=2147483647)
+    qualifier_id: int = Field(ge=-2147483648, le=2147483647)
     culture_id: str | None = Field(default=None, max_length=10)
     effective_date_time: datetime.datetime | None = Field(default=None)
     end_date_time: datetime.datetime | None = Field(default=None)
@@ -274,9 +274,9 @@ class QualifierTranslationRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    qualifier_translation_id: int
-    qualifier_id: int
-    language_id: int
+    qualifier_translation_id: int = Field(ge=-2147483648, le=2147483647)
+    qualifier_id: int = Field(ge=-2147483648, le=2147483647)
+    language_id: int = Field(ge=-2147483648, le=2147483647)
     translation_text: str = Field(max_length=500)
     culture_id: str | None = Field(default=None, max_length=10)
     effective_date_time: datetime.datetime | None = Field(default=None)
@@ -297,7 +297,7 @@ class QualifierTypeRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    qualifier_type_id: int
+    qualifier_type_id: int = Field(ge=-2147483648, le=2147483647)
     qualifier_type: str | None = Field(default=None, max_length=50)
     culture_id: str | None = Field(default=None, max_length=10)
     effective_date_time: datetime.datetime | None = Field(default=None)

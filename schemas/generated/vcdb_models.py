@@ -47,7 +47,7 @@ class AspirationRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    aspiration_id: int
+    aspiration_id: int = Field(ge=-2147483648, le=2147483647)
     aspiration_name: str = Field(max_length=30)
     culture_id: str | None = Field(default=None, max_length=10)
     effective_date_time: datetime.datetime | None = Field(default=None)
@@ -71,8 +71,8 @@ class AttachmentRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    attachment_id: int
-    attachment_type_id: int
+    attachment_id: int = Field(ge=-2147483648, le=2147483647)
+    attachment_type_id: int = Field(ge=-2147483648, le=2147483647)
     attachment_file_name: str = Field(max_length=50)
     attachment_url: str = Field(max_length=100)
     attachment_description: str = Field(max_length=50)
@@ -95,7 +95,7 @@ class AttachmentTypeRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    attachment_type_id: int
+    attachment_type_id: int = Field(ge=-2147483648, le=2147483647)
     attachment_type_name: str = Field(max_length=20)
     culture_id: str | None = Field(default=None, max_length=10)
     effective_date_time: datetime.datetime | None = Field(default=None)
@@ -118,10 +118,10 @@ class BaseVehicleRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    base_vehicle_id: int
-    year_id: int
-    make_id: int
-    model_id: int
+    base_vehicle_id: int = Field(ge=-2147483648, le=2147483647)
+    year_id: int = Field(ge=-2147483648, le=2147483647)
+    make_id: int = Field(ge=-2147483648, le=2147483647)
+    model_id: int = Field(ge=-2147483648, le=2147483647)
     culture_id: str | None = Field(default=None, max_length=10)
     effective_date_time: datetime.datetime | None = Field(default=None)
     end_date_time: datetime.datetime | None = Field(default=None)
@@ -142,9 +142,9 @@ class BedConfigRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    bed_config_id: int
-    bed_length_id: int
-    bed_type_id: int
+    bed_config_id: int = Field(ge=-2147483648, le=2147483647)
+    bed_length_id: int = Field(ge=-2147483648, le=2147483647)
+    bed_type_id: int = Field(ge=-2147483648, le=2147483647)
     culture_id: str | None = Field(default=None, max_length=10)
     effective_date_time: datetime.datetime | None = Field(default=None)
     end_date_time: datetime.datetime | None = Field(default=None)
@@ -165,7 +165,7 @@ class BedLengthRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    bed_length_id: int
+    bed_length_id: int = Field(ge=-2147483648, le=2147483647)
     bed_length: str = Field(max_length=10)
     bed_length_metric: str = Field(max_length=10)
     culture_id: str | None = Field(default=None, max_length=10)
@@ -187,7 +187,7 @@ class BedTypeRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    bed_type_id: int
+    bed_type_id: int = Field(ge=-2147483648, le=2147483647)
     bed_type_name: str = Field(max_length=50)
     culture_id: str | None = Field(default=None, max_length=10)
     effective_date_time: datetime.datetime | None = Field(default=None)
@@ -208,7 +208,7 @@ class BodyNumDoorsRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    body_num_doors_id: int
+    body_num_doors_id: int = Field(ge=-2147483648, le=2147483647)
     body_num_doors: str = Field(max_length=3)
     culture_id: str | None = Field(default=None, max_length=10)
     effective_date_time: datetime.datetime | None = Field(default=None)
@@ -230,9 +230,9 @@ class BodyStyleConfigRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    body_style_config_id: int
-    body_num_doors_id: int
-    body_type_id: int
+    body_style_config_id: int = Field(ge=-2147483648, le=2147483647)
+    body_num_doors_id: int = Field(ge=-2147483648, le=2147483647)
+    body_type_id: int = Field(ge=-2147483648, le=2147483647)
     culture_id: str | None = Field(default=None, max_length=10)
     effective_date_time: datetime.datetime | None = Field(default=None)
     end_date_time: datetime.datetime | None = Field(default=None)
@@ -252,7 +252,7 @@ class BodyTypeRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    body_type_id: int
+    body_type_id: int = Field(ge=-2147483648, le=2147483647)
     body_type_name: str = Field(max_length=50)
     culture_id: str | None = Field(default=None, max_length=10)
     effective_date_time: datetime.datetime | None = Field(default=None)
@@ -273,7 +273,7 @@ class BrakeAbsRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    brake_abs_id: int
+    brake_abs_id: int = Field(ge=-2147483648, le=2147483647)
     brake_abs_name: str = Field(max_length=30)
     culture_id: str | None = Field(default=None, max_length=10)
     effective_date_time: datetime.datetime | None = Field(default=None)
@@ -297,11 +297,11 @@ class BrakeConfigRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    brake_config_id: int
-    front_brake_type_id: int
-    rear_brake_type_id: int
-    brake_system_id: int
-    brake_abs_id: int
+    brake_config_id: int = Field(ge=-2147483648, le=2147483647)
+    front_brake_type_id: int = Field(ge=-2147483648, le=2147483647)
+    rear_brake_type_id: int = Field(ge=-2147483648, le=2147483647)
+    brake_system_id: int = Field(ge=-2147483648, le=2147483647)
+    brake_abs_id: int = Field(ge=-2147483648, le=2147483647)
     culture_id: str | None = Field(default=None, max_length=10)
     effective_date_time: datetime.datetime | None = Field(default=None)
     end_date_time: datetime.datetime | None = Field(default=None)
@@ -321,7 +321,7 @@ class BrakeSystemRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    brake_system_id: int
+    brake_system_id: int = Field(ge=-2147483648, le=2147483647)
     brake_system_name: str = Field(max_length=30)
     culture_id: str | None = Field(default=None, max_length=10)
     effective_date_time: datetime.datetime | None = Field(default=None)
@@ -342,7 +342,7 @@ class BrakeTypeRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    brake_type_id: int
+    brake_type_id: int = Field(ge=-2147483648, le=2147483647)
     brake_type_name: str = Field(max_length=30)
     culture_id: str | None = Field(default=None, max_length=10)
     effective_date_time: datetime.datetime | None = Field(default=None)
@@ -363,7 +363,7 @@ class ChangeAttributeStatesRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    change_attribute_state_id: int
+    change_attribute_state_id: int = Field(ge=-2147483648, le=2147483647)
     change_attribute_state: str = Field(max_length=255)
     culture_id: str | None = Field(default=None, max_length=10)
     effective_date_time: datetime.datetime | None = Field(default=None)
@@ -392,13 +392,13 @@ class ChangeDetailsRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    change_detail_id: int
-    change_id: int
-    change_attribute_state_id: int
-    table_name_id: int
+    change_detail_id: int = Field(ge=-2147483648, le=2147483647)
+    change_id: int = Field(ge=-2147483648, le=2147483647)
+    change_attribute_state_id: int = Field(ge=-2147483648, le=2147483647)
+    table_name_id: int = Field(ge=-2147483648, le=2147483647)
     primary_key_column_name: str | None = Field(default=None, max_length=255)
-    primary_key_before: int | None = Field(default=None)
-    primary_key_after: int | None = Field(default=None)
+    primary_key_before: int | None = Field(default=None, ge=-2147483648, le=2147483647)
+    primary_key_after: int | None = Field(default=None, ge=-2147483648, le=2147483647)
     column_name: str | None = Field(default=None, max_length=255)
     column_value_before: str | None = Field(default=None, max_length=1000)
     column_value_after: str | None = Field(default=None, max_length=1000)
@@ -421,7 +421,7 @@ class ChangeReasonsRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    change_reason_id: int
+    change_reason_id: int = Field(ge=-2147483648, le=2147483647)
     change_reason: str = Field(max_length=255)
     culture_id: str | None = Field(default=None, max_length=10)
     effective_date_time: datetime.datetime | None = Field(default=None)
@@ -443,7 +443,7 @@ class ChangeTableNamesRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    table_name_id: int
+    table_name_id: int = Field(ge=-2147483648, le=2147483647)
     table_name: str = Field(max_length=255)
     table_description: str | None = Field(default=None, max_length=1000)
     culture_id: str | None = Field(default=None, max_length=10)
@@ -467,9 +467,9 @@ class ChangesRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time', 'rev_date'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    change_id: int
-    request_id: int
-    change_reason_id: int
+    change_id: int = Field(ge=-2147483648, le=2147483647)
+    request_id: int = Field(ge=-2147483648, le=2147483647)
+    change_reason_id: int = Field(ge=-2147483648, le=2147483647)
     rev_date: datetime.datetime | None = Field(default=None)
     culture_id: str | None = Field(default=None, max_length=10)
     effective_date_time: datetime.datetime | None = Field(default=None)
@@ -490,7 +490,7 @@ class ClassRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    class_id: int
+    class_id: int = Field(ge=-2147483648, le=2147483647)
     class_name: str = Field(max_length=30)
     culture_id: str | None = Field(default=None, max_length=10)
     effective_date_time: datetime.datetime | None = Field(default=None)
@@ -511,7 +511,7 @@ class CylinderHeadTypeRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    cylinder_head_type_id: int
+    cylinder_head_type_id: int = Field(ge=-2147483648, le=2147483647)
     cylinder_head_type_name: str = Field(max_length=30)
     culture_id: str | None = Field(default=None, max_length=10)
     effective_date_time: datetime.datetime | None = Field(default=None)
@@ -532,7 +532,7 @@ class DriveTypeRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    drive_type_id: int
+    drive_type_id: int = Field(ge=-2147483648, le=2147483647)
     drive_type_name: str = Field(max_length=30)
     culture_id: str | None = Field(default=None, max_length=10)
     effective_date_time: datetime.datetime | None = Field(default=None)
@@ -553,7 +553,7 @@ class ElecControlledRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    elec_controlled_id: int
+    elec_controlled_id: int = Field(ge=-2147483648, le=2147483647)
     elec_controlled: str = Field(max_length=3)
     culture_id: str | None = Field(default=None, max_length=10)
     effective_date_time: datetime.datetime | None = Field(default=None)
@@ -582,7 +582,7 @@ class EngineBaseRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    engine_base_id: int
+    engine_base_id: int = Field(ge=-2147483648, le=2147483647)
     liter: str = Field(max_length=6)
     cc: str = Field(max_length=8)
     c_id: str = Field(max_length=7)
@@ -612,9 +612,9 @@ class EngineBase2Record(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    engine_base_id: int
-    engine_block_id: int
-    engine_bore_stroke_id: int
+    engine_base_id: int = Field(ge=-2147483648, le=2147483647)
+    engine_block_id: int = Field(ge=-2147483648, le=2147483647)
+    engine_bore_stroke_id: int = Field(ge=-2147483648, le=2147483647)
     culture_id: str | None = Field(default=None, max_length=10)
     effective_date_time: datetime.datetime | None = Field(default=None)
     end_date_time: datetime.datetime | None = Field(default=None)
@@ -638,7 +638,7 @@ class EngineBlockRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    engine_block_id: int
+    engine_block_id: int = Field(ge=-2147483648, le=2147483647)
     liter: str = Field(max_length=6)
     cc: str = Field(max_length=8)
     c_id: str = Field(max_length=7)
@@ -666,7 +666,7 @@ class EngineBoreStrokeRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    engine_bore_stroke_id: int
+    engine_bore_stroke_id: int = Field(ge=-2147483648, le=2147483647)
     eng_bore_in: str = Field(max_length=10)
     eng_bore_metric: str = Field(max_length=10)
     eng_stroke_in: str = Field(max_length=10)
@@ -701,19 +701,19 @@ class EngineConfigRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    engine_config_id: int
-    engine_designation_id: int
-    engine_vin_id: int
-    valves_id: int
-    engine_base_id: int
-    fuel_delivery_config_id: int
-    aspiration_id: int
-    cylinder_head_type_id: int
-    fuel_type_id: int
-    ignition_system_type_id: int
-    engine_mfr_id: int
-    engine_version_id: int
-    power_output_id: int
+    engine_config_id: int = Field(ge=-2147483648, le=2147483647)
+    engine_designation_id: int = Field(ge=-2147483648, le=2147483647)
+    engine_vin_id: int = Field(ge=-2147483648, le=2147483647)
+    valves_id: int = Field(ge=-2147483648, le=2147483647)
+    engine_base_id: int = Field(ge=-2147483648, le=2147483647)
+    fuel_delivery_config_id: int = Field(ge=-2147483648, le=2147483647)
+    aspiration_id: int = Field(ge=-2147483648, le=2147483647)
+    cylinder_head_type_id: int = Field(ge=-2147483648, le=2147483647)
+    fuel_type_id: int = Field(ge=-2147483648, le=2147483647)
+    ignition_system_type_id: int = Field(ge=-2147483648, le=2147483647)
+    engine_mfr_id: int = Field(ge=-2147483648, le=2147483647)
+    engine_version_id: int = Field(ge=-2147483648, le=2147483647)
+    power_output_id: int = Field(ge=-2147483648, le=2147483647)
     culture_id: str | None = Field(default=None, max_length=10)
     effective_date_time: datetime.datetime | None = Field(default=None)
     end_date_time: datetime.datetime | None = Field(default=None)
@@ -746,21 +746,21 @@ class EngineConfig2Record(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    engine_config_id: int
-    engine_designation_id: int
-    engine_vin_id: int
-    valves_id: int
-    engine_base_id: int
-    engine_block_id: int
-    engine_bore_stroke_id: int
-    fuel_delivery_config_id: int
-    aspiration_id: int
-    cylinder_head_type_id: int
-    fuel_type_id: int
-    ignition_system_type_id: int
-    engine_mfr_id: int
-    engine_version_id: int
-    power_output_id: int
+    engine_config_id: int = Field(ge=-2147483648, le=2147483647)
+    engine_designation_id: int = Field(ge=-2147483648, le=2147483647)
+    engine_vin_id: int = Field(ge=-2147483648, le=2147483647)
+    valves_id: int = Field(ge=-2147483648, le=2147483647)
+    engine_base_id: int = Field(ge=-2147483648, le=2147483647)
+    engine_block_id: int = Field(ge=-2147483648, le=2147483647)
+    engine_bore_stroke_id: int = Field(ge=-2147483648, le=2147483647)
+    fuel_delivery_config_id: int = Field(ge=-2147483648, le=2147483647)
+    aspiration_id: int = Field(ge=-2147483648, le=2147483647)
+    cylinder_head_type_id: int = Field(ge=-2147483648, le=2147483647)
+    fuel_type_id: int = Field(ge=-2147483648, le=2147483647)
+    ignition_system_type_id: int = Field(ge=-2147483648, le=2147483647)
+    engine_mfr_id: int = Field(ge=-2147483648, le=2147483647)
+    engine_version_id: int = Field(ge=-2147483648, le=2147483647)
+    power_output_id: int = Field(ge=-2147483648, le=2147483647)
     culture_id: str | None = Field(default=None, max_length=10)
     effective_date_time: datetime.datetime | None = Field(default=None)
     end_date_time: datetime.datetime | None = Field(default=None)
@@ -780,7 +780,7 @@ class EngineDesignationRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    engine_designation_id: int
+    engine_designation_id: int = Field(ge=-2147483648, le=2147483647)
     engine_designation_name: str = Field(max_length=30)
     culture_id: str | None = Field(default=None, max_length=10)
     effective_date_time: datetime.datetime | None = Field(default=None)
@@ -801,7 +801,7 @@ class EngineVinRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    engine_vin_id: int
+    engine_vin_id: int = Field(ge=-2147483648, le=2147483647)
     engine_vin_name: str = Field(max_length=5)
     culture_id: str | None = Field(default=None, max_length=10)
     effective_date_time: datetime.datetime | None = Field(default=None)
@@ -822,7 +822,7 @@ class EngineVersionRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    engine_version_id: int
+    engine_version_id: int = Field(ge=-2147483648, le=2147483647)
     engine_version: str = Field(max_length=20)
     culture_id: str | None = Field(default=None, max_length=10)
     effective_date_time: datetime.datetime | None = Field(default=None)
@@ -843,7 +843,7 @@ class EnglishPhraseRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    english_phrase_id: int
+    english_phrase_id: int = Field(ge=-2147483648, le=2147483647)
     english_phrase: str = Field(max_length=100)
     culture_id: str | None = Field(default=None, max_length=10)
     effective_date_time: datetime.datetime | None = Field(default=None)
@@ -867,11 +867,11 @@ class FuelDeliveryConfigRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    fuel_delivery_config_id: int
-    fuel_delivery_type_id: int
-    fuel_delivery_sub_type_id: int
-    fuel_system_control_type_id: int
-    fuel_system_design_id: int
+    fuel_delivery_config_id: int = Field(ge=-2147483648, le=2147483647)
+    fuel_delivery_type_id: int = Field(ge=-2147483648, le=2147483647)
+    fuel_delivery_sub_type_id: int = Field(ge=-2147483648, le=2147483647)
+    fuel_system_control_type_id: int = Field(ge=-2147483648, le=2147483647)
+    fuel_system_design_id: int = Field(ge=-2147483648, le=2147483647)
     culture_id: str | None = Field(default=None, max_length=10)
     effective_date_time: datetime.datetime | None = Field(default=None)
     end_date_time: datetime.datetime | None = Field(default=None)
@@ -891,7 +891,7 @@ class FuelDeliverySubTypeRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    fuel_delivery_sub_type_id: int
+    fuel_delivery_sub_type_id: int = Field(ge=-2147483648, le=2147483647)
     fuel_delivery_sub_type_name: str = Field(max_length=50)
     culture_id: str | None = Field(default=None, max_length=10)
     effective_date_time: datetime.datetime | None = Field(default=None)
@@ -912,7 +912,7 @@ class FuelDeliveryTypeRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    fuel_delivery_type_id: int
+    fuel_delivery_type_id: int = Field(ge=-2147483648, le=2147483647)
     fuel_delivery_type_name: str = Field(max_length=50)
     culture_id: str | None = Field(default=None, max_length=10)
     effective_date_time: datetime.datetime | None = Field(default=None)
@@ -933,7 +933,7 @@ class FuelSystemControlTypeRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    fuel_system_control_type_id: int
+    fuel_system_control_type_id: int = Field(ge=-2147483648, le=2147483647)
     fuel_system_control_type_name: str = Field(max_length=50)
     culture_id: str | None = Field(default=None, max_length=10)
     effective_date_time: datetime.datetime | None = Field(default=None)
@@ -954,7 +954,7 @@ class FuelSystemDesignRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    fuel_system_design_id: int
+    fuel_system_design_id: int = Field(ge=-2147483648, le=2147483647)
     fuel_system_design_name: str = Field(max_length=50)
     culture_id: str | None = Field(default=None, max_length=10)
     effective_date_time: datetime.datetime | None = Field(default=None)
@@ -975,7 +975,7 @@ class FuelTypeRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    fuel_type_id: int
+    fuel_type_id: int = Field(ge=-2147483648, le=2147483647)
     fuel_type_name: str = Field(max_length=30)
     culture_id: str | None = Field(default=None, max_length=10)
     effective_date_time: datetime.datetime | None = Field(default=None)
@@ -996,7 +996,7 @@ class IgnitionSystemTypeRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    ignition_system_type_id: int
+    ignition_system_type_id: int = Field(ge=-2147483648, le=2147483647)
     ignition_system_type_name: str = Field(max_length=30)
     culture_id: str | None = Field(default=None, max_length=10)
     effective_date_time: datetime.datetime | None = Field(default=None)
@@ -1018,7 +1018,7 @@ class LanguageRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    language_id: int
+    language_id: int = Field(ge=-2147483648, le=2147483647)
     language_name: str = Field(max_length=20)
     dialect_name: str | None = Field(default=None, max_length=20)
     culture_id: str | None = Field(default=None, max_length=10)
@@ -1042,9 +1042,9 @@ class LanguageTranslationRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    language_translation_id: int
-    english_phrase_id: int
-    language_id: int
+    language_translation_id: int = Field(ge=-2147483648, le=2147483647)
+    english_phrase_id: int = Field(ge=-2147483648, le=2147483647)
+    language_id: int = Field(ge=-2147483648, le=2147483647)
     translation: str = Field(max_length=150)
     culture_id: str | None = Field(default=None, max_length=10)
     effective_date_time: datetime.datetime | None = Field(default=None)
@@ -1066,9 +1066,9 @@ class LanguageTranslationAttachmentRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    language_translation_attachment_id: int
-    language_translation_id: int
-    attachment_id: int
+    language_translation_attachment_id: int = Field(ge=-2147483648, le=2147483647)
+    language_translation_id: int = Field(ge=-2147483648, le=2147483647)
+    attachment_id: int = Field(ge=-2147483648, le=2147483647)
     culture_id: str | None = Field(default=None, max_length=10)
     effective_date_time: datetime.datetime | None = Field(default=None)
     end_date_time: datetime.datetime | None = Field(default=None)
@@ -1088,7 +1088,7 @@ class MakeRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    make_id: int
+    make_id: int = Field(ge=-2147483648, le=2147483647)
     make_name: str = Field(max_length=50)
     culture_id: str | None = Field(default=None, max_length=10)
     effective_date_time: datetime.datetime | None = Field(default=None)
@@ -1109,7 +1109,7 @@ class MfrRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    mfr_id: int
+    mfr_id: int = Field(ge=-2147483648, le=2147483647)
     mfr_name: str = Field(max_length=30)
     culture_id: str | None = Field(default=None, max_length=10)
     effective_date_time: datetime.datetime | None = Field(default=None)
@@ -1130,7 +1130,7 @@ class MfrBodyCodeRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    mfr_body_code_id: int
+    mfr_body_code_id: int = Field(ge=-2147483648, le=2147483647)
     mfr_body_code_name: str = Field(max_length=10)
     culture_id: str | None = Field(default=None, max_length=10)
     effective_date_time: datetime.datetime | None = Field(default=None)
@@ -1152,9 +1152,9 @@ class ModelRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    model_id: int
+    model_id: int = Field(ge=-2147483648, le=2147483647)
     model_name: str | None = Field(default=None, max_length=100)
-    vehicle_type_id: int
+    vehicle_type_id: int = Field(ge=-2147483648, le=2147483647)
     culture_id: str | None = Field(default=None, max_length=10)
     effective_date_time: datetime.datetime | None = Field(default=None)
     end_date_time: datetime.datetime | None = Field(default=None)
@@ -1175,7 +1175,7 @@ class PowerOutputRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    power_output_id: int
+    power_output_id: int = Field(ge=-2147483648, le=2147483647)
     horse_power: str = Field(max_length=10)
     kilowatt_power: str = Field(max_length=10)
     culture_id: str | None = Field(default=None, max_length=10)
@@ -1197,7 +1197,7 @@ class PublicationStageRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    publication_stage_id: int
+    publication_stage_id: int = Field(ge=-2147483648, le=2147483647)
     publication_stage_name: str = Field(max_length=100)
     culture_id: str | None = Field(default=None, max_length=10)
     effective_date_time: datetime.datetime | None = Field(default=None)
@@ -1220,8 +1220,8 @@ class RegionRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    region_id: int
-    parent_id: int | None = Field(default=None)
+    region_id: int = Field(ge=-2147483648, le=2147483647)
+    parent_id: int | None = Field(default=None, ge=-2147483648, le=2147483647)
     region_abbr: str | None = Field(default=None, max_length=3)
     region_name: str | None = Field(default=None, max_length=30)
     culture_id: str | None = Field(default=None, max_length=10)
@@ -1243,7 +1243,7 @@ class SpringTypeRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    spring_type_id: int
+    spring_type_id: int = Field(ge=-2147483648, le=2147483647)
     spring_type_name: str = Field(max_length=50)
     culture_id: str | None = Field(default=None, max_length=10)
     effective_date_time: datetime.datetime | None = Field(default=None)
@@ -1265,9 +1265,9 @@ class SpringTypeConfigRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    spring_type_config_id: int
-    front_spring_type_id: int
-    rear_spring_type_id: int
+    spring_type_config_id: int = Field(ge=-2147483648, le=2147483647)
+    front_spring_type_id: int = Field(ge=-2147483648, le=2147483647)
+    rear_spring_type_id: int = Field(ge=-2147483648, le=2147483647)
     culture_id: str | None = Field(default=None, max_length=10)
     effective_date_time: datetime.datetime | None = Field(default=None)
     end_date_time: datetime.datetime | None = Field(default=None)
@@ -1288,9 +1288,9 @@ class SteeringConfigRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    steering_config_id: int
-    steering_type_id: int
-    steering_system_id: int
+    steering_config_id: int = Field(ge=-2147483648, le=2147483647)
+    steering_type_id: int = Field(ge=-2147483648, le=2147483647)
+    steering_system_id: int = Field(ge=-2147483648, le=2147483647)
     culture_id: str | None = Field(default=None, max_length=10)
     effective_date_time: datetime.datetime | None = Field(default=None)
     end_date_time: datetime.datetime | None = Field(default=None)
@@ -1310,7 +1310,7 @@ class SteeringSystemRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    steering_system_id: int
+    steering_system_id: int = Field(ge=-2147483648, le=2147483647)
     steering_system_name: str = Field(max_length=30)
     culture_id: str | None = Field(default=None, max_length=10)
     effective_date_time: datetime.datetime | None = Field(default=None)
@@ -1331,7 +1331,7 @@ class SteeringTypeRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    steering_type_id: int
+    steering_type_id: int = Field(ge=-2147483648, le=2147483647)
     steering_type_name: str = Field(max_length=30)
     culture_id: str | None = Field(default=None, max_length=10)
     effective_date_time: datetime.datetime | None = Field(default=None)
@@ -1352,7 +1352,7 @@ class SubmodelRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    submodel_id: int
+    submodel_id: int = Field(ge=-2147483648, le=2147483647)
     submodel_name: str = Field(max_length=50)
     culture_id: str | None = Field(default=None, max_length=10)
     effective_date_time: datetime.datetime | None = Field(default=None)
@@ -1376,11 +1376,11 @@ class TransmissionRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    transmission_id: int
-    transmission_base_id: int
-    transmission_mfr_code_id: int
-    transmission_elec_controlled_id: int
-    transmission_mfr_id: int
+    transmission_id: int = Field(ge=-2147483648, le=2147483647)
+    transmission_base_id: int = Field(ge=-2147483648, le=2147483647)
+    transmission_mfr_code_id: int = Field(ge=-2147483648, le=2147483647)
+    transmission_elec_controlled_id: int = Field(ge=-2147483648, le=2147483647)
+    transmission_mfr_id: int = Field(ge=-2147483648, le=2147483647)
     culture_id: str | None = Field(default=None, max_length=10)
     effective_date_time: datetime.datetime | None = Field(default=None)
     end_date_time: datetime.datetime | None = Field(default=None)
@@ -1402,10 +1402,10 @@ class TransmissionBaseRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    transmission_base_id: int
-    transmission_type_id: int
-    transmission_num_speeds_id: int
-    transmission_control_type_id: int
+    transmission_base_id: int = Field(ge=-2147483648, le=2147483647)
+    transmission_type_id: int = Field(ge=-2147483648, le=2147483647)
+    transmission_num_speeds_id: int = Field(ge=-2147483648, le=2147483647)
+    transmission_control_type_id: int = Field(ge=-2147483648, le=2147483647)
     culture_id: str | None = Field(default=None, max_length=10)
     effective_date_time: datetime.datetime | None = Field(default=None)
     end_date_time: datetime.datetime | None = Field(default=None)
@@ -1425,7 +1425,7 @@ class TransmissionControlTypeRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    transmission_control_type_id: int
+    transmission_control_type_id: int = Field(ge=-2147483648, le=2147483647)
     transmission_control_type_name: str = Field(max_length=30)
     culture_id: str | None = Field(default=None, max_length=10)
     effective_date_time: datetime.datetime | None = Field(default=None)
@@ -1446,7 +1446,7 @@ class TransmissionMfrCodeRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    transmission_mfr_code_id: int
+    transmission_mfr_code_id: int = Field(ge=-2147483648, le=2147483647)
     transmission_mfr_code: str = Field(max_length=30)
     culture_id: str | None = Field(default=None, max_length=10)
     effective_date_time: datetime.datetime | None = Field(default=None)
@@ -1467,7 +1467,7 @@ class TransmissionNumSpeedsRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    transmission_num_speeds_id: int
+    transmission_num_speeds_id: int = Field(ge=-2147483648, le=2147483647)
     transmission_num_speeds: str = Field(max_length=3)
     culture_id: str | None = Field(default=None, max_length=10)
     effective_date_time: datetime.datetime | None = Field(default=None)
@@ -1488,7 +1488,7 @@ class TransmissionTypeRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    transmission_type_id: int
+    transmission_type_id: int = Field(ge=-2147483648, le=2147483647)
     transmission_type_name: str = Field(max_length=30)
     culture_id: str | None = Field(default=None, max_length=10)
     effective_date_time: datetime.datetime | None = Field(default=None)
@@ -1513,7 +1513,7 @@ class VcdbChangesRecord(RecordModel):
 
     version_date: datetime.datetime
     table_name: str = Field(max_length=30)
-    vcdb_changes_id: int
+    vcdb_changes_id: int = Field(ge=-2147483648, le=2147483647)
     action: str = Field(max_length=1)
     culture_id: str | None = Field(default=None, max_length=10)
     effective_date_time: datetime.datetime | None = Field(default=None)
@@ -1534,7 +1534,7 @@ class ValvesRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    valves_id: int
+    valves_id: int = Field(ge=-2147483648, le=2147483647)
     valves_per_engine: str = Field(max_length=3)
     culture_id: str | None = Field(default=None, max_length=10)
     effective_date_time: datetime.datetime | None = Field(default=None)
@@ -1561,12 +1561,12 @@ class VehicleRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time', 'publication_stage_date'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    vehicle_id: int
-    base_vehicle_id: int
-    submodel_id: int
-    region_id: int
+    vehicle_id: int = Field(ge=-2147483648, le=2147483647)
+    base_vehicle_id: int = Field(ge=-2147483648, le=2147483647)
+    submodel_id: int = Field(ge=-2147483648, le=2147483647)
+    region_id: int = Field(ge=-2147483648, le=2147483647)
     source: str | None = Field(default=None, max_length=10)
-    publication_stage_id: int
+    publication_stage_id: int = Field(ge=-2147483648, le=2147483647)
     publication_stage_source: str | None = Field(default=None, max_length=100)
     publication_stage_date: datetime.datetime | None = Field(default=None)
     culture_id: str | None = Field(default=None, max_length=10)
@@ -1590,9 +1590,9 @@ class VehicleToBedConfigRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    vehicle_to_bed_config_id: int
-    vehicle_id: int
-    bed_config_id: int
+    vehicle_to_bed_config_id: int = Field(ge=-2147483648, le=2147483647)
+    vehicle_id: int = Field(ge=-2147483648, le=2147483647)
+    bed_config_id: int = Field(ge=-2147483648, le=2147483647)
     source: str | None = Field(default=None, max_length=10)
     culture_id: str | None = Field(default=None, max_length=10)
     effective_date_time: datetime.datetime | None = Field(default=None)
@@ -1618,12 +1618,12 @@ class VehicleToBodyConfigRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    vehicle_to_body_config_id: int
-    vehicle_id: int
-    wheel_base_id: int
-    bed_config_id: int
-    body_style_config_id: int
-    mfr_body_code_id: int
+    vehicle_to_body_config_id: int = Field(ge=-2147483648, le=2147483647)
+    vehicle_id: int = Field(ge=-2147483648, le=2147483647)
+    wheel_base_id: int = Field(ge=-2147483648, le=2147483647)
+    bed_config_id: int = Field(ge=-2147483648, le=2147483647)
+    body_style_config_id: int = Field(ge=-2147483648, le=2147483647)
+    mfr_body_code_id: int = Field(ge=-2147483648, le=2147483647)
     source: str | None = Field(default=None, max_length=10)
     culture_id: str | None = Field(default=None, max_length=10)
     effective_date_time: datetime.datetime | None = Field(default=None)
@@ -1646,9 +1646,9 @@ class VehicleToBodyStyleConfigRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    vehicle_to_body_style_config_id: int
-    vehicle_id: int
-    body_style_config_id: int
+    vehicle_to_body_style_config_id: int = Field(ge=-2147483648, le=2147483647)
+    vehicle_id: int = Field(ge=-2147483648, le=2147483647)
+    body_style_config_id: int = Field(ge=-2147483648, le=2147483647)
     source: str | None = Field(default=None, max_length=10)
     culture_id: str | None = Field(default=None, max_length=10)
     effective_date_time: datetime.datetime | None = Field(default=None)
@@ -1671,9 +1671,9 @@ class VehicleToBrakeConfigRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    vehicle_to_brake_config_id: int
-    vehicle_id: int
-    brake_config_id: int
+    vehicle_to_brake_config_id: int = Field(ge=-2147483648, le=2147483647)
+    vehicle_id: int = Field(ge=-2147483648, le=2147483647)
+    brake_config_id: int = Field(ge=-2147483648, le=2147483647)
     source: str | None = Field(default=None, max_length=10)
     culture_id: str | None = Field(default=None, max_length=10)
     effective_date_time: datetime.datetime | None = Field(default=None)
@@ -1696,9 +1696,9 @@ class VehicleToClassRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    vehicle_to_class_id: int
-    vehicle_id: int
-    class_id: int
+    vehicle_to_class_id: int = Field(ge=-2147483648, le=2147483647)
+    vehicle_id: int = Field(ge=-2147483648, le=2147483647)
+    class_id: int = Field(ge=-2147483648, le=2147483647)
     source: str | None = Field(default=None, max_length=10)
     culture_id: str | None = Field(default=None, max_length=10)
     effective_date_time: datetime.datetime | None = Field(default=None)
@@ -1721,9 +1721,9 @@ class VehicleToDriveTypeRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    vehicle_to_drive_type_id: int
-    vehicle_id: int
-    drive_type_id: int
+    vehicle_to_drive_type_id: int = Field(ge=-2147483648, le=2147483647)
+    vehicle_id: int = Field(ge=-2147483648, le=2147483647)
+    drive_type_id: int = Field(ge=-2147483648, le=2147483647)
     source: str | None = Field(default=None, max_length=10)
     culture_id: str | None = Field(default=None, max_length=10)
     effective_date_time: datetime.datetime | None = Field(default=None)
@@ -1746,9 +1746,9 @@ class VehicleToEngineConfigRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    vehicle_to_engine_config_id: int
-    vehicle_id: int
-    engine_config_id: int
+    vehicle_to_engine_config_id: int = Field(ge=-2147483648, le=2147483647)
+    vehicle_id: int = Field(ge=-2147483648, le=2147483647)
+    engine_config_id: int = Field(ge=-2147483648, le=2147483647)
     source: str | None = Field(default=None, max_length=10)
     culture_id: str | None = Field(default=None, max_length=10)
     effective_date_time: datetime.datetime | None = Field(default=None)
@@ -1771,9 +1771,9 @@ class VehicleToMfrBodyCodeRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    vehicle_to_mfr_body_code_id: int
-    vehicle_id: int
-    mfr_body_code_id: int
+    vehicle_to_mfr_body_code_id: int = Field(ge=-2147483648, le=2147483647)
+    vehicle_id: int = Field(ge=-2147483648, le=2147483647)
+    mfr_body_code_id: int = Field(ge=-2147483648, le=2147483647)
     source: str | None = Field(default=None, max_length=10)
     culture_id: str | None = Field(default=None, max_length=10)
     effective_date_time: datetime.datetime | None = Field(default=None)
@@ -1796,9 +1796,9 @@ class VehicleToSpringTypeConfigRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    vehicle_to_spring_type_config_id: int
-    vehicle_id: int
-    spring_type_config_id: int
+    vehicle_to_spring_type_config_id: int = Field(ge=-2147483648, le=2147483647)
+    vehicle_id: int = Field(ge=-2147483648, le=2147483647)
+    spring_type_config_id: int = Field(ge=-2147483648, le=2147483647)
     source: str | None = Field(default=None, max_length=10)
     culture_id: str | None = Field(default=None, max_length=10)
     effective_date_time: datetime.datetime | None = Field(default=None)
@@ -1821,9 +1821,9 @@ class VehicleToSteeringConfigRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    vehicle_to_steering_config_id: int
-    vehicle_id: int
-    steering_config_id: int
+    vehicle_to_steering_config_id: int = Field(ge=-2147483648, le=2147483647)
+    vehicle_id: int = Field(ge=-2147483648, le=2147483647)
+    steering_config_id: int = Field(ge=-2147483648, le=2147483647)
     source: str | None = Field(default=None, max_length=10)
     culture_id: str | None = Field(default=None, max_length=10)
     effective_date_time: datetime.datetime | None = Field(default=None)
@@ -1846,9 +1846,9 @@ class VehicleToTransmissionRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    vehicle_to_transmission_id: int
-    vehicle_id: int
-    transmission_id: int
+    vehicle_to_transmission_id: int = Field(ge=-2147483648, le=2147483647)
+    vehicle_id: int = Field(ge=-2147483648, le=2147483647)
+    transmission_id: int = Field(ge=-2147483648, le=2147483647)
     source: str | None = Field(default=None, max_length=10)
     culture_id: str | None = Field(default=None, max_length=10)
     effective_date_time: datetime.datetime | None = Field(default=None)
@@ -1871,9 +1871,9 @@ class VehicleToWheelBaseRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    vehicle_to_wheel_base_id: int
-    vehicle_id: int
-    wheel_base_id: int
+    vehicle_to_wheel_base_id: int = Field(ge=-2147483648, le=2147483647)
+    vehicle_id: int = Field(ge=-2147483648, le=2147483647)
+    wheel_base_id: int = Field(ge=-2147483648, le=2147483647)
     source: str | None = Field(default=None, max_length=10)
     culture_id: str | None = Field(default=None, max_length=10)
     effective_date_time: datetime.datetime | None = Field(default=None)
@@ -1895,9 +1895,9 @@ class VehicleTypeRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    vehicle_type_id: int
+    vehicle_type_id: int = Field(ge=-2147483648, le=2147483647)
     vehicle_type_name: str = Field(max_length=50)
-    vehicle_type_group_id: int | None = Field(default=None)
+    vehicle_type_group_id: int | None = Field(default=None, ge=-2147483648, le=2147483647)
     culture_id: str | None = Field(default=None, max_length=10)
     effective_date_time: datetime.datetime | None = Field(default=None)
     end_date_time: datetime.datetime | None = Field(default=None)
@@ -1918,7 +1918,7 @@ class VehicleTypeGroupRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    vehicle_type_group_id: int
+    vehicle_type_group_id: int = Field(ge=-2147483648, le=2147483647)
     vehicle_type_group_name: str = Field(max_length=50)
     vehicle_type_group_description: str | None = Field(default=None, max_length=255)
     culture_id: str | None = Field(default=None, max_length=10)
@@ -1960,7 +1960,7 @@ class WheelBaseRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    wheel_base_id: int
+    wheel_base_id: int = Field(ge=-2147483648, le=2147483647)
     wheel_base: str = Field(max_length=10)
     wheel_base_metric: str = Field(max_length=10)
     culture_id: str | None = Field(default=None, max_length=10)
@@ -1981,7 +1981,7 @@ class YearRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    year_id: int
+    year_id: int = Field(ge=-2147483648, le=2147483647)
     culture_id: str | None = Field(default=None, max_length=10)
     effective_date_time: datetime.datetime | None = Field(default=None)
     end_date_time: datetime.datetime | None = Field(default=None)
