@@ -30,7 +30,14 @@ class Incoming:
     index: int
     row: tuple[Any, ...] | None  # None when failure is set
     failure: Failure | None
-    record: Any  # the decoded JSON (or the raw text when it did not decode)
+
+    @property
+    def record(self) -> Any:
+        """The decoded JSON record (or its raw text when it does not decode): dead letters only."""
+        try:
+            return json.loads(self.source.value or b"null")
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            return (self.source.value or b"").decode(errors="replace")
 
 
 @dataclass(frozen=True)
@@ -39,37 +46,34 @@ class ControlEvent:
     eot: envelope.EndOfTable
 
 
-def _int_header(headers: dict[str, bytes], name: str) -> int | None:
-    raw = headers.get(name)
-    if raw is None or raw == b"":
-        return None
+def _int(raw: bytes) -> int:
     try:
-        return int(raw)
+        return int(raw) if raw else 0
     except ValueError:
-        return None
+        return 0
 
 
 def classify(rec: InRecord, model: type[RecordModel]) -> Incoming | ControlEvent:
-    headers = envelope.header_map(rec.headers)
-    if headers.get(envelope.H_KIND) == envelope.KIND_EOT:
-        return ControlEvent(rec, envelope.EndOfTable.decode(rec.value or b"{}"))
-    run_id = _int_header(headers, envelope.H_RUN) or 0
-    page = _int_header(headers, envelope.H_PAGE) or 0
-    index = _int_header(headers, envelope.H_INDEX) or 0
+    run_id = page = index = 0
+    for name, raw in rec.headers:  # one pass over the headers: this runs for every record
+        if name == envelope.H_KIND:
+            if raw == envelope.KIND_EOT:
+                return ControlEvent(rec, envelope.EndOfTable.decode(rec.value or b"{}"))
+        elif name == envelope.H_RUN:
+            run_id = _int(raw)
+        elif name == envelope.H_PAGE:
+            page = _int(raw)
+        elif name == envelope.H_INDEX:
+            index = _int(raw)
     try:
-        record = json.loads(rec.value or b"null")
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        text = (rec.value or b"").decode(errors="replace")
-        return Incoming(rec, run_id, page, index, None,
-                        Failure(REASON_VALIDATION, f"value is not JSON: {e}", "JSONDecodeError", "VALUE_CONVERTER"),
-                        text)
-    try:
-        row = model.model_validate(record).row()
+        row = model.from_api_json(rec.value or b"null").row()
     except ValidationError as e:
         return Incoming(rec, run_id, page, index, None,
-                        Failure(REASON_VALIDATION, _validation_message(e), "ValidationError", "VALUE_CONVERTER"),
-                        record)
-    return Incoming(rec, run_id, page, index, row, None, record)
+                        Failure(REASON_VALIDATION, _validation_message(e), "ValidationError", "VALUE_CONVERTER"))
+    except (ValueError, UnicodeDecodeError) as e:
+        return Incoming(rec, run_id, page, index, None,
+                        Failure(REASON_VALIDATION, f"value is not JSON: {e}", "JSONDecodeError", "VALUE_CONVERTER"))
+    return Incoming(rec, run_id, page, index, row, None)
 
 
 def _validation_message(e: ValidationError) -> str:

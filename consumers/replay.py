@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from consumers.records import Incoming, classify
 from consumers.sql import table_sql
 from consumers.store import DeadLetterFilter, DeadLetterRow, DeadLetterStore, LoadStore
-from consumers.worker import MODELS, DeadLetterPublisher
+from consumers.worker import MODELS
 from schemas.catalog import Catalog, Table
 from streams.broker import InRecord
 
@@ -74,10 +75,24 @@ async def _replay_rows(catalog: Catalog, loader: LoadStore, store: DeadLetterSto
 class AutoReplayer:
     """When a batch loads keys that dead letters wait on as their missing parent, replay them."""
 
-    def __init__(self, catalog: Catalog, loader: LoadStore, dlq: DeadLetterPublisher) -> None:
+    def __init__(self, catalog: Catalog, loader: LoadStore, *, recheck_s: float = 2.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.catalog = catalog
         self.loader = loader
         self.store = DeadLetterStore(loader.pool)
+        self.recheck_s = recheck_s
+        self.clock = clock
+        self._waiting: dict[str, tuple[float, bool]] = {}
+
+    async def waiting(self, table: Table) -> bool:
+        """Are dead letters waiting on rows of this table?  (Asked before every batch; cached
+        briefly, since such dead letters are made in earlier runs, not in this instant.)"""
+        now = self.clock()
+        seen = self._waiting.get(table.name)
+        if seen is None or now - seen[0] > self.recheck_s:
+            seen = (now, await self.store.any_waiting_on(self.catalog.db, table.name))
+            self._waiting[table.name] = seen
+        return seen[1]
 
     async def parent_loaded(self, table: Table, run_id: int, keys: list[str]) -> None:
         waiting = await self.store.waiting_on(self.catalog.db, table.name, keys)

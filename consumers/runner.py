@@ -43,9 +43,8 @@ async def consume(settings: Settings, db: str, options: WorkerOptions, *, tables
         async with Publisher(settings.kafka_bootstrap_servers) as dlq:
             await reader.start()
             counts = {t: len(await reader.partitions(t)) for t in data_topics}
-            replayer = AutoReplayer(catalog, store, dlq)
             worker = Worker(catalog, chosen, store, reader, dlq, options, partitions=counts,
-                            on_loaded=replayer.parent_loaded)
+                            replayer=AutoReplayer(catalog, store))
             relay = asyncio.ensure_future(_relay(stop, worker.stop)) if stop is not None else None
             if install_signals:
                 for sig in (signal.SIGTERM, signal.SIGINT):

@@ -28,6 +28,16 @@ POISON_CLASSES = ("22", "23")
 MAX_ORD = 2**31 - 1
 
 
+class Fenced(RuntimeError):
+    """The partition's stored offset is already past this batch: another worker (or an earlier
+    life of this one) applied it.  Nothing was written; re-read from `next_offset`."""
+
+    def __init__(self, topic: str, partition: int, first: int, next_offset: int) -> None:
+        super().__init__(f"batch at {topic}[{partition}] offset {first} was already applied "
+                         f"(stored offset {next_offset})")
+        self.next_offset = next_offset
+
+
 class InfrastructureError(RuntimeError):
     """PostgreSQL failed for reasons that are not the record's (connection, disk, permissions,
     deadlock, ...): transient, never dead-lettered."""
@@ -70,7 +80,8 @@ class LoadStore:
             pool = await asyncpg.create_pool(url, min_size=1, max_size=size)
             allowed = await pool.fetchval(
                 "SELECT rolsuper OR (current_setting('server_version_num')::int >= 150000 AND "
-                "has_parameter_privilege('session_replication_role', 'SET')) FROM pg_roles WHERE rolname = current_user")
+                "has_parameter_privilege('session_replication_role', 'SET')) "
+                "FROM pg_roles WHERE rolname = current_user")
         except (OSError, asyncpg.PostgresError) as e:
             raise InfrastructureError(f"cannot connect to PostgreSQL: {e}") from e
         return cls(pool, group_id, skip_fk_triggers=bool(allowed))
@@ -100,12 +111,20 @@ class LoadStore:
     # ---- batches -----------------------------------------------------------------------------
 
     async def apply_batch(self, ts: TableSql, run_id: int, batch: Sequence[Incoming], *, partitions: int,
-                          dead_letter: DeadLetterSink) -> BatchResult:
-        """Apply one batch and advance its partition's offset past its last record."""
+                          dead_letter: DeadLetterSink, want_keys: bool = False) -> BatchResult:
+        """Apply one batch and advance its partition's offset past its last record.  With
+        `want_keys`, the result lists the keys loaded (for dead letters waiting on them)."""
         first, last = batch[0].source, batch[-1].source
         try:
             async with self.pool.acquire() as conn, conn.transaction():
-                result = await self._load(conn, ts, run_id, batch)
+                # The fence: lock this partition's offset row and refuse a batch that starts
+                # anywhere but at the stored offset, so no batch is ever applied twice.
+                stored = await conn.fetchval(
+                    "SELECT next_offset FROM ingest.consumer_offsets WHERE group_id = $1 AND topic = $2 AND "
+                    "partition = $3 FOR UPDATE", self.group_id, first.topic, first.partition)
+                if stored is not None and stored > first.offset:
+                    raise Fenced(first.topic, first.partition, first.offset, stored)
+                result = await self._load(conn, ts, run_id, batch, want_keys=want_keys)
                 if result.dead:
                     attempts = [(inc, f, 1) for inc, f in result.dead]
                     await dead_letter(attempts)  # on the DLQ topic before the commit: write, commit, ack
@@ -127,8 +146,8 @@ class LoadStore:
             raise InfrastructureError(f"loading {ts.table.name}: connection lost: {e}") from e
         return result
 
-    async def _load(self, conn: asyncpg.Connection, ts: TableSql, run_id: int,
-                    batch: Sequence[Incoming]) -> BatchResult:
+    async def _load(self, conn: asyncpg.Connection, ts: TableSql, run_id: int, batch: Sequence[Incoming],
+                    want_keys: bool = True) -> BatchResult:
         result = BatchResult()
         good: list[Incoming] = []
         for inc in batch:
@@ -166,8 +185,9 @@ class LoadStore:
                 sqlstate=getattr(e, "sqlstate", None), constraint=getattr(e, "constraint_name", None))))
         bad = orphaned | {i for i, _ in rejected}
         result.loaded = len(good) - len(bad)
-        result.loaded_keys = [key_text(ts.table, inc.row) for i, inc in enumerate(good)
-                              if i not in bad and inc.row is not None]
+        if want_keys:
+            result.loaded_keys = [key_text(ts.table, inc.row) for i, inc in enumerate(good)
+                                  if i not in bad and inc.row is not None]
         return result
 
     async def _upsert(self, conn: asyncpg.Connection, ts: TableSql, run_id: int, lo: int,
@@ -362,6 +382,11 @@ class DeadLetterStore:
             f"SELECT table_name, reason, status, count(*) AS n, max(attempts) AS max_attempts "
             f"FROM ingest.dead_letters WHERE {where} GROUP BY 1, 2, 3 ORDER BY 1, 2, 3", *args)
         return [dict(r) for r in rows]
+
+    async def any_waiting_on(self, db: str, parent_table: str) -> bool:
+        return bool(await self.pool.fetchval(
+            "SELECT EXISTS (SELECT 1 FROM ingest.dead_letters WHERE db = $1 AND missing_table = $2 AND "
+            "status = 'open')", db, parent_table))
 
     async def waiting_on(self, db: str, parent_table: str, keys: Sequence[str]) -> list[DeadLetterRow]:
         rows = await self.pool.fetch(

@@ -10,16 +10,17 @@ by size or age, whichever comes first.  Offsets come from PostgreSQL on every as
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from consumers.records import ControlEvent, Incoming, classify
 from consumers.sql import TableSql, table_sql
-from consumers.store import InfrastructureError, LoadStore
+from consumers.store import Fenced, InfrastructureError, LoadStore
 from schemas.catalog import Catalog, Table
 from schemas.generated import padb_models, pcdb_models, qdb_models, vcdb_models
 from schemas.records import RecordModel
@@ -74,25 +75,27 @@ class WorkerResult:
     idle: bool = False
 
 
-LoadedHook = Callable[[Table, int, list[str]], Awaitable[None]]
+class Replayer(Protocol):
+    async def waiting(self, table: Table) -> bool: ...
+    async def parent_loaded(self, table: Table, run_id: int, keys: list[str]) -> None: ...
 
 
 class Worker:
     def __init__(self, catalog: Catalog, tables: Sequence[Table], store: LoadStore, source: Source,
                  dlq: DeadLetterPublisher, options: WorkerOptions, *, partitions: dict[str, int],
-                 on_loaded: LoadedHook | None = None, clock: Callable[[], float] = time.monotonic) -> None:
+                 replayer: Replayer | None = None, clock: Callable[[], float] = time.monotonic) -> None:
         self.catalog = catalog
         self.store = store
         self.source = source
         self.dlq = dlq
         self.options = options
         self.clock = clock
-        self.on_loaded = on_loaded
+        self.replayer = replayer
         self.by_topic: dict[str, Table] = {topics.data_topic(t): t for t in tables}
         self.sql: dict[str, TableSql] = {t.name: table_sql(catalog, t) for t in tables}
         self.models = MODELS[catalog.db]
         self.partitions = partitions  # topic -> partition count
-        self.pending: dict[TP, deque[InRecord]] = {}
+        self.pending: dict[TP, deque[tuple[InRecord, bool, int]]] = {}  # record, is end-of-table, run
         self.oldest: dict[TP, float] = {}
         self.gated: set[TP] = set()
         self.full: set[TP] = set()
@@ -103,6 +106,9 @@ class Worker:
         self.result = WorkerResult()
         self.last_progress = clock()
         self.stop = asyncio.Event()
+        self._arrived = asyncio.Event()
+        self._draining = asyncio.Lock()
+        self._read_empty = False
 
     # ---- assignment --------------------------------------------------------------------------
 
@@ -116,46 +122,76 @@ class Worker:
         log.info("assigned %d partitions", len(tps))
 
     async def revoked(self, tps: list[TP]) -> None:
-        for tp in tps:
-            self.pending.pop(tp, None)
-            self.gated.discard(tp)
-            self.full.discard(tp)
+        # Called inside a read, before the partitions go to another worker: let the batch in
+        # flight commit first (the offset fence in the store covers the rest).
+        async with self._draining:
+            for tp in tps:
+                self.pending.pop(tp, None)
+                self.gated.discard(tp)
+                self.full.discard(tp)
 
     # ---- main loop ---------------------------------------------------------------------------
 
     async def run(self) -> WorkerResult:
-        while not self.stop.is_set():
-            for rec in await self.source.read(self.options.poll_ms):
-                tp = (rec.topic, rec.partition)
-                queue = self.pending.setdefault(tp, deque())
-                if not queue:
-                    self.oldest[tp] = self.clock()
-                queue.append(rec)
-                if len(queue) >= 2 * self.options.batch_size and tp not in self.full:
-                    self.full.add(tp)
-                    self.source.pause([tp])
-            await self.drain()
-            if self.options.until_idle and await self.idle():
-                self.result.idle = True
-                break
+        """Reading and loading overlap: a fetch task fills the partition queues while batches
+        load, so Python's decoding and validation run while PostgreSQL works on the other core."""
+        fetcher = asyncio.create_task(self._fetch())
+        try:
+            while not self.stop.is_set():
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._arrived.wait(), self.options.poll_ms / 1000)
+                self._arrived.clear()
+                if fetcher.done():
+                    fetcher.result()  # re-raises what stopped the fetch task
+                    break
+                async with self._draining:
+                    await self.drain()
+                # Idleness is judged only after a read came back empty: checking it forces out
+                # partial batches, which would otherwise cut batches to the size of one fetch.
+                if self.options.until_idle and self._read_empty and await self.idle():
+                    self.result.idle = True
+                    break
+        finally:
+            fetcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await fetcher
         return self.result
 
+    async def _fetch(self) -> None:
+        limit = 4 * self.options.batch_size  # enough read ahead to cut full batches; bounded memory
+        while not self.stop.is_set():
+            got = await self.source.read(self.options.poll_ms)
+            self._read_empty = not got
+            for rec in got:
+                tp = (rec.topic, rec.partition)
+                queue = self.pending.get(tp)
+                if queue is None:
+                    queue = self.pending[tp] = deque()
+                if not queue:
+                    self.oldest[tp] = self.clock()
+                eot = _is_eot(rec)
+                queue.append((rec, eot, 0 if eot else _run_of(rec)))
+                if len(queue) >= limit and tp not in self.full:
+                    self.full.add(tp)
+                    self.source.pause([tp])
+            self._arrived.set()
+
     async def drain(self, force: bool = False) -> None:
-        for tp in list(self.pending):
-            await self._drain_partition(tp, force)
+        # Partitions drain concurrently, each batch on its own connection: one partition's
+        # validation (Python) overlaps another's load (PostgreSQL, on the other core).
+        await asyncio.gather(*(self._drain_partition(tp, force) for tp in list(self.pending)))
 
     async def _drain_partition(self, tp: TP, force: bool) -> None:
         queue = self.pending.get(tp)
         table = self.by_topic.get(tp[0])
         while queue:
-            head = queue[0]
+            head, head_eot, run_id = queue[0]
             if table is None:
                 raise WorkerStopped(f"record on unexpected topic {tp[0]}")
-            if _is_eot(head):
+            if head_eot:
                 await self._end_of_table(table, head)
                 queue.popleft()
                 continue
-            run_id = _run_of(head)
             if not await self._ready(table, run_id):
                 if tp not in self.gated:
                     self.gated.add(tp)
@@ -165,23 +201,31 @@ class Worker:
                         log.info("%s waits for its parents of run %s", table.name, run_id)
                 return
             take: list[InRecord] = []
-            for rec in queue:
-                if len(take) >= self.options.batch_size or _is_eot(rec) or _run_of(rec) != run_id:
+            for rec, eot, run in queue:
+                if eot or run != run_id or len(take) >= self.options.batch_size:
                     break
                 take.append(rec)
             boundary = len(take) < len(queue)
             young = self.clock() - self.oldest.get(tp, 0.0) < self.options.linger_s
             if not (force or boundary or len(take) >= self.options.batch_size or not young):
                 return  # wait for more records or for the batch to age
-            await self._apply(table, run_id, take)
+            try:
+                await self._apply(table, run_id, take)
+            except Fenced as e:
+                log.warning("%s; re-reading partition %s[%d] from offset %d", e, tp[0], tp[1], e.next_offset)
+                self.pending.pop(tp, None)
+                self.source.seek(tp, e.next_offset)
+                return
             for _ in take:
                 queue.popleft()
             self.oldest[tp] = self.clock()
-        if tp in self.gated:
+            if tp in self.full and len(queue) < 2 * self.options.batch_size:
+                self.full.discard(tp)
+                self.source.resume([tp])
+        if tp in self.gated or tp in self.full:
             self.gated.discard(tp)
-        if tp in self.full:
             self.full.discard(tp)
-        self.source.resume([tp])
+            self.source.resume([tp])
 
     async def _ready(self, table: Table, run_id: int) -> bool:
         if run_id not in self._run_tables:
@@ -215,10 +259,11 @@ class Worker:
         async def dead_letter(items: list[tuple[Incoming, Failure, int]]) -> None:
             await self.dlq.publish([_dlq_record(table, inc, f, attempt) for inc, f, attempt in items])
 
+        want_keys = self.replayer is not None and await self.replayer.waiting(table)
         for attempt in range(self.options.infra_retries + 1):
             try:
                 res = await self.store.apply_batch(self.sql[table.name], run_id, incoming, partitions=partitions,
-                                                   dead_letter=dead_letter)
+                                                   dead_letter=dead_letter, want_keys=want_keys)
                 break
             except InfrastructureError as e:
                 if attempt == self.options.infra_retries:
@@ -237,8 +282,8 @@ class Worker:
         if limit is not None and self.result.dead_lettered > limit:
             raise WorkerStopped(f"{self.result.dead_lettered} dead letters, more than --max-dead-letters {limit}: "
                                 f"the data is unexpectedly bad; see `vcdb dlq list`")
-        if self.on_loaded and res.loaded_keys:
-            await self.on_loaded(table, run_id, res.loaded_keys)
+        if self.replayer is not None and res.loaded_keys:
+            await self.replayer.parent_loaded(table, run_id, res.loaded_keys)
 
     async def _end_of_table(self, table: Table, rec: InRecord) -> None:
         event = classify(rec, self.models[table.name])
@@ -256,7 +301,8 @@ class Worker:
 
     async def idle(self) -> bool:
         """Every endpoint a producer finished is sealed, no producer is running, nothing is buffered."""
-        await self.drain(force=True)
+        async with self._draining:
+            await self.drain(force=True)
         if any(self.pending.values()):
             return self._stalled()
         rows = await self.store.open_run_state(self.catalog.db)

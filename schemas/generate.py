@@ -66,13 +66,13 @@ def render_tables(catalog: Catalog) -> str:
 
 
 def _py_type(c: Column) -> str:
-    t = c.python_type
+    t = "NaiveUtc" if c.python_type == "datetime.datetime" else c.python_type
     return f"{t} | None" if c.nullable else t
 
 
 def render_models(catalog: Catalog) -> str:
     out = [HEADER.format(db=catalog.db), "import datetime", "import decimal", "from typing import ClassVar", "",
-           "from pydantic import Field", "", "from schemas.records import RecordModel", ""]
+           "from pydantic import AliasChoices, Field", "", "from schemas.records import NaiveUtc, RecordModel", ""]
     for t in catalog.tables.values():
         cls = naming.class_name(t.name)
         keys: dict[str, str] = {}
@@ -96,6 +96,9 @@ def render_models(catalog: Catalog) -> str:
         for c in t.columns:
             attr = naming.python_name(c.canonical)
             args = []
+            names = list(dict.fromkeys([c.api_field, c.name]))
+            if names != [attr]:
+                args.append(f"validation_alias=AliasChoices({', '.join(repr(n) for n in names)})")
             if c.nullable:
                 args.append("default=None")
             if c.max_length:

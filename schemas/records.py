@@ -1,25 +1,37 @@
 """The base of the generated record models: how an API record becomes a canonical row.
 
-API records are PascalCase JSON objects whose key casing has drifted between API versions, whose
-empty strings mean NULL in non-text fields, and whose timestamps come as ISO or as
-`MM/DD/YYYY HH:MM:SS`.  Those rules live here; the generated models only declare fields.
+API records are PascalCase JSON objects.  Most match the generated aliases exactly and are
+validated entirely by pydantic-core (the fast path).  The rest go through `_normalise`: key
+casing that drifted between API versions (`SUBMODELID`), empty or "null" strings that mean NULL
+in non-text fields, and timestamps as `MM/DD/YYYY HH:MM:SS`.  Those rules live here; the
+generated models only declare fields.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar, Self
 
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError
 
 _NULL_STRINGS = frozenset({"", "null", "NULL", "None"})
 _US_FORMATS = ("%m/%d/%Y %H:%M:%S", "%m/%d/%Y")
 
 
+def _naive_utc(value: dt.datetime) -> dt.datetime:
+    """Canonical timestamps are `timestamp without time zone`, in UTC."""
+    if value.tzinfo is not None:
+        return value.astimezone(dt.UTC).replace(tzinfo=None)
+    return value
+
+
+NaiveUtc = Annotated[dt.datetime, AfterValidator(_naive_utc)]
+
+
 class RecordModel(BaseModel):
     """One API record.  Unknown keys are ignored here; the verbatim record stays on its topic."""
 
-    model_config = ConfigDict(extra="ignore", frozen=True, str_strip_whitespace=False)
+    model_config = ConfigDict(extra="ignore", frozen=True, validate_by_name=True, validate_by_alias=True)
 
     __autocare_table__: ClassVar[str]
     __api_keys__: ClassVar[dict[str, str]]  # lower-cased API key or DDL name -> field name
@@ -27,11 +39,30 @@ class RecordModel(BaseModel):
     __time_fields__: ClassVar[frozenset[str]]
     __date_fields__: ClassVar[frozenset[str]]
 
-    @model_validator(mode="before")
     @classmethod
-    def _normalise(cls, data: Any) -> Any:
-        if not isinstance(data, dict):
-            raise ValueError(f"a record must be a JSON object, got {type(data).__name__}")
+    def from_api_json(cls, raw: bytes) -> Self:
+        """Parse and validate in one step (pydantic-core) for the common, well-formed record;
+        anything else goes through `from_api`.  Raises ValueError (not JSON) or ValidationError."""
+        try:
+            return cls.model_validate_json(raw)
+        except ValidationError:
+            pass
+        import json
+
+        return cls.from_api(json.loads(raw))
+
+    @classmethod
+    def from_api(cls, data: Any) -> Self:
+        """Validate an API record; raises pydantic's ValidationError naming the fields."""
+        try:
+            return cls.model_validate(data)
+        except ValidationError:
+            if not isinstance(data, dict):
+                raise
+        return cls.model_validate(cls._normalise(data))
+
+    @classmethod
+    def _normalise(cls, data: dict[str, Any]) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for key, value in data.items():
             field = cls.__api_keys__.get(str(key).lower())
@@ -61,9 +92,7 @@ def _parse_time(value: str) -> Any:
     except ValueError:
         parsed = None
     if parsed is not None:
-        if parsed.tzinfo is not None:
-            parsed = parsed.astimezone(dt.UTC).replace(tzinfo=None)
-        return parsed
+        return _naive_utc(parsed)
     for fmt in _US_FORMATS:
         try:
             return dt.datetime.strptime(value, fmt)

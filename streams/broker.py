@@ -12,6 +12,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -33,8 +34,9 @@ class OutRecord:
     partition: int | None = None
 
 
-@dataclass(frozen=True)
-class InRecord:
+class InRecord(NamedTuple):
+    """A consumed record (a NamedTuple: one is built per record on the hot path)."""
+
     topic: str
     partition: int
     offset: int

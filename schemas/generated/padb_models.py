@@ -4,9 +4,9 @@ import datetime
 import decimal
 from typing import ClassVar
 
-from pydantic import Field
+from pydantic import AliasChoices, Field
 
-from schemas.records import RecordModel
+from schemas.records import NaiveUtc, RecordModel
 
 
 class MeasurementGroupRecord(RecordModel):
@@ -24,11 +24,11 @@ class MeasurementGroupRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    measurement_group_id: int = Field(ge=-2147483648, le=2147483647)
-    measurement_group_name: str | None = Field(default=None, max_length=80)
-    culture_id: str | None = Field(default=None, max_length=10)
-    effective_date_time: datetime.datetime | None = Field(default=None)
-    end_date_time: datetime.datetime | None = Field(default=None)
+    measurement_group_id: int = Field(validation_alias=AliasChoices('MeasurementGroupID'), ge=-2147483648, le=2147483647)
+    measurement_group_name: str | None = Field(validation_alias=AliasChoices('MeasurementGroupName'), default=None, max_length=80)
+    culture_id: str | None = Field(validation_alias=AliasChoices('CultureID'), default=None, max_length=10)
+    effective_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EffectiveDateTime'), default=None)
+    end_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EndDateTime'), default=None)
 
 class MetaDataRecord(RecordModel):
     """MetaData: one API record of padb/MetaData."""
@@ -50,16 +50,16 @@ class MetaDataRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    meta_id: int = Field(ge=-2147483648, le=2147483647)
-    meta_name: str | None = Field(default=None, max_length=80)
-    meta_descr: str | None = Field(default=None, max_length=512)
-    meta_format: str | None = Field(default=None, max_length=10)
-    data_type: str | None = Field(default=None, max_length=50)
-    min_length: int | None = Field(default=None, ge=-2147483648, le=2147483647)
-    max_length: int | None = Field(default=None, ge=-2147483648, le=2147483647)
-    culture_id: str | None = Field(default=None, max_length=10)
-    effective_date_time: datetime.datetime | None = Field(default=None)
-    end_date_time: datetime.datetime | None = Field(default=None)
+    meta_id: int = Field(validation_alias=AliasChoices('MetaID'), ge=-2147483648, le=2147483647)
+    meta_name: str | None = Field(validation_alias=AliasChoices('MetaName'), default=None, max_length=80)
+    meta_descr: str | None = Field(validation_alias=AliasChoices('MetaDescr'), default=None, max_length=512)
+    meta_format: str | None = Field(validation_alias=AliasChoices('MetaFormat'), default=None, max_length=10)
+    data_type: str | None = Field(validation_alias=AliasChoices('DataType'), default=None, max_length=50)
+    min_length: int | None = Field(validation_alias=AliasChoices('MinLength'), default=None, ge=-2147483648, le=2147483647)
+    max_length: int | None = Field(validation_alias=AliasChoices('MaxLength'), default=None, ge=-2147483648, le=2147483647)
+    culture_id: str | None = Field(validation_alias=AliasChoices('CultureID'), default=None, max_length=10)
+    effective_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EffectiveDateTime'), default=None)
+    end_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EndDateTime'), default=None)
 
 class MetaUomCodesRecord(RecordModel):
     """MetaUOMCodes: one API record of padb/MetaUOMCodes."""
@@ -79,14 +79,14 @@ class MetaUomCodesRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    meta_uom_id: int = Field(ge=-2147483648, le=2147483647)
-    uom_code: str | None = Field(default=None, max_length=10)
-    uom_description: str | None = Field(default=None, max_length=512)
-    uom_label: str | None = Field(default=None, max_length=10)
-    measurement_group_id: int = Field(ge=-2147483648, le=2147483647)
-    culture_id: str | None = Field(default=None, max_length=10)
-    effective_date_time: datetime.datetime | None = Field(default=None)
-    end_date_time: datetime.datetime | None = Field(default=None)
+    meta_uom_id: int = Field(validation_alias=AliasChoices('MetaUOMID', 'MetaUomID'), ge=-2147483648, le=2147483647)
+    uom_code: str | None = Field(validation_alias=AliasChoices('UOMCode'), default=None, max_length=10)
+    uom_description: str | None = Field(validation_alias=AliasChoices('UOMDescription'), default=None, max_length=512)
+    uom_label: str | None = Field(validation_alias=AliasChoices('UOMLabel'), default=None, max_length=10)
+    measurement_group_id: int = Field(validation_alias=AliasChoices('MeasurementGroupID', 'MeasurementGroupId'), ge=-2147483648, le=2147483647)
+    culture_id: str | None = Field(validation_alias=AliasChoices('CultureID'), default=None, max_length=10)
+    effective_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EffectiveDateTime'), default=None)
+    end_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EndDateTime'), default=None)
 
 class MetaUomCodeAssignmentRecord(RecordModel):
     """MetaUomCodeAssignment: one API record of padb/MetaUOMCodeAssignment."""
@@ -104,12 +104,12 @@ class MetaUomCodeAssignmentRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    meta_uom_code_assignment_id: int = Field(ge=-2147483648, le=2147483647)
-    papt_id: int = Field(ge=-2147483648, le=2147483647)
-    meta_uom_id: int = Field(ge=-2147483648, le=2147483647)
-    culture_id: str | None = Field(default=None, max_length=10)
-    effective_date_time: datetime.datetime | None = Field(default=None)
-    end_date_time: datetime.datetime | None = Field(default=None)
+    meta_uom_code_assignment_id: int = Field(validation_alias=AliasChoices('MetaUOMCodeAssignmentID', 'MetaUomCodeAssignmentID'), ge=-2147483648, le=2147483647)
+    papt_id: int = Field(validation_alias=AliasChoices('PAPTID'), ge=-2147483648, le=2147483647)
+    meta_uom_id: int = Field(validation_alias=AliasChoices('MetaUOMID', 'MetaUomID'), ge=-2147483648, le=2147483647)
+    culture_id: str | None = Field(validation_alias=AliasChoices('CultureID'), default=None, max_length=10)
+    effective_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EffectiveDateTime'), default=None)
+    end_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EndDateTime'), default=None)
 
 class PartAttributeAssignmentRecord(RecordModel):
     """PartAttributeAssignment: one API record of padb/PartAttributeAssignment."""
@@ -129,14 +129,14 @@ class PartAttributeAssignmentRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    part_attribute_assignment_id: int | None = Field(default=None, ge=-2147483648, le=2147483647)
-    papt_id: int = Field(ge=-2147483648, le=2147483647)
-    part_terminology_id: int = Field(ge=-2147483648, le=2147483647)
-    pa_id: int = Field(ge=-2147483648, le=2147483647)
-    meta_id: int = Field(ge=-2147483648, le=2147483647)
-    culture_id: str | None = Field(default=None, max_length=10)
-    effective_date_time: datetime.datetime | None = Field(default=None)
-    end_date_time: datetime.datetime | None = Field(default=None)
+    part_attribute_assignment_id: int | None = Field(validation_alias=AliasChoices('ID'), default=None, ge=-2147483648, le=2147483647)
+    papt_id: int = Field(validation_alias=AliasChoices('PAPTID'), ge=-2147483648, le=2147483647)
+    part_terminology_id: int = Field(validation_alias=AliasChoices('PartTerminologyID'), ge=-2147483648, le=2147483647)
+    pa_id: int = Field(validation_alias=AliasChoices('PAID'), ge=-2147483648, le=2147483647)
+    meta_id: int = Field(validation_alias=AliasChoices('MetaID'), ge=-2147483648, le=2147483647)
+    culture_id: str | None = Field(validation_alias=AliasChoices('CultureID'), default=None, max_length=10)
+    effective_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EffectiveDateTime'), default=None)
+    end_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EndDateTime'), default=None)
 
 class PartAttributeStyleRecord(RecordModel):
     """PartAttributeStyle: one API record of padb/PartAttributeStyle."""
@@ -153,11 +153,11 @@ class PartAttributeStyleRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    style_id: int = Field(ge=-2147483648, le=2147483647)
-    papt_id: int = Field(ge=-2147483648, le=2147483647)
-    culture_id: str | None = Field(default=None, max_length=10)
-    effective_date_time: datetime.datetime | None = Field(default=None)
-    end_date_time: datetime.datetime | None = Field(default=None)
+    style_id: int = Field(validation_alias=AliasChoices('StyleID'), ge=-2147483648, le=2147483647)
+    papt_id: int = Field(validation_alias=AliasChoices('PAPTID'), ge=-2147483648, le=2147483647)
+    culture_id: str | None = Field(validation_alias=AliasChoices('CultureID'), default=None, max_length=10)
+    effective_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EffectiveDateTime'), default=None)
+    end_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EndDateTime'), default=None)
 
 class PartAttributesRecord(RecordModel):
     """PartAttributes: one API record of padb/PartAttributes."""
@@ -175,12 +175,12 @@ class PartAttributesRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    pa_id: int = Field(ge=-2147483648, le=2147483647)
-    pa_name: str | None = Field(default=None, max_length=80)
-    pa_descr: str | None = Field(default=None, max_length=512)
-    culture_id: str | None = Field(default=None, max_length=10)
-    effective_date_time: datetime.datetime | None = Field(default=None)
-    end_date_time: datetime.datetime | None = Field(default=None)
+    pa_id: int = Field(validation_alias=AliasChoices('PAID'), ge=-2147483648, le=2147483647)
+    pa_name: str | None = Field(validation_alias=AliasChoices('PAName'), default=None, max_length=80)
+    pa_descr: str | None = Field(validation_alias=AliasChoices('PADescr'), default=None, max_length=512)
+    culture_id: str | None = Field(validation_alias=AliasChoices('CultureID'), default=None, max_length=10)
+    effective_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EffectiveDateTime'), default=None)
+    end_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EndDateTime'), default=None)
 
 class PartTypeStyleRecord(RecordModel):
     """PartTypeStyle: one API record of padb/PartTypeStyle."""
@@ -197,11 +197,11 @@ class PartTypeStyleRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    style_id: int = Field(ge=-2147483648, le=2147483647)
-    part_terminology_id: int = Field(ge=-2147483648, le=2147483647)
-    culture_id: str | None = Field(default=None, max_length=10)
-    effective_date_time: datetime.datetime | None = Field(default=None)
-    end_date_time: datetime.datetime | None = Field(default=None)
+    style_id: int = Field(validation_alias=AliasChoices('StyleID'), ge=-2147483648, le=2147483647)
+    part_terminology_id: int = Field(validation_alias=AliasChoices('PartTerminologyID'), ge=-2147483648, le=2147483647)
+    culture_id: str | None = Field(validation_alias=AliasChoices('CultureID'), default=None, max_length=10)
+    effective_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EffectiveDateTime'), default=None)
+    end_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EndDateTime'), default=None)
 
 class StyleRecord(RecordModel):
     """Style: one API record of padb/Style."""
@@ -218,11 +218,11 @@ class StyleRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    style_id: int = Field(ge=-2147483648, le=2147483647)
-    style_name: str | None = Field(default=None, max_length=225)
-    culture_id: str | None = Field(default=None, max_length=10)
-    effective_date_time: datetime.datetime | None = Field(default=None)
-    end_date_time: datetime.datetime | None = Field(default=None)
+    style_id: int = Field(validation_alias=AliasChoices('StyleID'), ge=-2147483648, le=2147483647)
+    style_name: str | None = Field(validation_alias=AliasChoices('StyleName'), default=None, max_length=225)
+    culture_id: str | None = Field(validation_alias=AliasChoices('CultureID'), default=None, max_length=10)
+    effective_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EffectiveDateTime'), default=None)
+    end_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EndDateTime'), default=None)
 
 class ValidValueAssignmentRecord(RecordModel):
     """ValidValueAssignment: one API record of padb/ValidValueAssignment."""
@@ -240,12 +240,12 @@ class ValidValueAssignmentRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    valid_value_assignment_id: int = Field(ge=-2147483648, le=2147483647)
-    papt_id: int = Field(ge=-2147483648, le=2147483647)
-    valid_value_id: int = Field(ge=-2147483648, le=2147483647)
-    culture_id: str | None = Field(default=None, max_length=10)
-    effective_date_time: datetime.datetime | None = Field(default=None)
-    end_date_time: datetime.datetime | None = Field(default=None)
+    valid_value_assignment_id: int = Field(validation_alias=AliasChoices('ValidValueAssignmentID'), ge=-2147483648, le=2147483647)
+    papt_id: int = Field(validation_alias=AliasChoices('PAPTID'), ge=-2147483648, le=2147483647)
+    valid_value_id: int = Field(validation_alias=AliasChoices('ValidValueID'), ge=-2147483648, le=2147483647)
+    culture_id: str | None = Field(validation_alias=AliasChoices('CultureID'), default=None, max_length=10)
+    effective_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EffectiveDateTime'), default=None)
+    end_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EndDateTime'), default=None)
 
 class ValidValuesRecord(RecordModel):
     """ValidValues: one API record of padb/ValidValues."""
@@ -262,11 +262,11 @@ class ValidValuesRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    valid_value_id: int = Field(ge=-2147483648, le=2147483647)
-    valid_value: str = Field(max_length=500)
-    culture_id: str | None = Field(default=None, max_length=10)
-    effective_date_time: datetime.datetime | None = Field(default=None)
-    end_date_time: datetime.datetime | None = Field(default=None)
+    valid_value_id: int = Field(validation_alias=AliasChoices('ValidValueID'), ge=-2147483648, le=2147483647)
+    valid_value: str = Field(validation_alias=AliasChoices('ValidValue'), max_length=500)
+    culture_id: str | None = Field(validation_alias=AliasChoices('CultureID'), default=None, max_length=10)
+    effective_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EffectiveDateTime'), default=None)
+    end_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EndDateTime'), default=None)
 
 class VersionRecord(RecordModel):
     """Version: one API record of padb/Version."""
@@ -284,12 +284,12 @@ class VersionRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset(['padb_publication', 'pcdb_publication'])
 
-    padb_version: str = Field(max_length=10)
-    padb_publication: datetime.date
-    pcdb_publication: datetime.date
-    culture_id: str | None = Field(default=None, max_length=10)
-    effective_date_time: datetime.datetime | None = Field(default=None)
-    end_date_time: datetime.datetime | None = Field(default=None)
+    padb_version: str = Field(validation_alias=AliasChoices('PAdbVersion'), max_length=10)
+    padb_publication: datetime.date = Field(validation_alias=AliasChoices('PAdbPublication'))
+    pcdb_publication: datetime.date = Field(validation_alias=AliasChoices('PCdbPublication'))
+    culture_id: str | None = Field(validation_alias=AliasChoices('CultureID'), default=None, max_length=10)
+    effective_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EffectiveDateTime'), default=None)
+    end_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EndDateTime'), default=None)
 
 
 MODELS: dict[str, type[RecordModel]] = {

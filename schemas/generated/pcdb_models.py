@@ -4,9 +4,9 @@ import datetime
 import decimal
 from typing import ClassVar
 
-from pydantic import Field
+from pydantic import AliasChoices, Field
 
-from schemas.records import RecordModel
+from schemas.records import NaiveUtc, RecordModel
 
 
 class AcesCodedValuesRecord(RecordModel):
@@ -26,13 +26,13 @@ class AcesCodedValuesRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    element: str = Field(max_length=255)
-    attribute: str = Field(max_length=255)
-    coded_value: str = Field(max_length=255)
-    code_description: str | None = Field(default=None, max_length=255)
-    culture_id: str | None = Field(default=None, max_length=10)
-    effective_date_time: datetime.datetime | None = Field(default=None)
-    end_date_time: datetime.datetime | None = Field(default=None)
+    element: str = Field(validation_alias=AliasChoices('Element'), max_length=255)
+    attribute: str = Field(validation_alias=AliasChoices('Attribute'), max_length=255)
+    coded_value: str = Field(validation_alias=AliasChoices('CodedValue'), max_length=255)
+    code_description: str | None = Field(validation_alias=AliasChoices('CodeDescription'), default=None, max_length=255)
+    culture_id: str | None = Field(validation_alias=AliasChoices('CultureID'), default=None, max_length=10)
+    effective_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EffectiveDateTime'), default=None)
+    end_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EndDateTime'), default=None)
 
 class AliasRecord(RecordModel):
     """Alias: one API record of pcdb/Alias."""
@@ -49,11 +49,11 @@ class AliasRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    alias_id: int = Field(ge=-2147483648, le=2147483647)
-    alias_name: str = Field(max_length=100)
-    culture_id: str | None = Field(default=None, max_length=10)
-    effective_date_time: datetime.datetime | None = Field(default=None)
-    end_date_time: datetime.datetime | None = Field(default=None)
+    alias_id: int = Field(validation_alias=AliasChoices('AliasID'), ge=-2147483648, le=2147483647)
+    alias_name: str = Field(validation_alias=AliasChoices('AliasName'), max_length=100)
+    culture_id: str | None = Field(validation_alias=AliasChoices('CultureID'), default=None, max_length=10)
+    effective_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EffectiveDateTime'), default=None)
+    end_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EndDateTime'), default=None)
 
 class CategoriesRecord(RecordModel):
     """Categories: one API record of pcdb/Categories."""
@@ -70,11 +70,11 @@ class CategoriesRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    category_id: int = Field(ge=-2147483648, le=2147483647)
-    category_name: str = Field(max_length=100)
-    culture_id: str | None = Field(default=None, max_length=10)
-    effective_date_time: datetime.datetime | None = Field(default=None)
-    end_date_time: datetime.datetime | None = Field(default=None)
+    category_id: int = Field(validation_alias=AliasChoices('CategoryID'), ge=-2147483648, le=2147483647)
+    category_name: str = Field(validation_alias=AliasChoices('CategoryName'), max_length=100)
+    culture_id: str | None = Field(validation_alias=AliasChoices('CultureID'), default=None, max_length=10)
+    effective_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EffectiveDateTime'), default=None)
+    end_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EndDateTime'), default=None)
 
 class ChangeAttributeStatesRecord(RecordModel):
     """ChangeAttributeStates: one API record of pcdb/ChangeAttributeStates."""
@@ -91,11 +91,11 @@ class ChangeAttributeStatesRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    change_attribute_state_id: int = Field(ge=-2147483648, le=2147483647)
-    change_attribute_state: str = Field(max_length=255)
-    culture_id: str | None = Field(default=None, max_length=10)
-    effective_date_time: datetime.datetime | None = Field(default=None)
-    end_date_time: datetime.datetime | None = Field(default=None)
+    change_attribute_state_id: int = Field(validation_alias=AliasChoices('ChangeAttributeStateID'), ge=-2147483648, le=2147483647)
+    change_attribute_state: str = Field(validation_alias=AliasChoices('ChangeAttributeState'), max_length=255)
+    culture_id: str | None = Field(validation_alias=AliasChoices('CultureID'), default=None, max_length=10)
+    effective_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EffectiveDateTime'), default=None)
+    end_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EndDateTime'), default=None)
 
 class ChangeDetailsRecord(RecordModel):
     """ChangeDetails: one API record of pcdb/ChangeDetails."""
@@ -120,19 +120,19 @@ class ChangeDetailsRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    change_detail_id: int = Field(ge=-2147483648, le=2147483647)
-    change_id: int = Field(ge=-2147483648, le=2147483647)
-    change_attribute_state_id: int = Field(ge=-2147483648, le=2147483647)
-    table_name_id: int = Field(ge=-2147483648, le=2147483647)
-    primary_key_column_name: str | None = Field(default=None, max_length=255)
-    primary_key_before: int | None = Field(default=None, ge=-2147483648, le=2147483647)
-    primary_key_after: int | None = Field(default=None, ge=-2147483648, le=2147483647)
-    column_name: str | None = Field(default=None, max_length=255)
-    column_value_before: str | None = Field(default=None, max_length=1000)
-    column_value_after: str | None = Field(default=None, max_length=1000)
-    culture_id: str | None = Field(default=None, max_length=10)
-    effective_date_time: datetime.datetime | None = Field(default=None)
-    end_date_time: datetime.datetime | None = Field(default=None)
+    change_detail_id: int = Field(validation_alias=AliasChoices('ChangeDetailID'), ge=-2147483648, le=2147483647)
+    change_id: int = Field(validation_alias=AliasChoices('ChangeID'), ge=-2147483648, le=2147483647)
+    change_attribute_state_id: int = Field(validation_alias=AliasChoices('ChangeAttributeStateID'), ge=-2147483648, le=2147483647)
+    table_name_id: int = Field(validation_alias=AliasChoices('TableNameID'), ge=-2147483648, le=2147483647)
+    primary_key_column_name: str | None = Field(validation_alias=AliasChoices('PrimaryKeyColumnName'), default=None, max_length=255)
+    primary_key_before: int | None = Field(validation_alias=AliasChoices('PrimaryKeyBefore'), default=None, ge=-2147483648, le=2147483647)
+    primary_key_after: int | None = Field(validation_alias=AliasChoices('PrimaryKeyAfter'), default=None, ge=-2147483648, le=2147483647)
+    column_name: str | None = Field(validation_alias=AliasChoices('ColumnName'), default=None, max_length=255)
+    column_value_before: str | None = Field(validation_alias=AliasChoices('ColumnValueBefore'), default=None, max_length=1000)
+    column_value_after: str | None = Field(validation_alias=AliasChoices('ColumnValueAfter'), default=None, max_length=1000)
+    culture_id: str | None = Field(validation_alias=AliasChoices('CultureID'), default=None, max_length=10)
+    effective_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EffectiveDateTime'), default=None)
+    end_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EndDateTime'), default=None)
 
 class ChangeReasonsRecord(RecordModel):
     """ChangeReasons: one API record of pcdb/ChangeReasons."""
@@ -149,11 +149,11 @@ class ChangeReasonsRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    change_reason_id: int = Field(ge=-2147483648, le=2147483647)
-    change_reason: str = Field(max_length=255)
-    culture_id: str | None = Field(default=None, max_length=10)
-    effective_date_time: datetime.datetime | None = Field(default=None)
-    end_date_time: datetime.datetime | None = Field(default=None)
+    change_reason_id: int = Field(validation_alias=AliasChoices('ChangeReasonID'), ge=-2147483648, le=2147483647)
+    change_reason: str = Field(validation_alias=AliasChoices('ChangeReason'), max_length=255)
+    culture_id: str | None = Field(validation_alias=AliasChoices('CultureID'), default=None, max_length=10)
+    effective_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EffectiveDateTime'), default=None)
+    end_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EndDateTime'), default=None)
 
 class ChangeTableNamesRecord(RecordModel):
     """ChangeTableNames: one API record of pcdb/ChangeTableNames."""
@@ -171,12 +171,12 @@ class ChangeTableNamesRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    table_name_id: int = Field(ge=-2147483648, le=2147483647)
-    table_name: str = Field(max_length=255)
-    table_description: str | None = Field(default=None, max_length=1000)
-    culture_id: str | None = Field(default=None, max_length=10)
-    effective_date_time: datetime.datetime | None = Field(default=None)
-    end_date_time: datetime.datetime | None = Field(default=None)
+    table_name_id: int = Field(validation_alias=AliasChoices('TableNameID'), ge=-2147483648, le=2147483647)
+    table_name: str = Field(validation_alias=AliasChoices('TableName'), max_length=255)
+    table_description: str | None = Field(validation_alias=AliasChoices('TableDescription'), default=None, max_length=1000)
+    culture_id: str | None = Field(validation_alias=AliasChoices('CultureID'), default=None, max_length=10)
+    effective_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EffectiveDateTime'), default=None)
+    end_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EndDateTime'), default=None)
 
 class ChangesRecord(RecordModel):
     """Changes: one API record of pcdb/Changes."""
@@ -195,13 +195,13 @@ class ChangesRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time', 'rev_date'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    change_id: int = Field(ge=-2147483648, le=2147483647)
-    request_id: int = Field(ge=-2147483648, le=2147483647)
-    change_reason_id: int = Field(ge=-2147483648, le=2147483647)
-    rev_date: datetime.datetime | None = Field(default=None)
-    culture_id: str | None = Field(default=None, max_length=10)
-    effective_date_time: datetime.datetime | None = Field(default=None)
-    end_date_time: datetime.datetime | None = Field(default=None)
+    change_id: int = Field(validation_alias=AliasChoices('ChangeID'), ge=-2147483648, le=2147483647)
+    request_id: int = Field(validation_alias=AliasChoices('RequestID'), ge=-2147483648, le=2147483647)
+    change_reason_id: int = Field(validation_alias=AliasChoices('ChangeReasonID'), ge=-2147483648, le=2147483647)
+    rev_date: NaiveUtc | None = Field(validation_alias=AliasChoices('RevDate'), default=None)
+    culture_id: str | None = Field(validation_alias=AliasChoices('CultureID'), default=None, max_length=10)
+    effective_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EffectiveDateTime'), default=None)
+    end_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EndDateTime'), default=None)
 
 class CodeMasterRecord(RecordModel):
     """CodeMaster: one API record of pcdb/CodeMaster."""
@@ -222,15 +222,15 @@ class CodeMasterRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset(['rev_date'])
 
-    code_master_id: int = Field(ge=-2147483648, le=2147483647)
-    part_terminology_id: int = Field(ge=-2147483648, le=2147483647)
-    category_id: int = Field(ge=-2147483648, le=2147483647)
-    sub_category_id: int = Field(ge=-2147483648, le=2147483647)
-    position_id: int = Field(ge=-2147483648, le=2147483647)
-    rev_date: datetime.date
-    culture_id: str | None = Field(default=None, max_length=10)
-    effective_date_time: datetime.datetime | None = Field(default=None)
-    end_date_time: datetime.datetime | None = Field(default=None)
+    code_master_id: int = Field(validation_alias=AliasChoices('CodeMasterID'), ge=-2147483648, le=2147483647)
+    part_terminology_id: int = Field(validation_alias=AliasChoices('PartTerminologyID'), ge=-2147483648, le=2147483647)
+    category_id: int = Field(validation_alias=AliasChoices('CategoryID'), ge=-2147483648, le=2147483647)
+    sub_category_id: int = Field(validation_alias=AliasChoices('SubCategoryID'), ge=-2147483648, le=2147483647)
+    position_id: int = Field(validation_alias=AliasChoices('PositionID'), ge=-2147483648, le=2147483647)
+    rev_date: datetime.date = Field(validation_alias=AliasChoices('RevDate'))
+    culture_id: str | None = Field(validation_alias=AliasChoices('CultureID'), default=None, max_length=10)
+    effective_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EffectiveDateTime'), default=None)
+    end_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EndDateTime'), default=None)
 
 class PiesCodeRecord(RecordModel):
     """PIESCode: one API record of pcdb/PIESCode."""
@@ -252,15 +252,15 @@ class PiesCodeRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    pies_code_id: int = Field(ge=-2147483648, le=2147483647)
-    code_value: str = Field(max_length=255)
-    code_format: str = Field(max_length=255)
-    field_format: str | None = Field(default=None, max_length=255)
-    code_description: str = Field(max_length=255)
-    source: str | None = Field(default=None, max_length=255)
-    culture_id: str | None = Field(default=None, max_length=10)
-    effective_date_time: datetime.datetime | None = Field(default=None)
-    end_date_time: datetime.datetime | None = Field(default=None)
+    pies_code_id: int = Field(validation_alias=AliasChoices('CodeValueID', 'PIESCodeId'), ge=-2147483648, le=2147483647)
+    code_value: str = Field(validation_alias=AliasChoices('CodeValue'), max_length=255)
+    code_format: str = Field(validation_alias=AliasChoices('CodeFormat'), max_length=255)
+    field_format: str | None = Field(validation_alias=AliasChoices('FieldFormat'), default=None, max_length=255)
+    code_description: str = Field(validation_alias=AliasChoices('CodeDescription'), max_length=255)
+    source: str | None = Field(validation_alias=AliasChoices('Source'), default=None, max_length=255)
+    culture_id: str | None = Field(validation_alias=AliasChoices('CultureID'), default=None, max_length=10)
+    effective_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EffectiveDateTime'), default=None)
+    end_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EndDateTime'), default=None)
 
 class PiesExpiCodeRecord(RecordModel):
     """PIESExpiCode: one API record of pcdb/PIESEXPICode."""
@@ -281,13 +281,13 @@ class PiesExpiCodeRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    pies_expi_code_id: int = Field(ge=-2147483648, le=2147483647)
-    expi_code: str = Field(max_length=50)
-    expi_code_description: str = Field(max_length=255)
-    pies_expi_group_id: int = Field(ge=-2147483648, le=2147483647)
-    culture_id: str | None = Field(default=None, max_length=10)
-    effective_date_time: datetime.datetime | None = Field(default=None)
-    end_date_time: datetime.datetime | None = Field(default=None)
+    pies_expi_code_id: int = Field(validation_alias=AliasChoices('EXPICodeID', 'PIESExpiCodeId'), ge=-2147483648, le=2147483647)
+    expi_code: str = Field(validation_alias=AliasChoices('ExpiCode'), max_length=50)
+    expi_code_description: str = Field(validation_alias=AliasChoices('ExpiCodeDescription'), max_length=255)
+    pies_expi_group_id: int = Field(validation_alias=AliasChoices('EXPIGroupID', 'PIESExpiGroupId'), ge=-2147483648, le=2147483647)
+    culture_id: str | None = Field(validation_alias=AliasChoices('CultureID'), default=None, max_length=10)
+    effective_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EffectiveDateTime'), default=None)
+    end_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EndDateTime'), default=None)
 
 class PiesExpiGroupRecord(RecordModel):
     """PIESExpiGroup: one API record of pcdb/PIESEXPIGroup."""
@@ -306,12 +306,12 @@ class PiesExpiGroupRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    pies_expi_group_id: int = Field(ge=-2147483648, le=2147483647)
-    expi_group_code: str = Field(max_length=255)
-    expi_group_description: str = Field(max_length=255)
-    culture_id: str | None = Field(default=None, max_length=10)
-    effective_date_time: datetime.datetime | None = Field(default=None)
-    end_date_time: datetime.datetime | None = Field(default=None)
+    pies_expi_group_id: int = Field(validation_alias=AliasChoices('EXPIGroupID', 'PIESExpiGroupId'), ge=-2147483648, le=2147483647)
+    expi_group_code: str = Field(validation_alias=AliasChoices('EXPIGroupCode', 'ExpiGroupCode'), max_length=255)
+    expi_group_description: str = Field(validation_alias=AliasChoices('EXPIGroupDescription', 'ExpiGroupDescription'), max_length=255)
+    culture_id: str | None = Field(validation_alias=AliasChoices('CultureID'), default=None, max_length=10)
+    effective_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EffectiveDateTime'), default=None)
+    end_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EndDateTime'), default=None)
 
 class PiesFieldRecord(RecordModel):
     """PIESField: one API record of pcdb/PIESField."""
@@ -332,13 +332,13 @@ class PiesFieldRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    pies_field_id: int = Field(ge=-2147483648, le=2147483647)
-    field_name: str = Field(max_length=255)
-    reference_field_number: str = Field(max_length=255)
-    pies_segment_id: int = Field(ge=-2147483648, le=2147483647)
-    culture_id: str | None = Field(default=None, max_length=10)
-    effective_date_time: datetime.datetime | None = Field(default=None)
-    end_date_time: datetime.datetime | None = Field(default=None)
+    pies_field_id: int = Field(validation_alias=AliasChoices('FieldID', 'PIESFieldId'), ge=-2147483648, le=2147483647)
+    field_name: str = Field(validation_alias=AliasChoices('FieldName'), max_length=255)
+    reference_field_number: str = Field(validation_alias=AliasChoices('ReferenceFieldNumber'), max_length=255)
+    pies_segment_id: int = Field(validation_alias=AliasChoices('SegmentID', 'PIESSegmentId'), ge=-2147483648, le=2147483647)
+    culture_id: str | None = Field(validation_alias=AliasChoices('CultureID'), default=None, max_length=10)
+    effective_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EffectiveDateTime'), default=None)
+    end_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EndDateTime'), default=None)
 
 class PiesReferenceFieldCodeRecord(RecordModel):
     """PIESReferenceFieldCode: one API record of pcdb/PIESReferenceFieldCode."""
@@ -362,14 +362,14 @@ class PiesReferenceFieldCodeRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    pies_reference_field_code_id: int = Field(ge=-2147483648, le=2147483647)
-    pies_field_id: int = Field(ge=-2147483648, le=2147483647)
-    pies_code_id: int = Field(ge=-2147483648, le=2147483647)
-    pies_expi_code_id: int | None = Field(default=None, ge=-2147483648, le=2147483647)
-    reference_notes: str | None = Field(default=None, max_length=2000)
-    culture_id: str | None = Field(default=None, max_length=10)
-    effective_date_time: datetime.datetime | None = Field(default=None)
-    end_date_time: datetime.datetime | None = Field(default=None)
+    pies_reference_field_code_id: int = Field(validation_alias=AliasChoices('ReferenceFieldCodeID', 'PIESReferenceFieldCodeId'), ge=-2147483648, le=2147483647)
+    pies_field_id: int = Field(validation_alias=AliasChoices('FieldID', 'PIESFieldId'), ge=-2147483648, le=2147483647)
+    pies_code_id: int = Field(validation_alias=AliasChoices('CodeValueID', 'PIESCodeId'), ge=-2147483648, le=2147483647)
+    pies_expi_code_id: int | None = Field(validation_alias=AliasChoices('EXPICodeID', 'PIESExpiCodeId'), default=None, ge=-2147483648, le=2147483647)
+    reference_notes: str | None = Field(validation_alias=AliasChoices('ReferenceNotes'), default=None, max_length=2000)
+    culture_id: str | None = Field(validation_alias=AliasChoices('CultureID'), default=None, max_length=10)
+    effective_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EffectiveDateTime'), default=None)
+    end_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EndDateTime'), default=None)
 
 class PiesSegmentRecord(RecordModel):
     """PIESSegment: one API record of pcdb/PIESSegment."""
@@ -389,13 +389,13 @@ class PiesSegmentRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    pies_segment_id: int = Field(ge=-2147483648, le=2147483647)
-    segment_abb: str = Field(max_length=50)
-    segment_name: str = Field(max_length=50)
-    segment_description: str = Field(max_length=250)
-    culture_id: str | None = Field(default=None, max_length=10)
-    effective_date_time: datetime.datetime | None = Field(default=None)
-    end_date_time: datetime.datetime | None = Field(default=None)
+    pies_segment_id: int = Field(validation_alias=AliasChoices('SegmentID', 'PIESSegmentId'), ge=-2147483648, le=2147483647)
+    segment_abb: str = Field(validation_alias=AliasChoices('SegmentAbb'), max_length=50)
+    segment_name: str = Field(validation_alias=AliasChoices('SegmentName'), max_length=50)
+    segment_description: str = Field(validation_alias=AliasChoices('SegmentDescription'), max_length=250)
+    culture_id: str | None = Field(validation_alias=AliasChoices('CultureID'), default=None, max_length=10)
+    effective_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EffectiveDateTime'), default=None)
+    end_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EndDateTime'), default=None)
 
 class PartCategoryRecord(RecordModel):
     """PartCategory: one API record of pcdb/PartCategory."""
@@ -414,13 +414,13 @@ class PartCategoryRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    part_category_id: int = Field(ge=-2147483648, le=2147483647)
-    part_terminology_id: int = Field(ge=-2147483648, le=2147483647)
-    sub_category_id: int = Field(ge=-2147483648, le=2147483647)
-    category_id: int = Field(ge=-2147483648, le=2147483647)
-    culture_id: str | None = Field(default=None, max_length=10)
-    effective_date_time: datetime.datetime | None = Field(default=None)
-    end_date_time: datetime.datetime | None = Field(default=None)
+    part_category_id: int = Field(validation_alias=AliasChoices('PartCategoryID'), ge=-2147483648, le=2147483647)
+    part_terminology_id: int = Field(validation_alias=AliasChoices('PartTerminologyID'), ge=-2147483648, le=2147483647)
+    sub_category_id: int = Field(validation_alias=AliasChoices('SubCategoryID'), ge=-2147483648, le=2147483647)
+    category_id: int = Field(validation_alias=AliasChoices('CategoryID'), ge=-2147483648, le=2147483647)
+    culture_id: str | None = Field(validation_alias=AliasChoices('CultureID'), default=None, max_length=10)
+    effective_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EffectiveDateTime'), default=None)
+    end_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EndDateTime'), default=None)
 
 class PartPositionRecord(RecordModel):
     """PartPosition: one API record of pcdb/PartPosition."""
@@ -439,13 +439,13 @@ class PartPositionRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset(['rev_date'])
 
-    part_position_id: int = Field(ge=-2147483648, le=2147483647)
-    part_terminology_id: int = Field(ge=-2147483648, le=2147483647)
-    position_id: int = Field(ge=-2147483648, le=2147483647)
-    rev_date: datetime.date | None = Field(default=None)
-    culture_id: str | None = Field(default=None, max_length=10)
-    effective_date_time: datetime.datetime | None = Field(default=None)
-    end_date_time: datetime.datetime | None = Field(default=None)
+    part_position_id: int = Field(validation_alias=AliasChoices('PartPositionID'), ge=-2147483648, le=2147483647)
+    part_terminology_id: int = Field(validation_alias=AliasChoices('PartTerminologyID'), ge=-2147483648, le=2147483647)
+    position_id: int = Field(validation_alias=AliasChoices('PositionID'), ge=-2147483648, le=2147483647)
+    rev_date: datetime.date | None = Field(validation_alias=AliasChoices('RevDate'), default=None)
+    culture_id: str | None = Field(validation_alias=AliasChoices('CultureID'), default=None, max_length=10)
+    effective_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EffectiveDateTime'), default=None)
+    end_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EndDateTime'), default=None)
 
 class PartsRecord(RecordModel):
     """Parts: one API record of pcdb/Parts."""
@@ -464,13 +464,13 @@ class PartsRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset(['rev_date'])
 
-    part_terminology_id: int = Field(ge=-2147483648, le=2147483647)
-    part_terminology_name: str = Field(max_length=500)
-    parts_description_id: int | None = Field(default=None, ge=-2147483648, le=2147483647)
-    rev_date: datetime.date | None = Field(default=None)
-    culture_id: str | None = Field(default=None, max_length=10)
-    effective_date_time: datetime.datetime | None = Field(default=None)
-    end_date_time: datetime.datetime | None = Field(default=None)
+    part_terminology_id: int = Field(validation_alias=AliasChoices('PartTerminologyID'), ge=-2147483648, le=2147483647)
+    part_terminology_name: str = Field(validation_alias=AliasChoices('PartTerminologyName'), max_length=500)
+    parts_description_id: int | None = Field(validation_alias=AliasChoices('PartsDescriptionID'), default=None, ge=-2147483648, le=2147483647)
+    rev_date: datetime.date | None = Field(validation_alias=AliasChoices('RevDate'), default=None)
+    culture_id: str | None = Field(validation_alias=AliasChoices('CultureID'), default=None, max_length=10)
+    effective_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EffectiveDateTime'), default=None)
+    end_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EndDateTime'), default=None)
 
 class PartsDescriptionRecord(RecordModel):
     """PartsDescription: one API record of pcdb/PartsDescription."""
@@ -487,11 +487,11 @@ class PartsDescriptionRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    parts_description_id: int = Field(ge=-2147483648, le=2147483647)
-    parts_description: str = Field(max_length=500)
-    culture_id: str | None = Field(default=None, max_length=10)
-    effective_date_time: datetime.datetime | None = Field(default=None)
-    end_date_time: datetime.datetime | None = Field(default=None)
+    parts_description_id: int = Field(validation_alias=AliasChoices('PartsDescriptionID'), ge=-2147483648, le=2147483647)
+    parts_description: str = Field(validation_alias=AliasChoices('PartsDescription'), max_length=500)
+    culture_id: str | None = Field(validation_alias=AliasChoices('CultureID'), default=None, max_length=10)
+    effective_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EffectiveDateTime'), default=None)
+    end_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EndDateTime'), default=None)
 
 class PartsRelationshipRecord(RecordModel):
     """PartsRelationship: one API record of pcdb/PartsRelationship."""
@@ -508,11 +508,11 @@ class PartsRelationshipRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    part_terminology_id: int = Field(ge=-2147483648, le=2147483647)
-    related_part_terminology_id: int = Field(ge=-2147483648, le=2147483647)
-    culture_id: str | None = Field(default=None, max_length=10)
-    effective_date_time: datetime.datetime | None = Field(default=None)
-    end_date_time: datetime.datetime | None = Field(default=None)
+    part_terminology_id: int = Field(validation_alias=AliasChoices('PartTerminologyID'), ge=-2147483648, le=2147483647)
+    related_part_terminology_id: int = Field(validation_alias=AliasChoices('RelatedPartTerminologyID'), ge=-2147483648, le=2147483647)
+    culture_id: str | None = Field(validation_alias=AliasChoices('CultureID'), default=None, max_length=10)
+    effective_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EffectiveDateTime'), default=None)
+    end_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EndDateTime'), default=None)
 
 class PartsSupersessionRecord(RecordModel):
     """PartsSupersession: one API record of pcdb/PartsSupersession."""
@@ -534,16 +534,16 @@ class PartsSupersessionRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset(['rev_date'])
 
-    parts_supersession_id: int | None = Field(default=None, ge=-2147483648, le=2147483647)
-    old_part_terminology_id: int = Field(ge=-2147483648, le=2147483647)
-    old_part_terminology_name: str = Field(max_length=256)
-    new_part_terminology_id: int = Field(ge=-2147483648, le=2147483647)
-    new_part_terminology_name: str = Field(max_length=256)
-    rev_date: datetime.date | None = Field(default=None)
-    note: str | None = Field(default=None, max_length=1000)
-    culture_id: str | None = Field(default=None, max_length=10)
-    effective_date_time: datetime.datetime | None = Field(default=None)
-    end_date_time: datetime.datetime | None = Field(default=None)
+    parts_supersession_id: int | None = Field(validation_alias=AliasChoices('PartsSupersessionId'), default=None, ge=-2147483648, le=2147483647)
+    old_part_terminology_id: int = Field(validation_alias=AliasChoices('OldPartTerminologyID'), ge=-2147483648, le=2147483647)
+    old_part_terminology_name: str = Field(validation_alias=AliasChoices('OldPartTerminologyName'), max_length=256)
+    new_part_terminology_id: int = Field(validation_alias=AliasChoices('NewPartTerminologyID'), ge=-2147483648, le=2147483647)
+    new_part_terminology_name: str = Field(validation_alias=AliasChoices('NewPartTerminologyName'), max_length=256)
+    rev_date: datetime.date | None = Field(validation_alias=AliasChoices('RevDate'), default=None)
+    note: str | None = Field(validation_alias=AliasChoices('Note'), default=None, max_length=1000)
+    culture_id: str | None = Field(validation_alias=AliasChoices('CultureID'), default=None, max_length=10)
+    effective_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EffectiveDateTime'), default=None)
+    end_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EndDateTime'), default=None)
 
 class PartsToAliasRecord(RecordModel):
     """PartsToAlias: one API record of pcdb/PartsToAlias."""
@@ -560,11 +560,11 @@ class PartsToAliasRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    part_terminology_id: int = Field(ge=-2147483648, le=2147483647)
-    alias_id: int = Field(ge=-2147483648, le=2147483647)
-    culture_id: str | None = Field(default=None, max_length=10)
-    effective_date_time: datetime.datetime | None = Field(default=None)
-    end_date_time: datetime.datetime | None = Field(default=None)
+    part_terminology_id: int = Field(validation_alias=AliasChoices('PartTerminologyID'), ge=-2147483648, le=2147483647)
+    alias_id: int = Field(validation_alias=AliasChoices('AliasID'), ge=-2147483648, le=2147483647)
+    culture_id: str | None = Field(validation_alias=AliasChoices('CultureID'), default=None, max_length=10)
+    effective_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EffectiveDateTime'), default=None)
+    end_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EndDateTime'), default=None)
 
 class PartsToUseRecord(RecordModel):
     """PartsToUse: one API record of pcdb/PartsToUse."""
@@ -581,11 +581,11 @@ class PartsToUseRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    part_terminology_id: int = Field(ge=-2147483648, le=2147483647)
-    use_id: int = Field(ge=-2147483648, le=2147483647)
-    culture_id: str | None = Field(default=None, max_length=10)
-    effective_date_time: datetime.datetime | None = Field(default=None)
-    end_date_time: datetime.datetime | None = Field(default=None)
+    part_terminology_id: int = Field(validation_alias=AliasChoices('PartTerminologyID'), ge=-2147483648, le=2147483647)
+    use_id: int = Field(validation_alias=AliasChoices('UseID'), ge=-2147483648, le=2147483647)
+    culture_id: str | None = Field(validation_alias=AliasChoices('CultureID'), default=None, max_length=10)
+    effective_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EffectiveDateTime'), default=None)
+    end_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EndDateTime'), default=None)
 
 class PositionsRecord(RecordModel):
     """Positions: one API record of pcdb/Positions."""
@@ -602,11 +602,11 @@ class PositionsRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    position_id: int = Field(ge=-2147483648, le=2147483647)
-    position: str = Field(max_length=500)
-    culture_id: str | None = Field(default=None, max_length=10)
-    effective_date_time: datetime.datetime | None = Field(default=None)
-    end_date_time: datetime.datetime | None = Field(default=None)
+    position_id: int = Field(validation_alias=AliasChoices('PositionID'), ge=-2147483648, le=2147483647)
+    position: str = Field(validation_alias=AliasChoices('Position'), max_length=500)
+    culture_id: str | None = Field(validation_alias=AliasChoices('CultureID'), default=None, max_length=10)
+    effective_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EffectiveDateTime'), default=None)
+    end_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EndDateTime'), default=None)
 
 class SubcategoriesRecord(RecordModel):
     """Subcategories: one API record of pcdb/Subcategories."""
@@ -623,11 +623,11 @@ class SubcategoriesRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    sub_category_id: int = Field(ge=-2147483648, le=2147483647)
-    sub_category_name: str = Field(max_length=100)
-    culture_id: str | None = Field(default=None, max_length=10)
-    effective_date_time: datetime.datetime | None = Field(default=None)
-    end_date_time: datetime.datetime | None = Field(default=None)
+    sub_category_id: int = Field(validation_alias=AliasChoices('SubCategoryID'), ge=-2147483648, le=2147483647)
+    sub_category_name: str = Field(validation_alias=AliasChoices('SubCategoryName'), max_length=100)
+    culture_id: str | None = Field(validation_alias=AliasChoices('CultureID'), default=None, max_length=10)
+    effective_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EffectiveDateTime'), default=None)
+    end_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EndDateTime'), default=None)
 
 class UseRecord(RecordModel):
     """Use: one API record of pcdb/Use."""
@@ -644,11 +644,11 @@ class UseRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    use_id: int = Field(ge=-2147483648, le=2147483647)
-    use_description: str = Field(max_length=100)
-    culture_id: str | None = Field(default=None, max_length=10)
-    effective_date_time: datetime.datetime | None = Field(default=None)
-    end_date_time: datetime.datetime | None = Field(default=None)
+    use_id: int = Field(validation_alias=AliasChoices('UseID'), ge=-2147483648, le=2147483647)
+    use_description: str = Field(validation_alias=AliasChoices('UseDescription'), max_length=100)
+    culture_id: str | None = Field(validation_alias=AliasChoices('CultureID'), default=None, max_length=10)
+    effective_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EffectiveDateTime'), default=None)
+    end_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EndDateTime'), default=None)
 
 class VersionRecord(RecordModel):
     """Version: one API record of pcdb/Version."""
@@ -664,10 +664,10 @@ class VersionRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time', 'version_date'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    version_date: datetime.datetime
-    culture_id: str | None = Field(default=None, max_length=10)
-    effective_date_time: datetime.datetime | None = Field(default=None)
-    end_date_time: datetime.datetime | None = Field(default=None)
+    version_date: NaiveUtc = Field(validation_alias=AliasChoices('VersionDate'))
+    culture_id: str | None = Field(validation_alias=AliasChoices('CultureID'), default=None, max_length=10)
+    effective_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EffectiveDateTime'), default=None)
+    end_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EndDateTime'), default=None)
 
 
 MODELS: dict[str, type[RecordModel]] = {

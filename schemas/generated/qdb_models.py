@@ -4,9 +4,9 @@ import datetime
 import decimal
 from typing import ClassVar
 
-from pydantic import Field
+from pydantic import AliasChoices, Field
 
-from schemas.records import RecordModel
+from schemas.records import NaiveUtc, RecordModel
 
 
 class ChangeAttributeStatesRecord(RecordModel):
@@ -24,11 +24,11 @@ class ChangeAttributeStatesRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    change_attribute_state_id: int = Field(ge=-2147483648, le=2147483647)
-    change_attribute_state: str = Field(max_length=255)
-    culture_id: str | None = Field(default=None, max_length=10)
-    effective_date_time: datetime.datetime | None = Field(default=None)
-    end_date_time: datetime.datetime | None = Field(default=None)
+    change_attribute_state_id: int = Field(validation_alias=AliasChoices('ChangeAttributeStateID'), ge=-2147483648, le=2147483647)
+    change_attribute_state: str = Field(validation_alias=AliasChoices('ChangeAttributeState'), max_length=255)
+    culture_id: str | None = Field(validation_alias=AliasChoices('CultureID'), default=None, max_length=10)
+    effective_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EffectiveDateTime'), default=None)
+    end_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EndDateTime'), default=None)
 
 class ChangeDetailsRecord(RecordModel):
     """ChangeDetails: one API record of qdb/ChangeDetails."""
@@ -53,19 +53,19 @@ class ChangeDetailsRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    change_detail_id: int = Field(ge=-2147483648, le=2147483647)
-    change_id: int = Field(ge=-2147483648, le=2147483647)
-    change_attribute_state_id: int = Field(ge=-2147483648, le=2147483647)
-    table_name_id: int = Field(ge=-2147483648, le=2147483647)
-    primary_key_column_name: str | None = Field(default=None, max_length=255)
-    primary_key_before: int | None = Field(default=None, ge=-2147483648, le=2147483647)
-    primary_key_after: int | None = Field(default=None, ge=-2147483648, le=2147483647)
-    column_name: str | None = Field(default=None, max_length=255)
-    column_value_before: str | None = Field(default=None, max_length=1000)
-    column_value_after: str | None = Field(default=None, max_length=1000)
-    culture_id: str | None = Field(default=None, max_length=10)
-    effective_date_time: datetime.datetime | None = Field(default=None)
-    end_date_time: datetime.datetime | None = Field(default=None)
+    change_detail_id: int = Field(validation_alias=AliasChoices('ChangeDetailID'), ge=-2147483648, le=2147483647)
+    change_id: int = Field(validation_alias=AliasChoices('ChangeID'), ge=-2147483648, le=2147483647)
+    change_attribute_state_id: int = Field(validation_alias=AliasChoices('ChangeAttributeStateID'), ge=-2147483648, le=2147483647)
+    table_name_id: int = Field(validation_alias=AliasChoices('TableNameID'), ge=-2147483648, le=2147483647)
+    primary_key_column_name: str | None = Field(validation_alias=AliasChoices('PrimaryKeyColumnName'), default=None, max_length=255)
+    primary_key_before: int | None = Field(validation_alias=AliasChoices('PrimaryKeyBefore'), default=None, ge=-2147483648, le=2147483647)
+    primary_key_after: int | None = Field(validation_alias=AliasChoices('PrimaryKeyAfter'), default=None, ge=-2147483648, le=2147483647)
+    column_name: str | None = Field(validation_alias=AliasChoices('ColumnName'), default=None, max_length=255)
+    column_value_before: str | None = Field(validation_alias=AliasChoices('ColumnValueBefore'), default=None, max_length=1000)
+    column_value_after: str | None = Field(validation_alias=AliasChoices('ColumnValueAfter'), default=None, max_length=1000)
+    culture_id: str | None = Field(validation_alias=AliasChoices('CultureID'), default=None, max_length=10)
+    effective_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EffectiveDateTime'), default=None)
+    end_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EndDateTime'), default=None)
 
 class ChangeReasonsRecord(RecordModel):
     """ChangeReasons: one API record of qdb/ChangeReasons."""
@@ -82,11 +82,11 @@ class ChangeReasonsRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    change_reason_id: int = Field(ge=-2147483648, le=2147483647)
-    change_reason: str = Field(max_length=255)
-    culture_id: str | None = Field(default=None, max_length=10)
-    effective_date_time: datetime.datetime | None = Field(default=None)
-    end_date_time: datetime.datetime | None = Field(default=None)
+    change_reason_id: int = Field(validation_alias=AliasChoices('ChangeReasonID'), ge=-2147483648, le=2147483647)
+    change_reason: str = Field(validation_alias=AliasChoices('ChangeReason'), max_length=255)
+    culture_id: str | None = Field(validation_alias=AliasChoices('CultureID'), default=None, max_length=10)
+    effective_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EffectiveDateTime'), default=None)
+    end_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EndDateTime'), default=None)
 
 class ChangeTableNamesRecord(RecordModel):
     """ChangeTableNames: one API record of qdb/ChangeTableNames."""
@@ -104,12 +104,12 @@ class ChangeTableNamesRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    table_name_id: int = Field(ge=-2147483648, le=2147483647)
-    table_name: str = Field(max_length=255)
-    table_description: str | None = Field(default=None, max_length=1000)
-    culture_id: str | None = Field(default=None, max_length=10)
-    effective_date_time: datetime.datetime | None = Field(default=None)
-    end_date_time: datetime.datetime | None = Field(default=None)
+    table_name_id: int = Field(validation_alias=AliasChoices('TableNameID'), ge=-2147483648, le=2147483647)
+    table_name: str = Field(validation_alias=AliasChoices('TableName'), max_length=255)
+    table_description: str | None = Field(validation_alias=AliasChoices('TableDescription'), default=None, max_length=1000)
+    culture_id: str | None = Field(validation_alias=AliasChoices('CultureID'), default=None, max_length=10)
+    effective_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EffectiveDateTime'), default=None)
+    end_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EndDateTime'), default=None)
 
 class ChangesRecord(RecordModel):
     """Changes: one API record of qdb/Changes."""
@@ -128,13 +128,13 @@ class ChangesRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time', 'rev_date'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    change_id: int = Field(ge=-2147483648, le=2147483647)
-    request_id: int = Field(ge=-2147483648, le=2147483647)
-    change_reason_id: int = Field(ge=-2147483648, le=2147483647)
-    rev_date: datetime.datetime | None = Field(default=None)
-    culture_id: str | None = Field(default=None, max_length=10)
-    effective_date_time: datetime.datetime | None = Field(default=None)
-    end_date_time: datetime.datetime | None = Field(default=None)
+    change_id: int = Field(validation_alias=AliasChoices('ChangeID'), ge=-2147483648, le=2147483647)
+    request_id: int = Field(validation_alias=AliasChoices('RequestID'), ge=-2147483648, le=2147483647)
+    change_reason_id: int = Field(validation_alias=AliasChoices('ChangeReasonID'), ge=-2147483648, le=2147483647)
+    rev_date: NaiveUtc | None = Field(validation_alias=AliasChoices('RevDate'), default=None)
+    culture_id: str | None = Field(validation_alias=AliasChoices('CultureID'), default=None, max_length=10)
+    effective_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EffectiveDateTime'), default=None)
+    end_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EndDateTime'), default=None)
 
 class GroupNumberRecord(RecordModel):
     """GroupNumber: one API record of qdb/GroupNumber."""
@@ -151,11 +151,11 @@ class GroupNumberRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    group_number_id: int = Field(ge=-2147483648, le=2147483647)
-    group_description: str = Field(max_length=100)
-    culture_id: str | None = Field(default=None, max_length=10)
-    effective_date_time: datetime.datetime | None = Field(default=None)
-    end_date_time: datetime.datetime | None = Field(default=None)
+    group_number_id: int = Field(validation_alias=AliasChoices('GroupNumberID'), ge=-2147483648, le=2147483647)
+    group_description: str = Field(validation_alias=AliasChoices('GroupDescription'), max_length=100)
+    culture_id: str | None = Field(validation_alias=AliasChoices('CultureID'), default=None, max_length=10)
+    effective_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EffectiveDateTime'), default=None)
+    end_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EndDateTime'), default=None)
 
 class LanguageRecord(RecordModel):
     """Language: one API record of qdb/Language."""
@@ -173,12 +173,12 @@ class LanguageRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    language_id: int = Field(ge=-2147483648, le=2147483647)
-    language_name: str | None = Field(default=None, max_length=50)
-    dialect_name: str | None = Field(default=None, max_length=50)
-    culture_id: str | None = Field(default=None, max_length=10)
-    effective_date_time: datetime.datetime | None = Field(default=None)
-    end_date_time: datetime.datetime | None = Field(default=None)
+    language_id: int = Field(validation_alias=AliasChoices('LanguageID'), ge=-2147483648, le=2147483647)
+    language_name: str | None = Field(validation_alias=AliasChoices('LanguageName'), default=None, max_length=50)
+    dialect_name: str | None = Field(validation_alias=AliasChoices('DialectName'), default=None, max_length=50)
+    culture_id: str | None = Field(validation_alias=AliasChoices('CultureID'), default=None, max_length=10)
+    effective_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EffectiveDateTime'), default=None)
+    end_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EndDateTime'), default=None)
 
 class QdbChangesRecord(RecordModel):
     """QdbChanges: one API record of qdb/QdbChanges."""
@@ -197,13 +197,13 @@ class QdbChangesRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time', 'version_date'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    version_date: datetime.datetime
-    qualifier_id: int = Field(ge=-2147483648, le=2147483647)
-    qualifier_text: str = Field(max_length=500)
-    action: str = Field(max_length=1)
-    culture_id: str | None = Field(default=None, max_length=10)
-    effective_date_time: datetime.datetime | None = Field(default=None)
-    end_date_time: datetime.datetime | None = Field(default=None)
+    version_date: NaiveUtc = Field(validation_alias=AliasChoices('VersionDate'))
+    qualifier_id: int = Field(validation_alias=AliasChoices('QualifierID'), ge=-2147483648, le=2147483647)
+    qualifier_text: str = Field(validation_alias=AliasChoices('QualifierText'), max_length=500)
+    action: str = Field(validation_alias=AliasChoices('Action'), max_length=1)
+    culture_id: str | None = Field(validation_alias=AliasChoices('CultureID'), default=None, max_length=10)
+    effective_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EffectiveDateTime'), default=None)
+    end_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EndDateTime'), default=None)
 
 class QualifierRecord(RecordModel):
     """Qualifier: one API record of qdb/Qualifier."""
@@ -224,15 +224,15 @@ class QualifierRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time', 'when_modified'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    qualifier_id: int = Field(ge=-2147483648, le=2147483647)
-    qualifier_text: str | None = Field(default=None, max_length=500)
-    example_text: str | None = Field(default=None, max_length=500)
-    qualifier_type_id: int = Field(ge=-2147483648, le=2147483647)
-    new_qualifier_id: int | None = Field(default=None, ge=-2147483648, le=2147483647)
-    when_modified: datetime.datetime
-    culture_id: str | None = Field(default=None, max_length=10)
-    effective_date_time: datetime.datetime | None = Field(default=None)
-    end_date_time: datetime.datetime | None = Field(default=None)
+    qualifier_id: int = Field(validation_alias=AliasChoices('QualifierID'), ge=-2147483648, le=2147483647)
+    qualifier_text: str | None = Field(validation_alias=AliasChoices('QualifierText'), default=None, max_length=500)
+    example_text: str | None = Field(validation_alias=AliasChoices('ExampleText'), default=None, max_length=500)
+    qualifier_type_id: int = Field(validation_alias=AliasChoices('QualifierTypeID'), ge=-2147483648, le=2147483647)
+    new_qualifier_id: int | None = Field(validation_alias=AliasChoices('NewQualifierID'), default=None, ge=-2147483648, le=2147483647)
+    when_modified: NaiveUtc = Field(validation_alias=AliasChoices('WhenModified'))
+    culture_id: str | None = Field(validation_alias=AliasChoices('CultureID'), default=None, max_length=10)
+    effective_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EffectiveDateTime'), default=None)
+    end_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EndDateTime'), default=None)
 
 class QualifierGroupRecord(RecordModel):
     """QualifierGroup: one API record of qdb/QualifierGroup."""
@@ -250,12 +250,12 @@ class QualifierGroupRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    qualifier_group_id: int = Field(ge=-2147483648, le=2147483647)
-    group_number_id: int = Field(ge=-2147483648, le=2147483647)
-    qualifier_id: int = Field(ge=-2147483648, le=2147483647)
-    culture_id: str | None = Field(default=None, max_length=10)
-    effective_date_time: datetime.datetime | None = Field(default=None)
-    end_date_time: datetime.datetime | None = Field(default=None)
+    qualifier_group_id: int = Field(validation_alias=AliasChoices('QualifierGroupID'), ge=-2147483648, le=2147483647)
+    group_number_id: int = Field(validation_alias=AliasChoices('GroupNumberID'), ge=-2147483648, le=2147483647)
+    qualifier_id: int = Field(validation_alias=AliasChoices('QualifierID'), ge=-2147483648, le=2147483647)
+    culture_id: str | None = Field(validation_alias=AliasChoices('CultureID'), default=None, max_length=10)
+    effective_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EffectiveDateTime'), default=None)
+    end_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EndDateTime'), default=None)
 
 class QualifierTranslationRecord(RecordModel):
     """QualifierTranslation: one API record of qdb/QualifierTranslation."""
@@ -274,13 +274,13 @@ class QualifierTranslationRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    qualifier_translation_id: int = Field(ge=-2147483648, le=2147483647)
-    qualifier_id: int = Field(ge=-2147483648, le=2147483647)
-    language_id: int = Field(ge=-2147483648, le=2147483647)
-    translation_text: str = Field(max_length=500)
-    culture_id: str | None = Field(default=None, max_length=10)
-    effective_date_time: datetime.datetime | None = Field(default=None)
-    end_date_time: datetime.datetime | None = Field(default=None)
+    qualifier_translation_id: int = Field(validation_alias=AliasChoices('QualifierTranslationID'), ge=-2147483648, le=2147483647)
+    qualifier_id: int = Field(validation_alias=AliasChoices('QualifierID'), ge=-2147483648, le=2147483647)
+    language_id: int = Field(validation_alias=AliasChoices('LanguageID'), ge=-2147483648, le=2147483647)
+    translation_text: str = Field(validation_alias=AliasChoices('TranslationText'), max_length=500)
+    culture_id: str | None = Field(validation_alias=AliasChoices('CultureID'), default=None, max_length=10)
+    effective_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EffectiveDateTime'), default=None)
+    end_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EndDateTime'), default=None)
 
 class QualifierTypeRecord(RecordModel):
     """QualifierType: one API record of qdb/QualifierType."""
@@ -297,11 +297,11 @@ class QualifierTypeRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    qualifier_type_id: int = Field(ge=-2147483648, le=2147483647)
-    qualifier_type: str | None = Field(default=None, max_length=50)
-    culture_id: str | None = Field(default=None, max_length=10)
-    effective_date_time: datetime.datetime | None = Field(default=None)
-    end_date_time: datetime.datetime | None = Field(default=None)
+    qualifier_type_id: int = Field(validation_alias=AliasChoices('QualifierTypeID'), ge=-2147483648, le=2147483647)
+    qualifier_type: str | None = Field(validation_alias=AliasChoices('QualifierType'), default=None, max_length=50)
+    culture_id: str | None = Field(validation_alias=AliasChoices('CultureID'), default=None, max_length=10)
+    effective_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EffectiveDateTime'), default=None)
+    end_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EndDateTime'), default=None)
 
 class VersionRecord(RecordModel):
     """Version: one API record of qdb/Version."""
@@ -317,10 +317,10 @@ class VersionRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time', 'version_date'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    version_date: datetime.datetime
-    culture_id: str | None = Field(default=None, max_length=10)
-    effective_date_time: datetime.datetime | None = Field(default=None)
-    end_date_time: datetime.datetime | None = Field(default=None)
+    version_date: NaiveUtc = Field(validation_alias=AliasChoices('VersionDate'))
+    culture_id: str | None = Field(validation_alias=AliasChoices('CultureID'), default=None, max_length=10)
+    effective_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EffectiveDateTime'), default=None)
+    end_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EndDateTime'), default=None)
 
 
 MODELS: dict[str, type[RecordModel]] = {

@@ -4,9 +4,9 @@ import datetime
 import decimal
 from typing import ClassVar
 
-from pydantic import Field
+from pydantic import AliasChoices, Field
 
-from schemas.records import RecordModel
+from schemas.records import NaiveUtc, RecordModel
 
 
 class AbbreviationRecord(RecordModel):
@@ -25,12 +25,12 @@ class AbbreviationRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    abbreviation: str = Field(max_length=3)
-    description: str = Field(max_length=20)
-    long_description: str = Field(max_length=200)
-    culture_id: str | None = Field(default=None, max_length=10)
-    effective_date_time: datetime.datetime | None = Field(default=None)
-    end_date_time: datetime.datetime | None = Field(default=None)
+    abbreviation: str = Field(validation_alias=AliasChoices('Abbreviation'), max_length=3)
+    description: str = Field(validation_alias=AliasChoices('Description'), max_length=20)
+    long_description: str = Field(validation_alias=AliasChoices('LongDescription'), max_length=200)
+    culture_id: str | None = Field(validation_alias=AliasChoices('CultureID'), default=None, max_length=10)
+    effective_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EffectiveDateTime'), default=None)
+    end_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EndDateTime'), default=None)
 
 class AspirationRecord(RecordModel):
     """Aspiration: one API record of vcdb/Aspiration."""
@@ -47,11 +47,11 @@ class AspirationRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    aspiration_id: int = Field(ge=-2147483648, le=2147483647)
-    aspiration_name: str = Field(max_length=30)
-    culture_id: str | None = Field(default=None, max_length=10)
-    effective_date_time: datetime.datetime | None = Field(default=None)
-    end_date_time: datetime.datetime | None = Field(default=None)
+    aspiration_id: int = Field(validation_alias=AliasChoices('AspirationID'), ge=-2147483648, le=2147483647)
+    aspiration_name: str = Field(validation_alias=AliasChoices('AspirationName'), max_length=30)
+    culture_id: str | None = Field(validation_alias=AliasChoices('CultureID'), default=None, max_length=10)
+    effective_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EffectiveDateTime'), default=None)
+    end_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EndDateTime'), default=None)
 
 class AttachmentRecord(RecordModel):
     """Attachment: one API record of vcdb/Attachment."""
@@ -71,14 +71,14 @@ class AttachmentRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    attachment_id: int = Field(ge=-2147483648, le=2147483647)
-    attachment_type_id: int = Field(ge=-2147483648, le=2147483647)
-    attachment_file_name: str = Field(max_length=50)
-    attachment_url: str = Field(max_length=100)
-    attachment_description: str = Field(max_length=50)
-    culture_id: str | None = Field(default=None, max_length=10)
-    effective_date_time: datetime.datetime | None = Field(default=None)
-    end_date_time: datetime.datetime | None = Field(default=None)
+    attachment_id: int = Field(validation_alias=AliasChoices('AttachmentID'), ge=-2147483648, le=2147483647)
+    attachment_type_id: int = Field(validation_alias=AliasChoices('AttachmentTypeID'), ge=-2147483648, le=2147483647)
+    attachment_file_name: str = Field(validation_alias=AliasChoices('AttachmentFileName'), max_length=50)
+    attachment_url: str = Field(validation_alias=AliasChoices('AttachmentURL'), max_length=100)
+    attachment_description: str = Field(validation_alias=AliasChoices('AttachmentDescription'), max_length=50)
+    culture_id: str | None = Field(validation_alias=AliasChoices('CultureID'), default=None, max_length=10)
+    effective_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EffectiveDateTime'), default=None)
+    end_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EndDateTime'), default=None)
 
 class AttachmentTypeRecord(RecordModel):
     """AttachmentType: one API record of vcdb/AttachmentType."""
@@ -95,11 +95,11 @@ class AttachmentTypeRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    attachment_type_id: int = Field(ge=-2147483648, le=2147483647)
-    attachment_type_name: str = Field(max_length=20)
-    culture_id: str | None = Field(default=None, max_length=10)
-    effective_date_time: datetime.datetime | None = Field(default=None)
-    end_date_time: datetime.datetime | None = Field(default=None)
+    attachment_type_id: int = Field(validation_alias=AliasChoices('AttachmentTypeID'), ge=-2147483648, le=2147483647)
+    attachment_type_name: str = Field(validation_alias=AliasChoices('AttachmentTypeName'), max_length=20)
+    culture_id: str | None = Field(validation_alias=AliasChoices('CultureID'), default=None, max_length=10)
+    effective_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EffectiveDateTime'), default=None)
+    end_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EndDateTime'), default=None)
 
 class BaseVehicleRecord(RecordModel):
     """BaseVehicle: one API record of vcdb/BaseVehicle."""
@@ -118,13 +118,13 @@ class BaseVehicleRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    base_vehicle_id: int = Field(ge=-2147483648, le=2147483647)
-    year_id: int = Field(ge=-2147483648, le=2147483647)
-    make_id: int = Field(ge=-2147483648, le=2147483647)
-    model_id: int = Field(ge=-2147483648, le=2147483647)
-    culture_id: str | None = Field(default=None, max_length=10)
-    effective_date_time: datetime.datetime | None = Field(default=None)
-    end_date_time: datetime.datetime | None = Field(default=None)
+    base_vehicle_id: int = Field(validation_alias=AliasChoices('BaseVehicleID'), ge=-2147483648, le=2147483647)
+    year_id: int = Field(validation_alias=AliasChoices('YearID'), ge=-2147483648, le=2147483647)
+    make_id: int = Field(validation_alias=AliasChoices('MakeID'), ge=-2147483648, le=2147483647)
+    model_id: int = Field(validation_alias=AliasChoices('ModelID'), ge=-2147483648, le=2147483647)
+    culture_id: str | None = Field(validation_alias=AliasChoices('CultureID'), default=None, max_length=10)
+    effective_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EffectiveDateTime'), default=None)
+    end_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EndDateTime'), default=None)
 
 class BedConfigRecord(RecordModel):
     """BedConfig: one API record of vcdb/BedConfig."""
@@ -142,12 +142,12 @@ class BedConfigRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    bed_config_id: int = Field(ge=-2147483648, le=2147483647)
-    bed_length_id: int = Field(ge=-2147483648, le=2147483647)
-    bed_type_id: int = Field(ge=-2147483648, le=2147483647)
-    culture_id: str | None = Field(default=None, max_length=10)
-    effective_date_time: datetime.datetime | None = Field(default=None)
-    end_date_time: datetime.datetime | None = Field(default=None)
+    bed_config_id: int = Field(validation_alias=AliasChoices('BedConfigID'), ge=-2147483648, le=2147483647)
+    bed_length_id: int = Field(validation_alias=AliasChoices('BedLengthID'), ge=-2147483648, le=2147483647)
+    bed_type_id: int = Field(validation_alias=AliasChoices('BedTypeID'), ge=-2147483648, le=2147483647)
+    culture_id: str | None = Field(validation_alias=AliasChoices('CultureID'), default=None, max_length=10)
+    effective_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EffectiveDateTime'), default=None)
+    end_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EndDateTime'), default=None)
 
 class BedLengthRecord(RecordModel):
     """BedLength: one API record of vcdb/BedLength."""
@@ -165,12 +165,12 @@ class BedLengthRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    bed_length_id: int = Field(ge=-2147483648, le=2147483647)
-    bed_length: str = Field(max_length=10)
-    bed_length_metric: str = Field(max_length=10)
-    culture_id: str | None = Field(default=None, max_length=10)
-    effective_date_time: datetime.datetime | None = Field(default=None)
-    end_date_time: datetime.datetime | None = Field(default=None)
+    bed_length_id: int = Field(validation_alias=AliasChoices('BedLengthID'), ge=-2147483648, le=2147483647)
+    bed_length: str = Field(validation_alias=AliasChoices('BedLength'), max_length=10)
+    bed_length_metric: str = Field(validation_alias=AliasChoices('BedLengthMetric'), max_length=10)
+    culture_id: str | None = Field(validation_alias=AliasChoices('CultureID'), default=None, max_length=10)
+    effective_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EffectiveDateTime'), default=None)
+    end_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EndDateTime'), default=None)
 
 class BedTypeRecord(RecordModel):
     """BedType: one API record of vcdb/BedType."""
@@ -187,11 +187,11 @@ class BedTypeRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    bed_type_id: int = Field(ge=-2147483648, le=2147483647)
-    bed_type_name: str = Field(max_length=50)
-    culture_id: str | None = Field(default=None, max_length=10)
-    effective_date_time: datetime.datetime | None = Field(default=None)
-    end_date_time: datetime.datetime | None = Field(default=None)
+    bed_type_id: int = Field(validation_alias=AliasChoices('BedTypeID'), ge=-2147483648, le=2147483647)
+    bed_type_name: str = Field(validation_alias=AliasChoices('BedTypeName'), max_length=50)
+    culture_id: str | None = Field(validation_alias=AliasChoices('CultureID'), default=None, max_length=10)
+    effective_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EffectiveDateTime'), default=None)
+    end_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EndDateTime'), default=None)
 
 class BodyNumDoorsRecord(RecordModel):
     """BodyNumDoors: one API record of vcdb/BodyNumDoors."""
@@ -208,11 +208,11 @@ class BodyNumDoorsRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    body_num_doors_id: int = Field(ge=-2147483648, le=2147483647)
-    body_num_doors: str = Field(max_length=3)
-    culture_id: str | None = Field(default=None, max_length=10)
-    effective_date_time: datetime.datetime | None = Field(default=None)
-    end_date_time: datetime.datetime | None = Field(default=None)
+    body_num_doors_id: int = Field(validation_alias=AliasChoices('BodyNumDoorsID'), ge=-2147483648, le=2147483647)
+    body_num_doors: str = Field(validation_alias=AliasChoices('BodyNumDoors'), max_length=3)
+    culture_id: str | None = Field(validation_alias=AliasChoices('CultureID'), default=None, max_length=10)
+    effective_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EffectiveDateTime'), default=None)
+    end_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EndDateTime'), default=None)
 
 class BodyStyleConfigRecord(RecordModel):
     """BodyStyleConfig: one API record of vcdb/BodyStyleConfig."""
@@ -230,12 +230,12 @@ class BodyStyleConfigRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    body_style_config_id: int = Field(ge=-2147483648, le=2147483647)
-    body_num_doors_id: int = Field(ge=-2147483648, le=2147483647)
-    body_type_id: int = Field(ge=-2147483648, le=2147483647)
-    culture_id: str | None = Field(default=None, max_length=10)
-    effective_date_time: datetime.datetime | None = Field(default=None)
-    end_date_time: datetime.datetime | None = Field(default=None)
+    body_style_config_id: int = Field(validation_alias=AliasChoices('BodyStyleConfigID'), ge=-2147483648, le=2147483647)
+    body_num_doors_id: int = Field(validation_alias=AliasChoices('BodyNumDoorsID'), ge=-2147483648, le=2147483647)
+    body_type_id: int = Field(validation_alias=AliasChoices('BodyTypeID'), ge=-2147483648, le=2147483647)
+    culture_id: str | None = Field(validation_alias=AliasChoices('CultureID'), default=None, max_length=10)
+    effective_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EffectiveDateTime'), default=None)
+    end_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EndDateTime'), default=None)
 
 class BodyTypeRecord(RecordModel):
     """BodyType: one API record of vcdb/BodyType."""
@@ -252,11 +252,11 @@ class BodyTypeRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    body_type_id: int = Field(ge=-2147483648, le=2147483647)
-    body_type_name: str = Field(max_length=50)
-    culture_id: str | None = Field(default=None, max_length=10)
-    effective_date_time: datetime.datetime | None = Field(default=None)
-    end_date_time: datetime.datetime | None = Field(default=None)
+    body_type_id: int = Field(validation_alias=AliasChoices('BodyTypeID'), ge=-2147483648, le=2147483647)
+    body_type_name: str = Field(validation_alias=AliasChoices('BodyTypeName'), max_length=50)
+    culture_id: str | None = Field(validation_alias=AliasChoices('CultureID'), default=None, max_length=10)
+    effective_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EffectiveDateTime'), default=None)
+    end_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EndDateTime'), default=None)
 
 class BrakeAbsRecord(RecordModel):
     """BrakeABS: one API record of vcdb/BrakeABS."""
@@ -273,11 +273,11 @@ class BrakeAbsRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    brake_abs_id: int = Field(ge=-2147483648, le=2147483647)
-    brake_abs_name: str = Field(max_length=30)
-    culture_id: str | None = Field(default=None, max_length=10)
-    effective_date_time: datetime.datetime | None = Field(default=None)
-    end_date_time: datetime.datetime | None = Field(default=None)
+    brake_abs_id: int = Field(validation_alias=AliasChoices('BrakeABSID'), ge=-2147483648, le=2147483647)
+    brake_abs_name: str = Field(validation_alias=AliasChoices('BrakeABSName'), max_length=30)
+    culture_id: str | None = Field(validation_alias=AliasChoices('CultureID'), default=None, max_length=10)
+    effective_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EffectiveDateTime'), default=None)
+    end_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EndDateTime'), default=None)
 
 class BrakeConfigRecord(RecordModel):
     """BrakeConfig: one API record of vcdb/BrakeConfig."""
@@ -297,14 +297,14 @@ class BrakeConfigRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    brake_config_id: int = Field(ge=-2147483648, le=2147483647)
-    front_brake_type_id: int = Field(ge=-2147483648, le=2147483647)
-    rear_brake_type_id: int = Field(ge=-2147483648, le=2147483647)
-    brake_system_id: int = Field(ge=-2147483648, le=2147483647)
-    brake_abs_id: int = Field(ge=-2147483648, le=2147483647)
-    culture_id: str | None = Field(default=None, max_length=10)
-    effective_date_time: datetime.datetime | None = Field(default=None)
-    end_date_time: datetime.datetime | None = Field(default=None)
+    brake_config_id: int = Field(validation_alias=AliasChoices('BrakeConfigID'), ge=-2147483648, le=2147483647)
+    front_brake_type_id: int = Field(validation_alias=AliasChoices('FrontBrakeTypeID'), ge=-2147483648, le=2147483647)
+    rear_brake_type_id: int = Field(validation_alias=AliasChoices('RearBrakeTypeID'), ge=-2147483648, le=2147483647)
+    brake_system_id: int = Field(validation_alias=AliasChoices('BrakeSystemID'), ge=-2147483648, le=2147483647)
+    brake_abs_id: int = Field(validation_alias=AliasChoices('BrakeABSID'), ge=-2147483648, le=2147483647)
+    culture_id: str | None = Field(validation_alias=AliasChoices('CultureID'), default=None, max_length=10)
+    effective_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EffectiveDateTime'), default=None)
+    end_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EndDateTime'), default=None)
 
 class BrakeSystemRecord(RecordModel):
     """BrakeSystem: one API record of vcdb/BrakeSystem."""
@@ -321,11 +321,11 @@ class BrakeSystemRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    brake_system_id: int = Field(ge=-2147483648, le=2147483647)
-    brake_system_name: str = Field(max_length=30)
-    culture_id: str | None = Field(default=None, max_length=10)
-    effective_date_time: datetime.datetime | None = Field(default=None)
-    end_date_time: datetime.datetime | None = Field(default=None)
+    brake_system_id: int = Field(validation_alias=AliasChoices('BrakeSystemID'), ge=-2147483648, le=2147483647)
+    brake_system_name: str = Field(validation_alias=AliasChoices('BrakeSystemName'), max_length=30)
+    culture_id: str | None = Field(validation_alias=AliasChoices('CultureID'), default=None, max_length=10)
+    effective_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EffectiveDateTime'), default=None)
+    end_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EndDateTime'), default=None)
 
 class BrakeTypeRecord(RecordModel):
     """BrakeType: one API record of vcdb/BrakeType."""
@@ -342,11 +342,11 @@ class BrakeTypeRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    brake_type_id: int = Field(ge=-2147483648, le=2147483647)
-    brake_type_name: str = Field(max_length=30)
-    culture_id: str | None = Field(default=None, max_length=10)
-    effective_date_time: datetime.datetime | None = Field(default=None)
-    end_date_time: datetime.datetime | None = Field(default=None)
+    brake_type_id: int = Field(validation_alias=AliasChoices('BrakeTypeID'), ge=-2147483648, le=2147483647)
+    brake_type_name: str = Field(validation_alias=AliasChoices('BrakeTypeName'), max_length=30)
+    culture_id: str | None = Field(validation_alias=AliasChoices('CultureID'), default=None, max_length=10)
+    effective_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EffectiveDateTime'), default=None)
+    end_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EndDateTime'), default=None)
 
 class ChangeAttributeStatesRecord(RecordModel):
     """ChangeAttributeStates: one API record of vcdb/ChangeAttributeStates."""
@@ -363,11 +363,11 @@ class ChangeAttributeStatesRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    change_attribute_state_id: int = Field(ge=-2147483648, le=2147483647)
-    change_attribute_state: str = Field(max_length=255)
-    culture_id: str | None = Field(default=None, max_length=10)
-    effective_date_time: datetime.datetime | None = Field(default=None)
-    end_date_time: datetime.datetime | None = Field(default=None)
+    change_attribute_state_id: int = Field(validation_alias=AliasChoices('ChangeAttributeStateID'), ge=-2147483648, le=2147483647)
+    change_attribute_state: str = Field(validation_alias=AliasChoices('ChangeAttributeState'), max_length=255)
+    culture_id: str | None = Field(validation_alias=AliasChoices('CultureID'), default=None, max_length=10)
+    effective_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EffectiveDateTime'), default=None)
+    end_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EndDateTime'), default=None)
 
 class ChangeDetailsRecord(RecordModel):
     """ChangeDetails: one API record of vcdb/ChangeDetails."""
@@ -392,19 +392,19 @@ class ChangeDetailsRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    change_detail_id: int = Field(ge=-2147483648, le=2147483647)
-    change_id: int = Field(ge=-2147483648, le=2147483647)
-    change_attribute_state_id: int = Field(ge=-2147483648, le=2147483647)
-    table_name_id: int = Field(ge=-2147483648, le=2147483647)
-    primary_key_column_name: str | None = Field(default=None, max_length=255)
-    primary_key_before: int | None = Field(default=None, ge=-2147483648, le=2147483647)
-    primary_key_after: int | None = Field(default=None, ge=-2147483648, le=2147483647)
-    column_name: str | None = Field(default=None, max_length=255)
-    column_value_before: str | None = Field(default=None, max_length=1000)
-    column_value_after: str | None = Field(default=None, max_length=1000)
-    culture_id: str | None = Field(default=None, max_length=10)
-    effective_date_time: datetime.datetime | None = Field(default=None)
-    end_date_time: datetime.datetime | None = Field(default=None)
+    change_detail_id: int = Field(validation_alias=AliasChoices('ChangeDetailID'), ge=-2147483648, le=2147483647)
+    change_id: int = Field(validation_alias=AliasChoices('ChangeID'), ge=-2147483648, le=2147483647)
+    change_attribute_state_id: int = Field(validation_alias=AliasChoices('ChangeAttributeStateID'), ge=-2147483648, le=2147483647)
+    table_name_id: int = Field(validation_alias=AliasChoices('TableNameID'), ge=-2147483648, le=2147483647)
+    primary_key_column_name: str | None = Field(validation_alias=AliasChoices('PrimaryKeyColumnName'), default=None, max_length=255)
+    primary_key_before: int | None = Field(validation_alias=AliasChoices('PrimaryKeyBefore'), default=None, ge=-2147483648, le=2147483647)
+    primary_key_after: int | None = Field(validation_alias=AliasChoices('PrimaryKeyAfter'), default=None, ge=-2147483648, le=2147483647)
+    column_name: str | None = Field(validation_alias=AliasChoices('ColumnName'), default=None, max_length=255)
+    column_value_before: str | None = Field(validation_alias=AliasChoices('ColumnValueBefore'), default=None, max_length=1000)
+    column_value_after: str | None = Field(validation_alias=AliasChoices('ColumnValueAfter'), default=None, max_length=1000)
+    culture_id: str | None = Field(validation_alias=AliasChoices('CultureID'), default=None, max_length=10)
+    effective_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EffectiveDateTime'), default=None)
+    end_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EndDateTime'), default=None)
 
 class ChangeReasonsRecord(RecordModel):
     """ChangeReasons: one API record of vcdb/ChangeReasons."""
@@ -421,11 +421,11 @@ class ChangeReasonsRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    change_reason_id: int = Field(ge=-2147483648, le=2147483647)
-    change_reason: str = Field(max_length=255)
-    culture_id: str | None = Field(default=None, max_length=10)
-    effective_date_time: datetime.datetime | None = Field(default=None)
-    end_date_time: datetime.datetime | None = Field(default=None)
+    change_reason_id: int = Field(validation_alias=AliasChoices('ChangeReasonID'), ge=-2147483648, le=2147483647)
+    change_reason: str = Field(validation_alias=AliasChoices('ChangeReason'), max_length=255)
+    culture_id: str | None = Field(validation_alias=AliasChoices('CultureID'), default=None, max_length=10)
+    effective_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EffectiveDateTime'), default=None)
+    end_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EndDateTime'), default=None)
 
 class ChangeTableNamesRecord(RecordModel):
     """ChangeTableNames: one API record of vcdb/ChangeTableNames."""
@@ -443,12 +443,12 @@ class ChangeTableNamesRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    table_name_id: int = Field(ge=-2147483648, le=2147483647)
-    table_name: str = Field(max_length=255)
-    table_description: str | None = Field(default=None, max_length=1000)
-    culture_id: str | None = Field(default=None, max_length=10)
-    effective_date_time: datetime.datetime | None = Field(default=None)
-    end_date_time: datetime.datetime | None = Field(default=None)
+    table_name_id: int = Field(validation_alias=AliasChoices('TableNameID'), ge=-2147483648, le=2147483647)
+    table_name: str = Field(validation_alias=AliasChoices('TableName'), max_length=255)
+    table_description: str | None = Field(validation_alias=AliasChoices('TableDescription'), default=None, max_length=1000)
+    culture_id: str | None = Field(validation_alias=AliasChoices('CultureID'), default=None, max_length=10)
+    effective_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EffectiveDateTime'), default=None)
+    end_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EndDateTime'), default=None)
 
 class ChangesRecord(RecordModel):
     """Changes: one API record of vcdb/Changes."""
@@ -467,13 +467,13 @@ class ChangesRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time', 'rev_date'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    change_id: int = Field(ge=-2147483648, le=2147483647)
-    request_id: int = Field(ge=-2147483648, le=2147483647)
-    change_reason_id: int = Field(ge=-2147483648, le=2147483647)
-    rev_date: datetime.datetime | None = Field(default=None)
-    culture_id: str | None = Field(default=None, max_length=10)
-    effective_date_time: datetime.datetime | None = Field(default=None)
-    end_date_time: datetime.datetime | None = Field(default=None)
+    change_id: int = Field(validation_alias=AliasChoices('ChangeID'), ge=-2147483648, le=2147483647)
+    request_id: int = Field(validation_alias=AliasChoices('RequestID'), ge=-2147483648, le=2147483647)
+    change_reason_id: int = Field(validation_alias=AliasChoices('ChangeReasonID'), ge=-2147483648, le=2147483647)
+    rev_date: NaiveUtc | None = Field(validation_alias=AliasChoices('RevDate'), default=None)
+    culture_id: str | None = Field(validation_alias=AliasChoices('CultureID'), default=None, max_length=10)
+    effective_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EffectiveDateTime'), default=None)
+    end_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EndDateTime'), default=None)
 
 class ClassRecord(RecordModel):
     """Class: one API record of vcdb/Class."""
@@ -490,11 +490,11 @@ class ClassRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    class_id: int = Field(ge=-2147483648, le=2147483647)
-    class_name: str = Field(max_length=30)
-    culture_id: str | None = Field(default=None, max_length=10)
-    effective_date_time: datetime.datetime | None = Field(default=None)
-    end_date_time: datetime.datetime | None = Field(default=None)
+    class_id: int = Field(validation_alias=AliasChoices('ClassID'), ge=-2147483648, le=2147483647)
+    class_name: str = Field(validation_alias=AliasChoices('ClassName'), max_length=30)
+    culture_id: str | None = Field(validation_alias=AliasChoices('CultureID'), default=None, max_length=10)
+    effective_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EffectiveDateTime'), default=None)
+    end_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EndDateTime'), default=None)
 
 class CylinderHeadTypeRecord(RecordModel):
     """CylinderHeadType: one API record of vcdb/CylinderHeadType."""
@@ -511,11 +511,11 @@ class CylinderHeadTypeRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    cylinder_head_type_id: int = Field(ge=-2147483648, le=2147483647)
-    cylinder_head_type_name: str = Field(max_length=30)
-    culture_id: str | None = Field(default=None, max_length=10)
-    effective_date_time: datetime.datetime | None = Field(default=None)
-    end_date_time: datetime.datetime | None = Field(default=None)
+    cylinder_head_type_id: int = Field(validation_alias=AliasChoices('CylinderHeadTypeID'), ge=-2147483648, le=2147483647)
+    cylinder_head_type_name: str = Field(validation_alias=AliasChoices('CylinderHeadTypeName'), max_length=30)
+    culture_id: str | None = Field(validation_alias=AliasChoices('CultureID'), default=None, max_length=10)
+    effective_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EffectiveDateTime'), default=None)
+    end_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EndDateTime'), default=None)
 
 class DriveTypeRecord(RecordModel):
     """DriveType: one API record of vcdb/DriveType."""
@@ -532,11 +532,11 @@ class DriveTypeRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    drive_type_id: int = Field(ge=-2147483648, le=2147483647)
-    drive_type_name: str = Field(max_length=30)
-    culture_id: str | None = Field(default=None, max_length=10)
-    effective_date_time: datetime.datetime | None = Field(default=None)
-    end_date_time: datetime.datetime | None = Field(default=None)
+    drive_type_id: int = Field(validation_alias=AliasChoices('DriveTypeID'), ge=-2147483648, le=2147483647)
+    drive_type_name: str = Field(validation_alias=AliasChoices('DriveTypeName'), max_length=30)
+    culture_id: str | None = Field(validation_alias=AliasChoices('CultureID'), default=None, max_length=10)
+    effective_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EffectiveDateTime'), default=None)
+    end_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EndDateTime'), default=None)
 
 class ElecControlledRecord(RecordModel):
     """ElecControlled: one API record of vcdb/ElecControlled."""
@@ -553,11 +553,11 @@ class ElecControlledRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    elec_controlled_id: int = Field(ge=-2147483648, le=2147483647)
-    elec_controlled: str = Field(max_length=3)
-    culture_id: str | None = Field(default=None, max_length=10)
-    effective_date_time: datetime.datetime | None = Field(default=None)
-    end_date_time: datetime.datetime | None = Field(default=None)
+    elec_controlled_id: int = Field(validation_alias=AliasChoices('ElecControlledID'), ge=-2147483648, le=2147483647)
+    elec_controlled: str = Field(validation_alias=AliasChoices('ElecControlled'), max_length=3)
+    culture_id: str | None = Field(validation_alias=AliasChoices('CultureID'), default=None, max_length=10)
+    effective_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EffectiveDateTime'), default=None)
+    end_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EndDateTime'), default=None)
 
 class EngineBaseRecord(RecordModel):
     """EngineBase: one API record of vcdb/EngineBase."""
@@ -582,19 +582,19 @@ class EngineBaseRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    engine_base_id: int = Field(ge=-2147483648, le=2147483647)
-    liter: str = Field(max_length=6)
-    cc: str = Field(max_length=8)
-    c_id: str = Field(max_length=7)
-    cylinders: str = Field(max_length=2)
-    block_type: str = Field(max_length=2)
-    eng_bore_in: str = Field(max_length=10)
-    eng_bore_metric: str = Field(max_length=10)
-    eng_stroke_in: str = Field(max_length=10)
-    eng_stroke_metric: str = Field(max_length=10)
-    culture_id: str | None = Field(default=None, max_length=10)
-    effective_date_time: datetime.datetime | None = Field(default=None)
-    end_date_time: datetime.datetime | None = Field(default=None)
+    engine_base_id: int = Field(validation_alias=AliasChoices('EngineBaseID'), ge=-2147483648, le=2147483647)
+    liter: str = Field(validation_alias=AliasChoices('Liter'), max_length=6)
+    cc: str = Field(validation_alias=AliasChoices('CC'), max_length=8)
+    c_id: str = Field(validation_alias=AliasChoices('CID'), max_length=7)
+    cylinders: str = Field(validation_alias=AliasChoices('Cylinders'), max_length=2)
+    block_type: str = Field(validation_alias=AliasChoices('BlockType'), max_length=2)
+    eng_bore_in: str = Field(validation_alias=AliasChoices('EngBoreIn'), max_length=10)
+    eng_bore_metric: str = Field(validation_alias=AliasChoices('EngBoreMetric'), max_length=10)
+    eng_stroke_in: str = Field(validation_alias=AliasChoices('EngStrokeIn'), max_length=10)
+    eng_stroke_metric: str = Field(validation_alias=AliasChoices('EngStrokeMetric'), max_length=10)
+    culture_id: str | None = Field(validation_alias=AliasChoices('CultureID'), default=None, max_length=10)
+    effective_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EffectiveDateTime'), default=None)
+    end_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EndDateTime'), default=None)
 
 class EngineBase2Record(RecordModel):
     """EngineBase2: one API record of vcdb/EngineBase2."""
@@ -612,12 +612,12 @@ class EngineBase2Record(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    engine_base_id: int = Field(ge=-2147483648, le=2147483647)
-    engine_block_id: int = Field(ge=-2147483648, le=2147483647)
-    engine_bore_stroke_id: int = Field(ge=-2147483648, le=2147483647)
-    culture_id: str | None = Field(default=None, max_length=10)
-    effective_date_time: datetime.datetime | None = Field(default=None)
-    end_date_time: datetime.datetime | None = Field(default=None)
+    engine_base_id: int = Field(validation_alias=AliasChoices('EngineBaseID'), ge=-2147483648, le=2147483647)
+    engine_block_id: int = Field(validation_alias=AliasChoices('EngineBlockID'), ge=-2147483648, le=2147483647)
+    engine_bore_stroke_id: int = Field(validation_alias=AliasChoices('EngineBoreStrokeID'), ge=-2147483648, le=2147483647)
+    culture_id: str | None = Field(validation_alias=AliasChoices('CultureID'), default=None, max_length=10)
+    effective_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EffectiveDateTime'), default=None)
+    end_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EndDateTime'), default=None)
 
 class EngineBlockRecord(RecordModel):
     """EngineBlock: one API record of vcdb/EngineBlock."""
@@ -638,15 +638,15 @@ class EngineBlockRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    engine_block_id: int = Field(ge=-2147483648, le=2147483647)
-    liter: str = Field(max_length=6)
-    cc: str = Field(max_length=8)
-    c_id: str = Field(max_length=7)
-    cylinders: str = Field(max_length=2)
-    block_type: str = Field(max_length=2)
-    culture_id: str | None = Field(default=None, max_length=10)
-    effective_date_time: datetime.datetime | None = Field(default=None)
-    end_date_time: datetime.datetime | None = Field(default=None)
+    engine_block_id: int = Field(validation_alias=AliasChoices('EngineBlockID'), ge=-2147483648, le=2147483647)
+    liter: str = Field(validation_alias=AliasChoices('Liter'), max_length=6)
+    cc: str = Field(validation_alias=AliasChoices('CC'), max_length=8)
+    c_id: str = Field(validation_alias=AliasChoices('CID'), max_length=7)
+    cylinders: str = Field(validation_alias=AliasChoices('Cylinders'), max_length=2)
+    block_type: str = Field(validation_alias=AliasChoices('BlockType'), max_length=2)
+    culture_id: str | None = Field(validation_alias=AliasChoices('CultureID'), default=None, max_length=10)
+    effective_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EffectiveDateTime'), default=None)
+    end_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EndDateTime'), default=None)
 
 class EngineBoreStrokeRecord(RecordModel):
     """EngineBoreStroke: one API record of vcdb/EngineBoreStroke."""
@@ -666,14 +666,14 @@ class EngineBoreStrokeRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    engine_bore_stroke_id: int = Field(ge=-2147483648, le=2147483647)
-    eng_bore_in: str = Field(max_length=10)
-    eng_bore_metric: str = Field(max_length=10)
-    eng_stroke_in: str = Field(max_length=10)
-    eng_stroke_metric: str = Field(max_length=10)
-    culture_id: str | None = Field(default=None, max_length=10)
-    effective_date_time: datetime.datetime | None = Field(default=None)
-    end_date_time: datetime.datetime | None = Field(default=None)
+    engine_bore_stroke_id: int = Field(validation_alias=AliasChoices('EngineBoreStrokeID'), ge=-2147483648, le=2147483647)
+    eng_bore_in: str = Field(validation_alias=AliasChoices('EngBoreIn'), max_length=10)
+    eng_bore_metric: str = Field(validation_alias=AliasChoices('EngBoreMetric'), max_length=10)
+    eng_stroke_in: str = Field(validation_alias=AliasChoices('EngStrokeIn'), max_length=10)
+    eng_stroke_metric: str = Field(validation_alias=AliasChoices('EngStrokeMetric'), max_length=10)
+    culture_id: str | None = Field(validation_alias=AliasChoices('CultureID'), default=None, max_length=10)
+    effective_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EffectiveDateTime'), default=None)
+    end_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EndDateTime'), default=None)
 
 class EngineConfigRecord(RecordModel):
     """EngineConfig: one API record of vcdb/EngineConfig."""
@@ -701,22 +701,22 @@ class EngineConfigRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    engine_config_id: int = Field(ge=-2147483648, le=2147483647)
-    engine_designation_id: int = Field(ge=-2147483648, le=2147483647)
-    engine_vin_id: int = Field(ge=-2147483648, le=2147483647)
-    valves_id: int = Field(ge=-2147483648, le=2147483647)
-    engine_base_id: int = Field(ge=-2147483648, le=2147483647)
-    fuel_delivery_config_id: int = Field(ge=-2147483648, le=2147483647)
-    aspiration_id: int = Field(ge=-2147483648, le=2147483647)
-    cylinder_head_type_id: int = Field(ge=-2147483648, le=2147483647)
-    fuel_type_id: int = Field(ge=-2147483648, le=2147483647)
-    ignition_system_type_id: int = Field(ge=-2147483648, le=2147483647)
-    engine_mfr_id: int = Field(ge=-2147483648, le=2147483647)
-    engine_version_id: int = Field(ge=-2147483648, le=2147483647)
-    power_output_id: int = Field(ge=-2147483648, le=2147483647)
-    culture_id: str | None = Field(default=None, max_length=10)
-    effective_date_time: datetime.datetime | None = Field(default=None)
-    end_date_time: datetime.datetime | None = Field(default=None)
+    engine_config_id: int = Field(validation_alias=AliasChoices('EngineConfigID'), ge=-2147483648, le=2147483647)
+    engine_designation_id: int = Field(validation_alias=AliasChoices('EngineDesignationID'), ge=-2147483648, le=2147483647)
+    engine_vin_id: int = Field(validation_alias=AliasChoices('EngineVINID'), ge=-2147483648, le=2147483647)
+    valves_id: int = Field(validation_alias=AliasChoices('ValvesID'), ge=-2147483648, le=2147483647)
+    engine_base_id: int = Field(validation_alias=AliasChoices('EngineBaseID'), ge=-2147483648, le=2147483647)
+    fuel_delivery_config_id: int = Field(validation_alias=AliasChoices('FuelDeliveryConfigID'), ge=-2147483648, le=2147483647)
+    aspiration_id: int = Field(validation_alias=AliasChoices('AspirationID'), ge=-2147483648, le=2147483647)
+    cylinder_head_type_id: int = Field(validation_alias=AliasChoices('CylinderHeadTypeID'), ge=-2147483648, le=2147483647)
+    fuel_type_id: int = Field(validation_alias=AliasChoices('FuelTypeID'), ge=-2147483648, le=2147483647)
+    ignition_system_type_id: int = Field(validation_alias=AliasChoices('IgnitionSystemTypeID'), ge=-2147483648, le=2147483647)
+    engine_mfr_id: int = Field(validation_alias=AliasChoices('EngineMfrID'), ge=-2147483648, le=2147483647)
+    engine_version_id: int = Field(validation_alias=AliasChoices('EngineVersionID'), ge=-2147483648, le=2147483647)
+    power_output_id: int = Field(validation_alias=AliasChoices('PowerOutputID'), ge=-2147483648, le=2147483647)
+    culture_id: str | None = Field(validation_alias=AliasChoices('CultureID'), default=None, max_length=10)
+    effective_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EffectiveDateTime'), default=None)
+    end_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EndDateTime'), default=None)
 
 class EngineConfig2Record(RecordModel):
     """EngineConfig2: one API record of vcdb/EngineConfig2."""
@@ -746,24 +746,24 @@ class EngineConfig2Record(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    engine_config_id: int = Field(ge=-2147483648, le=2147483647)
-    engine_designation_id: int = Field(ge=-2147483648, le=2147483647)
-    engine_vin_id: int = Field(ge=-2147483648, le=2147483647)
-    valves_id: int = Field(ge=-2147483648, le=2147483647)
-    engine_base_id: int = Field(ge=-2147483648, le=2147483647)
-    engine_block_id: int = Field(ge=-2147483648, le=2147483647)
-    engine_bore_stroke_id: int = Field(ge=-2147483648, le=2147483647)
-    fuel_delivery_config_id: int = Field(ge=-2147483648, le=2147483647)
-    aspiration_id: int = Field(ge=-2147483648, le=2147483647)
-    cylinder_head_type_id: int = Field(ge=-2147483648, le=2147483647)
-    fuel_type_id: int = Field(ge=-2147483648, le=2147483647)
-    ignition_system_type_id: int = Field(ge=-2147483648, le=2147483647)
-    engine_mfr_id: int = Field(ge=-2147483648, le=2147483647)
-    engine_version_id: int = Field(ge=-2147483648, le=2147483647)
-    power_output_id: int = Field(ge=-2147483648, le=2147483647)
-    culture_id: str | None = Field(default=None, max_length=10)
-    effective_date_time: datetime.datetime | None = Field(default=None)
-    end_date_time: datetime.datetime | None = Field(default=None)
+    engine_config_id: int = Field(validation_alias=AliasChoices('EngineConfigID'), ge=-2147483648, le=2147483647)
+    engine_designation_id: int = Field(validation_alias=AliasChoices('EngineDesignationID'), ge=-2147483648, le=2147483647)
+    engine_vin_id: int = Field(validation_alias=AliasChoices('EngineVINID'), ge=-2147483648, le=2147483647)
+    valves_id: int = Field(validation_alias=AliasChoices('ValvesID'), ge=-2147483648, le=2147483647)
+    engine_base_id: int = Field(validation_alias=AliasChoices('EngineBaseID'), ge=-2147483648, le=2147483647)
+    engine_block_id: int = Field(validation_alias=AliasChoices('EngineBlockID'), ge=-2147483648, le=2147483647)
+    engine_bore_stroke_id: int = Field(validation_alias=AliasChoices('EngineBoreStrokeID'), ge=-2147483648, le=2147483647)
+    fuel_delivery_config_id: int = Field(validation_alias=AliasChoices('FuelDeliveryConfigID'), ge=-2147483648, le=2147483647)
+    aspiration_id: int = Field(validation_alias=AliasChoices('AspirationID'), ge=-2147483648, le=2147483647)
+    cylinder_head_type_id: int = Field(validation_alias=AliasChoices('CylinderHeadTypeID'), ge=-2147483648, le=2147483647)
+    fuel_type_id: int = Field(validation_alias=AliasChoices('FuelTypeID'), ge=-2147483648, le=2147483647)
+    ignition_system_type_id: int = Field(validation_alias=AliasChoices('IgnitionSystemTypeID'), ge=-2147483648, le=2147483647)
+    engine_mfr_id: int = Field(validation_alias=AliasChoices('EngineMfrID'), ge=-2147483648, le=2147483647)
+    engine_version_id: int = Field(validation_alias=AliasChoices('EngineVersionID'), ge=-2147483648, le=2147483647)
+    power_output_id: int = Field(validation_alias=AliasChoices('PowerOutputID'), ge=-2147483648, le=2147483647)
+    culture_id: str | None = Field(validation_alias=AliasChoices('CultureID'), default=None, max_length=10)
+    effective_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EffectiveDateTime'), default=None)
+    end_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EndDateTime'), default=None)
 
 class EngineDesignationRecord(RecordModel):
     """EngineDesignation: one API record of vcdb/EngineDesignation."""
@@ -780,11 +780,11 @@ class EngineDesignationRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    engine_designation_id: int = Field(ge=-2147483648, le=2147483647)
-    engine_designation_name: str = Field(max_length=30)
-    culture_id: str | None = Field(default=None, max_length=10)
-    effective_date_time: datetime.datetime | None = Field(default=None)
-    end_date_time: datetime.datetime | None = Field(default=None)
+    engine_designation_id: int = Field(validation_alias=AliasChoices('EngineDesignationID'), ge=-2147483648, le=2147483647)
+    engine_designation_name: str = Field(validation_alias=AliasChoices('EngineDesignationName'), max_length=30)
+    culture_id: str | None = Field(validation_alias=AliasChoices('CultureID'), default=None, max_length=10)
+    effective_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EffectiveDateTime'), default=None)
+    end_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EndDateTime'), default=None)
 
 class EngineVinRecord(RecordModel):
     """EngineVIN: one API record of vcdb/EngineVIN."""
@@ -801,11 +801,11 @@ class EngineVinRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    engine_vin_id: int = Field(ge=-2147483648, le=2147483647)
-    engine_vin_name: str = Field(max_length=5)
-    culture_id: str | None = Field(default=None, max_length=10)
-    effective_date_time: datetime.datetime | None = Field(default=None)
-    end_date_time: datetime.datetime | None = Field(default=None)
+    engine_vin_id: int = Field(validation_alias=AliasChoices('EngineVINID'), ge=-2147483648, le=2147483647)
+    engine_vin_name: str = Field(validation_alias=AliasChoices('EngineVINName'), max_length=5)
+    culture_id: str | None = Field(validation_alias=AliasChoices('CultureID'), default=None, max_length=10)
+    effective_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EffectiveDateTime'), default=None)
+    end_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EndDateTime'), default=None)
 
 class EngineVersionRecord(RecordModel):
     """EngineVersion: one API record of vcdb/EngineVersion."""
@@ -822,11 +822,11 @@ class EngineVersionRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    engine_version_id: int = Field(ge=-2147483648, le=2147483647)
-    engine_version: str = Field(max_length=20)
-    culture_id: str | None = Field(default=None, max_length=10)
-    effective_date_time: datetime.datetime | None = Field(default=None)
-    end_date_time: datetime.datetime | None = Field(default=None)
+    engine_version_id: int = Field(validation_alias=AliasChoices('EngineVersionID'), ge=-2147483648, le=2147483647)
+    engine_version: str = Field(validation_alias=AliasChoices('EngineVersion'), max_length=20)
+    culture_id: str | None = Field(validation_alias=AliasChoices('CultureID'), default=None, max_length=10)
+    effective_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EffectiveDateTime'), default=None)
+    end_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EndDateTime'), default=None)
 
 class EnglishPhraseRecord(RecordModel):
     """EnglishPhrase: one API record of vcdb/EnglishPhrase."""
@@ -843,11 +843,11 @@ class EnglishPhraseRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    english_phrase_id: int = Field(ge=-2147483648, le=2147483647)
-    english_phrase: str = Field(max_length=100)
-    culture_id: str | None = Field(default=None, max_length=10)
-    effective_date_time: datetime.datetime | None = Field(default=None)
-    end_date_time: datetime.datetime | None = Field(default=None)
+    english_phrase_id: int = Field(validation_alias=AliasChoices('EnglishPhraseID'), ge=-2147483648, le=2147483647)
+    english_phrase: str = Field(validation_alias=AliasChoices('EnglishPhrase'), max_length=100)
+    culture_id: str | None = Field(validation_alias=AliasChoices('CultureID'), default=None, max_length=10)
+    effective_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EffectiveDateTime'), default=None)
+    end_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EndDateTime'), default=None)
 
 class FuelDeliveryConfigRecord(RecordModel):
     """FuelDeliveryConfig: one API record of vcdb/FuelDeliveryConfig."""
@@ -867,14 +867,14 @@ class FuelDeliveryConfigRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    fuel_delivery_config_id: int = Field(ge=-2147483648, le=2147483647)
-    fuel_delivery_type_id: int = Field(ge=-2147483648, le=2147483647)
-    fuel_delivery_sub_type_id: int = Field(ge=-2147483648, le=2147483647)
-    fuel_system_control_type_id: int = Field(ge=-2147483648, le=2147483647)
-    fuel_system_design_id: int = Field(ge=-2147483648, le=2147483647)
-    culture_id: str | None = Field(default=None, max_length=10)
-    effective_date_time: datetime.datetime | None = Field(default=None)
-    end_date_time: datetime.datetime | None = Field(default=None)
+    fuel_delivery_config_id: int = Field(validation_alias=AliasChoices('FuelDeliveryConfigID'), ge=-2147483648, le=2147483647)
+    fuel_delivery_type_id: int = Field(validation_alias=AliasChoices('FuelDeliveryTypeID'), ge=-2147483648, le=2147483647)
+    fuel_delivery_sub_type_id: int = Field(validation_alias=AliasChoices('FuelDeliverySubTypeID'), ge=-2147483648, le=2147483647)
+    fuel_system_control_type_id: int = Field(validation_alias=AliasChoices('FuelSystemControlTypeID'), ge=-2147483648, le=2147483647)
+    fuel_system_design_id: int = Field(validation_alias=AliasChoices('FuelSystemDesignID'), ge=-2147483648, le=2147483647)
+    culture_id: str | None = Field(validation_alias=AliasChoices('CultureID'), default=None, max_length=10)
+    effective_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EffectiveDateTime'), default=None)
+    end_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EndDateTime'), default=None)
 
 class FuelDeliverySubTypeRecord(RecordModel):
     """FuelDeliverySubType: one API record of vcdb/FuelDeliverySubType."""
@@ -891,11 +891,11 @@ class FuelDeliverySubTypeRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    fuel_delivery_sub_type_id: int = Field(ge=-2147483648, le=2147483647)
-    fuel_delivery_sub_type_name: str = Field(max_length=50)
-    culture_id: str | None = Field(default=None, max_length=10)
-    effective_date_time: datetime.datetime | None = Field(default=None)
-    end_date_time: datetime.datetime | None = Field(default=None)
+    fuel_delivery_sub_type_id: int = Field(validation_alias=AliasChoices('FuelDeliverySubTypeID'), ge=-2147483648, le=2147483647)
+    fuel_delivery_sub_type_name: str = Field(validation_alias=AliasChoices('FuelDeliverySubTypeName'), max_length=50)
+    culture_id: str | None = Field(validation_alias=AliasChoices('CultureID'), default=None, max_length=10)
+    effective_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EffectiveDateTime'), default=None)
+    end_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EndDateTime'), default=None)
 
 class FuelDeliveryTypeRecord(RecordModel):
     """FuelDeliveryType: one API record of vcdb/FuelDeliveryType."""
@@ -912,11 +912,11 @@ class FuelDeliveryTypeRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    fuel_delivery_type_id: int = Field(ge=-2147483648, le=2147483647)
-    fuel_delivery_type_name: str = Field(max_length=50)
-    culture_id: str | None = Field(default=None, max_length=10)
-    effective_date_time: datetime.datetime | None = Field(default=None)
-    end_date_time: datetime.datetime | None = Field(default=None)
+    fuel_delivery_type_id: int = Field(validation_alias=AliasChoices('FuelDeliveryTypeID'), ge=-2147483648, le=2147483647)
+    fuel_delivery_type_name: str = Field(validation_alias=AliasChoices('FuelDeliveryTypeName'), max_length=50)
+    culture_id: str | None = Field(validation_alias=AliasChoices('CultureID'), default=None, max_length=10)
+    effective_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EffectiveDateTime'), default=None)
+    end_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EndDateTime'), default=None)
 
 class FuelSystemControlTypeRecord(RecordModel):
     """FuelSystemControlType: one API record of vcdb/FuelSystemControlType."""
@@ -933,11 +933,11 @@ class FuelSystemControlTypeRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    fuel_system_control_type_id: int = Field(ge=-2147483648, le=2147483647)
-    fuel_system_control_type_name: str = Field(max_length=50)
-    culture_id: str | None = Field(default=None, max_length=10)
-    effective_date_time: datetime.datetime | None = Field(default=None)
-    end_date_time: datetime.datetime | None = Field(default=None)
+    fuel_system_control_type_id: int = Field(validation_alias=AliasChoices('FuelSystemControlTypeID'), ge=-2147483648, le=2147483647)
+    fuel_system_control_type_name: str = Field(validation_alias=AliasChoices('FuelSystemControlTypeName'), max_length=50)
+    culture_id: str | None = Field(validation_alias=AliasChoices('CultureID'), default=None, max_length=10)
+    effective_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EffectiveDateTime'), default=None)
+    end_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EndDateTime'), default=None)
 
 class FuelSystemDesignRecord(RecordModel):
     """FuelSystemDesign: one API record of vcdb/FuelSystemDesign."""
@@ -954,11 +954,11 @@ class FuelSystemDesignRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    fuel_system_design_id: int = Field(ge=-2147483648, le=2147483647)
-    fuel_system_design_name: str = Field(max_length=50)
-    culture_id: str | None = Field(default=None, max_length=10)
-    effective_date_time: datetime.datetime | None = Field(default=None)
-    end_date_time: datetime.datetime | None = Field(default=None)
+    fuel_system_design_id: int = Field(validation_alias=AliasChoices('FuelSystemDesignID'), ge=-2147483648, le=2147483647)
+    fuel_system_design_name: str = Field(validation_alias=AliasChoices('FuelSystemDesignName'), max_length=50)
+    culture_id: str | None = Field(validation_alias=AliasChoices('CultureID'), default=None, max_length=10)
+    effective_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EffectiveDateTime'), default=None)
+    end_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EndDateTime'), default=None)
 
 class FuelTypeRecord(RecordModel):
     """FuelType: one API record of vcdb/FuelType."""
@@ -975,11 +975,11 @@ class FuelTypeRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    fuel_type_id: int = Field(ge=-2147483648, le=2147483647)
-    fuel_type_name: str = Field(max_length=30)
-    culture_id: str | None = Field(default=None, max_length=10)
-    effective_date_time: datetime.datetime | None = Field(default=None)
-    end_date_time: datetime.datetime | None = Field(default=None)
+    fuel_type_id: int = Field(validation_alias=AliasChoices('FuelTypeID'), ge=-2147483648, le=2147483647)
+    fuel_type_name: str = Field(validation_alias=AliasChoices('FuelTypeName'), max_length=30)
+    culture_id: str | None = Field(validation_alias=AliasChoices('CultureID'), default=None, max_length=10)
+    effective_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EffectiveDateTime'), default=None)
+    end_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EndDateTime'), default=None)
 
 class IgnitionSystemTypeRecord(RecordModel):
     """IgnitionSystemType: one API record of vcdb/IgnitionSystemType."""
@@ -996,11 +996,11 @@ class IgnitionSystemTypeRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    ignition_system_type_id: int = Field(ge=-2147483648, le=2147483647)
-    ignition_system_type_name: str = Field(max_length=30)
-    culture_id: str | None = Field(default=None, max_length=10)
-    effective_date_time: datetime.datetime | None = Field(default=None)
-    end_date_time: datetime.datetime | None = Field(default=None)
+    ignition_system_type_id: int = Field(validation_alias=AliasChoices('IgnitionSystemTypeID'), ge=-2147483648, le=2147483647)
+    ignition_system_type_name: str = Field(validation_alias=AliasChoices('IgnitionSystemTypeName'), max_length=30)
+    culture_id: str | None = Field(validation_alias=AliasChoices('CultureID'), default=None, max_length=10)
+    effective_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EffectiveDateTime'), default=None)
+    end_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EndDateTime'), default=None)
 
 class LanguageRecord(RecordModel):
     """Language: one API record of vcdb/Language."""
@@ -1018,12 +1018,12 @@ class LanguageRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    language_id: int = Field(ge=-2147483648, le=2147483647)
-    language_name: str = Field(max_length=20)
-    dialect_name: str | None = Field(default=None, max_length=20)
-    culture_id: str | None = Field(default=None, max_length=10)
-    effective_date_time: datetime.datetime | None = Field(default=None)
-    end_date_time: datetime.datetime | None = Field(default=None)
+    language_id: int = Field(validation_alias=AliasChoices('LanguageID'), ge=-2147483648, le=2147483647)
+    language_name: str = Field(validation_alias=AliasChoices('LanguageName'), max_length=20)
+    dialect_name: str | None = Field(validation_alias=AliasChoices('DialectName'), default=None, max_length=20)
+    culture_id: str | None = Field(validation_alias=AliasChoices('CultureID'), default=None, max_length=10)
+    effective_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EffectiveDateTime'), default=None)
+    end_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EndDateTime'), default=None)
 
 class LanguageTranslationRecord(RecordModel):
     """LanguageTranslation: one API record of vcdb/LanguageTranslation."""
@@ -1042,13 +1042,13 @@ class LanguageTranslationRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    language_translation_id: int = Field(ge=-2147483648, le=2147483647)
-    english_phrase_id: int = Field(ge=-2147483648, le=2147483647)
-    language_id: int = Field(ge=-2147483648, le=2147483647)
-    translation: str = Field(max_length=150)
-    culture_id: str | None = Field(default=None, max_length=10)
-    effective_date_time: datetime.datetime | None = Field(default=None)
-    end_date_time: datetime.datetime | None = Field(default=None)
+    language_translation_id: int = Field(validation_alias=AliasChoices('LanguageTranslationID'), ge=-2147483648, le=2147483647)
+    english_phrase_id: int = Field(validation_alias=AliasChoices('EnglishPhraseID'), ge=-2147483648, le=2147483647)
+    language_id: int = Field(validation_alias=AliasChoices('LanguageID'), ge=-2147483648, le=2147483647)
+    translation: str = Field(validation_alias=AliasChoices('Translation'), max_length=150)
+    culture_id: str | None = Field(validation_alias=AliasChoices('CultureID'), default=None, max_length=10)
+    effective_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EffectiveDateTime'), default=None)
+    end_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EndDateTime'), default=None)
 
 class LanguageTranslationAttachmentRecord(RecordModel):
     """LanguageTranslationAttachment: one API record of vcdb/LanguageTranslationAttachment."""
@@ -1066,12 +1066,12 @@ class LanguageTranslationAttachmentRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    language_translation_attachment_id: int = Field(ge=-2147483648, le=2147483647)
-    language_translation_id: int = Field(ge=-2147483648, le=2147483647)
-    attachment_id: int = Field(ge=-2147483648, le=2147483647)
-    culture_id: str | None = Field(default=None, max_length=10)
-    effective_date_time: datetime.datetime | None = Field(default=None)
-    end_date_time: datetime.datetime | None = Field(default=None)
+    language_translation_attachment_id: int = Field(validation_alias=AliasChoices('LanguageTranslationAttachmentID'), ge=-2147483648, le=2147483647)
+    language_translation_id: int = Field(validation_alias=AliasChoices('LanguageTranslationID'), ge=-2147483648, le=2147483647)
+    attachment_id: int = Field(validation_alias=AliasChoices('AttachmentID'), ge=-2147483648, le=2147483647)
+    culture_id: str | None = Field(validation_alias=AliasChoices('CultureID'), default=None, max_length=10)
+    effective_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EffectiveDateTime'), default=None)
+    end_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EndDateTime'), default=None)
 
 class MakeRecord(RecordModel):
     """Make: one API record of vcdb/Make."""
@@ -1088,11 +1088,11 @@ class MakeRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    make_id: int = Field(ge=-2147483648, le=2147483647)
-    make_name: str = Field(max_length=50)
-    culture_id: str | None = Field(default=None, max_length=10)
-    effective_date_time: datetime.datetime | None = Field(default=None)
-    end_date_time: datetime.datetime | None = Field(default=None)
+    make_id: int = Field(validation_alias=AliasChoices('MakeID'), ge=-2147483648, le=2147483647)
+    make_name: str = Field(validation_alias=AliasChoices('MakeName'), max_length=50)
+    culture_id: str | None = Field(validation_alias=AliasChoices('CultureID'), default=None, max_length=10)
+    effective_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EffectiveDateTime'), default=None)
+    end_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EndDateTime'), default=None)
 
 class MfrRecord(RecordModel):
     """Mfr: one API record of vcdb/Mfr."""
@@ -1109,11 +1109,11 @@ class MfrRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    mfr_id: int = Field(ge=-2147483648, le=2147483647)
-    mfr_name: str = Field(max_length=30)
-    culture_id: str | None = Field(default=None, max_length=10)
-    effective_date_time: datetime.datetime | None = Field(default=None)
-    end_date_time: datetime.datetime | None = Field(default=None)
+    mfr_id: int = Field(validation_alias=AliasChoices('MfrID'), ge=-2147483648, le=2147483647)
+    mfr_name: str = Field(validation_alias=AliasChoices('MfrName'), max_length=30)
+    culture_id: str | None = Field(validation_alias=AliasChoices('CultureID'), default=None, max_length=10)
+    effective_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EffectiveDateTime'), default=None)
+    end_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EndDateTime'), default=None)
 
 class MfrBodyCodeRecord(RecordModel):
     """MfrBodyCode: one API record of vcdb/MfrBodyCode."""
@@ -1130,11 +1130,11 @@ class MfrBodyCodeRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    mfr_body_code_id: int = Field(ge=-2147483648, le=2147483647)
-    mfr_body_code_name: str = Field(max_length=10)
-    culture_id: str | None = Field(default=None, max_length=10)
-    effective_date_time: datetime.datetime | None = Field(default=None)
-    end_date_time: datetime.datetime | None = Field(default=None)
+    mfr_body_code_id: int = Field(validation_alias=AliasChoices('MfrBodyCodeID'), ge=-2147483648, le=2147483647)
+    mfr_body_code_name: str = Field(validation_alias=AliasChoices('MfrBodyCodeName'), max_length=10)
+    culture_id: str | None = Field(validation_alias=AliasChoices('CultureID'), default=None, max_length=10)
+    effective_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EffectiveDateTime'), default=None)
+    end_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EndDateTime'), default=None)
 
 class ModelRecord(RecordModel):
     """Model: one API record of vcdb/Model."""
@@ -1152,12 +1152,12 @@ class ModelRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    model_id: int = Field(ge=-2147483648, le=2147483647)
-    model_name: str | None = Field(default=None, max_length=100)
-    vehicle_type_id: int = Field(ge=-2147483648, le=2147483647)
-    culture_id: str | None = Field(default=None, max_length=10)
-    effective_date_time: datetime.datetime | None = Field(default=None)
-    end_date_time: datetime.datetime | None = Field(default=None)
+    model_id: int = Field(validation_alias=AliasChoices('ModelID'), ge=-2147483648, le=2147483647)
+    model_name: str | None = Field(validation_alias=AliasChoices('ModelName'), default=None, max_length=100)
+    vehicle_type_id: int = Field(validation_alias=AliasChoices('VehicleTypeID'), ge=-2147483648, le=2147483647)
+    culture_id: str | None = Field(validation_alias=AliasChoices('CultureID'), default=None, max_length=10)
+    effective_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EffectiveDateTime'), default=None)
+    end_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EndDateTime'), default=None)
 
 class PowerOutputRecord(RecordModel):
     """PowerOutput: one API record of vcdb/PowerOutput."""
@@ -1175,12 +1175,12 @@ class PowerOutputRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    power_output_id: int = Field(ge=-2147483648, le=2147483647)
-    horse_power: str = Field(max_length=10)
-    kilowatt_power: str = Field(max_length=10)
-    culture_id: str | None = Field(default=None, max_length=10)
-    effective_date_time: datetime.datetime | None = Field(default=None)
-    end_date_time: datetime.datetime | None = Field(default=None)
+    power_output_id: int = Field(validation_alias=AliasChoices('PowerOutputID'), ge=-2147483648, le=2147483647)
+    horse_power: str = Field(validation_alias=AliasChoices('HorsePower'), max_length=10)
+    kilowatt_power: str = Field(validation_alias=AliasChoices('KilowattPower'), max_length=10)
+    culture_id: str | None = Field(validation_alias=AliasChoices('CultureID'), default=None, max_length=10)
+    effective_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EffectiveDateTime'), default=None)
+    end_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EndDateTime'), default=None)
 
 class PublicationStageRecord(RecordModel):
     """PublicationStage: one API record of vcdb/PublicationStage."""
@@ -1197,11 +1197,11 @@ class PublicationStageRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    publication_stage_id: int = Field(ge=-2147483648, le=2147483647)
-    publication_stage_name: str = Field(max_length=100)
-    culture_id: str | None = Field(default=None, max_length=10)
-    effective_date_time: datetime.datetime | None = Field(default=None)
-    end_date_time: datetime.datetime | None = Field(default=None)
+    publication_stage_id: int = Field(validation_alias=AliasChoices('PublicationStageID'), ge=-2147483648, le=2147483647)
+    publication_stage_name: str = Field(validation_alias=AliasChoices('PublicationStageName'), max_length=100)
+    culture_id: str | None = Field(validation_alias=AliasChoices('CultureID'), default=None, max_length=10)
+    effective_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EffectiveDateTime'), default=None)
+    end_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EndDateTime'), default=None)
 
 class RegionRecord(RecordModel):
     """Region: one API record of vcdb/Region."""
@@ -1220,13 +1220,13 @@ class RegionRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    region_id: int = Field(ge=-2147483648, le=2147483647)
-    parent_id: int | None = Field(default=None, ge=-2147483648, le=2147483647)
-    region_abbr: str | None = Field(default=None, max_length=3)
-    region_name: str | None = Field(default=None, max_length=30)
-    culture_id: str | None = Field(default=None, max_length=10)
-    effective_date_time: datetime.datetime | None = Field(default=None)
-    end_date_time: datetime.datetime | None = Field(default=None)
+    region_id: int = Field(validation_alias=AliasChoices('RegionID'), ge=-2147483648, le=2147483647)
+    parent_id: int | None = Field(validation_alias=AliasChoices('ParentID'), default=None, ge=-2147483648, le=2147483647)
+    region_abbr: str | None = Field(validation_alias=AliasChoices('RegionAbbr'), default=None, max_length=3)
+    region_name: str | None = Field(validation_alias=AliasChoices('RegionName'), default=None, max_length=30)
+    culture_id: str | None = Field(validation_alias=AliasChoices('CultureID'), default=None, max_length=10)
+    effective_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EffectiveDateTime'), default=None)
+    end_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EndDateTime'), default=None)
 
 class SpringTypeRecord(RecordModel):
     """SpringType: one API record of vcdb/SpringType."""
@@ -1243,11 +1243,11 @@ class SpringTypeRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    spring_type_id: int = Field(ge=-2147483648, le=2147483647)
-    spring_type_name: str = Field(max_length=50)
-    culture_id: str | None = Field(default=None, max_length=10)
-    effective_date_time: datetime.datetime | None = Field(default=None)
-    end_date_time: datetime.datetime | None = Field(default=None)
+    spring_type_id: int = Field(validation_alias=AliasChoices('SpringTypeID'), ge=-2147483648, le=2147483647)
+    spring_type_name: str = Field(validation_alias=AliasChoices('SpringTypeName'), max_length=50)
+    culture_id: str | None = Field(validation_alias=AliasChoices('CultureID'), default=None, max_length=10)
+    effective_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EffectiveDateTime'), default=None)
+    end_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EndDateTime'), default=None)
 
 class SpringTypeConfigRecord(RecordModel):
     """SpringTypeConfig: one API record of vcdb/SpringTypeConfig."""
@@ -1265,12 +1265,12 @@ class SpringTypeConfigRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    spring_type_config_id: int = Field(ge=-2147483648, le=2147483647)
-    front_spring_type_id: int = Field(ge=-2147483648, le=2147483647)
-    rear_spring_type_id: int = Field(ge=-2147483648, le=2147483647)
-    culture_id: str | None = Field(default=None, max_length=10)
-    effective_date_time: datetime.datetime | None = Field(default=None)
-    end_date_time: datetime.datetime | None = Field(default=None)
+    spring_type_config_id: int = Field(validation_alias=AliasChoices('SpringTypeConfigID'), ge=-2147483648, le=2147483647)
+    front_spring_type_id: int = Field(validation_alias=AliasChoices('FrontSpringTypeID'), ge=-2147483648, le=2147483647)
+    rear_spring_type_id: int = Field(validation_alias=AliasChoices('RearSpringTypeID'), ge=-2147483648, le=2147483647)
+    culture_id: str | None = Field(validation_alias=AliasChoices('CultureID'), default=None, max_length=10)
+    effective_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EffectiveDateTime'), default=None)
+    end_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EndDateTime'), default=None)
 
 class SteeringConfigRecord(RecordModel):
     """SteeringConfig: one API record of vcdb/SteeringConfig."""
@@ -1288,12 +1288,12 @@ class SteeringConfigRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    steering_config_id: int = Field(ge=-2147483648, le=2147483647)
-    steering_type_id: int = Field(ge=-2147483648, le=2147483647)
-    steering_system_id: int = Field(ge=-2147483648, le=2147483647)
-    culture_id: str | None = Field(default=None, max_length=10)
-    effective_date_time: datetime.datetime | None = Field(default=None)
-    end_date_time: datetime.datetime | None = Field(default=None)
+    steering_config_id: int = Field(validation_alias=AliasChoices('SteeringConfigID'), ge=-2147483648, le=2147483647)
+    steering_type_id: int = Field(validation_alias=AliasChoices('SteeringTypeID'), ge=-2147483648, le=2147483647)
+    steering_system_id: int = Field(validation_alias=AliasChoices('SteeringSystemID'), ge=-2147483648, le=2147483647)
+    culture_id: str | None = Field(validation_alias=AliasChoices('CultureID'), default=None, max_length=10)
+    effective_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EffectiveDateTime'), default=None)
+    end_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EndDateTime'), default=None)
 
 class SteeringSystemRecord(RecordModel):
     """SteeringSystem: one API record of vcdb/SteeringSystem."""
@@ -1310,11 +1310,11 @@ class SteeringSystemRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    steering_system_id: int = Field(ge=-2147483648, le=2147483647)
-    steering_system_name: str = Field(max_length=30)
-    culture_id: str | None = Field(default=None, max_length=10)
-    effective_date_time: datetime.datetime | None = Field(default=None)
-    end_date_time: datetime.datetime | None = Field(default=None)
+    steering_system_id: int = Field(validation_alias=AliasChoices('SteeringSystemID'), ge=-2147483648, le=2147483647)
+    steering_system_name: str = Field(validation_alias=AliasChoices('SteeringSystemName'), max_length=30)
+    culture_id: str | None = Field(validation_alias=AliasChoices('CultureID'), default=None, max_length=10)
+    effective_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EffectiveDateTime'), default=None)
+    end_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EndDateTime'), default=None)
 
 class SteeringTypeRecord(RecordModel):
     """SteeringType: one API record of vcdb/SteeringType."""
@@ -1331,11 +1331,11 @@ class SteeringTypeRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    steering_type_id: int = Field(ge=-2147483648, le=2147483647)
-    steering_type_name: str = Field(max_length=30)
-    culture_id: str | None = Field(default=None, max_length=10)
-    effective_date_time: datetime.datetime | None = Field(default=None)
-    end_date_time: datetime.datetime | None = Field(default=None)
+    steering_type_id: int = Field(validation_alias=AliasChoices('SteeringTypeID'), ge=-2147483648, le=2147483647)
+    steering_type_name: str = Field(validation_alias=AliasChoices('SteeringTypeName'), max_length=30)
+    culture_id: str | None = Field(validation_alias=AliasChoices('CultureID'), default=None, max_length=10)
+    effective_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EffectiveDateTime'), default=None)
+    end_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EndDateTime'), default=None)
 
 class SubmodelRecord(RecordModel):
     """SubModel: one API record of vcdb/SubModel."""
@@ -1352,11 +1352,11 @@ class SubmodelRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    submodel_id: int = Field(ge=-2147483648, le=2147483647)
-    submodel_name: str = Field(max_length=50)
-    culture_id: str | None = Field(default=None, max_length=10)
-    effective_date_time: datetime.datetime | None = Field(default=None)
-    end_date_time: datetime.datetime | None = Field(default=None)
+    submodel_id: int = Field(validation_alias=AliasChoices('SubModelID', 'SubmodelID'), ge=-2147483648, le=2147483647)
+    submodel_name: str = Field(validation_alias=AliasChoices('SubModelName'), max_length=50)
+    culture_id: str | None = Field(validation_alias=AliasChoices('CultureID'), default=None, max_length=10)
+    effective_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EffectiveDateTime'), default=None)
+    end_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EndDateTime'), default=None)
 
 class TransmissionRecord(RecordModel):
     """Transmission: one API record of vcdb/Transmission."""
@@ -1376,14 +1376,14 @@ class TransmissionRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    transmission_id: int = Field(ge=-2147483648, le=2147483647)
-    transmission_base_id: int = Field(ge=-2147483648, le=2147483647)
-    transmission_mfr_code_id: int = Field(ge=-2147483648, le=2147483647)
-    transmission_elec_controlled_id: int = Field(ge=-2147483648, le=2147483647)
-    transmission_mfr_id: int = Field(ge=-2147483648, le=2147483647)
-    culture_id: str | None = Field(default=None, max_length=10)
-    effective_date_time: datetime.datetime | None = Field(default=None)
-    end_date_time: datetime.datetime | None = Field(default=None)
+    transmission_id: int = Field(validation_alias=AliasChoices('TransmissionID'), ge=-2147483648, le=2147483647)
+    transmission_base_id: int = Field(validation_alias=AliasChoices('TransmissionBaseID'), ge=-2147483648, le=2147483647)
+    transmission_mfr_code_id: int = Field(validation_alias=AliasChoices('TransmissionMfrCodeID'), ge=-2147483648, le=2147483647)
+    transmission_elec_controlled_id: int = Field(validation_alias=AliasChoices('TransmissionElecControlledID'), ge=-2147483648, le=2147483647)
+    transmission_mfr_id: int = Field(validation_alias=AliasChoices('TransmissionMfrID'), ge=-2147483648, le=2147483647)
+    culture_id: str | None = Field(validation_alias=AliasChoices('CultureID'), default=None, max_length=10)
+    effective_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EffectiveDateTime'), default=None)
+    end_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EndDateTime'), default=None)
 
 class TransmissionBaseRecord(RecordModel):
     """TransmissionBase: one API record of vcdb/TransmissionBase."""
@@ -1402,13 +1402,13 @@ class TransmissionBaseRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    transmission_base_id: int = Field(ge=-2147483648, le=2147483647)
-    transmission_type_id: int = Field(ge=-2147483648, le=2147483647)
-    transmission_num_speeds_id: int = Field(ge=-2147483648, le=2147483647)
-    transmission_control_type_id: int = Field(ge=-2147483648, le=2147483647)
-    culture_id: str | None = Field(default=None, max_length=10)
-    effective_date_time: datetime.datetime | None = Field(default=None)
-    end_date_time: datetime.datetime | None = Field(default=None)
+    transmission_base_id: int = Field(validation_alias=AliasChoices('TransmissionBaseID'), ge=-2147483648, le=2147483647)
+    transmission_type_id: int = Field(validation_alias=AliasChoices('TransmissionTypeID'), ge=-2147483648, le=2147483647)
+    transmission_num_speeds_id: int = Field(validation_alias=AliasChoices('TransmissionNumSpeedsID'), ge=-2147483648, le=2147483647)
+    transmission_control_type_id: int = Field(validation_alias=AliasChoices('TransmissionControlTypeID'), ge=-2147483648, le=2147483647)
+    culture_id: str | None = Field(validation_alias=AliasChoices('CultureID'), default=None, max_length=10)
+    effective_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EffectiveDateTime'), default=None)
+    end_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EndDateTime'), default=None)
 
 class TransmissionControlTypeRecord(RecordModel):
     """TransmissionControlType: one API record of vcdb/TransmissionControlType."""
@@ -1425,11 +1425,11 @@ class TransmissionControlTypeRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    transmission_control_type_id: int = Field(ge=-2147483648, le=2147483647)
-    transmission_control_type_name: str = Field(max_length=30)
-    culture_id: str | None = Field(default=None, max_length=10)
-    effective_date_time: datetime.datetime | None = Field(default=None)
-    end_date_time: datetime.datetime | None = Field(default=None)
+    transmission_control_type_id: int = Field(validation_alias=AliasChoices('TransmissionControlTypeID'), ge=-2147483648, le=2147483647)
+    transmission_control_type_name: str = Field(validation_alias=AliasChoices('TransmissionControlTypeName'), max_length=30)
+    culture_id: str | None = Field(validation_alias=AliasChoices('CultureID'), default=None, max_length=10)
+    effective_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EffectiveDateTime'), default=None)
+    end_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EndDateTime'), default=None)
 
 class TransmissionMfrCodeRecord(RecordModel):
     """TransmissionMfrCode: one API record of vcdb/TransmissionMfrCode."""
@@ -1446,11 +1446,11 @@ class TransmissionMfrCodeRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    transmission_mfr_code_id: int = Field(ge=-2147483648, le=2147483647)
-    transmission_mfr_code: str = Field(max_length=30)
-    culture_id: str | None = Field(default=None, max_length=10)
-    effective_date_time: datetime.datetime | None = Field(default=None)
-    end_date_time: datetime.datetime | None = Field(default=None)
+    transmission_mfr_code_id: int = Field(validation_alias=AliasChoices('TransmissionMfrCodeID'), ge=-2147483648, le=2147483647)
+    transmission_mfr_code: str = Field(validation_alias=AliasChoices('TransmissionMfrCode'), max_length=30)
+    culture_id: str | None = Field(validation_alias=AliasChoices('CultureID'), default=None, max_length=10)
+    effective_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EffectiveDateTime'), default=None)
+    end_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EndDateTime'), default=None)
 
 class TransmissionNumSpeedsRecord(RecordModel):
     """TransmissionNumSpeeds: one API record of vcdb/TransmissionNumSpeeds."""
@@ -1467,11 +1467,11 @@ class TransmissionNumSpeedsRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    transmission_num_speeds_id: int = Field(ge=-2147483648, le=2147483647)
-    transmission_num_speeds: str = Field(max_length=3)
-    culture_id: str | None = Field(default=None, max_length=10)
-    effective_date_time: datetime.datetime | None = Field(default=None)
-    end_date_time: datetime.datetime | None = Field(default=None)
+    transmission_num_speeds_id: int = Field(validation_alias=AliasChoices('TransmissionNumSpeedsID'), ge=-2147483648, le=2147483647)
+    transmission_num_speeds: str = Field(validation_alias=AliasChoices('TransmissionNumSpeeds'), max_length=3)
+    culture_id: str | None = Field(validation_alias=AliasChoices('CultureID'), default=None, max_length=10)
+    effective_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EffectiveDateTime'), default=None)
+    end_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EndDateTime'), default=None)
 
 class TransmissionTypeRecord(RecordModel):
     """TransmissionType: one API record of vcdb/TransmissionType."""
@@ -1488,11 +1488,11 @@ class TransmissionTypeRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    transmission_type_id: int = Field(ge=-2147483648, le=2147483647)
-    transmission_type_name: str = Field(max_length=30)
-    culture_id: str | None = Field(default=None, max_length=10)
-    effective_date_time: datetime.datetime | None = Field(default=None)
-    end_date_time: datetime.datetime | None = Field(default=None)
+    transmission_type_id: int = Field(validation_alias=AliasChoices('TransmissionTypeID'), ge=-2147483648, le=2147483647)
+    transmission_type_name: str = Field(validation_alias=AliasChoices('TransmissionTypeName'), max_length=30)
+    culture_id: str | None = Field(validation_alias=AliasChoices('CultureID'), default=None, max_length=10)
+    effective_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EffectiveDateTime'), default=None)
+    end_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EndDateTime'), default=None)
 
 class VcdbChangesRecord(RecordModel):
     """VCdbChanges: one API record of vcdb/VCdbChanges."""
@@ -1511,13 +1511,13 @@ class VcdbChangesRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time', 'version_date'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    version_date: datetime.datetime
-    table_name: str = Field(max_length=30)
-    vcdb_changes_id: int = Field(ge=-2147483648, le=2147483647)
-    action: str = Field(max_length=1)
-    culture_id: str | None = Field(default=None, max_length=10)
-    effective_date_time: datetime.datetime | None = Field(default=None)
-    end_date_time: datetime.datetime | None = Field(default=None)
+    version_date: NaiveUtc = Field(validation_alias=AliasChoices('VersionDate'))
+    table_name: str = Field(validation_alias=AliasChoices('TableName'), max_length=30)
+    vcdb_changes_id: int = Field(validation_alias=AliasChoices('ID'), ge=-2147483648, le=2147483647)
+    action: str = Field(validation_alias=AliasChoices('Action'), max_length=1)
+    culture_id: str | None = Field(validation_alias=AliasChoices('CultureID'), default=None, max_length=10)
+    effective_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EffectiveDateTime'), default=None)
+    end_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EndDateTime'), default=None)
 
 class ValvesRecord(RecordModel):
     """Valves: one API record of vcdb/Valves."""
@@ -1534,11 +1534,11 @@ class ValvesRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    valves_id: int = Field(ge=-2147483648, le=2147483647)
-    valves_per_engine: str = Field(max_length=3)
-    culture_id: str | None = Field(default=None, max_length=10)
-    effective_date_time: datetime.datetime | None = Field(default=None)
-    end_date_time: datetime.datetime | None = Field(default=None)
+    valves_id: int = Field(validation_alias=AliasChoices('ValvesID'), ge=-2147483648, le=2147483647)
+    valves_per_engine: str = Field(validation_alias=AliasChoices('ValvesPerEngine'), max_length=3)
+    culture_id: str | None = Field(validation_alias=AliasChoices('CultureID'), default=None, max_length=10)
+    effective_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EffectiveDateTime'), default=None)
+    end_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EndDateTime'), default=None)
 
 class VehicleRecord(RecordModel):
     """Vehicle: one API record of vcdb/Vehicle."""
@@ -1561,17 +1561,17 @@ class VehicleRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time', 'publication_stage_date'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    vehicle_id: int = Field(ge=-2147483648, le=2147483647)
-    base_vehicle_id: int = Field(ge=-2147483648, le=2147483647)
-    submodel_id: int = Field(ge=-2147483648, le=2147483647)
-    region_id: int = Field(ge=-2147483648, le=2147483647)
-    source: str | None = Field(default=None, max_length=10)
-    publication_stage_id: int = Field(ge=-2147483648, le=2147483647)
-    publication_stage_source: str | None = Field(default=None, max_length=100)
-    publication_stage_date: datetime.datetime | None = Field(default=None)
-    culture_id: str | None = Field(default=None, max_length=10)
-    effective_date_time: datetime.datetime | None = Field(default=None)
-    end_date_time: datetime.datetime | None = Field(default=None)
+    vehicle_id: int = Field(validation_alias=AliasChoices('VehicleID'), ge=-2147483648, le=2147483647)
+    base_vehicle_id: int = Field(validation_alias=AliasChoices('BaseVehicleID'), ge=-2147483648, le=2147483647)
+    submodel_id: int = Field(validation_alias=AliasChoices('SubModelID', 'SubmodelID'), ge=-2147483648, le=2147483647)
+    region_id: int = Field(validation_alias=AliasChoices('RegionID'), ge=-2147483648, le=2147483647)
+    source: str | None = Field(validation_alias=AliasChoices('Source'), default=None, max_length=10)
+    publication_stage_id: int = Field(validation_alias=AliasChoices('PublicationStageID'), ge=-2147483648, le=2147483647)
+    publication_stage_source: str | None = Field(validation_alias=AliasChoices('PublicationStageSource'), default=None, max_length=100)
+    publication_stage_date: NaiveUtc | None = Field(validation_alias=AliasChoices('PublicationStageDate'), default=None)
+    culture_id: str | None = Field(validation_alias=AliasChoices('CultureID'), default=None, max_length=10)
+    effective_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EffectiveDateTime'), default=None)
+    end_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EndDateTime'), default=None)
 
 class VehicleToBedConfigRecord(RecordModel):
     """VehicleToBedConfig: one API record of vcdb/VehicleToBedConfig."""
@@ -1590,13 +1590,13 @@ class VehicleToBedConfigRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    vehicle_to_bed_config_id: int = Field(ge=-2147483648, le=2147483647)
-    vehicle_id: int = Field(ge=-2147483648, le=2147483647)
-    bed_config_id: int = Field(ge=-2147483648, le=2147483647)
-    source: str | None = Field(default=None, max_length=10)
-    culture_id: str | None = Field(default=None, max_length=10)
-    effective_date_time: datetime.datetime | None = Field(default=None)
-    end_date_time: datetime.datetime | None = Field(default=None)
+    vehicle_to_bed_config_id: int = Field(validation_alias=AliasChoices('VehicleToBedConfigID'), ge=-2147483648, le=2147483647)
+    vehicle_id: int = Field(validation_alias=AliasChoices('VehicleID'), ge=-2147483648, le=2147483647)
+    bed_config_id: int = Field(validation_alias=AliasChoices('BedConfigID'), ge=-2147483648, le=2147483647)
+    source: str | None = Field(validation_alias=AliasChoices('Source'), default=None, max_length=10)
+    culture_id: str | None = Field(validation_alias=AliasChoices('CultureID'), default=None, max_length=10)
+    effective_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EffectiveDateTime'), default=None)
+    end_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EndDateTime'), default=None)
 
 class VehicleToBodyConfigRecord(RecordModel):
     """VehicleToBodyConfig: one API record of vcdb/VehicleToBodyConfig."""
@@ -1618,16 +1618,16 @@ class VehicleToBodyConfigRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    vehicle_to_body_config_id: int = Field(ge=-2147483648, le=2147483647)
-    vehicle_id: int = Field(ge=-2147483648, le=2147483647)
-    wheel_base_id: int = Field(ge=-2147483648, le=2147483647)
-    bed_config_id: int = Field(ge=-2147483648, le=2147483647)
-    body_style_config_id: int = Field(ge=-2147483648, le=2147483647)
-    mfr_body_code_id: int = Field(ge=-2147483648, le=2147483647)
-    source: str | None = Field(default=None, max_length=10)
-    culture_id: str | None = Field(default=None, max_length=10)
-    effective_date_time: datetime.datetime | None = Field(default=None)
-    end_date_time: datetime.datetime | None = Field(default=None)
+    vehicle_to_body_config_id: int = Field(validation_alias=AliasChoices('VehicleToBodyConfigID'), ge=-2147483648, le=2147483647)
+    vehicle_id: int = Field(validation_alias=AliasChoices('VehicleID'), ge=-2147483648, le=2147483647)
+    wheel_base_id: int = Field(validation_alias=AliasChoices('WheelBaseID'), ge=-2147483648, le=2147483647)
+    bed_config_id: int = Field(validation_alias=AliasChoices('BedConfigID'), ge=-2147483648, le=2147483647)
+    body_style_config_id: int = Field(validation_alias=AliasChoices('BodyStyleConfigID'), ge=-2147483648, le=2147483647)
+    mfr_body_code_id: int = Field(validation_alias=AliasChoices('MfrBodyCodeID'), ge=-2147483648, le=2147483647)
+    source: str | None = Field(validation_alias=AliasChoices('Source'), default=None, max_length=10)
+    culture_id: str | None = Field(validation_alias=AliasChoices('CultureID'), default=None, max_length=10)
+    effective_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EffectiveDateTime'), default=None)
+    end_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EndDateTime'), default=None)
 
 class VehicleToBodyStyleConfigRecord(RecordModel):
     """VehicleToBodyStyleConfig: one API record of vcdb/VehicleToBodyStyleConfig."""
@@ -1646,13 +1646,13 @@ class VehicleToBodyStyleConfigRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    vehicle_to_body_style_config_id: int = Field(ge=-2147483648, le=2147483647)
-    vehicle_id: int = Field(ge=-2147483648, le=2147483647)
-    body_style_config_id: int = Field(ge=-2147483648, le=2147483647)
-    source: str | None = Field(default=None, max_length=10)
-    culture_id: str | None = Field(default=None, max_length=10)
-    effective_date_time: datetime.datetime | None = Field(default=None)
-    end_date_time: datetime.datetime | None = Field(default=None)
+    vehicle_to_body_style_config_id: int = Field(validation_alias=AliasChoices('VehicleToBodyStyleConfigID'), ge=-2147483648, le=2147483647)
+    vehicle_id: int = Field(validation_alias=AliasChoices('VehicleID'), ge=-2147483648, le=2147483647)
+    body_style_config_id: int = Field(validation_alias=AliasChoices('BodyStyleConfigID'), ge=-2147483648, le=2147483647)
+    source: str | None = Field(validation_alias=AliasChoices('Source'), default=None, max_length=10)
+    culture_id: str | None = Field(validation_alias=AliasChoices('CultureID'), default=None, max_length=10)
+    effective_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EffectiveDateTime'), default=None)
+    end_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EndDateTime'), default=None)
 
 class VehicleToBrakeConfigRecord(RecordModel):
     """VehicleToBrakeConfig: one API record of vcdb/VehicleToBrakeConfig."""
@@ -1671,13 +1671,13 @@ class VehicleToBrakeConfigRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    vehicle_to_brake_config_id: int = Field(ge=-2147483648, le=2147483647)
-    vehicle_id: int = Field(ge=-2147483648, le=2147483647)
-    brake_config_id: int = Field(ge=-2147483648, le=2147483647)
-    source: str | None = Field(default=None, max_length=10)
-    culture_id: str | None = Field(default=None, max_length=10)
-    effective_date_time: datetime.datetime | None = Field(default=None)
-    end_date_time: datetime.datetime | None = Field(default=None)
+    vehicle_to_brake_config_id: int = Field(validation_alias=AliasChoices('VehicleToBrakeConfigID'), ge=-2147483648, le=2147483647)
+    vehicle_id: int = Field(validation_alias=AliasChoices('VehicleID'), ge=-2147483648, le=2147483647)
+    brake_config_id: int = Field(validation_alias=AliasChoices('BrakeConfigID'), ge=-2147483648, le=2147483647)
+    source: str | None = Field(validation_alias=AliasChoices('Source'), default=None, max_length=10)
+    culture_id: str | None = Field(validation_alias=AliasChoices('CultureID'), default=None, max_length=10)
+    effective_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EffectiveDateTime'), default=None)
+    end_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EndDateTime'), default=None)
 
 class VehicleToClassRecord(RecordModel):
     """VehicleToClass: one API record of vcdb/VehicleToClass."""
@@ -1696,13 +1696,13 @@ class VehicleToClassRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    vehicle_to_class_id: int = Field(ge=-2147483648, le=2147483647)
-    vehicle_id: int = Field(ge=-2147483648, le=2147483647)
-    class_id: int = Field(ge=-2147483648, le=2147483647)
-    source: str | None = Field(default=None, max_length=10)
-    culture_id: str | None = Field(default=None, max_length=10)
-    effective_date_time: datetime.datetime | None = Field(default=None)
-    end_date_time: datetime.datetime | None = Field(default=None)
+    vehicle_to_class_id: int = Field(validation_alias=AliasChoices('VehicleToClassID'), ge=-2147483648, le=2147483647)
+    vehicle_id: int = Field(validation_alias=AliasChoices('VehicleID'), ge=-2147483648, le=2147483647)
+    class_id: int = Field(validation_alias=AliasChoices('ClassID'), ge=-2147483648, le=2147483647)
+    source: str | None = Field(validation_alias=AliasChoices('Source'), default=None, max_length=10)
+    culture_id: str | None = Field(validation_alias=AliasChoices('CultureID'), default=None, max_length=10)
+    effective_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EffectiveDateTime'), default=None)
+    end_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EndDateTime'), default=None)
 
 class VehicleToDriveTypeRecord(RecordModel):
     """VehicleToDriveType: one API record of vcdb/VehicleToDriveType."""
@@ -1721,13 +1721,13 @@ class VehicleToDriveTypeRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    vehicle_to_drive_type_id: int = Field(ge=-2147483648, le=2147483647)
-    vehicle_id: int = Field(ge=-2147483648, le=2147483647)
-    drive_type_id: int = Field(ge=-2147483648, le=2147483647)
-    source: str | None = Field(default=None, max_length=10)
-    culture_id: str | None = Field(default=None, max_length=10)
-    effective_date_time: datetime.datetime | None = Field(default=None)
-    end_date_time: datetime.datetime | None = Field(default=None)
+    vehicle_to_drive_type_id: int = Field(validation_alias=AliasChoices('VehicleToDriveTypeID'), ge=-2147483648, le=2147483647)
+    vehicle_id: int = Field(validation_alias=AliasChoices('VehicleID'), ge=-2147483648, le=2147483647)
+    drive_type_id: int = Field(validation_alias=AliasChoices('DriveTypeID'), ge=-2147483648, le=2147483647)
+    source: str | None = Field(validation_alias=AliasChoices('Source'), default=None, max_length=10)
+    culture_id: str | None = Field(validation_alias=AliasChoices('CultureID'), default=None, max_length=10)
+    effective_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EffectiveDateTime'), default=None)
+    end_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EndDateTime'), default=None)
 
 class VehicleToEngineConfigRecord(RecordModel):
     """VehicleToEngineConfig: one API record of vcdb/VehicleToEngineConfig."""
@@ -1746,13 +1746,13 @@ class VehicleToEngineConfigRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    vehicle_to_engine_config_id: int = Field(ge=-2147483648, le=2147483647)
-    vehicle_id: int = Field(ge=-2147483648, le=2147483647)
-    engine_config_id: int = Field(ge=-2147483648, le=2147483647)
-    source: str | None = Field(default=None, max_length=10)
-    culture_id: str | None = Field(default=None, max_length=10)
-    effective_date_time: datetime.datetime | None = Field(default=None)
-    end_date_time: datetime.datetime | None = Field(default=None)
+    vehicle_to_engine_config_id: int = Field(validation_alias=AliasChoices('VehicleToEngineConfigID'), ge=-2147483648, le=2147483647)
+    vehicle_id: int = Field(validation_alias=AliasChoices('VehicleID'), ge=-2147483648, le=2147483647)
+    engine_config_id: int = Field(validation_alias=AliasChoices('EngineConfigID'), ge=-2147483648, le=2147483647)
+    source: str | None = Field(validation_alias=AliasChoices('Source'), default=None, max_length=10)
+    culture_id: str | None = Field(validation_alias=AliasChoices('CultureID'), default=None, max_length=10)
+    effective_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EffectiveDateTime'), default=None)
+    end_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EndDateTime'), default=None)
 
 class VehicleToMfrBodyCodeRecord(RecordModel):
     """VehicleToMfrBodyCode: one API record of vcdb/VehicleToMfrBodyCode."""
@@ -1771,13 +1771,13 @@ class VehicleToMfrBodyCodeRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    vehicle_to_mfr_body_code_id: int = Field(ge=-2147483648, le=2147483647)
-    vehicle_id: int = Field(ge=-2147483648, le=2147483647)
-    mfr_body_code_id: int = Field(ge=-2147483648, le=2147483647)
-    source: str | None = Field(default=None, max_length=10)
-    culture_id: str | None = Field(default=None, max_length=10)
-    effective_date_time: datetime.datetime | None = Field(default=None)
-    end_date_time: datetime.datetime | None = Field(default=None)
+    vehicle_to_mfr_body_code_id: int = Field(validation_alias=AliasChoices('VehicleToMfrBodyCodeID'), ge=-2147483648, le=2147483647)
+    vehicle_id: int = Field(validation_alias=AliasChoices('VehicleID'), ge=-2147483648, le=2147483647)
+    mfr_body_code_id: int = Field(validation_alias=AliasChoices('MfrBodyCodeID'), ge=-2147483648, le=2147483647)
+    source: str | None = Field(validation_alias=AliasChoices('Source'), default=None, max_length=10)
+    culture_id: str | None = Field(validation_alias=AliasChoices('CultureID'), default=None, max_length=10)
+    effective_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EffectiveDateTime'), default=None)
+    end_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EndDateTime'), default=None)
 
 class VehicleToSpringTypeConfigRecord(RecordModel):
     """VehicleToSpringTypeConfig: one API record of vcdb/VehicleToSpringTypeConfig."""
@@ -1796,13 +1796,13 @@ class VehicleToSpringTypeConfigRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    vehicle_to_spring_type_config_id: int = Field(ge=-2147483648, le=2147483647)
-    vehicle_id: int = Field(ge=-2147483648, le=2147483647)
-    spring_type_config_id: int = Field(ge=-2147483648, le=2147483647)
-    source: str | None = Field(default=None, max_length=10)
-    culture_id: str | None = Field(default=None, max_length=10)
-    effective_date_time: datetime.datetime | None = Field(default=None)
-    end_date_time: datetime.datetime | None = Field(default=None)
+    vehicle_to_spring_type_config_id: int = Field(validation_alias=AliasChoices('VehicleToSpringTypeConfigID'), ge=-2147483648, le=2147483647)
+    vehicle_id: int = Field(validation_alias=AliasChoices('VehicleID'), ge=-2147483648, le=2147483647)
+    spring_type_config_id: int = Field(validation_alias=AliasChoices('SpringTypeConfigID'), ge=-2147483648, le=2147483647)
+    source: str | None = Field(validation_alias=AliasChoices('Source'), default=None, max_length=10)
+    culture_id: str | None = Field(validation_alias=AliasChoices('CultureID'), default=None, max_length=10)
+    effective_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EffectiveDateTime'), default=None)
+    end_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EndDateTime'), default=None)
 
 class VehicleToSteeringConfigRecord(RecordModel):
     """VehicleToSteeringConfig: one API record of vcdb/VehicleToSteeringConfig."""
@@ -1821,13 +1821,13 @@ class VehicleToSteeringConfigRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    vehicle_to_steering_config_id: int = Field(ge=-2147483648, le=2147483647)
-    vehicle_id: int = Field(ge=-2147483648, le=2147483647)
-    steering_config_id: int = Field(ge=-2147483648, le=2147483647)
-    source: str | None = Field(default=None, max_length=10)
-    culture_id: str | None = Field(default=None, max_length=10)
-    effective_date_time: datetime.datetime | None = Field(default=None)
-    end_date_time: datetime.datetime | None = Field(default=None)
+    vehicle_to_steering_config_id: int = Field(validation_alias=AliasChoices('VehicleToSteeringConfigID'), ge=-2147483648, le=2147483647)
+    vehicle_id: int = Field(validation_alias=AliasChoices('VehicleID'), ge=-2147483648, le=2147483647)
+    steering_config_id: int = Field(validation_alias=AliasChoices('SteeringConfigID'), ge=-2147483648, le=2147483647)
+    source: str | None = Field(validation_alias=AliasChoices('Source'), default=None, max_length=10)
+    culture_id: str | None = Field(validation_alias=AliasChoices('CultureID'), default=None, max_length=10)
+    effective_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EffectiveDateTime'), default=None)
+    end_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EndDateTime'), default=None)
 
 class VehicleToTransmissionRecord(RecordModel):
     """VehicleToTransmission: one API record of vcdb/VehicleToTransmission."""
@@ -1846,13 +1846,13 @@ class VehicleToTransmissionRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    vehicle_to_transmission_id: int = Field(ge=-2147483648, le=2147483647)
-    vehicle_id: int = Field(ge=-2147483648, le=2147483647)
-    transmission_id: int = Field(ge=-2147483648, le=2147483647)
-    source: str | None = Field(default=None, max_length=10)
-    culture_id: str | None = Field(default=None, max_length=10)
-    effective_date_time: datetime.datetime | None = Field(default=None)
-    end_date_time: datetime.datetime | None = Field(default=None)
+    vehicle_to_transmission_id: int = Field(validation_alias=AliasChoices('VehicleToTransmissionID'), ge=-2147483648, le=2147483647)
+    vehicle_id: int = Field(validation_alias=AliasChoices('VehicleID'), ge=-2147483648, le=2147483647)
+    transmission_id: int = Field(validation_alias=AliasChoices('TransmissionID'), ge=-2147483648, le=2147483647)
+    source: str | None = Field(validation_alias=AliasChoices('Source'), default=None, max_length=10)
+    culture_id: str | None = Field(validation_alias=AliasChoices('CultureID'), default=None, max_length=10)
+    effective_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EffectiveDateTime'), default=None)
+    end_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EndDateTime'), default=None)
 
 class VehicleToWheelBaseRecord(RecordModel):
     """VehicleToWheelBase: one API record of vcdb/VehicleToWheelBase."""
@@ -1871,13 +1871,13 @@ class VehicleToWheelBaseRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    vehicle_to_wheel_base_id: int = Field(ge=-2147483648, le=2147483647)
-    vehicle_id: int = Field(ge=-2147483648, le=2147483647)
-    wheel_base_id: int = Field(ge=-2147483648, le=2147483647)
-    source: str | None = Field(default=None, max_length=10)
-    culture_id: str | None = Field(default=None, max_length=10)
-    effective_date_time: datetime.datetime | None = Field(default=None)
-    end_date_time: datetime.datetime | None = Field(default=None)
+    vehicle_to_wheel_base_id: int = Field(validation_alias=AliasChoices('VehicleToWheelBaseID'), ge=-2147483648, le=2147483647)
+    vehicle_id: int = Field(validation_alias=AliasChoices('VehicleID'), ge=-2147483648, le=2147483647)
+    wheel_base_id: int = Field(validation_alias=AliasChoices('WheelBaseID'), ge=-2147483648, le=2147483647)
+    source: str | None = Field(validation_alias=AliasChoices('Source'), default=None, max_length=10)
+    culture_id: str | None = Field(validation_alias=AliasChoices('CultureID'), default=None, max_length=10)
+    effective_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EffectiveDateTime'), default=None)
+    end_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EndDateTime'), default=None)
 
 class VehicleTypeRecord(RecordModel):
     """VehicleType: one API record of vcdb/VehicleType."""
@@ -1895,12 +1895,12 @@ class VehicleTypeRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    vehicle_type_id: int = Field(ge=-2147483648, le=2147483647)
-    vehicle_type_name: str = Field(max_length=50)
-    vehicle_type_group_id: int | None = Field(default=None, ge=-2147483648, le=2147483647)
-    culture_id: str | None = Field(default=None, max_length=10)
-    effective_date_time: datetime.datetime | None = Field(default=None)
-    end_date_time: datetime.datetime | None = Field(default=None)
+    vehicle_type_id: int = Field(validation_alias=AliasChoices('VehicleTypeID'), ge=-2147483648, le=2147483647)
+    vehicle_type_name: str = Field(validation_alias=AliasChoices('VehicleTypeName'), max_length=50)
+    vehicle_type_group_id: int | None = Field(validation_alias=AliasChoices('VehicleTypeGroupID'), default=None, ge=-2147483648, le=2147483647)
+    culture_id: str | None = Field(validation_alias=AliasChoices('CultureID'), default=None, max_length=10)
+    effective_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EffectiveDateTime'), default=None)
+    end_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EndDateTime'), default=None)
 
 class VehicleTypeGroupRecord(RecordModel):
     """VehicleTypeGroup: one API record of vcdb/VehicleTypeGroup."""
@@ -1918,12 +1918,12 @@ class VehicleTypeGroupRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    vehicle_type_group_id: int = Field(ge=-2147483648, le=2147483647)
-    vehicle_type_group_name: str = Field(max_length=50)
-    vehicle_type_group_description: str | None = Field(default=None, max_length=255)
-    culture_id: str | None = Field(default=None, max_length=10)
-    effective_date_time: datetime.datetime | None = Field(default=None)
-    end_date_time: datetime.datetime | None = Field(default=None)
+    vehicle_type_group_id: int = Field(validation_alias=AliasChoices('VehicleTypeGroupID'), ge=-2147483648, le=2147483647)
+    vehicle_type_group_name: str = Field(validation_alias=AliasChoices('VehicleTypeGroupName'), max_length=50)
+    vehicle_type_group_description: str | None = Field(validation_alias=AliasChoices('VehicleTypeGroupDescription'), default=None, max_length=255)
+    culture_id: str | None = Field(validation_alias=AliasChoices('CultureID'), default=None, max_length=10)
+    effective_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EffectiveDateTime'), default=None)
+    end_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EndDateTime'), default=None)
 
 class VersionRecord(RecordModel):
     """Version: one API record of vcdb/Version."""
@@ -1939,10 +1939,10 @@ class VersionRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset(['version_date'])
 
-    version_date: datetime.date
-    culture_id: str | None = Field(default=None, max_length=10)
-    effective_date_time: datetime.datetime | None = Field(default=None)
-    end_date_time: datetime.datetime | None = Field(default=None)
+    version_date: datetime.date = Field(validation_alias=AliasChoices('VersionDate'))
+    culture_id: str | None = Field(validation_alias=AliasChoices('CultureID'), default=None, max_length=10)
+    effective_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EffectiveDateTime'), default=None)
+    end_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EndDateTime'), default=None)
 
 class WheelBaseRecord(RecordModel):
     """WheelBase: one API record of vcdb/WheelBase."""
@@ -1960,12 +1960,12 @@ class WheelBaseRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    wheel_base_id: int = Field(ge=-2147483648, le=2147483647)
-    wheel_base: str = Field(max_length=10)
-    wheel_base_metric: str = Field(max_length=10)
-    culture_id: str | None = Field(default=None, max_length=10)
-    effective_date_time: datetime.datetime | None = Field(default=None)
-    end_date_time: datetime.datetime | None = Field(default=None)
+    wheel_base_id: int = Field(validation_alias=AliasChoices('WheelBaseID'), ge=-2147483648, le=2147483647)
+    wheel_base: str = Field(validation_alias=AliasChoices('WheelBase'), max_length=10)
+    wheel_base_metric: str = Field(validation_alias=AliasChoices('WheelBaseMetric'), max_length=10)
+    culture_id: str | None = Field(validation_alias=AliasChoices('CultureID'), default=None, max_length=10)
+    effective_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EffectiveDateTime'), default=None)
+    end_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EndDateTime'), default=None)
 
 class YearRecord(RecordModel):
     """Year: one API record of vcdb/Year."""
@@ -1981,10 +1981,10 @@ class YearRecord(RecordModel):
     __time_fields__: ClassVar[frozenset[str]] = frozenset(['effective_date_time', 'end_date_time'])
     __date_fields__: ClassVar[frozenset[str]] = frozenset([])
 
-    year_id: int = Field(ge=-2147483648, le=2147483647)
-    culture_id: str | None = Field(default=None, max_length=10)
-    effective_date_time: datetime.datetime | None = Field(default=None)
-    end_date_time: datetime.datetime | None = Field(default=None)
+    year_id: int = Field(validation_alias=AliasChoices('YearID'), ge=-2147483648, le=2147483647)
+    culture_id: str | None = Field(validation_alias=AliasChoices('CultureID'), default=None, max_length=10)
+    effective_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EffectiveDateTime'), default=None)
+    end_date_time: NaiveUtc | None = Field(validation_alias=AliasChoices('EndDateTime'), default=None)
 
 
 MODELS: dict[str, type[RecordModel]] = {

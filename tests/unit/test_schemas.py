@@ -167,7 +167,7 @@ def test_generated_code_is_fresh() -> None:
 def test_record_model_accepts_api_names_and_quirks() -> None:
     from schemas.generated.vcdb_models import VehicleRecord
 
-    rec = VehicleRecord.model_validate({"VehicleID": 1, "BaseVehicleID": "2", "SUBMODELID": 3, "RegionID": 4,
+    rec = VehicleRecord.from_api({"VehicleID": 1, "BaseVehicleID": "2", "SUBMODELID": 3, "RegionID": 4,
                                         "PublicationStageID": 4, "EffectiveDateTime": "2026-01-13T01:53:17.383Z",
                                         "EndDateTime": "11/15/2024 00:50:19", "Unknown": 1})
     assert rec.submodel_id == 3 and rec.base_vehicle_id == 2
