@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import ValidationError
 
@@ -20,14 +20,14 @@ from streams.broker import InRecord
 from streams.dead_letters import REASON_VALIDATION, Failure
 
 
-@dataclass(frozen=True)
-class Incoming:
-    """One data record with what the loader needs to know about it."""
+class Incoming(NamedTuple):
+    """One data record with what the loader needs to know about it (a NamedTuple: one is built
+    per record on the hot path)."""
 
     source: InRecord
     run_id: int
     page: int
-    index: int
+    position: int  # the record's index in its page
     row: tuple[Any, ...] | None  # None when failure is set
     failure: Failure | None
 
@@ -54,7 +54,7 @@ def _int(raw: bytes) -> int:
 
 
 def classify(rec: InRecord, model: type[RecordModel]) -> Incoming | ControlEvent:
-    run_id = page = index = 0
+    run_id = page = position = 0
     for name, raw in rec.headers:  # one pass over the headers: this runs for every record
         if name == envelope.H_KIND:
             if raw == envelope.KIND_EOT:
@@ -64,16 +64,16 @@ def classify(rec: InRecord, model: type[RecordModel]) -> Incoming | ControlEvent
         elif name == envelope.H_PAGE:
             page = _int(raw)
         elif name == envelope.H_INDEX:
-            index = _int(raw)
+            position = _int(raw)
     try:
         row = model.from_api_json(rec.value or b"null").row()
     except ValidationError as e:
-        return Incoming(rec, run_id, page, index, None,
+        return Incoming(rec, run_id, page, position, None,
                         Failure(REASON_VALIDATION, _validation_message(e), "ValidationError", "VALUE_CONVERTER"))
     except (ValueError, UnicodeDecodeError) as e:
-        return Incoming(rec, run_id, page, index, None,
+        return Incoming(rec, run_id, page, position, None,
                         Failure(REASON_VALIDATION, f"value is not JSON: {e}", "JSONDecodeError", "VALUE_CONVERTER"))
-    return Incoming(rec, run_id, page, index, row, None)
+    return Incoming(rec, run_id, page, position, row, None)
 
 
 def _validation_message(e: ValidationError) -> str:

@@ -85,16 +85,19 @@ class AutoReplayer:
         self._waiting: dict[str, tuple[float, bool]] = {}
 
     async def waiting(self, table: Table) -> bool:
-        """Are dead letters waiting on rows of this table?  (Asked before every batch; cached
-        briefly, since such dead letters are made in earlier runs, not in this instant.)"""
+        """Do open dead letters concern this table (as theirs or as their missing parent)?  Asked
+        before every batch; cached briefly, since such dead letters come from earlier batches."""
         now = self.clock()
         seen = self._waiting.get(table.name)
         if seen is None or now - seen[0] > self.recheck_s:
-            seen = (now, await self.store.any_waiting_on(self.catalog.db, table.name))
+            seen = (now, await self.store.any_open_for(self.catalog.db, table.name))
             self._waiting[table.name] = seen
         return seen[1]
 
     async def parent_loaded(self, table: Table, run_id: int, keys: list[str]) -> None:
+        superseded = await self.store.resolve_superseded(self.catalog.db, table.name, keys)
+        if superseded:
+            log.info("%d dead letters of %s superseded by newer records that loaded", superseded, table.name)
         waiting = await self.store.waiting_on(self.catalog.db, table.name, keys)
         if not waiting:
             return

@@ -234,7 +234,7 @@ class LoadStore:
         state = {r["page"]: (r["last_index"], r["records"]) for r in rows}
         for inc in batch:
             last, count = state.get(inc.page, (-1, 0))
-            state[inc.page] = (inc.index, count + 1 if inc.index > last else 1)
+            state[inc.page] = (inc.position, count + 1 if inc.position > last else 1)
         await conn.executemany(
             "INSERT INTO ingest.page_receipts (run_id, table_name, page, partition, last_index, records) "
             "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (run_id, table_name, page, partition) DO UPDATE SET "
@@ -383,10 +383,20 @@ class DeadLetterStore:
             f"FROM ingest.dead_letters WHERE {where} GROUP BY 1, 2, 3 ORDER BY 1, 2, 3", *args)
         return [dict(r) for r in rows]
 
-    async def any_waiting_on(self, db: str, parent_table: str) -> bool:
+    async def any_open_for(self, db: str, table: str) -> bool:
+        """Open dead letters of this table, or waiting on it as their missing parent?"""
         return bool(await self.pool.fetchval(
-            "SELECT EXISTS (SELECT 1 FROM ingest.dead_letters WHERE db = $1 AND missing_table = $2 AND "
-            "status = 'open')", db, parent_table))
+            "SELECT EXISTS (SELECT 1 FROM ingest.dead_letters WHERE db = $1 AND status = 'open' AND "
+            "(missing_table = $2 OR table_name = $2))", db, table))
+
+    async def resolve_superseded(self, db: str, table: str, keys: Sequence[str]) -> int:
+        """Open dead letters of these keys whose key has since loaded from a newer record (the
+        value was corrected at the source): resolved, nothing to replay."""
+        status = await self.pool.execute(
+            "UPDATE ingest.dead_letters SET status = 'resolved', resolved_at = now(), updated_at = now(), "
+            "message = message || ' [superseded by a newer record that loaded]' WHERE db = $1 AND "
+            "table_name = $2 AND status = 'open' AND record_key = ANY($3::text[])", db, table, list(keys))
+        return int(status.split()[-1])
 
     async def waiting_on(self, db: str, parent_table: str, keys: Sequence[str]) -> list[DeadLetterRow]:
         rows = await self.pool.fetch(

@@ -25,7 +25,7 @@ def _rec(value: object, headers: list[tuple[str, bytes]] | None = None, offset: 
 def test_classify_valid_record_gives_a_row_in_column_order() -> None:
     item = classify(_rec({"BaseVehicleID": 1, "YearID": 2001, "MakeID": "3", "ModelID": 4}), MODELS["BaseVehicle"])
     assert isinstance(item, Incoming) and item.failure is None
-    assert item.run_id == 5 and item.page == 2 and item.index == 7
+    assert item.run_id == 5 and item.page == 2 and item.position == 7
     assert item.row == (1, 2001, 3, 4, None, None, None)
     assert key_text(VCDB.table("BaseVehicle"), item.row) == "[1]"
 

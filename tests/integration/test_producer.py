@@ -1,0 +1,179 @@
+"""Producer runs against the simulator over HTTP and the real broker: counts, kills and resume,
+the lock, faults."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+
+from schemas.catalog import load_catalog
+from streams import envelope, topics
+from streams.broker import read_topic
+from tests.integration.pipeline import fetch
+from vcdb import exit_codes
+from vcdb.services import Service
+
+SCALE = "0.005"
+
+
+def _env(database_url: str, kafka: str, sim: Service) -> dict[str, str]:
+    return {**os.environ, "DATABASE_URL": database_url, "KAFKA_BOOTSTRAP_SERVERS": kafka,
+            "AUTOCARE_TOKEN_URL": f"{sim.url}/connect/token", "AUTOCARE_VCDB_URL": sim.url,
+            "AUTOCARE_PCDB_URL": sim.url, "AUTOCARE_PADB_URL": sim.url, "AUTOCARE_QDB_URL": sim.url}
+
+
+def _vcdb(env: dict[str, str], *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "vcdb.cli", *args], env=env, capture_output=True, text=True,
+                          timeout=timeout, check=False)
+
+
+def _topic_contents(kafka: str, run_ids: set[int] | None = None) -> dict[str, Counter[tuple[bytes, int]]]:
+    """Per table: how often each (key, page) pair is on its topic, data records only."""
+    async def read() -> dict[str, Counter[tuple[bytes, int]]]:
+        out: dict[str, Counter[tuple[bytes, int]]] = {}
+        for table in load_catalog("vcdb").api_tables():
+            if table.name == "VCdbChanges":
+                continue
+            c: Counter[tuple[bytes, int]] = Counter()
+            for rec in await read_topic(kafka, topics.data_topic(table), idle_ms=300):
+                h = envelope.header_map(rec.headers)
+                if h.get(envelope.H_KIND) != envelope.KIND_DATA:
+                    continue
+                if run_ids is not None and int(h[envelope.H_RUN]) not in run_ids:
+                    continue
+                c[(rec.key or b"", int(h[envelope.H_PAGE]))] += 1
+            out[table.name] = c
+        return out
+
+    return asyncio.run(read())
+
+
+def _api_totals(sim: Service) -> dict[str, int]:
+    from producers.paging import parse_pagination
+
+    with httpx.Client(timeout=30) as http:
+        token = http.post(f"{sim.url}/connect/token", data={
+            "grant_type": "password", "client_id": "vcdb-stream-demo", "client_secret": "demo-client-secret",
+            "username": "demo@example.com", "password": "demo-password",
+            "scope": "VcdbApis CommonApis"}).json()["access_token"]
+        out = {}
+        for table in load_catalog("vcdb").api_tables():
+            if table.name == "VCdbChanges":
+                continue
+            r = http.get(f"{sim.url}/api/v2.0/vcdb/{table.api_table}", params={"PageSize": 1},
+                         headers={"Authorization": f"Bearer {token}"})
+            r.raise_for_status()
+            out[table.name] = parse_pagination(r.headers["X-Pagination"]).total_count or 0
+        return out
+
+
+def test_baseline_puts_exactly_total_count_records_on_each_topic(
+        database_url: str, kafka: str, start_simulator: Callable[..., Service]) -> None:
+    sim = start_simulator("--scale", SCALE, "--seed", "3")
+    env = _env(database_url, kafka, sim)
+    done = _vcdb(env, "baseline", "--json")
+    assert done.returncode == 0, done.stderr[-3000:]
+    summary = json.loads(done.stdout)
+    assert summary["status"] == "succeeded"
+    totals = _api_totals(sim)
+    contents = _topic_contents(kafka)
+    for table, total in totals.items():
+        assert sum(contents[table].values()) == total, table
+        assert all(n == 1 for n in contents[table].values()), f"{table}: a key twice on one page"
+    rows = asyncio.run(fetch(database_url, "SELECT table_name, status, total_count, records_published FROM "
+                                           "ingest.endpoint_progress"))
+    assert {r["table_name"]: r["records_published"] for r in rows} == totals
+    assert all(r["status"] == "done" for r in rows)
+
+
+def test_killed_baseline_resumes_and_loses_nothing(
+        database_url: str, kafka: str, start_simulator: Callable[..., Service], tmp_path: Path) -> None:
+    sim = start_simulator("--scale", SCALE, "--seed", "4")
+    env = _env(database_url, kafka, sim)
+    rng = random.Random(11)
+    kills = 0
+    first = True
+    deadline = time.monotonic() + 300
+    while kills < 10 and time.monotonic() < deadline:
+        args = ["baseline", "--concurrency", "2"] + ([] if first else ["--resume"])
+        proc = subprocess.Popen([sys.executable, "-m", "vcdb.cli", *args], env=env, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL, start_new_session=True)
+        first = False
+        time.sleep(rng.uniform(1.5, 3.0))
+        if proc.poll() is not None:
+            break
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(10)
+        kills += 1
+    final = _vcdb(env, "baseline", "--resume", "--json")
+    assert final.returncode == 0, final.stderr[-3000:]
+    assert kills >= 3, "the baseline finished before it could be killed; raise the scale"
+    totals = _api_totals(sim)
+    contents = _topic_contents(kafka)
+    progress = asyncio.run(fetch(database_url, "SELECT table_name, pages_published, total_pages FROM "
+                                               "ingest.endpoint_progress"))
+    pages_fetched_beyond = 0
+    for table, total in totals.items():
+        keys = {k for k, _ in contents[table]}
+        assert len(keys) == total, f"{table}: {total - len(keys)} records missing"
+        pages_fetched_beyond += sum(n - 1 for n in contents[table].values())
+    checkpointed = sum(r["pages_published"] for r in progress)
+    expected_pages = sum(r["total_pages"] or 1 for r in progress)
+    assert checkpointed == expected_pages
+    stats = httpx.get(f"{sim.url}/_sim/stats", timeout=10).json()
+    served = sum(stats["pages_served"].get(t, 0) for t in totals) if "pages_served" in stats else None
+    if served is not None:
+        assert served - expected_pages <= kills, f"{served - expected_pages} pages fetched twice for {kills} kills"
+
+
+def test_second_baseline_is_refused_with_the_lock_exit_code(
+        database_url: str, kafka: str, start_simulator: Callable[..., Service]) -> None:
+    sim = start_simulator("--scale", "0.002", "--seed", "5")
+    env = _env(database_url, kafka, sim)
+    for trial in range(10):
+        a = subprocess.Popen([sys.executable, "-m", "vcdb.cli", "baseline", "--tables", "Make,Year"], env=env,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        b = subprocess.Popen([sys.executable, "-m", "vcdb.cli", "baseline", "--tables", "Make,Year"], env=env,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        codes = sorted([a.wait(120), b.wait(120)])
+        assert codes == [exit_codes.OK, exit_codes.LOCKED], f"trial {trial}: {codes}"
+        err = (a.stderr.read() if a.returncode else b.stderr.read()) if a.stderr and b.stderr else ""
+        assert "holds the vcdb lock" in err
+
+
+def test_baseline_survives_faults_and_a_page_failing_for_good_is_resumable(
+        database_url: str, kafka: str, start_simulator: Callable[..., Service], tmp_path: Path) -> None:
+    sim = start_simulator("--scale", SCALE, "--seed", "6")
+    env = {**_env(database_url, kafka, sim)}
+    faults = {"seed": 9, "rules": [
+        {"kind": "status", "status": 429, "retry_after": "1", "probability": 0.03},
+        {"kind": "status", "status": 503, "probability": 0.03},
+        {"kind": "reset", "probability": 0.02},
+        {"kind": "truncate", "probability": 0.02},
+        {"kind": "fail_for_good", "table": "BaseVehicle", "pages": [2]},
+    ]}
+    r = httpx.post(f"{sim.url}/_sim/faults", json=faults, timeout=10)
+    assert r.status_code == 200, r.text
+    failed = _vcdb(env, "baseline", "--json")
+    assert failed.returncode == exit_codes.FAILED, failed.stderr[-2000:]
+    summary = json.loads(failed.stdout)
+    assert summary["status"] == "failed" and "BaseVehicle" in summary["error"]
+    r = httpx.post(f"{sim.url}/_sim/faults", json={"seed": 9, "rules": faults["rules"][:-1]}, timeout=10)
+    assert r.status_code == 200
+    resumed = _vcdb(env, "baseline", "--resume", "--json")
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    totals = _api_totals(sim)
+    contents = _topic_contents(kafka)
+    for table, total in totals.items():
+        assert len({k for k, _ in contents[table]}) == total, table
