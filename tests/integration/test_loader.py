@@ -7,9 +7,13 @@ import json
 
 from consumers.runner import consume
 from consumers.worker import WorkerOptions
-from streams.broker import read_topic
+from producers.runs import RunStore
+from producers.service import EndpointPlan, RunPlan, run_endpoints
+from schemas.catalog import load_catalog
+from streams.broker import Publisher, ensure_topics, read_topic
 from tests.conftest import settings_for
 from tests.integration.pipeline import (
+    RecordsSource,
     base_vehicle,
     consume_until_idle,
     fetch,
@@ -58,22 +62,12 @@ def test_child_consumed_before_its_parent_waits_and_is_not_dead_lettered(databas
         # The worker starts first and sees Vehicle records long before BaseVehicle is published.
         worker = asyncio.create_task(consume(settings, "vcdb", WorkerOptions(until_idle=False),
                                              install_signals=False))
-        from producers.runs import RunStore
-
-        store = await RunStore.connect(database_url)
-        run = await store.create_run("vcdb", "baseline", None, None, [*lookups(), "BaseVehicle", "Vehicle"])
-        await store.close()
-        from tests.integration.pipeline import RecordsSource
-        from producers.service import EndpointPlan, RunPlan, run_endpoints
-        from schemas.catalog import load_catalog
-        from streams.broker import Publisher, ensure_topics
-        from producers.runs import RunStore as RS
-
+        st = await RunStore.connect(database_url)
+        run = await st.create_run("vcdb", "baseline", None, None, [*lookups(), "BaseVehicle", "Vehicle"])
         catalog = load_catalog("vcdb")
         records = {"Vehicle": [vehicle(v, v) for v in range(1, 51)]}
         await ensure_topics(kafka, [f"autocare.vcdb.{catalog.table(t).canonical}" for t in
                                     [*lookups(), "BaseVehicle", "Vehicle"]], 3)
-        st = await RS.connect(database_url)
         async with Publisher(kafka) as pub:
             plan = RunPlan(run.run_id, "vcdb", None, None, [EndpointPlan(catalog.table("Vehicle"))])
             await run_endpoints(plan, RecordsSource(records), pub, st, concurrency=1, stop=asyncio.Event())
