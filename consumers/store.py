@@ -22,7 +22,7 @@ import asyncpg
 
 from consumers.records import Incoming, key_text
 from consumers.sql import ORD, TableSql
-from streams.dead_letters import REASON_CONSTRAINT, REASON_MISSING_PARENT, Failure
+from streams.dead_letters import REASON_CONSTRAINT, REASON_MISSING_PARENT, Failure, dead_letter_headers
 
 POISON_CLASSES = ("22", "23")
 MAX_ORD = 2**31 - 1
@@ -219,8 +219,8 @@ class LoadStore:
             "attempts = EXCLUDED.attempts, status = 'open', resolved_at = NULL, updated_at = now()",
             [(ts.table.db, ts.table.name, inc.run_id, inc.source.topic, inc.source.partition, inc.source.offset,
               (inc.source.key or b"").decode(errors="replace"), json.dumps(inc.record, default=str),
-              json.dumps({k: v.decode(errors="replace") for k, v in inc.source.headers}),
-              f.reason, f.sqlstate, f.constraint, f.missing_table, f.missing_key, f.message, attempt)
+              _headers_json(inc, f, attempt), f.reason, f.sqlstate, f.constraint, f.missing_table, f.missing_key,
+              f.message, attempt)
              for inc, f, attempt in items])
 
     async def _receipts(self, conn: asyncpg.Connection, table: str, run_id: int, batch: Sequence[Incoming]) -> None:
@@ -302,6 +302,14 @@ class LoadStore:
             "LEFT JOIN ingest.table_load l ON l.run_id = e.run_id AND l.table_name = e.table_name "
             "WHERE r.db = $1 AND r.kind IN ('baseline', 'incremental', 'import')", db)
         return [dict(r) for r in rows]
+
+
+def _headers_json(inc: Incoming, failure: Failure, attempt: int) -> str:
+    """The dead letter's headers as on its DLQ topic: the original ones and this failure's."""
+    src = inc.source
+    headers = dead_letter_headers(src.headers, failure, topic=src.topic, partition=src.partition,
+                                  offset=src.offset, attempt=attempt, run_id=inc.run_id)
+    return json.dumps({k: v.decode(errors="replace") for k, v in headers})
 
 
 @dataclass(frozen=True)
@@ -414,17 +422,19 @@ class DeadLetterStore:
                 run_id = max((dl.run_id or 0) for dl, _ in items)
                 result = await loader._load(conn, ts, run_id, [inc for _, inc in items])
                 failed: list[tuple[int, Failure]] = []
+                headers: list[str] = []
                 for inc, f in result.dead:
                     dl = by_offset[(inc.source.topic, inc.source.partition, inc.source.offset)]
                     failed.append((dl.dead_letter_id, f))
+                    headers.append(_headers_json(inc, f, dl.attempts + 1))
                 failed_ids = {i for i, _ in failed}
                 loaded = [dl.dead_letter_id for dl, _ in items if dl.dead_letter_id not in failed_ids]
                 await conn.executemany(
                     "UPDATE ingest.dead_letters SET attempts = attempts + 1, reason = $2, sqlstate = $3, "
-                    "constraint_name = $4, missing_table = $5, missing_key = $6, message = $7, updated_at = now() "
-                    "WHERE dead_letter_id = $1",
-                    [(i, f.reason, f.sqlstate, f.constraint, f.missing_table, f.missing_key, f.message)
-                     for i, f in failed])
+                    "constraint_name = $4, missing_table = $5, missing_key = $6, message = $7, headers = $8::jsonb, "
+                    "updated_at = now() WHERE dead_letter_id = $1",
+                    [(i, f.reason, f.sqlstate, f.constraint, f.missing_table, f.missing_key, f.message, h)
+                     for (i, f), h in zip(failed, headers, strict=True)])
                 await conn.execute(
                     "UPDATE ingest.dead_letters SET status = 'resolved', resolved_at = now(), updated_at = now(), "
                     "attempts = attempts + 1 WHERE dead_letter_id = ANY($1::bigint[])", loaded)

@@ -175,3 +175,27 @@ def _normalise_type(table: str, column: str, kind: exp.DataType, source: str) ->
     if base == "NUMERIC" and params:
         return f"NUMERIC({','.join(params)})"
     return base
+
+
+def executable_statements(sql: str, source: str = "<ddl>") -> list[str]:
+    """The DDL's statements in an order PostgreSQL can run them: every CREATE TABLE after the
+    tables its inline FKs reference (self-references aside), then everything else."""
+    statements = [s for s in sqlglot.parse(sql, read="postgres") if s is not None]
+    creates: dict[str, exp.Create] = {}
+    rest: list[exp.Expression] = []
+    for stmt in statements:
+        if isinstance(stmt, exp.Create) and isinstance(stmt.this, exp.Schema):
+            creates[stmt.this.this.name] = stmt
+        else:
+            rest.append(stmt)
+    deps = {name: {fk.ref_table for fk in _create_table(stmt, source).foreign_keys} - {name}
+            for name, stmt in creates.items()}
+    ordered: list[str] = []
+    while deps:
+        ready = sorted(n for n, d in deps.items() if not (d & deps.keys()))
+        if not ready:
+            raise DdlError(f"{source}: inline foreign keys form a cycle among {', '.join(sorted(deps))}")
+        ordered += ready
+        for n in ready:
+            del deps[n]
+    return [creates[n].sql(dialect="postgres") for n in ordered] + [s.sql(dialect="postgres") for s in rest]

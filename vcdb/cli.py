@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
-import json
 import logging
 import sys
 from collections.abc import Callable, Coroutine, Sequence
@@ -15,12 +14,9 @@ from typing import Any
 from schemas.catalog import DATABASES
 from schemas.settings import Settings
 from vcdb import exit_codes
+from vcdb.console import UsageError
 
 log = logging.getLogger("vcdb")
-
-
-class UsageError(Exception):
-    pass
 
 
 def _date(text: str) -> dt.date:
@@ -185,9 +181,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exit_codes.INTERRUPTED
 
 
-def print_json(obj: Any) -> None:
-    print(json.dumps(obj, indent=2, default=str))
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from schemas.settings import Settings, sqlalchemy_url
 from vcdb import exit_codes
-from vcdb.cli import UsageError, print_json
+from vcdb.console import UsageError, print_json
 
 log = logging.getLogger("vcdb")
 

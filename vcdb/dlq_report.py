@@ -12,7 +12,7 @@ from consumers.store import DeadLetterFilter, DeadLetterStore, LoadStore
 from schemas.catalog import load_catalog
 from schemas.settings import Settings
 from vcdb import exit_codes
-from vcdb.cli import UsageError, print_json
+from vcdb.console import UsageError, print_json
 
 
 def _filter(args: argparse.Namespace) -> DeadLetterFilter:

@@ -15,7 +15,7 @@ from consumers.runner import group_id_for
 from consumers.store import LoadStore
 from schemas.settings import Settings
 from vcdb import exit_codes
-from vcdb.cli import print_json
+from vcdb.console import print_json
 
 
 @asynccontextmanager

@@ -3,7 +3,7 @@ for side-by-side inspection with the canonical schema."""
 
 from __future__ import annotations
 
-from schemas.ddl import ddl_path
+from schemas.ddl import ddl_path, executable_statements
 from schemas.settings import Settings
 from vcdb import exit_codes, services
 
@@ -14,7 +14,7 @@ async def stage(settings: Settings, db: str) -> int:
         f"DROP SCHEMA IF EXISTS {schema} CASCADE",
         f"CREATE SCHEMA {schema}",
         f"SET LOCAL search_path TO {schema}",
-        ddl_path(db).read_text(),
+        *executable_statements(ddl_path(db).read_text(), str(ddl_path(db))),
         f"SELECT count(*) FROM information_schema.tables WHERE table_schema = '{schema}'",
     ])
     print(f"staged {n} tables of {db} with AutoCare's names in schema {schema}")

@@ -75,3 +75,12 @@ async def fetch(url: str, sql: str, *args: Any) -> list[asyncpg.Record]:
         return list(await conn.fetch(sql, *args))
     finally:
         await conn.close()
+
+
+async def execute(url: str, sql: str) -> None:
+    """Run a script (several statements) outside the ingester: tests that tamper with the data."""
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()

@@ -18,7 +18,7 @@ KILLS = 20
 
 
 def _worker(env: dict[str, str], *extra: str) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([sys.executable, "-m", "vcdb.cli", "consume", "--batch-size", "500", *extra],
+    return subprocess.Popen([sys.executable, "-m", "vcdb", "consume", "--batch-size", "500", *extra],
                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
 
 

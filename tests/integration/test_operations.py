@@ -19,7 +19,7 @@ from vcdb import exit_codes, migrations
 
 def _vcdb(database_url: str, kafka: str, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "DATABASE_URL": database_url, "KAFKA_BOOTSTRAP_SERVERS": kafka}
-    return subprocess.run([sys.executable, "-m", "vcdb.cli", *args], env=env, capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "vcdb", *args], env=env, capture_output=True, text=True,
                           timeout=180, check=False)
 
 

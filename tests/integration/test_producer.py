@@ -34,7 +34,7 @@ def _env(database_url: str, kafka: str, sim: Service) -> dict[str, str]:
 
 
 def _vcdb(env: dict[str, str], *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "vcdb.cli", *args], env=env, capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "vcdb", *args], env=env, capture_output=True, text=True,
                           timeout=timeout, check=False)
 
 
@@ -107,7 +107,7 @@ def test_killed_baseline_resumes_and_loses_nothing(
     deadline = time.monotonic() + 300
     while kills < 10 and time.monotonic() < deadline:
         args = ["baseline", "--concurrency", "2"] + ([] if first else ["--resume"])
-        proc = subprocess.Popen([sys.executable, "-m", "vcdb.cli", *args], env=env, stdout=subprocess.DEVNULL,
+        proc = subprocess.Popen([sys.executable, "-m", "vcdb", *args], env=env, stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL, start_new_session=True)
         first = False
         time.sleep(rng.uniform(1.5, 3.0))
@@ -142,9 +142,9 @@ def test_second_baseline_is_refused_with_the_lock_exit_code(
     sim = start_simulator("--scale", "0.002", "--seed", "5")
     env = _env(database_url, kafka, sim)
     for trial in range(10):
-        a = subprocess.Popen([sys.executable, "-m", "vcdb.cli", "baseline", "--tables", "Make,Year"], env=env,
+        a = subprocess.Popen([sys.executable, "-m", "vcdb", "baseline", "--tables", "Make,Year"], env=env,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        b = subprocess.Popen([sys.executable, "-m", "vcdb.cli", "baseline", "--tables", "Make,Year"], env=env,
+        b = subprocess.Popen([sys.executable, "-m", "vcdb", "baseline", "--tables", "Make,Year"], env=env,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         codes = sorted([a.wait(120), b.wait(120)])
         assert codes == [exit_codes.OK, exit_codes.LOCKED], f"trial {trial}: {codes}"

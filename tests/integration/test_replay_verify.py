@@ -9,13 +9,21 @@ import subprocess
 import sys
 
 from tests.conftest import settings_for
-from tests.integration.pipeline import base_vehicle, consume_until_idle, fetch, lookups, publish, vehicle
+from tests.integration.pipeline import (
+    base_vehicle,
+    consume_until_idle,
+    execute,
+    fetch,
+    lookups,
+    publish,
+    vehicle,
+)
 from vcdb import exit_codes
 
 
 def _vcdb(database_url: str, kafka: str, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "DATABASE_URL": database_url, "KAFKA_BOOTSTRAP_SERVERS": kafka}
-    return subprocess.run([sys.executable, "-m", "vcdb.cli", *args], env=env, capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "vcdb", *args], env=env, capture_output=True, text=True,
                           timeout=120, check=False)
 
 
@@ -90,8 +98,8 @@ def test_verify_passes_clean_and_names_the_fk_after_a_parent_is_deleted(database
     clean = _vcdb(database_url, kafka, "verify")
     assert clean.returncode == 0, clean.stdout + clean.stderr
     assert "verify vcdb: OK" in clean.stdout
-    asyncio.run(fetch(database_url, "SET session_replication_role = replica; "
-                                    "DELETE FROM autocare_vcdb.base_vehicle WHERE base_vehicle_id = 2"))
+    asyncio.run(execute(database_url, "SET session_replication_role = replica; "
+                                      "DELETE FROM autocare_vcdb.base_vehicle WHERE base_vehicle_id = 2"))
     broken = _vcdb(database_url, kafka, "verify", "--json")
     assert broken.returncode == exit_codes.FAILED
     report = json.loads(broken.stdout)

@@ -244,7 +244,7 @@ def test_release_can_be_moved(client: httpx.Client, dataset: Dataset) -> None:
 def test_faults_can_be_switched_at_run_time(client: httpx.Client) -> None:
     headers = auth(token(client))
     profile = {"rules": [
-        {"kind": "throttle", "table": "Class", "retry_after": 7, "max_count": 1},
+        {"kind": "status", "status": 429, "table": "Class", "retry_after": "7", "max_count": 1},
         {"kind": "fail_for_good", "table": "DriveType", "pages": [1]},
         {"kind": "duplicate", "table": "Model"},
         {"kind": "foreign_host", "table": "Region", "host": "http://elsewhere.invalid"},
@@ -308,6 +308,7 @@ def test_stats_count_pages(client: httpx.Client) -> None:
     client.get("/api/v2.0/qdb/QualifierType", headers=headers)
     after = client.get("/_sim/stats").json()
     assert after["pages"].get("qdb/QualifierType", 0) == before["pages"].get("qdb/QualifierType", 0) + 1
+    assert after["pages_served"]["QualifierType"] == before["pages_served"].get("QualifierType", 0) + 1
     assert after["requests"]["records"] > before["requests"]["records"]
 
 

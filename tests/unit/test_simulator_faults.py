@@ -65,6 +65,15 @@ def test_a_bad_profile_is_refused_with_a_reason(bad: object) -> None:
         FaultProfile.from_json(bad)
 
 
+def test_status_rules_are_throttles_or_errors() -> None:
+    profile = FaultProfile.from_json({"rules": [{"kind": "status", "status": 429, "retry_after": "1"},
+                                                {"kind": "status", "status": 503}, {"kind": "502"}]})
+    assert [(r.kind, r.status, r.retry_after) for r in profile.rules] == [
+        ("throttle", 429, 1.0), ("error", 503, 1.0), ("error", 502, 1.0)]
+    with pytest.raises(FaultProfileError):
+        FaultProfile.from_json({"rules": [{"kind": "status"}]})
+
+
 def test_rules_match_by_db_table_and_page() -> None:
     rule = Rule(kind="error", name="r", db="vcdb", table="vehicletoengineconfig", pages=frozenset({2, 3}))
     assert rule.matches("vcdb", ("VehicleToEngineConfig", "VehicleToEngineConfig"), 2)
