@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import sqlglot
 from sqlglot import exp
@@ -182,7 +183,7 @@ def executable_statements(sql: str, source: str = "<ddl>") -> list[str]:
     tables its inline FKs reference (self-references aside), then everything else."""
     statements = [s for s in sqlglot.parse(sql, read="postgres") if s is not None]
     creates: dict[str, exp.Create] = {}
-    rest: list[exp.Expression] = []
+    rest: list[Any] = []  # sqlglot.parse types its results loosely
     for stmt in statements:
         if isinstance(stmt, exp.Create) and isinstance(stmt.this, exp.Schema):
             creates[stmt.this.this.name] = stmt
