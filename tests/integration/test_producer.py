@@ -164,17 +164,20 @@ def test_baseline_survives_faults_and_a_page_failing_for_good_is_resumable(
         {"kind": "reset", "probability": 0.02},
         {"kind": "truncate", "probability": 0.02},
         {"kind": "fail_for_good", "table": "BaseVehicle", "pages": [2]},
-    ]}
+    ], "token": {"expires_in": 4, "revoke_after_s": 3}}
     r = httpx.post(f"{sim.url}/_sim/faults", json=faults, timeout=10)
     assert r.status_code == 200, r.text
     failed = _vcdb(env, "baseline", "--json")
     assert failed.returncode == exit_codes.FAILED, failed.stderr[-2000:]
     summary = json.loads(failed.stdout)
     assert summary["status"] == "failed" and "BaseVehicle" in summary["error"]
-    r = httpx.post(f"{sim.url}/_sim/faults", json={"seed": 9, "rules": faults["rules"][:-1]}, timeout=10)
+    r = httpx.post(f"{sim.url}/_sim/faults", json={**faults, "rules": faults["rules"][:-1]}, timeout=10)
     assert r.status_code == 200
     resumed = _vcdb(env, "baseline", "--resume", "--json")
     assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert httpx.post(f"{sim.url}/_sim/faults", json={}, timeout=10).status_code == 200
+    stats = httpx.get(f"{sim.url}/_sim/stats", timeout=10).json()
+    assert stats["faults"], "the profile injected no faults"
     totals = _api_totals(sim)
     contents = _topic_contents(kafka)
     for table, total in totals.items():
