@@ -71,10 +71,10 @@ async def diff(settings: Settings, args: argparse.Namespace) -> int:
         return exit_codes.OK
     print(f"diff {args.db} run {args.from_run} -> run {args.to_run}")
     for d in result:
-        if d.missing_snapshot:
+        if d.missing_snapshot and args.table:
             print(f"  {d.table}: {d.missing_snapshot}")
-        if d.added or d.removed or d.changed or d.ended:
-            print(f"  {d.table}: +{d.added} added, -{d.removed} removed, {d.ended} ended, ~{d.changed} changed")
+        if d.added or d.removed or d.changed:
+            print(f"  {d.table}: +{d.added} added, -{d.removed} no longer in force, ~{d.changed} changed")
             for c in d.sample_changed:
                 print(f"      {c['key']}: {', '.join(c['columns'])}")
     return exit_codes.OK

@@ -127,6 +127,7 @@ def test_diff_between_runs_reports_added_ended_changed(database_url: str, kafka:
     out = _vcdb(database_url, kafka, "diff", "--from", "1", "--to", "2", "--table", "Vehicle", "--json")
     assert out.returncode == 0, out.stderr
     d = json.loads(out.stdout)[0]
-    assert (d["added"], d["removed"], d["ended"], d["changed"]) == (1, 0, 1, 1)
+    assert (d["added"], d["removed"], d["changed"]) == (1, 1, 1)
+    assert d["sample_removed"] == ["[3]"]  # ended: no longer in force
     assert d["sample_added"] == ["[4]"]
     assert d["sample_changed"] == [{"key": "[2]", "columns": ["base_vehicle_id", "effective_date_time"]}]
