@@ -17,9 +17,10 @@ from tests.integration.pipeline import base_vehicle, fetch, lookups, publish, ve
 KILLS = 20
 
 
-def _worker(env: dict[str, str], *extra: str) -> subprocess.Popen[bytes]:
+def _worker(env: dict[str, str], *extra: str, capture: bool = False) -> subprocess.Popen[bytes]:
     return subprocess.Popen([sys.executable, "-m", "vcdb", "consume", "--batch-size", "500", *extra],
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+                            env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE if capture else subprocess.DEVNULL, start_new_session=True)
 
 
 def test_killed_worker_loses_and_duplicates_nothing(database_url: str, kafka: str) -> None:
@@ -42,7 +43,7 @@ def test_killed_worker_loses_and_duplicates_nothing(database_url: str, kafka: st
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(10)
         kills += 1
-    final = _worker(env, "--until-idle", "--stall", "60")
+    final = _worker(env, "--until-idle", "--stall", "60", capture=True)
     try:
         _, err = final.communicate(timeout=240)
     finally:
