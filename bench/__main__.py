@@ -25,12 +25,12 @@ from typing import Any, TypeVar
 import asyncpg
 import psutil
 
+from bench.workload import RecordsSource, base_vehicle, lookups, vehicle
 from consumers.runner import consume
 from consumers.worker import WorkerOptions
 from producers.runner import ProduceOptions, produce
 from producers.source import client_source
 from schemas.settings import Settings, sqlalchemy_url
-from tests.integration.pipeline import RecordsSource, base_vehicle, lookups, vehicle
 from vcdb import migrations, services
 
 T = TypeVar("T")
