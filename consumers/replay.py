@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from consumers.records import Incoming, classify
@@ -75,24 +74,16 @@ async def _replay_rows(catalog: Catalog, loader: LoadStore, store: DeadLetterSto
 class AutoReplayer:
     """When a batch loads keys that dead letters wait on as their missing parent, replay them."""
 
-    def __init__(self, catalog: Catalog, loader: LoadStore, *, recheck_s: float = 2.0,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, catalog: Catalog, loader: LoadStore) -> None:
         self.catalog = catalog
         self.loader = loader
         self.store = DeadLetterStore(loader.pool)
-        self.recheck_s = recheck_s
-        self.clock = clock
-        self._waiting: dict[str, tuple[float, bool]] = {}
 
     async def waiting(self, table: Table) -> bool:
         """Do open dead letters concern this table (as theirs or as their missing parent)?  Asked
-        before every batch; cached briefly, since such dead letters come from earlier batches."""
-        now = self.clock()
-        seen = self._waiting.get(table.name)
-        if seen is None or now - seen[0] > self.recheck_s:
-            seen = (now, await self.store.any_open_for(self.catalog.db, table.name))
-            self._waiting[table.name] = seen
-        return seen[1]
+        before every batch, never cached: a dead letter made a moment ago by another worker must
+        not miss the parent that arrives now (one indexed EXISTS per batch)."""
+        return await self.store.any_open_for(self.catalog.db, table.name)
 
     async def parent_loaded(self, table: Table, run_id: int, keys: list[str]) -> None:
         superseded = await self.store.resolve_superseded(self.catalog.db, table.name, keys)

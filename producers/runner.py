@@ -122,7 +122,8 @@ async def produce(settings: Settings, options: ProduceOptions, source: PageSourc
                 plan.endpoints.append(EndpointPlan(t))
             else:
                 plan.endpoints.append(EndpointPlan(t, Checkpoint(st.next_link, st.next_page), st.pages_published,
-                                                   st.records_published, done=st.status == "done"))
+                                                   st.records_published, st.total_count, paged=st.status == "paged",
+                                                   done=st.status == "done"))
         await ensure_topics(settings.kafka_bootstrap_servers, [topics.data_topic(t) for t in chosen],
                             options.partitions, options.replication)
         log.info("run %s: %s of %s, %d endpoints%s", run.run_id, options.kind, options.db, len(chosen),

@@ -137,17 +137,20 @@ class RunStore:
 
     async def start_endpoint(self, run_id: int, table: str) -> None:
         await self._pool.execute(
-            "UPDATE ingest.endpoint_progress SET status = 'running', last_error = NULL, updated_at = now() "
-            "WHERE run_id = $1 AND table_name = $2", run_id, table)
+            "UPDATE ingest.endpoint_progress SET status = CASE WHEN status = 'paged' THEN status ELSE 'running' END, "
+            "last_error = NULL, updated_at = now() WHERE run_id = $1 AND table_name = $2", run_id, table)
 
     async def checkpoint(self, run_id: int, table: str, *, next_link: str | None, next_page: int, records: int,
-                         total_count: int | None, total_pages: int | None, retries: int) -> None:
-        """Called only after the broker acknowledged every record of the page."""
+                         total_count: int | None, total_pages: int | None, retries: int, last: bool) -> None:
+        """Called only after the broker acknowledged every record of the page.  After the last
+        page the endpoint is `paged` in the same statement: a resume then sends only its
+        end-of-table records, and never asks the API for a page past the end."""
         await self._pool.execute(
             "UPDATE ingest.endpoint_progress SET next_link = $3, next_page = $4, pages_published = pages_published + 1,"
             " records_published = records_published + $5, total_count = $6, total_pages = $7, retries = $8, "
-            "updated_at = now() WHERE run_id = $1 AND table_name = $2",
-            run_id, table, next_link, next_page, records, total_count, total_pages, retries)
+            "status = CASE WHEN $9 THEN 'paged' ELSE status END, updated_at = now() "
+            "WHERE run_id = $1 AND table_name = $2",
+            run_id, table, next_link, next_page, records, total_count, total_pages, retries, last)
 
     async def finish_endpoint(self, run_id: int, table: str, status: str, error: str | None = None) -> None:
         await self._pool.execute(

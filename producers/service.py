@@ -74,7 +74,7 @@ class NoProgress:
 class RunState(Protocol):
     async def start_endpoint(self, run_id: int, table: str) -> None: ...
     async def checkpoint(self, run_id: int, table: str, *, next_link: str | None, next_page: int, records: int,
-                         total_count: int | None, total_pages: int | None, retries: int) -> None: ...
+                         total_count: int | None, total_pages: int | None, retries: int, last: bool) -> None: ...
     async def finish_endpoint(self, run_id: int, table: str, status: str, error: str | None = None) -> None: ...
 
 
@@ -96,6 +96,8 @@ class EndpointPlan:
     resume: Checkpoint | None = None
     pages_before: int = 0  # pages checkpointed by an earlier attempt of this run
     records_before: int = 0
+    total_count: int | None = None
+    paged: bool = False  # every page published; only the end-of-table records are missing
     done: bool = False
 
 
@@ -143,7 +145,8 @@ class EndpointRunner:
     async def run(self, ep: EndpointPlan) -> EndpointResult:
         table = ep.table
         assert table.api_table is not None
-        result = EndpointResult(table.name, pages=ep.pages_before, records=ep.records_before)
+        result = EndpointResult(table.name, pages=ep.pages_before, records=ep.records_before,
+                                total_count=ep.total_count)
         if ep.done:
             result.status = "skipped"
             return result
@@ -153,8 +156,9 @@ class EndpointRunner:
         await self.state.start_endpoint(self.plan.run_id, table.name)
         self.progress.endpoint_started(table.name)
         try:
-            async for page in self.source.pages(self.plan.db, table.api_table, as_of=self.plan.as_of,
-                                                since=self.plan.since, resume=ep.resume):
+            pages = _no_pages() if ep.paged else self.source.pages(
+                self.plan.db, table.api_table, as_of=self.plan.as_of, since=self.plan.since, resume=ep.resume)
+            async for page in pages:
                 extracted = self.clock()
                 batch = [
                     OutRecord(topic, envelope.record_key(table, rec, fields), envelope.encode_record(rec),
@@ -166,7 +170,7 @@ class EndpointRunner:
                 await self.state.checkpoint(self.plan.run_id, table.name, next_link=nxt.next_link,
                                             next_page=nxt.next_page, records=len(batch),
                                             total_count=page.total_count, total_pages=page.total_pages,
-                                            retries=page.retries)
+                                            retries=page.retries, last=page.next is None)
                 result.pages += 1
                 result.records += len(batch)
                 result.total_count = page.total_count
@@ -199,6 +203,11 @@ class EndpointRunner:
                                   len(parts))
         headers = envelope.eot_headers(self.ctx, table.name)
         await self.sink.publish([OutRecord(topic, envelope.EOT_KEY, eot.encode(), headers, p) for p in parts])
+
+
+async def _no_pages() -> AsyncIterator[FetchedPage]:
+    return
+    yield  # an async generator that yields nothing
 
 
 async def run_endpoints(plan: RunPlan, source: PageSource, sink: Sink, state: RunState, *, concurrency: int,

@@ -45,7 +45,8 @@ endpoint_progress = Table(
     metadata,
     Column("run_id", BigInteger, nullable=False),
     Column("table_name", Text, nullable=False),
-    Column("status", Text, nullable=False, comment="pending | running | done | failed"),
+    Column("status", Text, nullable=False,
+           comment="pending | running | paged (end-of-table pending) | done | failed"),
     Column("next_link", Text, nullable=True, comment="nextPageLink of the last checkpointed page"),
     Column("next_page", Integer, nullable=False, server_default=text("1")),
     Column("pages_published", Integer, nullable=False, server_default=text("0")),
@@ -145,6 +146,8 @@ dead_letters = Table(
 )
 Index("ix_dead_letters_source", dead_letters.c.topic, dead_letters.c.partition, dead_letters.c.offset, unique=True)
 Index("ix_dead_letters_waiting", dead_letters.c.db, dead_letters.c.missing_table, dead_letters.c.missing_key,
+      postgresql_where=dead_letters.c.status == "open")
+Index("ix_dead_letters_open", dead_letters.c.db, dead_letters.c.table_name, dead_letters.c.record_key,
       postgresql_where=dead_letters.c.status == "open")
 
 row_snapshots = Table(

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-29 05:35:59.618845
+Create Date: 2026-11-29 06:37:48.211063
 """
 from collections.abc import Sequence
 
@@ -1056,12 +1056,13 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('dead_letter_id', name=op.f('pk_dead_letters')),
     schema='ingest'
     )
+    op.create_index('ix_dead_letters_open', 'dead_letters', ['db', 'table_name', 'record_key'], unique=False, schema='ingest', postgresql_where=sa.text("status = 'open'"))
     op.create_index('ix_dead_letters_source', 'dead_letters', ['topic', 'partition', 'offset'], unique=True, schema='ingest')
     op.create_index('ix_dead_letters_waiting', 'dead_letters', ['db', 'missing_table', 'missing_key'], unique=False, schema='ingest', postgresql_where=sa.text("status = 'open'"))
     op.create_table('endpoint_progress',
     sa.Column('run_id', sa.BigInteger(), nullable=False),
     sa.Column('table_name', sa.Text(), nullable=False),
-    sa.Column('status', sa.Text(), nullable=False, comment='pending | running | done | failed'),
+    sa.Column('status', sa.Text(), nullable=False, comment='pending | running | paged (end-of-table pending) | done | failed'),
     sa.Column('next_link', sa.Text(), nullable=True, comment='nextPageLink of the last checkpointed page'),
     sa.Column('next_page', sa.Integer(), server_default=sa.text('1'), nullable=False),
     sa.Column('pages_published', sa.Integer(), server_default=sa.text('0'), nullable=False),
@@ -2004,6 +2005,7 @@ def downgrade() -> None:
     op.drop_table('endpoint_progress', schema='ingest')
     op.drop_index('ix_dead_letters_waiting', table_name='dead_letters', schema='ingest', postgresql_where=sa.text("status = 'open'"))
     op.drop_index('ix_dead_letters_source', table_name='dead_letters', schema='ingest')
+    op.drop_index('ix_dead_letters_open', table_name='dead_letters', schema='ingest', postgresql_where=sa.text("status = 'open'"))
     op.drop_table('dead_letters', schema='ingest')
     op.drop_table('consumer_offsets', schema='ingest')
     op.drop_table('applied_batches', schema='ingest')

@@ -142,16 +142,19 @@ def test_killed_baseline_resumes_and_loses_nothing(
 def test_second_baseline_is_refused_with_the_lock_exit_code(
         database_url: str, kafka: str, start_simulator: Callable[..., Service]) -> None:
     sim = start_simulator("--scale", "0.002", "--seed", "5")
+    # Every page takes 1.5 s: whichever baseline gets the lock holds it while the other starts.
+    slow = {"seed": 1, "rules": [{"kind": "slow", "delay_s": 1.5}]}
+    assert httpx.post(f"{sim.url}/_sim/faults", json=slow, timeout=10).status_code == 200
     env = _env(database_url, kafka, sim)
     for trial in range(10):
         a = subprocess.Popen([sys.executable, "-m", "vcdb", "baseline", "--tables", "Make,Year"], env=env,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         b = subprocess.Popen([sys.executable, "-m", "vcdb", "baseline", "--tables", "Make,Year"], env=env,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        codes = sorted([a.wait(120), b.wait(120)])
+        (_, err_a), (_, err_b) = a.communicate(timeout=120), b.communicate(timeout=120)
+        codes = sorted([a.returncode, b.returncode])
         assert codes == [exit_codes.OK, exit_codes.LOCKED], f"trial {trial}: {codes}"
-        err = (a.stderr.read() if a.returncode else b.stderr.read()) if a.stderr and b.stderr else ""
-        assert "holds the vcdb lock" in err
+        assert "holds the vcdb lock" in (err_a if a.returncode else err_b)
 
 
 def test_baseline_survives_faults_and_a_page_failing_for_good_is_resumable(
