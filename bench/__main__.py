@@ -81,7 +81,7 @@ async def load_parents(settings: Settings, n_base: int) -> None:
     parents = {**lookups(), "BaseVehicle": [base_vehicle(b) for b in range(1, n_base + 1)]}
     opts = ProduceOptions(db="vcdb", tables=tuple(parents))
     await produce(settings, opts, RecordsSource(parents), install_signals=False)
-    await consume(settings, "vcdb", WorkerOptions(until_idle=True), install_signals=False)
+    await consume(settings, "vcdb", WorkerOptions(until_idle=True), install_signals=False, assign=True)
 
 
 async def plain_copy(url: str, rows: list[tuple[Any, ...]]) -> int:
@@ -128,7 +128,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         await produce(settings, ProduceOptions(db="vcdb", tables=("Vehicle",)), RecordsSource(records),
                       install_signals=False)
         opts = WorkerOptions(until_idle=True, batch_size=args.batch_size)
-        res, secs, mib = await timed(lambda: consume(settings, "vcdb", opts, install_signals=False))
+        res, secs, mib = await timed(lambda: consume(settings, "vcdb", opts, install_signals=False, assign=True))
         load_secs = max(await _load_seconds(url), 1e-6)
         results["load_stage"] = {"rows_per_s": n / load_secs, "seconds": load_secs, "group_join_s": secs - load_secs,
                                  "peak_rss_mib": mib, "loaded": res.loaded}
@@ -147,7 +147,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
 
             async def whole() -> tuple[int, int]:
                 worker = asyncio.create_task(consume(settings, "vcdb", WorkerOptions(until_idle=True, stall_s=600),
-                                                     install_signals=False))
+                                                     install_signals=False, assign=True))
                 async with client_source(settings) as source:
                     run = await produce(settings, ProduceOptions(db="vcdb"), source, install_signals=False)
                 res = await worker

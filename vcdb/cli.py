@@ -72,6 +72,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--max-dead-letters", type=int, help="stop when more records than this are dead-lettered")
     sp.add_argument("--stall", type=float, default=120.0, help="--until-idle: fail after N s without progress")
     sp.add_argument("--group", help="consumer group (default vcdb-stream.<db>.loader)")
+    sp.add_argument("--assign", action="store_true",
+                    help="take every partition without joining the group (one-shot drains; no group join wait)")
     sp.add_argument("--json", action="store_true")
 
     sp = sub.add_parser("dlq", help="list, show and replay dead letters")

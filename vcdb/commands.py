@@ -89,7 +89,8 @@ def consume(settings: Settings, args: argparse.Namespace) -> int:
     options = WorkerOptions(batch_size=args.batch_size, linger_s=args.linger, until_idle=args.until_idle,
                             stall_s=args.stall, max_dead_letters=args.max_dead_letters)
     try:
-        result = asyncio.run(consume(settings, args.db, options, tables=args.tables, group_id=args.group))
+        result = asyncio.run(consume(settings, args.db, options, tables=args.tables, group_id=args.group,
+                                     assign=args.assign))
     except WorkerStopped as e:
         print(f"vcdb consume: stopped: {e}", file=sys.stderr)
         return exit_codes.FAILED

@@ -75,7 +75,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
 async def _pipeline(settings: Settings) -> int:
     stop = asyncio.Event()
     worker = asyncio.create_task(consume(settings, "vcdb", WorkerOptions(until_idle=True, stall_s=300),
-                                         install_signals=False, stop=stop))
+                                         install_signals=False, stop=stop, assign=True))
     async with client_source(settings) as source:
         result = await produce(settings, ProduceOptions(db="vcdb", kind="baseline"), source, install_signals=False)
     print(f"\nbaseline run {result.run_id}: {result.status}, {result.pages} pages, {result.records} records "

@@ -27,9 +27,13 @@ async def publish(settings: Settings, records: Mapping[str, Sequence[dict[str, A
     return await produce(settings, opts, RecordsSource(records, page_size), install_signals=False)
 
 
-async def consume_until_idle(settings: Settings, stall_s: float = 60.0, **kw: Any) -> WorkerResult:
+async def consume_until_idle(settings: Settings, stall_s: float = 60.0, *, group: bool = False,
+                             **kw: Any) -> WorkerResult:
+    """One worker draining everything; without `group` it assigns itself every partition (no
+    group join), as `vcdb consume --assign` does."""
     opts = WorkerOptions(until_idle=True, stall_s=stall_s, **kw)
-    return await asyncio.wait_for(consume(settings, "vcdb", opts, install_signals=False), timeout=stall_s + 60)
+    return await asyncio.wait_for(consume(settings, "vcdb", opts, install_signals=False, assign=not group),
+                                  timeout=stall_s + 60)
 
 
 async def fetch(url: str, sql: str, *args: Any) -> list[asyncpg.Record]:

@@ -29,7 +29,7 @@ def _env(database_url: str, kafka: str, api: str = "http://127.0.0.1:9") -> dict
 
 
 def _consume(env: dict[str, str], *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "vcdb", "consume", *args], env=env, capture_output=True,
+    return subprocess.run([sys.executable, "-m", "vcdb", "consume", "--assign", *args], env=env, capture_output=True,
                           text=True, timeout=timeout, check=False)
 
 

@@ -32,7 +32,7 @@ def test_batch_with_one_bad_row_loads_the_others(database_url: str, kafka: str) 
     async def go() -> None:
         run = await publish(settings, records)
         assert run.status == "succeeded"
-        result = await consume_until_idle(settings)
+        result = await consume_until_idle(settings, group=True)  # the consumer-group path
         assert result.dead_lettered == 2
         rows = await fetch(database_url, "SELECT vehicle_id FROM autocare_vcdb.vehicle ORDER BY 1")
         assert [r["vehicle_id"] for r in rows] == list(range(1, 200))
