@@ -153,12 +153,13 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
                 res = await worker
                 return run.records, res.loaded
 
+            cpu0 = sum(psutil.Process().cpu_times()[:2])
             (published, loaded), secs, mib = await timed(whole)
             sim_cpu = psutil.Process(sim.process.pid).cpu_times() if sim.process else None
             results["baseline"] = {"scale": args.scale, "records": published, "loaded": loaded, "seconds": secs,
                                    "records_per_s": published / secs, "peak_rss_mib": mib,
                                    "simulator_cpu_s": (sim_cpu.user + sim_cpu.system) if sim_cpu else None,
-                                   "ingester_cpu_s": sum(psutil.Process().cpu_times()[:2])}
+                                   "ingester_cpu_s": sum(psutil.Process().cpu_times()[:2]) - cpu0}
         finally:
             sim.stop()
             kafka.stop()
