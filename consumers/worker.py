@@ -64,6 +64,7 @@ class WorkerOptions:
     stall_s: float = 120.0  # --until-idle: give up when nothing moves for this long while not idle
     max_dead_letters: int | None = None
     infra_retries: int = 5
+    buffer_limit: int = 50_000  # records read ahead by the whole worker (memory bound)
     poll_ms: int = 200
 
 
@@ -98,8 +99,9 @@ class Worker:
         self.partitions = partitions  # topic -> partition count
         self.pending: dict[TP, deque[tuple[InRecord, bool, int]]] = {}  # record, is end-of-table, run
         self.oldest: dict[TP, float] = {}
-        self.gated: set[TP] = set()
-        self.full: set[TP] = set()
+        self.gated: dict[TP, tuple[Table, int]] = {}  # waiting for parents: rewound and paused
+        self.full: set[TP] = set()  # paused because enough is buffered
+        self.buffered = 0
         self._run_tables: dict[int, tuple[str, ...] | None] = {}
         self._sealed: dict[int, set[str]] = {}
         self._checked: dict[int, float] = {}
@@ -118,9 +120,8 @@ class Worker:
         offsets = await self.store.offsets(tps)
         for tp, offset in offsets.items():
             self.source.seek(tp, offset)
-            self.pending.pop(tp, None)
-            self.gated.discard(tp)
-            self.full.discard(tp)
+            self._drop(tp)
+            self.gated.pop(tp, None)
         log.info("assigned %d partitions", len(tps))
 
     async def revoked(self, tps: list[TP]) -> None:
@@ -128,9 +129,8 @@ class Worker:
         # flight commit first (the offset fence in the store covers the rest).
         async with self._draining:
             for tp in tps:
-                self.pending.pop(tp, None)
-                self.gated.discard(tp)
-                self.full.discard(tp)
+                self._drop(tp)
+                self.gated.pop(tp, None)
 
     # ---- main loop ---------------------------------------------------------------------------
 
@@ -160,12 +160,14 @@ class Worker:
         return self.result
 
     async def _fetch(self) -> None:
-        limit = 4 * self.options.batch_size  # enough read ahead to cut full batches; bounded memory
+        per_partition = 4 * self.options.batch_size  # enough read-ahead to cut full batches
         while not self.stop.is_set():
             got = await self.source.read(self.options.poll_ms)
             self._read_empty = not got
             for rec in got:
                 tp = (rec.topic, rec.partition)
+                if tp in self.gated:
+                    continue  # rewound to its first waiting record: it will be read again
                 queue = self.pending.get(tp)
                 if queue is None:
                     queue = self.pending[tp] = deque()
@@ -173,15 +175,34 @@ class Worker:
                     self.oldest[tp] = self.clock()
                 eot = _is_eot(rec)
                 queue.append((rec, eot, 0 if eot else _run_of(rec)))
-                if len(queue) >= limit and tp not in self.full:
+                self.buffered += 1
+                if len(queue) >= per_partition and tp not in self.full:
                     self.full.add(tp)
                     self.source.pause([tp])
+            if self.buffered >= self.options.buffer_limit:
+                # The whole worker's read-ahead is bounded too, however many tables are ready.
+                busy = [tp for tp, q in self.pending.items() if q and tp not in self.full]
+                self.full.update(busy)
+                self.source.pause(busy)
             self._arrived.set()
 
     async def drain(self, force: bool = False) -> None:
+        for tp, (table, run_id) in list(self.gated.items()):
+            if await self._ready(table, run_id):
+                del self.gated[tp]
+                self.source.resume([tp])
         # Partitions drain concurrently, each batch on its own connection: one partition's
         # validation (Python) overlaps another's load (PostgreSQL, on the other core).
         await asyncio.gather(*(self._drain_partition(tp, force) for tp in list(self.pending)))
+        if self.full and self.buffered < self.options.buffer_limit // 2:
+            ready = [tp for tp in self.full if len(self.pending.get(tp, ())) < 2 * self.options.batch_size]
+            self.full.difference_update(ready)
+            self.source.resume(ready)
+
+    def _drop(self, tp: TP) -> None:
+        queue = self.pending.pop(tp, None)
+        self.buffered -= len(queue or ())
+        self.full.discard(tp)
 
     async def _drain_partition(self, tp: TP, force: bool) -> None:
         queue = self.pending.get(tp)
@@ -193,14 +214,17 @@ class Worker:
             if head_eot:
                 await self._end_of_table(table, head)
                 queue.popleft()
+                self.buffered -= 1
                 continue
             if not await self._ready(table, run_id):
-                if tp not in self.gated:
-                    self.gated.add(tp)
-                    self.source.pause([tp])
-                    if (table.name, run_id) not in self._announced_wait:
-                        self._announced_wait.add((table.name, run_id))
-                        log.info("%s waits for its parents of run %s", table.name, run_id)
+                # The records wait in Kafka, not here: rewind to the first of them and pause.
+                self._drop(tp)
+                self.source.seek(tp, head.offset)
+                self.source.pause([tp])
+                self.gated[tp] = (table, run_id)
+                if (table.name, run_id) not in self._announced_wait:
+                    self._announced_wait.add((table.name, run_id))
+                    log.info("%s waits for its parents of run %s", table.name, run_id)
                 return
             take: list[InRecord] = []
             for rec, eot, run in queue:
@@ -215,19 +239,18 @@ class Worker:
                 await self._apply(table, run_id, take)
             except Fenced as e:
                 log.warning("%s; re-reading partition %s[%d] from offset %d", e, tp[0], tp[1], e.next_offset)
-                self.pending.pop(tp, None)
+                self._drop(tp)
                 self.source.seek(tp, e.next_offset)
+                self.source.resume([tp])
                 return
             for _ in take:
                 queue.popleft()
+            self.buffered -= len(take)
             self.oldest[tp] = self.clock()
-            if tp in self.full and len(queue) < 2 * self.options.batch_size:
+            if (tp in self.full and len(queue) < 2 * self.options.batch_size
+                    and self.buffered < self.options.buffer_limit // 2):
                 self.full.discard(tp)
                 self.source.resume([tp])
-        if tp in self.gated or tp in self.full:
-            self.gated.discard(tp)
-            self.full.discard(tp)
-            self.source.resume([tp])
 
     async def _ready(self, table: Table, run_id: int) -> bool:
         if run_id not in self._run_tables:

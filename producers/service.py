@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from schemas.api_map import DEFAULT_SKIP
 from schemas.catalog import Catalog, Table, load_catalog
 from schemas.graph import load_plan
 from streams import envelope, topics
@@ -113,8 +114,6 @@ class RunPlan:
 def select_tables(catalog: Catalog, tables: Sequence[str] | None, skip: Sequence[str]) -> list[Table]:
     """The endpoints of a run: --tables (or every API table) minus --skip (default skip list applies
     only when no --tables are named)."""
-    from schemas.api_map import DEFAULT_SKIP
-
     try:
         skip_set = {catalog.table(s).name for s in skip}
         if tables:

