@@ -64,7 +64,7 @@ class WorkerOptions:
     stall_s: float = 120.0  # --until-idle: give up when nothing moves for this long while not idle
     max_dead_letters: int | None = None
     infra_retries: int = 5
-    buffer_limit: int = 50_000  # records read ahead by the whole worker (memory bound)
+    buffer_limit: int = 100_000  # records read ahead by the whole worker (memory bound)
     poll_ms: int = 200
 
 
