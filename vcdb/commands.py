@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
+import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -42,10 +44,11 @@ def produce(settings: Settings, args: argparse.Namespace) -> int:
         resume=args.resume, concurrency=args.concurrency, partitions=args.partitions, replication=args.replication)
     every = getattr(args, "every", None)
 
-    async def once() -> int:
+    async def once(stop: asyncio.Event | None = None) -> int:
         progress = TerminalProgress(sys.stderr)
         async with client_source(settings) as source:
-            result = await produce(settings, options, source, progress=progress)
+            result = await produce(settings, options, source, progress=progress, stop=stop,
+                                   install_signals=stop is None)
         progress.close()
         if args.json:
             print_json(result.to_json())
@@ -57,16 +60,30 @@ def produce(settings: Settings, args: argparse.Namespace) -> int:
         return {"succeeded": exit_codes.OK, "interrupted": exit_codes.INTERRUPTED}.get(result.status,
                                                                                        exit_codes.FAILED)
 
-    async def service() -> int:
+    async def service(minutes: float) -> int:
+        """Run every `minutes` until SIGTERM/SIGINT; a failed or refused run is logged and the
+        next one tries again.  A signal during a run finishes its page first (exit 4), one
+        between runs exits 0."""
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
         while True:
-            code = await once()
-            if every is None or code == exit_codes.INTERRUPTED:
-                return code
-            log.info("next incremental run in %.1f minutes", every)
-            await asyncio.sleep(every * 60)
+            try:
+                code = await once(stop)
+            except (LockHeld, BrokerError, ApiError) as e:
+                log.error("run not done: %s", e)
+                code = exit_codes.FAILED
+            if code == exit_codes.INTERRUPTED or stop.is_set():
+                return code if code == exit_codes.INTERRUPTED else exit_codes.OK
+            log.info("next %s run in %.1f minutes", args.command, minutes)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), minutes * 60)
+            if stop.is_set():
+                return exit_codes.OK
 
     try:
-        return asyncio.run(service())
+        return asyncio.run(once() if every is None else service(every))
     except LockHeld as e:
         print(f"vcdb: {e}", file=sys.stderr)
         return exit_codes.LOCKED

@@ -185,3 +185,28 @@ def test_baseline_survives_faults_and_a_page_failing_for_good_is_resumable(
     contents = _topic_contents(kafka)
     for table, total in totals.items():
         assert len({k for k, _ in contents[table]}) == total, table
+
+
+def test_incremental_service_runs_every_interval_and_stops_on_sigterm(
+        database_url: str, kafka: str, start_simulator: Callable[..., Service]) -> None:
+    sim = start_simulator("--scale", "0.002", "--seed", "13")
+    env = _env(database_url, kafka, sim)
+    proc = subprocess.Popen([sys.executable, "-m", "vcdb", "incremental", "--since", "2026-01-31", "--tables",
+                             "Make,Model", "--every", "0.02"], env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        runs: list[object] = []
+        while time.monotonic() < deadline:
+            runs = asyncio.run(fetch(database_url, "SELECT status FROM ingest.runs WHERE kind = 'incremental' "
+                                                   "AND status = 'succeeded'"))
+            if len(runs) >= 2:
+                break
+            time.sleep(0.5)
+        assert len(runs) >= 2, "the service did not repeat its run"
+        os.kill(proc.pid, signal.SIGTERM)
+        assert proc.wait(60) in (exit_codes.OK, exit_codes.INTERRUPTED)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
