@@ -104,6 +104,24 @@ class AutoReplayer:
                 await self.parent_loaded(t, run_id, keys2)
 
 
+    async def self_references(self, table: Table, run_id: int) -> int:
+        """Rows of a self-referencing table whose parent row is in the same table but came in a
+        later batch or on another partition: replayed at every end-of-table of the run, before the
+        seal, until nothing more loads (chains load link by link).  What is still missing then is
+        a real orphan and stays dead-lettered."""
+        loaded = 0
+        while True:
+            rows = [r for r in await self.store.select(DeadLetterFilter(self.catalog.db, table.name, run_id=run_id))
+                    if r.missing_table == table.name]
+            if not rows:
+                return loaded
+            report = ReplayReport(selected=len(rows))
+            await _replay_rows(self.catalog, self.loader, self.store, rows, report)
+            if not report.loaded:
+                return loaded
+            loaded += len(report.loaded)
+
+
 def summarize(rows: Sequence[DeadLetterRow]) -> dict[str, int]:
     out: dict[str, int] = defaultdict(int)
     for r in rows:

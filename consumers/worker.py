@@ -80,6 +80,7 @@ class WorkerResult:
 class Replayer(Protocol):
     async def waiting(self, table: Table) -> bool: ...
     async def parent_loaded(self, table: Table, run_id: int, keys: list[str]) -> None: ...
+    async def self_references(self, table: Table, run_id: int) -> int: ...
 
 
 class Worker:
@@ -319,6 +320,12 @@ class Worker:
         event = classify(rec, self.models[table.name])
         assert isinstance(event, ControlEvent)
         eot = event.eot
+        if self.replayer is not None and table.name in table.parents(include_self=True):
+            # Parents before children inside the table: rows that waited on a row of their own
+            # table that came later load now, before the seal lets child tables in.
+            loaded = await self.replayer.self_references(table, eot.run_id)
+            if loaded:
+                log.info("%s: %d rows loaded once their parent row in the same table arrived", table.name, loaded)
         phase = await self.store.end_of_table(self.sql[table.name], eot.run_id, rec.partition, eot.partitions,
                                               eot.records, rec.topic, rec.offset)
         self.last_progress = self.clock()

@@ -7,6 +7,7 @@ import json
 
 from consumers.runner import consume
 from consumers.worker import WorkerOptions
+from producers.runner import ProduceOptions, produce
 from producers.runs import RunStore
 from producers.service import EndpointPlan, RunPlan, run_endpoints
 from schemas.catalog import load_catalog
@@ -128,5 +129,33 @@ def test_constraint_violation_is_dead_lettered_with_sqlstate(database_url: str, 
                                          "ingest.dead_letters")
         assert [dict(d) for d in dead] == [{"record_key": "[7]", "reason": "constraint", "sqlstate": "23514",
                                             "constraint_name": "make_name_not_bad"}]
+
+    asyncio.run(go())
+
+
+def test_self_reference_to_a_later_row_loads_before_the_seal(database_url: str, kafka: str) -> None:
+    settings = settings_for(database_url, kafka)
+    when = "2026-01-31T00:00:00"
+    # A chain: qualifier i is replaced by qualifier i+1, which comes in a later page and batch.
+    records = {"QualifierType": [{"QualifierTypeID": 1, "QualifierType": "Fitment"}],
+               "Qualifier": [{"QualifierID": i, "QualifierText": f"Q{i}", "QualifierTypeID": 1,
+                              "NewQualifierID": i + 1 if i < 30 else None, "WhenModified": when}
+                             for i in range(1, 31)],
+               "GroupNumber": [{"GroupNumberID": 1, "GroupDescription": "G"}],
+               "QualifierGroup": [{"QualifierGroupID": i, "GroupNumberID": 1, "QualifierID": i} for i in range(1, 31)]}
+
+    async def go() -> None:
+        opts = ProduceOptions(db="qdb", tables=tuple(records))
+        run = await produce(settings, opts, RecordsSource(records, page_size=4), install_signals=False)
+        assert run.status == "succeeded"
+        result = await consume(settings, "qdb", WorkerOptions(until_idle=True, batch_size=3), install_signals=False,
+                               assign=True)
+        assert result.idle
+        rows = await fetch(database_url, "SELECT count(*) AS q, (SELECT count(*) FROM autocare_qdb.qualifier_group) "
+                                         "AS g FROM autocare_qdb.qualifier")
+        assert dict(rows[0]) == {"q": 30, "g": 30}
+        dead = await fetch(database_url, "SELECT count(*) FILTER (WHERE status = 'open') AS open FROM "
+                                         "ingest.dead_letters")
+        assert dead[0]["open"] == 0
 
     asyncio.run(go())
