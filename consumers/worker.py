@@ -353,6 +353,9 @@ class Worker:
         waiting = [r for r in rows if r["endpoint_status"] == "done" and r["load_status"] != "sealed"]
         if not waiting:
             return True
+        blocked = _blocked(self.catalog, rows, waiting)
+        if blocked and len(blocked) == len(waiting):
+            raise WorkerStopped("; ".join(blocked))
         return self._stalled(waiting)
 
     def _stalled(self, waiting: list[dict[str, object]] | None = None) -> bool:
@@ -360,6 +363,31 @@ class Worker:
             what = ", ".join(f"{r['table_name']} (run {r['run_id']}: {r['load_status']})" for r in (waiting or [])[:10])
             raise WorkerStopped(f"nothing moved for {self.options.stall_s:.0f} s and not idle; waiting: {what or '?'}")
         return False
+
+
+def _blocked(catalog: Catalog, rows: list[dict[str, object]], waiting: list[dict[str, object]]) -> list[str]:
+    """Waiting tables of finished runs that can never load: an ancestor's endpoint in the same run
+    did not finish (the run failed or was interrupted), so its end-of-table records never come."""
+    cause: dict[tuple[object, str], str] = {
+        (r["run_id"], str(r["table_name"])):
+            f"{r['table_name']}, whose endpoint did not finish ({r['endpoint_status']})"
+        for r in rows if r["endpoint_status"] != "done"}
+    status = {r["run_id"]: r["run_status"] for r in rows}
+    changed = True
+    while changed:  # blocked parents block their children, down the FK graph
+        changed = False
+        for r in waiting:
+            key = (r["run_id"], str(r["table_name"]))
+            if key in cause:
+                continue
+            for parent in catalog.tables[key[1]].parents():
+                if (r["run_id"], parent) in cause:
+                    cause[key] = cause[(r["run_id"], parent)]
+                    changed = True
+                    break
+    return [f"run {r['run_id']} ended {status[r['run_id']]}: {r['table_name']} waits for "
+            f"{cause[(r['run_id'], str(r['table_name']))]}; resume the run with --resume, then consume again"
+            for r in waiting if (r["run_id"], str(r["table_name"])) in cause]
 
 
 def _is_eot(rec: InRecord) -> bool:

@@ -131,3 +131,29 @@ def test_max_dead_letters_stops_a_run_whose_data_is_bad(database_url: str, kafka
     stopped = _consume(_env(database_url, kafka), "--until-idle", "--max-dead-letters", "5")
     assert stopped.returncode == exit_codes.FAILED
     assert "more than --max-dead-letters 5" in stopped.stderr
+
+
+def test_until_idle_says_at_once_what_a_failed_run_left_unloadable(database_url: str, kafka: str) -> None:
+    async def go() -> None:
+        store = await RunStore.connect(database_url)
+        tables = ["Year", "Make", "VehicleTypeGroup", "VehicleType", "Model", "BaseVehicle"]
+        run = await store.create_run("vcdb", "baseline", None, None, tables)
+        catalog = load_catalog("vcdb")
+        await ensure_topics(kafka, [f"autocare.vcdb.{catalog.table(t).canonical}" for t in tables], 3)
+        records = {"Year": [{"YearID": 2020}], "Make": [{"MakeID": 1, "MakeName": "A"}],
+                   "VehicleTypeGroup": [{"VehicleTypeGroupID": 1, "VehicleTypeGroupName": "LD"}],
+                   "VehicleType": [{"VehicleTypeID": 5, "VehicleTypeName": "Car", "VehicleTypeGroupID": 1}],
+                   "BaseVehicle": [{"BaseVehicleID": 1, "YearID": 2020, "MakeID": 1, "ModelID": 10}]}
+        async with Publisher(kafka) as pub:  # every endpoint but Model finishes; Model's failed
+            plan = RunPlan(run.run_id, "vcdb", None, None, [EndpointPlan(catalog.table(t)) for t in records])
+            await run_endpoints(plan, RecordsSource(records), pub, store, concurrency=2, stop=asyncio.Event())
+        await store.finish_endpoint(run.run_id, "Model", "failed", "RetriesExhausted: GET .../Model")
+        await store.finish_run(run.run_id, "failed", "Model: RetriesExhausted")
+        await store.close()
+
+    asyncio.run(go())
+    started = time.monotonic()
+    done = _consume(_env(database_url, kafka), "--until-idle", "--stall", "100")
+    assert done.returncode == exit_codes.FAILED
+    assert time.monotonic() - started < 60, "it waited for the stall timeout instead of saying why at once"
+    assert "BaseVehicle waits for Model, whose endpoint did not finish (failed)" in done.stderr
