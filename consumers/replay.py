@@ -121,9 +121,3 @@ class AutoReplayer:
                 return loaded
             loaded += len(report.loaded)
 
-
-def summarize(rows: Sequence[DeadLetterRow]) -> dict[str, int]:
-    out: dict[str, int] = defaultdict(int)
-    for r in rows:
-        out[f"{r.table_name}/{r.reason}"] += 1
-    return dict(out)

@@ -37,7 +37,6 @@ class TableSql:
     find_orphans: str | None  # SELECT _ord, check flags...
     delete_staged: str
     upsert: str
-    count_stage: str
     snapshot: str
 
 
@@ -91,8 +90,7 @@ def table_sql(catalog: Catalog, table: Table) -> TableSql:
               f"ORDER BY {keys}, {ORD} DESC "
               f"ON CONFLICT ({keys}) DO UPDATE SET {updates} WHERE {guard}")
     return TableSql(table, stage, cols, create, checks, find,
-                    f"DELETE FROM {q(stage)} WHERE {ORD} = ANY($1::int[])", upsert, f"SELECT count(*) FROM {q(stage)}",
-                    snapshot_sql(table))
+                    f"DELETE FROM {q(stage)} WHERE {ORD} = ANY($1::int[])", upsert, snapshot_sql(table))
 
 
 def snapshot_sql(table: Table) -> str:

