@@ -1,33 +1,60 @@
-"""Turning consumed Kafka records into loadable rows, control events and poison records (pure).
+"""Consumed Kafka records as the loader sees them (pure).
 
-A data record is decoded (JSON), validated against the generated record model and becomes a
-row tuple in canonical column order, or a `Failure` with reason `validation`.  End-of-table
-records become `EndOfTable` events.
+A record's headers are read once, when it is consumed: its run, page and index in the page, and
+whether it is an end-of-table control record (key `__eot__` and `vcdb.kind=eot`).  Decoding
+into a row happens later, per batch (`consumers/decode.py`), so records that wait are never
+decoded.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from pydantic import ValidationError
-
 from schemas.catalog import Table
-from schemas.records import RecordModel
-from streams import envelope
+from streams import envelope, topics
 from streams.broker import InRecord
-from streams.dead_letters import REASON_VALIDATION, Failure
+from streams.dead_letters import DeadLetter, Failure
+
+_RUN = envelope.H_RUN
+_PAGE = envelope.H_PAGE
+_INDEX = envelope.H_INDEX
+_KIND = envelope.H_KIND
 
 
-class Incoming(NamedTuple):
-    """One data record with what the loader needs to know about it (a NamedTuple: one is built
-    per record on the hot path)."""
+class Consumed(NamedTuple):
+    """One record read from a table topic, its headers read (one is built per record)."""
 
     source: InRecord
     run_id: int
     page: int
     position: int  # the record's index in its page
+    eot: bool
+
+
+def consumed(rec: InRecord) -> Consumed:
+    """Read the headers the loader needs, in one pass."""
+    h = dict(rec.headers)
+    eot = rec.key == envelope.EOT_KEY and h.get(_KIND) == envelope.KIND_EOT
+    return Consumed(rec, _int(h.get(_RUN)), _int(h.get(_PAGE)), _int(h.get(_INDEX)), eot)
+
+
+def _int(raw: bytes | None) -> int:
+    if not raw:
+        return 0
+    try:
+        return int(raw)
+    except ValueError:
+        return 0
+
+
+class Incoming(NamedTuple):
+    """A data record with its decoded row, or the failure that dead-letters it."""
+
+    source: InRecord
+    run_id: int
+    page: int
+    position: int
     row: tuple[Any, ...] | None  # None when failure is set
     failure: Failure | None
 
@@ -40,51 +67,16 @@ class Incoming(NamedTuple):
             return (self.source.value or b"").decode(errors="replace")
 
 
-@dataclass(frozen=True)
-class ControlEvent:
-    source: InRecord
-    eot: envelope.EndOfTable
-
-
-def _int(raw: bytes) -> int:
-    try:
-        return int(raw) if raw else 0
-    except ValueError:
-        return 0
-
-
-def classify(rec: InRecord, model: type[RecordModel]) -> Incoming | ControlEvent:
-    run_id = page = position = 0
-    for name, raw in rec.headers:  # one pass over the headers: this runs for every record
-        if name == envelope.H_KIND:
-            if raw == envelope.KIND_EOT:
-                return ControlEvent(rec, envelope.EndOfTable.decode(rec.value or b"{}"))
-        elif name == envelope.H_RUN:
-            run_id = _int(raw)
-        elif name == envelope.H_PAGE:
-            page = _int(raw)
-        elif name == envelope.H_INDEX:
-            position = _int(raw)
-    try:
-        row = model.from_api_json(rec.value or b"null").row()
-    except ValidationError as e:
-        return Incoming(rec, run_id, page, position, None,
-                        Failure(REASON_VALIDATION, _validation_message(e), "ValidationError", "VALUE_CONVERTER"))
-    except (ValueError, UnicodeDecodeError) as e:
-        return Incoming(rec, run_id, page, position, None,
-                        Failure(REASON_VALIDATION, f"value is not JSON: {e}", "JSONDecodeError", "VALUE_CONVERTER"))
-    return Incoming(rec, run_id, page, position, row, None)
-
-
-def _validation_message(e: ValidationError) -> str:
-    parts = []
-    for err in e.errors()[:5]:
-        loc = ".".join(str(x) for x in err["loc"]) or "record"
-        parts.append(f"{loc}: {err['msg']} (got {err.get('input')!r:.60})")
-    return "; ".join(parts)
-
-
 def key_text(table: Table, row: tuple[Any, ...]) -> str:
-    """The key of a row as stored in the dead-letter index (JSON array, canonical key order)."""
+    """The key of a row as stored in the dead-letter index (JSON array, canonical key order):
+    the same text as the record's Kafka key."""
     names = [c.canonical for c in table.columns]
     return json.dumps([row[names.index(k)] for k in table.key_canonical], default=str, separators=(",", ":"))
+
+
+def dead_letter(table: Table, inc: Incoming, failure: Failure, attempt: int) -> DeadLetter:
+    """The dead letter of a record that could not be loaded, built once."""
+    src = inc.source
+    return DeadLetter.of(db=table.db, table=table.name, dlq_topic=topics.dlq_topic(table), topic=src.topic,
+                         partition=src.partition, offset=src.offset, key=src.key, value=src.value,
+                         original_headers=src.headers, failure=failure, attempt=attempt, run_id=inc.run_id)

@@ -14,12 +14,14 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from consumers.records import Incoming, classify
+from consumers.decode import decoder_for
+from consumers.records import Incoming, dead_letter
 from consumers.sql import table_sql
 from consumers.store import DeadLetterFilter, DeadLetterRow, DeadLetterStore, LoadStore
-from consumers.worker import MODELS
 from schemas.catalog import Catalog, Table
+from schemas.graph import load_plan
 from streams.broker import InRecord
+from streams.dead_letters import DeadLetter
 
 log = logging.getLogger(__name__)
 
@@ -33,13 +35,15 @@ class ReplayReport:
     plan: list[dict[str, object]] = field(default_factory=list)
 
 
-def _incoming(dl: DeadLetterRow, catalog: Catalog) -> Incoming:
+def _incoming(dl: DeadLetterRow, table: Table) -> Incoming:
+    """The stored original record, decoded again (the record model may have been fixed)."""
     headers = tuple((k, str(v).encode()) for k, v in dl.headers.items())
     rec = InRecord(dl.topic, dl.partition, dl.offset, dl.record_key.encode(),
                    json.dumps(dl.record).encode() if not isinstance(dl.record, str) else dl.record.encode(), headers)
-    item = classify(rec, MODELS[catalog.db][dl.table_name])
-    assert isinstance(item, Incoming)
-    return item
+    out = decoder_for(table).decode(rec.value)
+    if isinstance(out, tuple):
+        return Incoming(rec, dl.run_id or 0, 0, 0, out, None)
+    return Incoming(rec, dl.run_id or 0, 0, 0, None, out)
 
 
 async def replay(catalog: Catalog, loader: LoadStore, f: DeadLetterFilter, *, dry_run: bool = False) -> ReplayReport:
@@ -51,24 +55,32 @@ async def replay(catalog: Catalog, loader: LoadStore, f: DeadLetterFilter, *, dr
                         "attempts": r.attempts, "missing": f"{r.missing_table} {r.missing_key}" if r.missing_table
                         else None} for r in rows]
         return report
-    await _replay_rows(catalog, loader, store, rows, report)
+    await _replay_rows(catalog, loader, rows, report)
     return report
 
 
-async def _replay_rows(catalog: Catalog, loader: LoadStore, store: DeadLetterStore, rows: Sequence[DeadLetterRow],
+async def _replay_rows(catalog: Catalog, loader: LoadStore, rows: Sequence[DeadLetterRow],
                        report: ReplayReport) -> None:
     by_table: dict[str, list[DeadLetterRow]] = defaultdict(list)
     for r in rows:
         by_table[r.table_name].append(r)
-    from schemas.graph import load_plan
-
     order = load_plan(catalog).order
     for name in sorted(by_table, key=order.index):
         table = catalog.tables[name]
-        items = [(r, _incoming(r, catalog)) for r in by_table[name]]
-        loaded, failed = await store.replay(table_sql(catalog, table), items, loader)
+        items = [(r, _incoming(r, table)) for r in by_table[name]]
+        by_source = {(inc.source.topic, inc.source.partition, inc.source.offset): dl for dl, inc in items}
+        run_id = max((dl.run_id or 0) for dl, _ in items)
+        async with loader.replay(table_sql(catalog, table), run_id) as tx:
+            result = await tx.load([inc for _, inc in items])
+            failed: list[tuple[int, DeadLetter]] = []
+            for inc, f in result.dead:
+                dl = by_source[(inc.source.topic, inc.source.partition, inc.source.offset)]
+                failed.append((dl.dead_letter_id, dead_letter(table, inc, f, dl.attempts + 1)))
+            failed_ids = {i for i, _ in failed}
+            loaded = [dl.dead_letter_id for dl, _ in items if dl.dead_letter_id not in failed_ids]
+            await tx.settle_replayed(loaded, failed)
         report.loaded.extend(loaded)
-        report.failed.extend((i, f.reason, f.message) for i, f in failed)
+        report.failed.extend((i, letter.failure.reason, letter.failure.message) for i, letter in failed)
 
 
 class AutoReplayer:
@@ -93,16 +105,15 @@ class AutoReplayer:
         if not waiting:
             return
         report = ReplayReport(selected=len(waiting))
-        await _replay_rows(self.catalog, self.loader, self.store, waiting, report)
+        await _replay_rows(self.catalog, self.loader, waiting, report)
         log.info("parent %s arrived: replayed %d dead letters, %d loaded, %d still failing", table.name,
                  len(waiting), len(report.loaded), len(report.failed))
         if report.loaded:
-            # A replayed row may itself be a parent others wait on.
-            for name in {dl.table_name for dl in waiting if dl.dead_letter_id in set(report.loaded)}:
-                t = self.catalog.tables[name]
-                keys2 = [dl.record_key for dl in waiting if dl.table_name == name]
-                await self.parent_loaded(t, run_id, keys2)
-
+            # A replayed row may itself be a parent others wait on: pass on the keys that loaded.
+            done = set(report.loaded)
+            for name in sorted({dl.table_name for dl in waiting if dl.dead_letter_id in done}):
+                keys2 = [dl.record_key for dl in waiting if dl.table_name == name and dl.dead_letter_id in done]
+                await self.parent_loaded(self.catalog.tables[name], run_id, keys2)
 
     async def self_references(self, table: Table, run_id: int) -> int:
         """Rows of a self-referencing table whose parent row is in the same table but came in a
@@ -116,7 +127,7 @@ class AutoReplayer:
             if not rows:
                 return loaded
             report = ReplayReport(selected=len(rows))
-            await _replay_rows(self.catalog, self.loader, self.store, rows, report)
+            await _replay_rows(self.catalog, self.loader, rows, report)
             if not report.loaded:
                 return loaded
             loaded += len(report.loaded)

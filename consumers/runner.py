@@ -27,13 +27,23 @@ def consumed_tables(db: str, names: Sequence[str] = ()) -> list[Table]:
     return [catalog.table(n) for n in names] if names else catalog.api_tables()
 
 
+def split_partitions(tps: Sequence[tuple[str, int]], index: int, count: int) -> list[tuple[str, int]]:
+    """Worker `index` of `count`'s share of the partitions in a static split: every count-th
+    partition in (topic, partition) order, so a table's partitions spread over the workers."""
+    if not 0 <= index < count:
+        raise ValueError(f"worker {index} of {count}: no such worker")
+    return [tp for i, tp in enumerate(sorted(tps)) if i % count == index]
+
+
 async def consume(settings: Settings, db: str, options: WorkerOptions, *, tables: Sequence[str] = (),
                   group_id: str | None = None, partitions: int = 3, install_signals: bool = True,
-                  stop: asyncio.Event | None = None, assign: bool = False) -> WorkerResult:
+                  stop: asyncio.Event | None = None, assign: bool = False,
+                  split: tuple[int, int] | None = None) -> WorkerResult:
     """Run a loading worker.  In a consumer group (the default) several workers share the
-    partitions; with `assign` the worker takes every partition itself and skips the group join
-    (about 5 s on Tansu): for one-shot drains.  Either way the offsets are PostgreSQL's, and the
-    offset fence keeps two workers on one partition from applying a batch twice."""
+    partitions; with `assign` the worker takes every partition itself (or, with `split=(i, n)`,
+    its share of a static split among n workers) and skips the group join (about 5 s on Tansu).
+    Either way the offsets are PostgreSQL's, and the offset fence keeps two workers on one
+    partition from applying a batch twice."""
     catalog = load_catalog(db)
     chosen = consumed_tables(db, tables)
     data_topics = [topics.data_topic(t) for t in chosen]
@@ -55,6 +65,8 @@ async def consume(settings: Settings, db: str, options: WorkerOptions, *, tables
                     loop.add_signal_handler(sig, worker.stop.set)
             if assign:
                 tps = [(t, p) for t in data_topics for p in range(counts[t])]
+                if split is not None:
+                    tps = split_partitions(tps, *split)
                 reader.assign(tps)
                 await worker.assigned(tps)
             else:

@@ -37,6 +37,7 @@ class TableSql:
     find_orphans: str | None  # SELECT _ord, check flags...
     delete_staged: str
     upsert: str
+    upsert_returning: str  # the same, answering the keys it wrote
     snapshot: str
 
 
@@ -89,8 +90,9 @@ def table_sql(catalog: Catalog, table: Table) -> TableSql:
               f"SELECT DISTINCT ON ({keys}) {collist}, $1::bigint FROM {q(stage)} WHERE {ORD} >= $2 AND {ORD} < $3 "
               f"ORDER BY {keys}, {ORD} DESC "
               f"ON CONFLICT ({keys}) DO UPDATE SET {updates} WHERE {guard}")
+    returning = f"{upsert} RETURNING {', '.join(f't.{q(k)}' for k in table.key_canonical)}"
     return TableSql(table, stage, cols, create, checks, find,
-                    f"DELETE FROM {q(stage)} WHERE {ORD} = ANY($1::int[])", upsert, snapshot_sql(table))
+                    f"DELETE FROM {q(stage)} WHERE {ORD} = ANY($1::int[])", upsert, returning, snapshot_sql(table))
 
 
 def snapshot_sql(table: Table) -> str:

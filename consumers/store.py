@@ -1,31 +1,38 @@
 """The loader's PostgreSQL side: the one asyncpg module of consumers/.
 
 A batch (contiguous data records of one topic partition and one run) is applied in ONE
-transaction: COPY into staging, divert rows whose parents are missing, guarded upsert, the
-dead-letter index, the load counters, the page receipts and the consumed offset.  So a batch is
-applied exactly once whatever the broker's own commits say.
+transaction, a unit of work (`async with store.batch(...) as tx`): the offset fence, COPY into
+staging, divert rows whose parents are missing, guarded upsert, the dead-letter index, then on
+the way out the page receipts, the load counters, the applied-batch log and the consumed offset.
+So a batch is applied exactly once whatever the broker's own commits say.  Whatever the caller
+does inside the block (publishing dead letters to their topic) happens before the commit.
 
 SQLSTATE verdicts: class 22 (data exception) and 23 (integrity constraint) are the record's
 fault (poison: the offending rows are isolated by bisection with savepoints and dead-lettered);
 every other error is the infrastructure's (transient: the transaction rolls back, nothing is
 advanced, the caller retries or stops).
+
+The dead-letter index holds one open dead letter per source record (db, table, key), whatever
+the offsets of its copies: a page re-published after a producer crash updates the same dead
+letter, a later run's copy supersedes the earlier one (kept, status `superseded`).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 import asyncpg
 
-from consumers.records import Incoming, key_text
+from consumers.records import Consumed, Incoming
 from consumers.sql import ORD, TableSql
-from streams.dead_letters import REASON_CONSTRAINT, REASON_MISSING_PARENT, Failure, dead_letter_headers
+from schemas.ingest import LoadStatus
+from streams.dead_letters import REASON_CONSTRAINT, REASON_MISSING_PARENT, DeadLetter, Failure
 
 POISON_CLASSES = ("22", "23")
-MAX_ORD = 2**31 - 1
 
 
 class Fenced(RuntimeError):
@@ -47,20 +54,168 @@ class InfrastructureError(RuntimeError):
 class BatchResult:
     loaded: int = 0
     dead: list[tuple[Incoming, Failure]] = field(default_factory=list)
-    loaded_keys: list[str] = field(default_factory=list)
+    loaded_keys: list[str] = field(default_factory=list)  # keys the upsert wrote (with want_keys)
 
 
 @dataclass(frozen=True)
 class TablePhase:
-    status: str  # loading | sealed | mismatch
+    status: LoadStatus
     error: str | None
-
-
-DeadLetterSink = Callable[[list[tuple[Incoming, Failure, int]]], Awaitable[None]]
 
 
 def is_poison(e: BaseException) -> bool:
     return isinstance(e, asyncpg.PostgresError) and str(getattr(e, "sqlstate", "") or "")[:2] in POISON_CLASSES
+
+
+def _infrastructure(what: str, e: BaseException) -> InfrastructureError:
+    if isinstance(e, OSError):
+        return InfrastructureError(f"{what}: connection lost: {e}")
+    return InfrastructureError(f"{what}: {type(e).__name__}: {e}")
+
+
+_INDEX_DEAD_LETTER = (
+    "INSERT INTO ingest.dead_letters AS d (db, table_name, run_id, topic, partition, \"offset\", record_key, record, "
+    "headers, reason, sqlstate, constraint_name, missing_table, missing_key, message, attempts) "
+    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb, $10, $11, $12, $13, $14, $15, $16) "
+    "ON CONFLICT (db, table_name, record_key) WHERE status = 'open' DO UPDATE SET run_id = EXCLUDED.run_id, "
+    "topic = EXCLUDED.topic, partition = EXCLUDED.partition, \"offset\" = EXCLUDED.\"offset\", "
+    "record = EXCLUDED.record, headers = EXCLUDED.headers, reason = EXCLUDED.reason, sqlstate = EXCLUDED.sqlstate, "
+    "constraint_name = EXCLUDED.constraint_name, missing_table = EXCLUDED.missing_table, "
+    "missing_key = EXCLUDED.missing_key, message = EXCLUDED.message, "
+    "attempts = GREATEST(d.attempts, EXCLUDED.attempts), updated_at = now() "
+    "WHERE coalesce(d.run_id, 0) <= coalesce(EXCLUDED.run_id, 0)")
+
+
+class BatchTx:
+    """The writes of one transaction: load records, index dead letters, settle replayed ones."""
+
+    def __init__(self, conn: asyncpg.Connection, ts: TableSql, run_id: int, skip_fk_triggers: bool) -> None:
+        self.conn = conn
+        self.ts = ts
+        self.run_id = run_id
+        self.skip_fk_triggers = skip_fk_triggers
+        self.loaded = 0
+        self.dead_lettered = 0
+
+    async def load(self, items: Sequence[Incoming], *, want_keys: bool = False) -> BatchResult:
+        ts, conn = self.ts, self.conn
+        result = BatchResult()
+        good: list[Incoming] = []
+        for inc in items:
+            if inc.failure is not None:
+                result.dead.append((inc, inc.failure))
+            else:
+                good.append(inc)
+        if good:
+            await conn.execute(ts.create_stage)
+            await conn.copy_records_to_table(ts.stage, records=[(*(inc.row or ()), i) for i, inc in enumerate(good)],
+                                             columns=[*ts.columns, ORD])
+            orphaned = await self._divert_orphans(good, result)
+            rejected, keys = await self._upsert(0, len(good), want_keys)
+            for i, e in rejected:
+                result.dead.append((good[i], Failure(
+                    REASON_CONSTRAINT, f"{ts.table.name}: {e}", type(e).__name__, "TASK_PUT",
+                    sqlstate=getattr(e, "sqlstate", None), constraint=getattr(e, "constraint_name", None))))
+            result.loaded = len(good) - len(orphaned) - len(rejected)
+            result.loaded_keys = keys
+        self.loaded += result.loaded
+        return result
+
+    async def _divert_orphans(self, good: Sequence[Incoming], result: BatchResult) -> set[int]:
+        ts = self.ts
+        orphaned: set[int] = set()
+        if not ts.find_orphans:
+            return orphaned
+        for r in await self.conn.fetch(ts.find_orphans):
+            i = r[ORD]
+            check = next(c for c, flag in zip(ts.checks, r["missing"], strict=True) if flag)
+            row = good[i].row
+            assert row is not None
+            value = [row[ts.columns.index(ts.table.column(c).canonical)] for c in check.fk.columns]
+            missing_key = json.dumps(value, default=str, separators=(",", ":"))
+            result.dead.append((good[i], Failure(
+                REASON_MISSING_PARENT,
+                f"{ts.table.name}.{','.join(check.fk.columns)} = {missing_key[1:-1]} has no row in "
+                f"{check.parent.name} (sealed)", "MissingParent", "TASK_PUT",
+                sqlstate="23503", constraint=check.fk.name, missing_table=check.parent.name,
+                missing_key=missing_key)))
+            orphaned.add(i)
+        if orphaned:
+            await self.conn.execute(ts.delete_staged, sorted(orphaned))
+        return orphaned
+
+    async def _upsert(self, lo: int, hi: int, want_keys: bool) -> tuple[list[tuple[int, asyncpg.PostgresError]],
+                                                                         list[str]]:
+        """Upsert staged rows lo..hi-1; on a poison error, bisect with savepoints down to the bad
+        rows.  With `want_keys`, the keys the upsert really wrote (not those the version guard
+        kept out)."""
+        ts = self.ts
+        try:
+            async with self.conn.transaction():
+                if self.skip_fk_triggers:
+                    await self.conn.execute("SET LOCAL session_replication_role = replica")
+                if want_keys:
+                    rows = await self.conn.fetch(ts.upsert_returning, self.run_id, lo, hi)
+                    return [], [json.dumps(list(r.values()), default=str, separators=(",", ":")) for r in rows]
+                await self.conn.execute(ts.upsert, self.run_id, lo, hi)
+            return [], []
+        except asyncpg.PostgresError as e:
+            if not is_poison(e):
+                raise
+            if hi - lo == 1:
+                return [(lo, e)], []
+        mid = (lo + hi) // 2
+        bad1, keys1 = await self._upsert(lo, mid, want_keys)
+        bad2, keys2 = await self._upsert(mid, hi, want_keys)
+        return bad1 + bad2, keys1 + keys2
+
+    async def index(self, letters: Sequence[DeadLetter]) -> None:
+        """Index dead letters: one open dead letter per source record."""
+        if not letters:
+            return
+        self.dead_lettered += len(letters)
+        first = letters[0]
+        run_id = max(dl.run_id or 0 for dl in letters)
+        await self.conn.execute(
+            "UPDATE ingest.dead_letters SET status = 'superseded', updated_at = now() WHERE db = $1 AND "
+            "table_name = $2 AND status = 'open' AND record_key = ANY($3::text[]) AND coalesce(run_id, 0) < $4",
+            first.db, first.table, [dl.record_key for dl in letters], run_id)
+        await self.conn.executemany(_INDEX_DEAD_LETTER, [
+            (dl.db, dl.table, dl.run_id, dl.topic, dl.partition, dl.offset, dl.record_key, dl.record_json(),
+             dl.headers_json(), dl.failure.reason, dl.failure.sqlstate, dl.failure.constraint,
+             dl.failure.missing_table, dl.failure.missing_key, dl.failure.message, dl.attempt)
+            for dl in letters])
+
+    async def settle_replayed(self, loaded: Sequence[int], failed: Sequence[tuple[int, DeadLetter]]) -> None:
+        """Replayed dead letters: those that loaded are resolved, the others stay open with the
+        attempt count raised and the new reason."""
+        await self.conn.executemany(
+            "UPDATE ingest.dead_letters SET attempts = $2, reason = $3, sqlstate = $4, constraint_name = $5, "
+            "missing_table = $6, missing_key = $7, message = $8, headers = $9::jsonb, updated_at = now() "
+            "WHERE dead_letter_id = $1",
+            [(i, dl.attempt, dl.failure.reason, dl.failure.sqlstate, dl.failure.constraint, dl.failure.missing_table,
+              dl.failure.missing_key, dl.failure.message, dl.headers_json()) for i, dl in failed])
+        await self.conn.execute(
+            "UPDATE ingest.dead_letters SET status = 'resolved', resolved_at = now(), updated_at = now(), "
+            "attempts = attempts + 1 WHERE dead_letter_id = ANY($1::bigint[])", list(loaded))
+
+    async def receipts(self, batch: Sequence[Consumed]) -> None:
+        """Count each page's records per partition; a page re-published after a producer crash
+        restarts its count (its index goes back), so a page is counted once."""
+        table, run_id, partition = self.ts.table.name, self.run_id, batch[0].source.partition
+        pages = sorted({c.page for c in batch})
+        rows = await self.conn.fetch(
+            "SELECT page, last_index, records FROM ingest.page_receipts WHERE run_id = $1 AND table_name = $2 "
+            "AND partition = $3 AND page = ANY($4::int[])", run_id, table, partition, pages)
+        state = {r["page"]: (r["last_index"], r["records"]) for r in rows}
+        for c in batch:
+            last, count = state.get(c.page, (-1, 0))
+            state[c.page] = (c.position, count + 1 if c.position > last else 1)
+        await self.conn.executemany(
+            "INSERT INTO ingest.page_receipts (run_id, table_name, page, partition, last_index, records) "
+            "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (run_id, table_name, page, partition) DO UPDATE SET "
+            "last_index = EXCLUDED.last_index, records = EXCLUDED.records",
+            [(run_id, table, p, partition, li, n) for p, (li, n) in state.items()])
 
 
 class LoadStore:
@@ -103,17 +258,31 @@ class LoadStore:
             return None
         return tuple(json.loads(raw) if isinstance(raw, str) else raw)
 
-    async def phases(self, run_id: int) -> dict[str, TablePhase]:
-        rows = await self.pool.fetch("SELECT table_name, status, error FROM ingest.table_load WHERE run_id = $1",
-                                     run_id)
-        return {r["table_name"]: TablePhase(r["status"], r["error"]) for r in rows}
+    async def sealed_tables(self, run_id: int) -> set[str]:
+        rows = await self.pool.fetch("SELECT table_name FROM ingest.table_load WHERE run_id = $1 AND status = $2",
+                                     run_id, LoadStatus.SEALED.value)
+        return {r["table_name"] for r in rows}
 
-    # ---- batches -----------------------------------------------------------------------------
+    async def pending_runs(self, db: str, tables: Sequence[str]) -> dict[str, int]:
+        """Per table, the oldest run that published records of it and has not finished loading
+        them (neither sealed nor stopped on a mismatch): the run its next records belong to."""
+        rows = await self.pool.fetch(
+            "SELECT e.table_name, min(e.run_id) AS run_id FROM ingest.endpoint_progress e JOIN ingest.runs r "
+            "ON r.run_id = e.run_id AND r.db = $2 "
+            "LEFT JOIN ingest.table_load l ON l.run_id = e.run_id AND l.table_name = e.table_name "
+            "WHERE e.table_name = ANY($1::text[]) AND (e.pages_published > 0 OR e.status = 'done') "
+            "AND coalesce(l.status, 'loading') NOT IN ('sealed', 'mismatch') GROUP BY e.table_name", list(tables),
+            db)
+        return {r["table_name"]: r["run_id"] for r in rows}
 
-    async def apply_batch(self, ts: TableSql, run_id: int, batch: Sequence[Incoming], *, partitions: int,
-                          dead_letter: DeadLetterSink, want_keys: bool = False) -> BatchResult:
-        """Apply one batch and advance its partition's offset past its last record.  With
-        `want_keys`, the result lists the keys loaded (for dead letters waiting on them)."""
+    # ---- units of work -----------------------------------------------------------------------
+
+    @asynccontextmanager
+    async def batch(self, ts: TableSql, run_id: int, batch: Sequence[Consumed], *,
+                    partitions: int) -> AsyncIterator[BatchTx]:
+        """One batch's transaction: fenced at its partition's stored offset; the body loads and
+        indexes; on the way out the receipts, counters, applied-batch log and offset are written
+        and the transaction commits (or rolls back, if the body raised)."""
         first, last = batch[0].source, batch[-1].source
         try:
             async with self.pool.acquire() as conn, conn.transaction():
@@ -127,122 +296,30 @@ class LoadStore:
                     "partition = $3 FOR UPDATE", self.group_id, first.topic, first.partition)
                 if stored is not None and stored > first.offset:
                     raise Fenced(first.topic, first.partition, first.offset, stored)
-                result = await self._load(conn, ts, run_id, batch, want_keys=want_keys)
-                if result.dead:
-                    attempts = [(inc, f, 1) for inc, f in result.dead]
-                    await dead_letter(attempts)  # on the DLQ topic before the commit: write, commit, ack
-                    await self._index_dead_letters(conn, ts, attempts)
-                await self._receipts(conn, ts.table.name, run_id, batch)
+                tx = BatchTx(conn, ts, run_id, self.skip_fk_triggers)
+                yield tx
+                await tx.receipts(batch)
                 await conn.execute(
                     "INSERT INTO ingest.table_load (run_id, table_name, partitions, status, loaded, dead_lettered) "
                     "VALUES ($1, $2, $3, 'loading', $4, $5) ON CONFLICT (run_id, table_name) DO UPDATE SET "
                     "loaded = ingest.table_load.loaded + EXCLUDED.loaded, "
                     "dead_lettered = ingest.table_load.dead_lettered + EXCLUDED.dead_lettered",
-                    run_id, ts.table.name, partitions, result.loaded, len(result.dead))
+                    run_id, ts.table.name, partitions, tx.loaded, tx.dead_lettered)
                 await conn.execute(
                     "INSERT INTO ingest.applied_batches (topic, partition, first_offset, last_offset, records) "
                     "VALUES ($1, $2, $3, $4, $5)", first.topic, first.partition, first.offset, last.offset, len(batch))
                 await self._advance(conn, first.topic, first.partition, last.offset + 1)
-        except asyncpg.PostgresError as e:
-            raise InfrastructureError(f"loading {ts.table.name}: {type(e).__name__}: {e}") from e
-        except OSError as e:
-            raise InfrastructureError(f"loading {ts.table.name}: connection lost: {e}") from e
-        return result
+        except (asyncpg.PostgresError, OSError) as e:
+            raise _infrastructure(f"loading {ts.table.name}", e) from e
 
-    async def _load(self, conn: asyncpg.Connection, ts: TableSql, run_id: int, batch: Sequence[Incoming],
-                    want_keys: bool = True) -> BatchResult:
-        result = BatchResult()
-        good: list[Incoming] = []
-        for inc in batch:
-            if inc.failure is not None:
-                result.dead.append((inc, inc.failure))
-            else:
-                good.append(inc)
-        if not good:
-            return result
-        await conn.execute(ts.create_stage)
-        await conn.copy_records_to_table(ts.stage, records=[(*(inc.row or ()), i) for i, inc in enumerate(good)],
-                                         columns=[*ts.columns, ORD])
-        orphaned: set[int] = set()
-        if ts.find_orphans:
-            for r in await conn.fetch(ts.find_orphans):
-                i = r[ORD]
-                check = next(c for c, flag in zip(ts.checks, r["missing"], strict=True) if flag)
-                row = good[i].row
-                assert row is not None
-                value = [row[ts.columns.index(ts.table.column(c).canonical)] for c in check.fk.columns]
-                missing_key = json.dumps(value, default=str, separators=(",", ":"))
-                result.dead.append((good[i], Failure(
-                    REASON_MISSING_PARENT,
-                    f"{ts.table.name}.{','.join(check.fk.columns)} = {missing_key[1:-1]} has no row in "
-                    f"{check.parent.name} (sealed)", "MissingParent", "TASK_PUT",
-                    sqlstate="23503", constraint=check.fk.name, missing_table=check.parent.name,
-                    missing_key=missing_key)))
-                orphaned.add(i)
-            if orphaned:
-                await conn.execute(ts.delete_staged, sorted(orphaned))
-        rejected = await self._upsert(conn, ts, run_id, 0, len(good))
-        for i, e in rejected:
-            result.dead.append((good[i], Failure(
-                REASON_CONSTRAINT, f"{ts.table.name}: {e}", type(e).__name__, "TASK_PUT",
-                sqlstate=getattr(e, "sqlstate", None), constraint=getattr(e, "constraint_name", None))))
-        bad = orphaned | {i for i, _ in rejected}
-        result.loaded = len(good) - len(bad)
-        if want_keys:
-            result.loaded_keys = [key_text(ts.table, inc.row) for i, inc in enumerate(good)
-                                  if i not in bad and inc.row is not None]
-        return result
-
-    async def _upsert(self, conn: asyncpg.Connection, ts: TableSql, run_id: int, lo: int,
-                      hi: int) -> list[tuple[int, asyncpg.PostgresError]]:
-        """Upsert staged rows lo..hi-1; on a poison error, bisect with savepoints down to the bad rows."""
+    @asynccontextmanager
+    async def replay(self, ts: TableSql, run_id: int) -> AsyncIterator[BatchTx]:
+        """A transaction for replaying dead letters: no offsets, no receipts."""
         try:
-            async with conn.transaction():
-                if self.skip_fk_triggers:
-                    await conn.execute("SET LOCAL session_replication_role = replica")
-                await conn.execute(ts.upsert, run_id, lo, hi)
-            return []
-        except asyncpg.PostgresError as e:
-            if not is_poison(e):
-                raise
-            if hi - lo == 1:
-                return [(lo, e)]
-        mid = (lo + hi) // 2
-        return await self._upsert(conn, ts, run_id, lo, mid) + await self._upsert(conn, ts, run_id, mid, hi)
-
-    async def _index_dead_letters(self, conn: asyncpg.Connection, ts: TableSql,
-                                  items: Sequence[tuple[Incoming, Failure, int]]) -> None:
-        await conn.executemany(
-            "INSERT INTO ingest.dead_letters (db, table_name, run_id, topic, partition, \"offset\", record_key, record,"
-            " headers, reason, sqlstate, constraint_name, missing_table, missing_key, message, attempts) "
-            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb, $10, $11, $12, $13, $14, $15, $16) "
-            "ON CONFLICT (topic, partition, \"offset\") DO UPDATE SET reason = EXCLUDED.reason, "
-            "sqlstate = EXCLUDED.sqlstate, constraint_name = EXCLUDED.constraint_name, "
-            "missing_table = EXCLUDED.missing_table, missing_key = EXCLUDED.missing_key, message = EXCLUDED.message, "
-            "attempts = EXCLUDED.attempts, status = 'open', resolved_at = NULL, updated_at = now()",
-            [(ts.table.db, ts.table.name, inc.run_id, inc.source.topic, inc.source.partition, inc.source.offset,
-              (inc.source.key or b"").decode(errors="replace"), json.dumps(inc.record, default=str),
-              _headers_json(inc, f, attempt), f.reason, f.sqlstate, f.constraint, f.missing_table, f.missing_key,
-              f.message, attempt)
-             for inc, f, attempt in items])
-
-    async def _receipts(self, conn: asyncpg.Connection, table: str, run_id: int, batch: Sequence[Incoming]) -> None:
-        """Count each page's records per partition; a page re-published after a producer crash
-        restarts its count (its index goes back), so a page is counted once."""
-        partition = batch[0].source.partition
-        pages = sorted({inc.page for inc in batch})
-        rows = await conn.fetch(
-            "SELECT page, last_index, records FROM ingest.page_receipts WHERE run_id = $1 AND table_name = $2 "
-            "AND partition = $3 AND page = ANY($4::int[])", run_id, table, partition, pages)
-        state = {r["page"]: (r["last_index"], r["records"]) for r in rows}
-        for inc in batch:
-            last, count = state.get(inc.page, (-1, 0))
-            state[inc.page] = (inc.position, count + 1 if inc.position > last else 1)
-        await conn.executemany(
-            "INSERT INTO ingest.page_receipts (run_id, table_name, page, partition, last_index, records) "
-            "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (run_id, table_name, page, partition) DO UPDATE SET "
-            "last_index = EXCLUDED.last_index, records = EXCLUDED.records",
-            [(run_id, table, p, partition, li, n) for p, (li, n) in state.items()])
+            async with self.pool.acquire() as conn, conn.transaction():
+                yield BatchTx(conn, ts, run_id, self.skip_fk_triggers)
+        except (asyncpg.PostgresError, OSError) as e:
+            raise _infrastructure(f"replaying {ts.table.name}", e) from e
 
     async def _advance(self, conn: asyncpg.Connection, topic: str, partition: int, next_offset: int) -> None:
         await conn.execute(
@@ -285,11 +362,9 @@ class LoadStore:
                     "WHERE run_id = $1 AND table_name = $2",
                     run_id, table, json.dumps(seen), partitions, announced, status, error)
                 await self._advance(conn, topic, partition, offset + 1)
-        except asyncpg.PostgresError as e:
-            raise InfrastructureError(f"sealing {table}: {type(e).__name__}: {e}") from e
-        except OSError as e:
-            raise InfrastructureError(f"sealing {table}: connection lost: {e}") from e
-        return TablePhase(status, error)
+        except (asyncpg.PostgresError, OSError) as e:
+            raise _infrastructure(f"sealing {table}", e) from e
+        return TablePhase(LoadStatus(status), error)
 
     async def open_run_state(self, db: str) -> list[dict[str, Any]]:
         """Per finished-or-running run of db: which endpoints completed and which tables sealed."""
@@ -301,13 +376,6 @@ class LoadStore:
             "WHERE r.db = $1 AND r.kind IN ('baseline', 'incremental', 'import')", db)
         return [dict(r) for r in rows]
 
-
-def _headers_json(inc: Incoming, failure: Failure, attempt: int) -> str:
-    """The dead letter's headers as on its DLQ topic: the original ones and this failure's."""
-    src = inc.source
-    headers = dead_letter_headers(src.headers, failure, topic=src.topic, partition=src.partition,
-                                  offset=src.offset, attempt=attempt, run_id=inc.run_id)
-    return json.dumps({k: v.decode(errors="replace") for k, v in headers})
 
 
 @dataclass(frozen=True)
@@ -409,33 +477,3 @@ class DeadLetterStore:
             "SELECT * FROM ingest.dead_letters WHERE db = $1 AND missing_table = $2 AND status = 'open' "
             "AND missing_key = ANY($3::text[]) ORDER BY created_at, dead_letter_id", db, parent_table, list(keys))
         return [_dead_letter(r) for r in rows]
-
-    async def replay(self, ts: TableSql, items: Sequence[tuple[DeadLetterRow, Incoming]],
-                     loader: LoadStore) -> tuple[list[int], list[tuple[int, Failure]]]:
-        """Load dead letters again in one transaction: loaded ones are resolved, the others keep
-        their row with the attempt count raised and the new reason."""
-        by_offset = {(inc.source.topic, inc.source.partition, inc.source.offset): dl for dl, inc in items}
-        try:
-            async with self.pool.acquire() as conn, conn.transaction():
-                run_id = max((dl.run_id or 0) for dl, _ in items)
-                result = await loader._load(conn, ts, run_id, [inc for _, inc in items])
-                failed: list[tuple[int, Failure]] = []
-                headers: list[str] = []
-                for inc, f in result.dead:
-                    dl = by_offset[(inc.source.topic, inc.source.partition, inc.source.offset)]
-                    failed.append((dl.dead_letter_id, f))
-                    headers.append(_headers_json(inc, f, dl.attempts + 1))
-                failed_ids = {i for i, _ in failed}
-                loaded = [dl.dead_letter_id for dl, _ in items if dl.dead_letter_id not in failed_ids]
-                await conn.executemany(
-                    "UPDATE ingest.dead_letters SET attempts = attempts + 1, reason = $2, sqlstate = $3, "
-                    "constraint_name = $4, missing_table = $5, missing_key = $6, message = $7, headers = $8::jsonb, "
-                    "updated_at = now() WHERE dead_letter_id = $1",
-                    [(i, f.reason, f.sqlstate, f.constraint, f.missing_table, f.missing_key, f.message, h)
-                     for (i, f), h in zip(failed, headers, strict=True)])
-                await conn.execute(
-                    "UPDATE ingest.dead_letters SET status = 'resolved', resolved_at = now(), updated_at = now(), "
-                    "attempts = attempts + 1 WHERE dead_letter_id = ANY($1::bigint[])", loaded)
-        except asyncpg.PostgresError as e:
-            raise InfrastructureError(f"replaying {ts.table.name}: {type(e).__name__}: {e}") from e
-        return loaded, failed

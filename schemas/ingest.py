@@ -5,6 +5,8 @@ Producers and consumers talk to each other only through Kafka and these tables.
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from sqlalchemy import (
     BigInteger,
     Column,
@@ -23,6 +25,35 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from schemas.metadata import metadata
 
 SCHEMA = "ingest"
+
+
+class RunStatus(StrEnum):
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    INTERRUPTED = "interrupted"
+
+
+class EndpointStatus(StrEnum):
+    PENDING = "pending"
+    RUNNING = "running"
+    PAGED = "paged"  # every page published; the end-of-table records are missing
+    DONE = "done"
+    FAILED = "failed"
+    INTERRUPTED = "interrupted"
+
+
+class LoadStatus(StrEnum):
+    WAITING = "waiting"  # nothing consumed yet (not a row of table_load)
+    LOADING = "loading"
+    SEALED = "sealed"
+    MISMATCH = "mismatch"
+
+
+class DeadLetterStatus(StrEnum):
+    OPEN = "open"
+    RESOLVED = "resolved"  # loaded on replay, or a newer record of its key loaded
+    SUPERSEDED = "superseded"  # a later run delivered the same record again: that copy is the open one
 
 runs = Table(
     "runs",
@@ -138,16 +169,17 @@ dead_letters = Table(
     Column("missing_key", Text, nullable=True),
     Column("message", Text, nullable=False),
     Column("attempts", Integer, nullable=False, server_default=text("1")),
-    Column("status", Text, nullable=False, server_default=text("'open'"), comment="open | resolved"),
+    Column("status", Text, nullable=False, server_default=text("'open'"), comment="open | resolved | superseded"),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("resolved_at", DateTime(timezone=True), nullable=True),
     schema=SCHEMA,
 )
-Index("ix_dead_letters_source", dead_letters.c.topic, dead_letters.c.partition, dead_letters.c.offset, unique=True)
+Index("ix_dead_letters_source", dead_letters.c.topic, dead_letters.c.partition, dead_letters.c.offset)
 Index("ix_dead_letters_waiting", dead_letters.c.db, dead_letters.c.missing_table, dead_letters.c.missing_key,
       postgresql_where=dead_letters.c.status == "open")
-Index("ix_dead_letters_open", dead_letters.c.db, dead_letters.c.table_name, dead_letters.c.record_key,
+# One open dead letter per source record, whatever the offsets of its copies.
+Index("ix_dead_letters_open", dead_letters.c.db, dead_letters.c.table_name, dead_letters.c.record_key, unique=True,
       postgresql_where=dead_letters.c.status == "open")
 
 row_snapshots = Table(

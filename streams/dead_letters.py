@@ -8,8 +8,11 @@ count, run id.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+
+from streams.broker import OutRecord
 
 REASON_MISSING_PARENT = "missing_parent"
 REASON_CONSTRAINT = "constraint"
@@ -58,3 +61,50 @@ def dead_letter_headers(original: Sequence[tuple[str, bytes]], failure: Failure,
     kept = [(k, v) for k, v in original if not k.startswith(("__connect.errors.", "vcdb.error."))]
     return kept + error_headers(failure, topic=topic, partition=partition, offset=offset, attempt=attempt,
                                 run_id=run_id)
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    """One dead letter, built once: published to the DLQ topic and indexed in PostgreSQL from the
+    same value, so the topic and the index can never tell two stories."""
+
+    db: str
+    table: str  # AutoCare table name
+    dlq_topic: str
+    topic: str  # where the record was consumed
+    partition: int
+    offset: int
+    key: bytes
+    value: bytes
+    headers: tuple[tuple[str, bytes], ...]  # the original headers, then this failure's
+    failure: Failure
+    attempt: int
+    run_id: int | None
+
+    @classmethod
+    def of(cls, *, db: str, table: str, dlq_topic: str, topic: str, partition: int, offset: int, key: bytes | None,
+           value: bytes | None, original_headers: Sequence[tuple[str, bytes]], failure: Failure, attempt: int,
+           run_id: int | None) -> DeadLetter:
+        headers = dead_letter_headers(original_headers, failure, topic=topic, partition=partition, offset=offset,
+                                      attempt=attempt, run_id=run_id)
+        return cls(db, table, dlq_topic, topic, partition, offset, key or b"", value or b"", tuple(headers), failure,
+                   attempt, run_id)
+
+    @property
+    def record_key(self) -> str:
+        """The source record's key as text: one open dead letter per (db, table, record_key)."""
+        return self.key.decode(errors="replace")
+
+    def out_record(self) -> OutRecord:
+        return OutRecord(self.dlq_topic, self.key, self.value, list(self.headers))
+
+    def record_json(self) -> str:
+        """The original record as JSON text for the index (a JSON string when it is not JSON)."""
+        try:
+            json.loads(self.value)
+            return self.value.decode()
+        except (ValueError, UnicodeDecodeError):
+            return json.dumps(self.value.decode(errors="replace"))
+
+    def headers_json(self) -> str:
+        return json.dumps({k: v.decode(errors="replace") for k, v in self.headers})

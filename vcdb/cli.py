@@ -7,6 +7,7 @@ import argparse
 import asyncio
 import datetime as dt
 import logging
+import os
 import sys
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
@@ -29,6 +30,26 @@ def _date(text: str) -> dt.date:
 
 def _since(text: str) -> dt.date | str:
     return "auto" if text == "auto" else _date(text)
+
+
+def _positive(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"not a positive whole number: {text!r}")
+    return n
+
+
+def _share(text: str) -> tuple[int, int]:
+    try:
+        i, n = (int(x) for x in text.split("/"))
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(f"not INDEX/COUNT: {text!r}") from e
+    if not 0 <= i < n:
+        raise argparse.ArgumentTypeError(f"no worker {i} of {n}")
+    return i, n
 
 
 def _csv(text: str) -> list[str]:
@@ -75,6 +96,10 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--group", help="consumer group (default vcdb-stream.<db>.loader)")
     sp.add_argument("--assign", action="store_true",
                     help="take every partition without joining the group (one-shot drains; no group join wait)")
+    sp.add_argument("--workers", type=_positive, default=os.cpu_count() or 1,
+                    help="worker processes (default: the number of cores); with --assign they split the "
+                         "partitions statically, else they share them in the consumer group")
+    sp.add_argument("--worker", type=_share, help=argparse.SUPPRESS)  # i/N: one worker of --workers N
     sp.add_argument("--json", action="store_true")
 
     sp = sub.add_parser("dlq", help="list, show and replay dead letters")

@@ -102,24 +102,36 @@ def consume(settings: Settings, args: argparse.Namespace) -> int:
     from consumers.store import InfrastructureError
     from consumers.worker import WorkerOptions, WorkerStopped
     from streams.broker import BrokerError
+    from vcdb import workers
 
+    if args.workers > 1 and args.worker is None:
+        code, summaries = workers.supervise(sys.argv[1:], args.workers)
+        _print_consumed(workers.combine(summaries), args.json)
+        return code
+    workers.die_with_supervisor()
     options = WorkerOptions(batch_size=args.batch_size, linger_s=args.linger, until_idle=args.until_idle,
                             stall_s=args.stall, max_dead_letters=args.max_dead_letters)
     try:
         result = asyncio.run(consume(settings, args.db, options, tables=args.tables, group_id=args.group,
-                                     assign=args.assign))
+                                     assign=args.assign, split=args.worker if args.assign else None))
     except WorkerStopped as e:
         print(f"vcdb consume: stopped: {e}", file=sys.stderr)
         return exit_codes.FAILED
     except (InfrastructureError, BrokerError) as e:
         print(f"vcdb consume: {e}", file=sys.stderr)
         return exit_codes.UNAVAILABLE
-    if args.json:
-        print_json(result.__dict__)
-    else:
-        print(f"consumed: {result.batches} batches, {result.loaded} rows loaded, {result.dead_lettered} "
-              f"dead-lettered, {len(result.sealed)} tables sealed{' (idle)' if result.idle else ''}")
+    _print_consumed(dict(result.__dict__), args.json)
     return exit_codes.OK
+
+
+def _print_consumed(result: dict[str, object], as_json: bool) -> None:
+    if as_json:
+        print_json(result)
+        return
+    sealed = result.get("sealed") or []
+    print(f"consumed: {result['batches']} batches, {result['loaded']} rows loaded, {result['dead_lettered']} "
+          f"dead-lettered, {len(sealed) if isinstance(sealed, list) else 0} tables sealed, {result['read']} records "
+          f"read{' (idle)' if result.get('idle') else ''}")
 
 
 def dlq(settings: Settings, args: argparse.Namespace) -> int:

@@ -1,57 +1,64 @@
-"""The loader's pure parts: classifying records and the batch SQL (the worker itself is tested
-against the real broker and PostgreSQL in tests/integration)."""
+"""The loader's pure parts: reading a consumed record's headers once, decoding it into a row, the
+batch SQL (the worker's decisions are tested with fakes in test_worker.py, and against the real
+broker and PostgreSQL in tests/integration)."""
 
 from __future__ import annotations
 
 import json
 
-from consumers.records import ControlEvent, Incoming, classify, key_text
+from consumers.decode import decoder_for
+from consumers.records import consumed, key_text
 from consumers.sql import table_sql
 from schemas.catalog import load_catalog
-from schemas.generated.vcdb_models import MODELS
 from streams import envelope
 from streams.broker import InRecord
+from streams.dead_letters import Failure
 
 VCDB = load_catalog("vcdb")
 
 
-def _rec(value: object, headers: list[tuple[str, bytes]] | None = None, offset: int = 0) -> InRecord:
+def _rec(value: object, headers: list[tuple[str, bytes]] | None = None, offset: int = 0,
+         key: bytes = b"[1]") -> InRecord:
     raw = value if isinstance(value, bytes) else json.dumps(value).encode()
     hs = headers or [(envelope.H_KIND, b"data"), (envelope.H_RUN, b"5"), (envelope.H_PAGE, b"2"),
                      (envelope.H_INDEX, b"7")]
-    return InRecord("autocare.vcdb.base_vehicle", 0, offset, b"[1]", raw, tuple(hs))
+    return InRecord("autocare.vcdb.base_vehicle", 0, offset, key, raw, tuple(hs))
 
 
-def test_classify_valid_record_gives_a_row_in_column_order() -> None:
-    item = classify(_rec({"BaseVehicleID": 1, "YearID": 2001, "MakeID": "3", "ModelID": 4}), MODELS["BaseVehicle"])
-    assert isinstance(item, Incoming) and item.failure is None
-    assert item.run_id == 5 and item.page == 2 and item.position == 7
-    assert item.row == (1, 2001, 3, 4, None, None, None)
-    assert key_text(VCDB.table("BaseVehicle"), item.row) == "[1]"
+def test_consumed_reads_run_page_and_index_from_the_headers() -> None:
+    c = consumed(_rec({"BaseVehicleID": 1}))
+    assert (c.run_id, c.page, c.position, c.eot) == (5, 2, 7, False)
 
 
-def test_classify_invalid_record_is_a_validation_failure_naming_the_field() -> None:
-    item = classify(_rec({"BaseVehicleID": 1, "YearID": "two thousand", "MakeID": 3, "ModelID": 4}),
-                    MODELS["BaseVehicle"])
-    assert isinstance(item, Incoming) and item.row is None
-    assert item.failure is not None and item.failure.reason == "validation"
-    assert "year_id" in item.failure.message
+def test_valid_record_gives_a_row_in_column_order() -> None:
+    row = decoder_for(VCDB.table("BaseVehicle")).decode(
+        json.dumps({"BaseVehicleID": 1, "YearID": 2001, "MakeID": "3", "ModelID": 4}).encode())
+    assert row == (1, 2001, 3, 4, None, None, None)
+    assert isinstance(row, tuple) and key_text(VCDB.table("BaseVehicle"), row) == "[1]"
 
 
-def test_classify_not_json_is_a_validation_failure() -> None:
-    item = classify(_rec(b"{not json"), MODELS["BaseVehicle"])
-    assert isinstance(item, Incoming) and item.failure is not None and "not JSON" in item.failure.message
+def test_invalid_record_is_a_validation_failure_naming_the_field() -> None:
+    out = decoder_for(VCDB.table("BaseVehicle")).decode(
+        json.dumps({"BaseVehicleID": 1, "YearID": "two thousand", "MakeID": 3, "ModelID": 4}).encode())
+    assert isinstance(out, Failure) and out.reason == "validation" and "year_id" in out.message
 
 
-def test_classify_too_long_value_is_a_validation_failure() -> None:
-    item = classify(_rec({"MakeID": 1, "MakeName": "x" * 51}), MODELS["Make"])
-    assert isinstance(item, Incoming) and item.failure is not None and "make_name" in item.failure.message
+def test_not_json_is_a_validation_failure() -> None:
+    out = decoder_for(VCDB.table("BaseVehicle")).decode(b"{not json")
+    assert isinstance(out, Failure) and "not JSON" in out.message
 
 
-def test_classify_end_of_table() -> None:
+def test_too_long_value_is_a_validation_failure() -> None:
+    out = decoder_for(VCDB.table("Make")).decode(json.dumps({"MakeID": 1, "MakeName": "x" * 51}).encode())
+    assert isinstance(out, Failure) and "make_name" in out.message
+
+
+def test_end_of_table_needs_its_key_and_kind() -> None:
     eot = envelope.EndOfTable(5, "BaseVehicle", 10, 1, 10, 3)
-    item = classify(_rec(eot.encode(), [(envelope.H_KIND, b"eot")]), MODELS["BaseVehicle"])
-    assert isinstance(item, ControlEvent) and item.eot == eot
+    c = consumed(_rec(eot.encode(), [(envelope.H_KIND, b"eot"), (envelope.H_RUN, b"5")], key=envelope.EOT_KEY))
+    assert c.eot and envelope.EndOfTable.decode(c.source.value or b"") == eot
+    # A data record that happens to carry the kind header but not the key is data.
+    assert not consumed(_rec({"BaseVehicleID": 1}, [(envelope.H_KIND, b"eot")])).eot
 
 
 def test_batch_sql_checks_declared_and_logical_parents() -> None:

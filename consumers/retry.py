@@ -1,0 +1,39 @@
+"""When the loader tries a batch again after an infrastructure error, without I/O.
+
+Shaped like the producer's policy (producers/retry.py): `next_delay` is the one place that acts
+on the verdict.  Infrastructure errors (connection lost, disk full, deadlock, any SQLSTATE that
+is not the record's fault) are transient: the batch is retried with capped exponential backoff
+and full jitter, nothing advanced meanwhile; when the attempts run out the worker stops without
+advancing.  The random generator is the caller's.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+
+class RetriesExhausted(RuntimeError):
+    """The batch failed for infrastructure reasons on every attempt; offsets were not advanced."""
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_attempts: int = 6  # attempts in all, the first included
+    base: float = 0.5
+    cap: float = 30.0
+
+    def __post_init__(self) -> None:
+        if self.max_attempts < 1:
+            raise ValueError("max_attempts must be at least 1")
+
+    def backoff(self, attempt: int, rng: random.Random) -> float:
+        """Full-jitter wait after failed attempt number `attempt` (1-based)."""
+        ceiling = min(self.cap, self.base * 2.0 ** min(max(attempt - 1, 0), 62))
+        return rng.uniform(0.0, ceiling)
+
+    def next_delay(self, error: Exception, attempt: int, rng: random.Random) -> float:
+        """Seconds to wait before attempt `attempt + 1`; raises RetriesExhausted if there is none."""
+        if attempt >= self.max_attempts:
+            raise RetriesExhausted(f"{error}; gave up after {attempt} attempts, offsets not advanced") from error
+        return self.backoff(attempt, rng)

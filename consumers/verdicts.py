@@ -1,0 +1,82 @@
+"""Is the worker done? The idle, stall and blocked verdicts of `consume --until-idle` (pure).
+
+Idle: no producer run of the database is running, every table a finished endpoint announced is
+sealed, and nothing is held.  Blocked: every table still waiting belongs to a run that ended
+without an ancestor's end-of-table records (its endpoint failed or was interrupted), so it can
+never load: say so at once rather than after the stall timeout.  A count mismatch stops the
+worker.  Stalled: not idle, and nothing moved for `stall_s`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from schemas.catalog import Catalog
+from schemas.ingest import EndpointStatus, LoadStatus, RunStatus
+
+StateRow = Mapping[str, Any]  # run_id, run_status, table_name, endpoint_status, load_status, error
+
+
+class Verdict(StrEnum):
+    BUSY = "busy"  # keep going
+    IDLE = "idle"  # done: exit 0
+    STOP = "stop"  # cannot finish: exit 1 with the message
+
+
+@dataclass(frozen=True)
+class Judgement:
+    verdict: Verdict
+    message: str = ""
+
+
+def judge(catalog: Catalog, rows: Sequence[StateRow], *, holding: bool, quiet_s: float,
+          stall_s: float) -> Judgement:
+    """`rows`: the open run state of this worker's tables; `holding`: records still buffered;
+    `quiet_s`: seconds since the worker last applied, sealed or read something."""
+    if holding or any(r["run_status"] == RunStatus.RUNNING for r in rows):
+        return _stalled(quiet_s, stall_s, [])
+    mismatched = [r for r in rows if r["load_status"] == LoadStatus.MISMATCH]
+    if mismatched:
+        return Judgement(Verdict.STOP, "; ".join(str(r["error"]) for r in mismatched))
+    waiting = [r for r in rows if r["endpoint_status"] == EndpointStatus.DONE and r["load_status"] != LoadStatus.SEALED]
+    if not waiting:
+        return Judgement(Verdict.IDLE)
+    blocked = blocked_tables(catalog, rows, waiting)
+    if blocked and len(blocked) == len(waiting):
+        return Judgement(Verdict.STOP, "; ".join(blocked))
+    return _stalled(quiet_s, stall_s, waiting)
+
+
+def _stalled(quiet_s: float, stall_s: float, waiting: Sequence[StateRow]) -> Judgement:
+    if quiet_s <= stall_s:
+        return Judgement(Verdict.BUSY)
+    what = ", ".join(f"{r['table_name']} (run {r['run_id']}: {r['load_status']})" for r in waiting[:10])
+    return Judgement(Verdict.STOP, f"nothing moved for {stall_s:.0f} s and not idle; waiting: {what or '?'}")
+
+
+def blocked_tables(catalog: Catalog, rows: Sequence[StateRow], waiting: Sequence[StateRow]) -> list[str]:
+    """Waiting tables of finished runs that can never load: an ancestor's endpoint in the same run
+    did not finish (the run failed or was interrupted), so its end-of-table records never come."""
+    cause: dict[tuple[object, str], str] = {
+        (r["run_id"], str(r["table_name"])):
+            f"{r['table_name']}, whose endpoint did not finish ({r['endpoint_status']})"
+        for r in rows if r["endpoint_status"] != EndpointStatus.DONE}
+    status = {r["run_id"]: r["run_status"] for r in rows}
+    changed = True
+    while changed:  # blocked parents block their children, down the FK graph
+        changed = False
+        for r in waiting:
+            key = (r["run_id"], str(r["table_name"]))
+            if key in cause:
+                continue
+            for parent in catalog.tables[key[1]].parents():
+                if (r["run_id"], parent) in cause:
+                    cause[key] = cause[(r["run_id"], parent)]
+                    changed = True
+                    break
+    return [f"run {r['run_id']} ended {status[r['run_id']]}: {r['table_name']} waits for "
+            f"{cause[(r['run_id'], str(r['table_name']))]}; resume the run with --resume, then consume again"
+            for r in waiting if (r["run_id"], str(r["table_name"])) in cause]
