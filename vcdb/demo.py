@@ -11,13 +11,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import os
 import sys
 import time
 from pathlib import Path
 
-from consumers.runner import consume
-from consumers.worker import WorkerOptions
 from producers.runner import ProduceOptions, produce
 from producers.source import client_source
 from schemas.settings import Settings, sqlalchemy_url
@@ -55,7 +54,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
             "database_url": url, "kafka_bootstrap_servers": kafka.url,
             "autocare_token_url": f"{sim.url}/connect/token", "autocare_vcdb_url": sim.url,
             "autocare_pcdb_url": sim.url, "autocare_padb_url": sim.url, "autocare_qdb_url": sim.url})
-        code = asyncio.run(_pipeline(demo_settings))
+        code = asyncio.run(_pipeline(demo_settings, os.cpu_count() or 1))
         print(f"\ndemo finished in {time.monotonic() - t0:.1f} s")
         print(f"the data: {_safe(url)} schemas autocare_vcdb (canonical) and ingest (runs, dead letters)")
         if args.keep:
@@ -72,21 +71,36 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
             svc.stop()
 
 
-async def _pipeline(settings: Settings) -> int:
-    stop = asyncio.Event()
-    worker = asyncio.create_task(consume(settings, "vcdb", WorkerOptions(until_idle=True, stall_s=300),
-                                         install_signals=False, stop=stop, assign=True))
-    async with client_source(settings) as source:
-        result = await produce(settings, ProduceOptions(db="vcdb", kind="baseline"), source, install_signals=False)
-    print(f"\nbaseline run {result.run_id}: {result.status}, {result.pages} pages, {result.records} records "
-          f"in {result.seconds:.1f} s ({result.records / max(result.seconds, 1e-6):,.0f} records/s)")
-    if result.status != "succeeded":
-        stop.set()
-        await worker
-        print(f"baseline failed: {result.error}", file=sys.stderr)
+async def _pipeline(settings: Settings, workers: int) -> int:
+    # The loading workers run as `vcdb consume --workers N` (one process per core), as a user
+    # would run them; the producer runs here meanwhile.
+    env = {**os.environ, "DATABASE_URL": settings.database_url,
+           "KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers}
+    consumer = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "vcdb", "consume", "--until-idle", "--assign", "--stall", "300", "--workers",
+        str(workers), "--json", env=env, stdout=asyncio.subprocess.PIPE)
+    try:
+        async with client_source(settings) as source:
+            result = await produce(settings, ProduceOptions(db="vcdb", kind="baseline"), source,
+                                   install_signals=False)
+        print(f"\nbaseline run {result.run_id}: {result.status}, {result.pages} pages, {result.records} records "
+              f"in {result.seconds:.1f} s ({result.records / max(result.seconds, 1e-6):,.0f} records/s)")
+        if result.status != "succeeded":
+            consumer.terminate()
+            await consumer.wait()
+            print(f"baseline failed: {result.error}", file=sys.stderr)
+            return exit_codes.FAILED
+        out, _ = await consumer.communicate()
+    finally:
+        if consumer.returncode is None:
+            consumer.kill()
+            await consumer.wait()
+    if consumer.returncode != exit_codes.OK:
+        print(f"loading workers stopped with exit code {consumer.returncode}", file=sys.stderr)
         return exit_codes.FAILED
-    loaded = await worker
-    print(f"loader: {loaded.loaded} rows loaded, {loaded.dead_lettered} dead-lettered in {loaded.batches} batches")
+    loaded = json.loads(out)
+    print(f"loader: {loaded['loaded']} rows loaded, {loaded['dead_lettered']} dead-lettered in {loaded['batches']} "
+          f"batches by {loaded.get('workers', 1)} worker processes ({loaded['read']} records read)")
     print()
     print(await reports.summary_table(settings, "vcdb", result.run_id))
     report = await reports.verify_report(settings, "vcdb", sample=3)
