@@ -33,7 +33,7 @@ test: install lint
 	$(BIN)/pytest -q tests
 
 bench: install
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 generate: install
 	$(BIN)/vcdb schema generate

@@ -1,0 +1,147 @@
+"""The load stage against a plain COPY: the same N Vehicle rows into the same FK'd tables.
+
+1. reference: COPY straight into `autocare_vcdb.vehicle` (FK constraints on, parents in place);
+2. load stage: the same rows as API records, pre-filled on the topic, loaded by `vcdb consume
+   --until-idle --assign --workers N` as a process of its own (validation, staging COPY, anti-join
+   FK checks, guarded upsert, offsets, receipts).  Its time is the workers' time on the data:
+   from the first to the last batch that phase applied (ingest.applied_batches, every table),
+   scaled by n/(n-1) to count the first batch too; process start-up is reported apart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import threading
+import time
+from typing import Any
+
+import asyncpg
+import psutil
+
+from bench.procs import Tracked, check
+from bench.stack import Bench, consume_argv, consume_has_workers, env_for, fresh_db, settings_for
+from bench.workload import RecordsSource, base_vehicle, lookups, vehicle
+from consumers.runner import consume
+from consumers.worker import WorkerOptions
+from producers.runner import ProduceOptions, produce
+from schemas.settings import Settings
+from vcdb import services
+
+EFFECTIVE = dt.datetime(2026, 1, 31)
+
+
+class PeakRss:
+    """Samples this process's RSS in a thread; peak above the level at start."""
+
+    def __init__(self, every_s: float = 0.05) -> None:
+        self.proc = psutil.Process()
+        self.every = every_s
+        self.start = self.peak = self.proc.memory_info().rss
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every):
+            self.peak = max(self.peak, self.proc.memory_info().rss)
+
+    def __enter__(self) -> PeakRss:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    @property
+    def mib(self) -> float:
+        return (self.peak - self.start) / 2**20
+
+
+async def load_parents(settings: Settings, n_base: int) -> None:
+    parents = {**lookups(), "BaseVehicle": [base_vehicle(b) for b in range(1, n_base + 1)]}
+    opts = ProduceOptions(db="vcdb", tables=tuple(parents))
+    await produce(settings, opts, RecordsSource(parents), install_signals=False)
+    await consume(settings, "vcdb", WorkerOptions(until_idle=True), install_signals=False, assign=True)
+
+
+async def plain_copy(url: str, rows: list[tuple[Any, ...]]) -> int:
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.copy_records_to_table(
+            "vehicle", schema_name="autocare_vcdb", records=rows,
+            columns=["vehicle_id", "base_vehicle_id", "submodel_id", "region_id", "publication_stage_id",
+                     "effective_date_time", "ingest_run_id"])
+        return len(rows)
+    finally:
+        await conn.close()
+
+
+async def copy_phase(bench: Bench, n: int) -> dict[str, Any]:
+    n_base = max(1, n // 2)
+    kafka = services.start_tansu(bench.workdir)
+    try:
+        url = await fresh_db(bench.admin_url, "vcdb_bench_copy")
+        await load_parents(settings_for(url, kafka), n_base)
+        rows = [(v, v % n_base + 1, 1, 1, 4, EFFECTIVE, 0) for v in range(1, n + 1)]
+        with PeakRss() as rss:
+            t0 = time.perf_counter()
+            await plain_copy(url, rows)
+            secs = time.perf_counter() - t0
+        return {"rows": n, "rows_per_s": n / secs, "seconds": secs, "peak_rss_mib": rss.mib}
+    finally:
+        kafka.stop()
+
+
+async def load_stage_phase(bench: Bench, n: int, batch_size: int) -> dict[str, Any]:
+    n_base = max(1, n // 2)
+    kafka = services.start_tansu(bench.workdir)
+    try:
+        url = await fresh_db(bench.admin_url, "vcdb_bench_load")
+        settings = settings_for(url, kafka)
+        await load_parents(settings, n_base)
+        records = {"Vehicle": [vehicle(v, v % n_base + 1) for v in range(1, n + 1)]}
+        await produce(settings, ProduceOptions(db="vcdb", tables=("Vehicle",)), RecordsSource(records),
+                      install_signals=False)
+        mark = await _db_now(url)
+        worker = Tracked("load-stage", consume_argv(bench.workers, "--batch-size", str(batch_size)),
+                         env=env_for(settings), workdir=bench.workdir)
+        try:
+            done = check(await asyncio.to_thread(worker.wait, time.monotonic() + bench.timeout_s))
+        finally:
+            worker.stop()
+        out = done.json()
+        batches, rows, secs = await batch_span(url, mark)
+        secs = max(secs, 1e-6)
+        return {"rows": n, "rows_per_s": rows / secs, "seconds": secs, "batches": batches, "batch_rows": rows,
+                "process_wall_s": done.wall_s, "startup_s": done.wall_s - secs, "cpu_s": done.cpu_s,
+                "workers": bench.workers if consume_has_workers() else None,
+                "processes": len(done.peak_rss),
+                "worker_peak_rss_mb": done.worker_rss / 1e6, "ru_maxrss_mb": done.ru_maxrss / 1e6,
+                "loaded": out.get("loaded"), "dead_lettered": out.get("dead_lettered"), "read": out.get("read")}
+    finally:
+        kafka.stop()
+
+
+async def _db_now(url: str) -> dt.datetime:
+    conn = await asyncpg.connect(url)
+    try:
+        now: dt.datetime = await conn.fetchval("SELECT clock_timestamp()")
+        return now
+    finally:
+        await conn.close()
+
+
+async def batch_span(url: str, since: dt.datetime) -> tuple[int, int, float]:
+    """Batches and rows applied since `since`, every table, and the workers' time on them: first
+    batch to last (each stamped when its transaction began), scaled by n/(n-1) for the first one."""
+    conn = await asyncpg.connect(url)
+    try:
+        row = await conn.fetchrow("SELECT min(applied_at) AS first, max(applied_at) AS last, count(*) AS n, "
+                                  "coalesce(sum(records), 0) AS rows FROM ingest.applied_batches "
+                                  "WHERE applied_at >= $1", since)
+        n = row["n"]
+        secs = (row["last"] - row["first"]).total_seconds() * n / (n - 1) if n > 1 else 0.0
+        return n, int(row["rows"]), secs
+    finally:
+        await conn.close()

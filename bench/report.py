@@ -1,0 +1,116 @@
+"""Issue #9's targets as ratios within one run, and the lines `make bench` prints.
+
+Every target is a ratio of two figures measured minutes apart on the same machine, so a busy
+machine moves both sides; absolute figures are printed beside them for the README.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+RSS_LIMIT_MB = 500.0
+RSS_AT_SCALE = 1.0
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str
+    figure: float | None  # the ratio (or MB) measured; None: not measured in this run
+    goal: str  # as printed: ">= 2.0", "<= 0.333"
+    met: bool | None
+    note: str = ""
+
+
+def _at_least(x: float | None, goal: float) -> bool | None:
+    return None if x is None else x >= goal
+
+
+def _at_most(x: float | None, goal: float) -> bool | None:
+    return None if x is None else x <= goal
+
+
+def targets(r: dict[str, Any]) -> list[Target]:
+    out: list[Target] = []
+    if "load_stage" in r and "copy" in r:
+        ratio = r["load_stage"]["rows_per_s"] / r["copy"]["rows_per_s"]
+        out.append(Target("load stage / COPY (rows/s)", ratio, ">= 2.0", _at_least(ratio, 2.0)))
+    if "producer" in r and "ceiling" in r:
+        ratio = r["producer"]["records_per_s"] / r["ceiling"]["records_per_s"]
+        out.append(Target("producer / bare client (records/s)", ratio, ">= 0.5", _at_least(ratio, 0.5)))
+    if "baseline" in r and "dlt" in r:
+        ratio = r["baseline"]["wall_s"] / r["dlt"]["wall_s"]
+        out.append(Target("our wall / dlt's wall", ratio, "<= 0.333", _at_most(ratio, 1 / 3)))
+    if "baseline" in r:
+        b = r["baseline"]
+        out.append(Target("records read / records loaded", b["read_per_loaded"], "<= 1.05",
+                          _at_most(b["read_per_loaded"], 1.05),
+                          "" if b["read"] is not None else "vcdb consume --json has no `read` yet"))
+        at_scale = b["scale"] == RSS_AT_SCALE
+        out.append(Target("worker peak RSS (MB)", b["worker_peak_rss_mb"], f"<= {RSS_LIMIT_MB:.0f}",
+                          _at_most(b["worker_peak_rss_mb"], RSS_LIMIT_MB),
+                          "" if at_scale else f"the target is at scale {RSS_AT_SCALE}; this run: scale {b['scale']}"))
+    return out
+
+
+def as_json(r: dict[str, Any]) -> dict[str, Any]:
+    return {**r, "targets": [asdict(t) for t in targets(r)]}
+
+
+def _met(t: Target) -> str:
+    return "n/a" if t.met is None else ("MET" if t.met else "NOT MET")
+
+
+def _n(x: float | None, spec: str = ",.0f") -> str:
+    return "n/a" if x is None else format(x, spec)
+
+
+def _cpu(c: dict[str, float]) -> str:
+    return ", ".join(f"{k} {v:.1f} s" for k, v in c.items())
+
+
+def lines(r: dict[str, Any]) -> list[str]:
+    workers = str(r["workers"]) if r["workers_flag"] else "1 (vcdb consume has no --workers yet: ran without it)"
+    out = [f"rows {r['rows']:,}, scale {r['scale']}, workers {workers}"]
+    if "copy" in r:
+        c = r["copy"]
+        out.append(f"plain COPY into FK'd table   : {c['rows_per_s']:>10,.0f} rows/s ({c['rows']:,} rows in "
+                   f"{c['seconds']:.2f} s)")
+    if "load_stage" in r:
+        ls = r["load_stage"]
+        out.append(f"load stage (from topics)     : {ls['rows_per_s']:>10,.0f} rows/s ({ls['batch_rows']:,} rows, "
+                   f"{ls['batches']} batches in {ls['seconds']:.2f} s; process {ls['process_wall_s']:.1f} s, "
+                   f"start-up {ls['startup_s']:.1f} s apart; CPU {ls['cpu_s']:.1f} s; worker peak RSS "
+                   f"{ls['worker_peak_rss_mb']:.0f} MB over {ls['processes']} process(es); read {_n(ls['read'])})")
+    if "ceiling" in r:
+        c = r["ceiling"]
+        out.append(f"bare httpx client (ceiling)  : {c['records_per_s']:>10,.0f} records/s ({c['records']:,} records, "
+                   f"{c['pages']} pages in {c['seconds']:.1f} s; CPU {_cpu(c['cpu_s'])})")
+    if "producer" in r:
+        p = r["producer"]
+        out.append(f"producer alone (vcdb baseline): {p['records_per_s']:>9,.0f} records/s ({p['records']:,} records, "
+                   f"{p['pages']} pages in {p['seconds']:.1f} s, process {p['process_wall_s']:.1f} s; "
+                   f"CPU {_cpu(p['cpu_s'])})")
+    if "baseline" in r:
+        b = r["baseline"]
+        out.append(f"whole baseline (scale {b['scale']})  : {b['wall_s']:.1f} s wall = {b['records_per_s']:,.0f} "
+                   f"records/s ({b['records']:,} published, {b['loaded']:,} loaded, {_n(b['dead_lettered'])} "
+                   f"dead-lettered, read {_n(b['read'])}; consumer started at {b['consumer_started_after_s']:.1f} s; "
+                   f"producer done at {b['producer_exited_after_s']:.1f} s, consumer at "
+                   f"{b['consumer_exited_after_s']:.1f} s; worker peak RSS {b['worker_peak_rss_mb']:.0f} MB over "
+                   f"{b['processes']} process(es)); CPU {_cpu(b['cpu_s'])}")
+    if "dlt" in r:
+        d = r["dlt"]
+        steps = ", ".join(f"{k[:-2]} {v:.1f} s" for k, v in d["steps_s"].items())
+        out.append(f"dlt {d['dlt_version']} (scale {d['scale']})  : {d['wall_s']:.1f} s wall = "
+                   f"{d['records_per_s']:,.0f} records/s ({d['rows']:,} rows, {d['tables']} tables; {steps}); "
+                   f"CPU {_cpu(d['cpu_s'])}")
+    for name, why in r.get("skipped", {}).items():
+        out.append(f"{name}: skipped ({why})")
+    for name, why in r.get("failed", {}).items():
+        out.append(f"{name}: FAILED: {why}")
+    out.append("targets:")
+    for t in targets(r):
+        fig = _n(t.figure, ".3f") if "RSS" not in t.name else _n(t.figure, ".0f")
+        out.append(f"  {t.name:<38} {fig:>8}  target {t.goal:<8} {_met(t)}" + (f"  ({t.note})" if t.note else ""))
+    return out
