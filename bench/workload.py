@@ -7,23 +7,29 @@ import datetime as dt
 from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any
 
-from producers.service import Checkpoint, FetchedPage
+from producers.paging import Page, PageCursor, Pagination
+from streams.envelope import encode_record
 
 
 class RecordsSource:
-    """A page source serving fixed records per API table (the API transport of the producer)."""
+    """A page source serving fixed records per API table (the API transport of the producer).
+
+    Each page carries its records' bytes too, as the client's pages do: the dicts encoded here.
+    """
 
     def __init__(self, records: Mapping[str, Sequence[dict[str, Any]]], page_size: int = 1000) -> None:
         self.records = records
         self.page_size = page_size
 
     async def pages(self, db: str, api_table: str, *, as_of: dt.date | None, since: dt.date | None,
-                    resume: Checkpoint | None) -> AsyncIterator[FetchedPage]:
+                    resume: PageCursor | None) -> AsyncIterator[Page]:
         rows = list(self.records.get(api_table, []))
         pages = max(1, -(-len(rows) // self.page_size))
-        for p in range(resume.next_page if resume else 1, pages + 1):
+        for p in range(resume.page_number if resume else 1, pages + 1):
             chunk = rows[(p - 1) * self.page_size: p * self.page_size]
-            yield FetchedPage(p, chunk, len(rows), pages, Checkpoint(None, p + 1) if p < pages else None)
+            yield Page(chunk, [encode_record(r) for r in chunk], PageCursor(None, p, self.page_size),
+                       PageCursor(None, p + 1, self.page_size) if p < pages else None,
+                       Pagination(total_count=len(rows), page_size=self.page_size, current_page=p, total_pages=pages))
 
 
 def lookups() -> dict[str, list[dict[str, Any]]]:

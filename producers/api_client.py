@@ -42,6 +42,7 @@ from producers.errors import (
     describe,
     scrub,
 )
+from producers.page_body import BodyError, split_page
 from producers.paging import Origin, Page, PageCursor, PageRequest, Pagination, next_cursor, parse_pagination
 from producers.retry import RetryEvent, RetryPolicy, parse_retry_after
 from producers.tokens import Credentials, Grant, TokenState
@@ -227,11 +228,16 @@ class AutoCareClient:
             cursor = page.next_cursor
 
     async def fetch_page(self, cursor: PageCursor) -> Page:
-        """One page, retried as the policy allows; ``next_cursor`` says what comes after it."""
+        """One page, retried as the policy allows; ``next_cursor`` says what comes after it.
+
+        ``cursor`` has its URL (``PageRequest.start`` gives one to a checkpoint without it).
+        """
+        if cursor.url is None:
+            raise ValueError(f"cursor of page {cursor.page_number} has no URL; resolve it with PageRequest.start")
         url, origin = self._own(cursor.url)
         path = urlsplit(url).path
 
-        def parse(resp: _Response) -> tuple[list[dict[str, Any]], Pagination]:
+        def parse(resp: _Response) -> tuple[tuple[list[dict[str, Any]], list[bytes]], Pagination]:
             records = _records(resp, path)
             try:
                 pagination = parse_pagination(resp.headers.get("X-Pagination"))
@@ -240,9 +246,9 @@ class AutoCareClient:
                 raise MalformedBody(what, path=path, status=resp.status) from exc
             return records, pagination
 
-        resp, (records, pagination), attempts = await self._get(url, parse)
+        resp, ((records, raw), pagination), attempts = await self._get(url, parse)
         nxt = next_cursor(origin, cursor, pagination, len(records))
-        return Page(records, pagination, cursor, nxt, path, len(resp.body), attempts)
+        return Page(records, raw, cursor, nxt, pagination, path, len(resp.body), attempts)
 
     async def databases(self) -> list[dict[str, Any]]:
         """The catalog: ``GET /api/v1.0/databases`` [1.2]."""
@@ -257,7 +263,7 @@ class AutoCareClient:
 
     async def _catalog(self, url: str) -> list[dict[str, Any]]:
         path = urlsplit(url).path
-        _, records, _ = await self._get(url, lambda r: _records(r, path))
+        _, (records, _), _ = await self._get(url, lambda r: _records(r, path))
         return records
 
     async def _get(self, url: str, parse: Callable[[_Response], T]) -> tuple[_Response, T, int]:
@@ -430,23 +436,18 @@ class AutoCareClient:
         return r.status_code, r.headers, body
 
 
-def _records(resp: _Response, path: str) -> list[dict[str, Any]]:
-    """A bare JSON array of objects [1.4]; anything else is a garbled answer (transient).
+def _records(resp: _Response, path: str) -> tuple[list[dict[str, Any]], list[bytes]]:
+    """A bare JSON array of objects [1.4], parsed and cut into each record's bytes
+    (``page_body``); anything else is a garbled answer (transient).
 
     An empty 200 body is garbled too: taken as "no records" it would end the table silently.
     """
     if resp.status == 204:
-        return []
+        return [], []
     try:
-        data = json.loads(resp.body)
-    except ValueError as exc:
-        what = "body is empty" if not resp.body.strip() else "body is not valid JSON"
-        raise MalformedBody(describe("GET", path, what), path=path, status=resp.status) from exc
-    if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
-        kind = type(data).__name__
-        raise MalformedBody(describe("GET", path, f"body is a JSON {kind}, not an array of records"),
-                            path=path, status=resp.status)
-    return data
+        return split_page(resp.body)
+    except BodyError as exc:
+        raise MalformedBody(describe("GET", path, str(exc)), path=path, status=resp.status) from exc
 
 
 async def _read_some(r: httpx.Response, limit: int) -> bytes:

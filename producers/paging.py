@@ -1,9 +1,11 @@
 """Paging through one API table as a state machine, without I/O (reference 1.3, 1.4).
 
-State is a ``PageCursor`` (the URL of the next page and its 1-based number).  ``PageRequest``
-answers the first cursor (page 1, or a resume point); ``next_cursor`` answers, from the last
-response's ``X-Pagination`` header and record count, the next cursor or ``None`` at the end.
-The loop that sends the requests lives in ``api_client``.
+State is a ``PageCursor`` (the URL of the next page and its 1-based number): the one cursor of
+the producer, checkpointed in the run state and resumed from.  ``PageRequest`` answers the first
+cursor (page 1, or a resume point); ``next_cursor`` answers, from the last response's
+``X-Pagination`` header and record count, the next cursor or ``None`` at the end.  The loop that
+sends the requests lives in ``api_client``; what it answers is a ``Page``, the one page value of
+the producer, from the client through the service to the progress display.
 
 The API's ``nextPageLink`` is absolute and carries every query parameter, but has been seen
 with ``http://`` behind an HTTPS front [1.4, sandpim]: the scheme is replaced by the configured
@@ -40,26 +42,54 @@ class Pagination:
 class PageCursor:
     """Where a page is: checkpoint it, resume from it.
 
-    ``url`` is the page's full URL (a server ``nextPageLink`` or one we built); ``page_number``
-    and ``page_size`` rebuild it with ``PageNumber=n`` when the URL cannot be used any more.
+    ``url`` is the page's full URL (a server ``nextPageLink`` or one we built; None when only
+    the number is known, as in a checkpoint without a link); ``page_number`` and ``page_size``
+    rebuild it with ``PageNumber=n`` when the URL is missing or cannot be used any more.
     """
 
-    url: str
+    url: str | None
     page_number: int = 1
     page_size: int | None = None
 
 
 @dataclass(frozen=True)
 class Page:
-    """One page of records, as the API sent it (duplicates included: dedup is downstream)."""
+    """One page of records, as the API sent it (duplicates included: dedup is downstream).
+
+    ``records`` are parsed (for the keys); ``raw[i]`` is record i's bytes as sent, what goes on
+    the topic.
+    """
 
     records: list[dict[str, Any]]
-    pagination: Pagination
+    raw: list[bytes]
     cursor: PageCursor  # the request this page answers
-    next_cursor: PageCursor | None  # checkpoint this once the page is safely published
-    path: str
-    byte_size: int
-    attempts: int
+    next_cursor: PageCursor | None  # checkpoint this once the page is safely published; None: last
+    pagination: Pagination = Pagination()
+    path: str = ""
+    byte_size: int = 0
+    attempts: int = 1
+
+    @property
+    def number(self) -> int:
+        return self.cursor.page_number
+
+    @property
+    def total_count(self) -> int | None:
+        return self.pagination.total_count
+
+    @property
+    def total_pages(self) -> int | None:
+        return self.pagination.total_pages
+
+    @property
+    def retries(self) -> int:
+        return self.attempts - 1
+
+    @property
+    def checkpoint(self) -> PageCursor:
+        """What to checkpoint once every record is acknowledged: the next page, or the page
+        after the last one (a resume then asks for nothing more)."""
+        return self.next_cursor or PageCursor(None, self.cursor.page_number + 1, self.cursor.page_size)
 
 
 @dataclass(frozen=True)
@@ -149,7 +179,7 @@ class PageRequest:
             return PageCursor(self.url_for_page(1), 1, self.page_size)
         if isinstance(start, int):
             return PageCursor(self.url_for_page(start), start, self.page_size)
-        adopted = self.origin.adopt(start.url)
+        adopted = self.origin.adopt(start.url) if start.url else None
         if adopted is not None and urlsplit(adopted).path.lower() == self.path.lower():
             return PageCursor(adopted, start.page_number, start.page_size)
         size = start.page_size or self.page_size
@@ -164,8 +194,9 @@ def next_cursor(origin: Origin, cursor: PageCursor, pagination: Pagination, reco
     link = (pagination.next_link or "").strip()
     if record_count == 0 or not link:
         return None
-    path = urlsplit(cursor.url).path
-    target = urljoin(cursor.url, link)
+    here = cursor.url or ""
+    path = urlsplit(here).path
+    target = urljoin(here, link)
     url = origin.adopt(target)
     if url is None:
         parts = urlsplit(target)

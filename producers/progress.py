@@ -6,7 +6,7 @@ import time
 from dataclasses import dataclass, field
 from typing import TextIO
 
-from producers.service import FetchedPage
+from producers.paging import Page
 
 
 @dataclass
@@ -35,7 +35,7 @@ class TerminalProgress:
         if not self.tty:
             self.out.write(f"{table}: started\n")
 
-    def page_done(self, table: str, page: FetchedPage, records: int) -> None:
+    def page_done(self, table: str, page: Page, records: int) -> None:
         ep = self.endpoints.setdefault(table, _Endpoint())
         ep.pages += 1
         ep.records += records

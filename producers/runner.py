@@ -17,7 +17,6 @@ from typing import Any
 
 from producers.runs import ProducerLock, RunStore
 from producers.service import (
-    Checkpoint,
     EndpointPlan,
     EndpointResult,
     PageSource,
@@ -121,7 +120,7 @@ async def produce(settings: Settings, options: ProduceOptions, source: PageSourc
             if st is None or st.pages_published == 0:
                 plan.endpoints.append(EndpointPlan(t))
             else:
-                plan.endpoints.append(EndpointPlan(t, Checkpoint(st.next_link, st.next_page), st.pages_published,
+                plan.endpoints.append(EndpointPlan(t, st.cursor, st.pages_published,
                                                    st.records_published, st.total_count, paged=st.status == "paged",
                                                    done=st.status == "done"))
         await ensure_topics(settings.kafka_bootstrap_servers, [topics.data_topic(t) for t in chosen],

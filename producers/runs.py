@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 import asyncpg
 
+from producers.paging import PageCursor
+
 
 class LockHeld(RuntimeError):
     """Another producer run holds the lock for this database."""
@@ -49,6 +51,11 @@ class EndpointState:
     pages_published: int
     records_published: int
     total_count: int | None
+
+    @property
+    def cursor(self) -> PageCursor:
+        """Where the endpoint resumes: the page after the last one checkpointed."""
+        return PageCursor(self.next_link, self.next_page)
 
 
 class ProducerLock:
@@ -140,7 +147,7 @@ class RunStore:
             "UPDATE ingest.endpoint_progress SET status = CASE WHEN status = 'paged' THEN status ELSE 'running' END, "
             "last_error = NULL, updated_at = now() WHERE run_id = $1 AND table_name = $2", run_id, table)
 
-    async def checkpoint(self, run_id: int, table: str, *, next_link: str | None, next_page: int, records: int,
+    async def checkpoint(self, run_id: int, table: str, *, cursor: PageCursor, records: int,
                          total_count: int | None, total_pages: int | None, retries: int, last: bool) -> None:
         """Called only after the broker acknowledged every record of the page.  After the last
         page the endpoint is `paged` in the same statement: a resume then sends only its
@@ -150,7 +157,7 @@ class RunStore:
             " records_published = records_published + $5, total_count = $6, total_pages = $7, retries = $8, "
             "status = CASE WHEN $9 THEN 'paged' ELSE status END, updated_at = now() "
             "WHERE run_id = $1 AND table_name = $2",
-            run_id, table, next_link, next_page, records, total_count, total_pages, retries, last)
+            run_id, table, cursor.url, cursor.page_number, records, total_count, total_pages, retries, last)
 
     async def finish_endpoint(self, run_id: int, table: str, status: str, error: str | None = None) -> None:
         await self._pool.execute(

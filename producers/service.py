@@ -2,8 +2,11 @@
 
 Per endpoint: fetch a page, publish its records, wait for the broker's acknowledgement of all of
 them, then checkpoint the cursor.  A crash therefore re-publishes at most the page in flight.
-After the last page, an end-of-table record goes to every partition of the topic.  Endpoints run
-concurrently (bounded); one endpoint's failure lets the others finish, then fails the run.
+The next page is fetched while the current one is published (one page ahead, never more), but
+pages are published and checkpointed strictly in order, each only after the previous one's
+checkpoint.  After the last page, an end-of-table record goes to every partition of the topic.
+Endpoints run concurrently (bounded); one endpoint's failure lets the others finish, then fails
+the run.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from producers.paging import Page, PageCursor
 from schemas.api_map import DEFAULT_SKIP
 from schemas.catalog import Catalog, Table, load_catalog
 from schemas.graph import load_plan
@@ -29,25 +33,9 @@ class ProducerError(RuntimeError):
     """The run cannot start (bad options); nothing was published."""
 
 
-@dataclass(frozen=True)
-class Checkpoint:
-    next_link: str | None
-    next_page: int
-
-
-@dataclass(frozen=True)
-class FetchedPage:
-    number: int
-    records: list[dict[str, object]]
-    total_count: int | None
-    total_pages: int | None
-    next: Checkpoint | None  # None: this was the last page
-    retries: int = 0
-
-
 class PageSource(Protocol):
     def pages(self, db: str, api_table: str, *, as_of: dt.date | None, since: dt.date | None,
-              resume: Checkpoint | None) -> AsyncIterator[FetchedPage]: ...
+              resume: PageCursor | None) -> AsyncIterator[Page]: ...
 
 
 class Sink(Protocol):
@@ -57,7 +45,7 @@ class Sink(Protocol):
 
 class Progress(Protocol):
     def endpoint_started(self, table: str) -> None: ...
-    def page_done(self, table: str, page: FetchedPage, records: int) -> None: ...
+    def page_done(self, table: str, page: Page, records: int) -> None: ...
     def endpoint_finished(self, table: str, status: str, error: str | None) -> None: ...
 
 
@@ -65,7 +53,7 @@ class NoProgress:
     def endpoint_started(self, table: str) -> None:
         pass
 
-    def page_done(self, table: str, page: FetchedPage, records: int) -> None:
+    def page_done(self, table: str, page: Page, records: int) -> None:
         pass
 
     def endpoint_finished(self, table: str, status: str, error: str | None) -> None:
@@ -74,7 +62,7 @@ class NoProgress:
 
 class RunState(Protocol):
     async def start_endpoint(self, run_id: int, table: str) -> None: ...
-    async def checkpoint(self, run_id: int, table: str, *, next_link: str | None, next_page: int, records: int,
+    async def checkpoint(self, run_id: int, table: str, *, cursor: PageCursor, records: int,
                          total_count: int | None, total_pages: int | None, retries: int, last: bool) -> None: ...
     async def finish_endpoint(self, run_id: int, table: str, status: str, error: str | None = None) -> None: ...
 
@@ -94,7 +82,7 @@ class EndpointResult:
 @dataclass
 class EndpointPlan:
     table: Table
-    resume: Checkpoint | None = None
+    resume: PageCursor | None = None
     pages_before: int = 0  # pages checkpointed by an earlier attempt of this run
     records_before: int = 0
     total_count: int | None = None
@@ -151,35 +139,33 @@ class EndpointRunner:
             return result
         started = time.monotonic()
         topic = topics.data_topic(table)
-        fields = envelope.key_fields(table)
+        keys = envelope.KeyEncoder(table)
+        headers = envelope.DataHeaders(self.ctx, table.name)
         await self.state.start_endpoint(self.plan.run_id, table.name)
         self.progress.endpoint_started(table.name)
+        ahead = _Ahead(_no_pages() if ep.paged else self.source.pages(
+            self.plan.db, table.api_table, as_of=self.plan.as_of, since=self.plan.since, resume=ep.resume))
         try:
-            pages = _no_pages() if ep.paged else self.source.pages(
-                self.plan.db, table.api_table, as_of=self.plan.as_of, since=self.plan.since, resume=ep.resume)
-            async for page in pages:
-                extracted = self.clock()
-                batch = [
-                    OutRecord(topic, envelope.record_key(table, rec, fields), envelope.encode_record(rec),
-                              envelope.data_headers(self.ctx, table.name, page.number, i, extracted))
-                    for i, rec in enumerate(page.records)
-                ]
+            page = await ahead.next()
+            while page is not None:
+                if page.next_cursor is not None and not self.stop.is_set():
+                    ahead.start()  # page n+1 comes in while page n goes out
+                batch = data_records(topic, keys, headers.page(page.number, self.clock()), page)
                 await self.sink.publish(batch)
-                nxt = page.next or Checkpoint(None, page.number + 1)
-                await self.state.checkpoint(self.plan.run_id, table.name, next_link=nxt.next_link,
-                                            next_page=nxt.next_page, records=len(batch),
+                await self.state.checkpoint(self.plan.run_id, table.name, cursor=page.checkpoint, records=len(batch),
                                             total_count=page.total_count, total_pages=page.total_pages,
-                                            retries=page.retries, last=page.next is None)
+                                            retries=page.retries, last=page.next_cursor is None)
                 result.pages += 1
                 result.records += len(batch)
                 result.total_count = page.total_count
                 result.retries += page.retries
                 self.progress.page_done(table.name, page, len(batch))
-                if page.next is None:
+                if page.next_cursor is None:
                     break
                 if self.stop.is_set():
-                    result.status = "interrupted"
+                    result.status = "interrupted"  # the page fetched ahead is dropped: a resume asks again
                     break
+                page = await ahead.next()
             if result.status != "interrupted":
                 await self._end_of_table(table, topic, result)
                 result.status = "done"
@@ -192,6 +178,7 @@ class EndpointRunner:
             log.error("endpoint %s failed: %s", table.name, result.error)
             await self.state.finish_endpoint(self.plan.run_id, table.name, "failed", result.error)
         finally:
+            await ahead.aclose()
             result.seconds = time.monotonic() - started
             self.progress.endpoint_finished(table.name, result.status, result.error)
         return result
@@ -204,7 +191,51 @@ class EndpointRunner:
         await self.sink.publish([OutRecord(topic, envelope.EOT_KEY, eot.encode(), headers, p) for p in parts])
 
 
-async def _no_pages() -> AsyncIterator[FetchedPage]:
+def data_records(topic: str, keys: envelope.KeyEncoder, headers: envelope.PageHeaders, page: Page) -> list[OutRecord]:
+    """One page's records as they go on the topic: key, the API's bytes, the page's headers."""
+    return [OutRecord(topic, keys(rec, raw), raw, h)
+            for rec, raw, h in zip(page.records, page.raw, headers.records(len(page.raw)), strict=True)]
+
+
+class _Ahead:
+    """An endpoint's pages, the next one fetched in a task of its own when asked to (``start``),
+    so that the fetch overlaps the publishing of the page before."""
+
+    def __init__(self, pages: AsyncIterator[Page]) -> None:
+        self._pages = pages
+        self._task: asyncio.Task[Page | None] | None = None
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._fetch())
+
+    async def next(self) -> Page | None:
+        """The next page (the one fetched ahead, if any), or None after the last."""
+        self.start()
+        task, self._task = self._task, None
+        assert task is not None
+        return await task
+
+    async def _fetch(self) -> Page | None:
+        try:
+            return await anext(self._pages)
+        except StopAsyncIteration:
+            return None
+
+    async def aclose(self) -> None:
+        """Drop a page fetched ahead (never published, so never checkpointed) and end the pages."""
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            await asyncio.wait([task])
+            if not task.cancelled():
+                task.exception()  # read: the endpoint's outcome is already decided
+        aclose = getattr(self._pages, "aclose", None)
+        if aclose is not None:
+            await aclose()
+
+
+async def _no_pages() -> AsyncIterator[Page]:
     return
     yield  # an async generator that yields nothing
 

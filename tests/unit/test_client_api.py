@@ -208,6 +208,7 @@ async def test_pages_through_a_table() -> None:
         pages = await h.all_pages()
     assert [len(p.records) for p in pages] == [1000, 1000, 500]
     assert [r["BaseVehicleID"] for p in pages for r in p.records] == list(range(1, 2501))
+    assert [json.loads(raw) for p in pages for raw in p.raw] == [r for p in pages for r in p.records]
     first = h.api.data_requests[0]
     assert first.url.path == "/api/v2.0/vcdb/BaseVehicle"
     assert query(first) == {"PageSize": "1000", "CultureId": "en-US"}
@@ -244,6 +245,19 @@ async def test_empty_page_stops_even_with_a_next_link() -> None:
     async with h.client:
         pages = await h.all_pages()
     assert len(pages) == 1 and pages[0].next_cursor is None
+
+
+async def test_each_record_comes_with_its_bytes_as_sent() -> None:
+    body = b'[{"BaseVehicleID":1,"Price":1.50,"Big":1e3,"Name":"Citro\\u00ebn {\\"x\\"}"},\n {"BaseVehicleID":2}]'
+    api = FakeApi(data_faults=[httpx.Response(200, content=body, headers={"X-Pagination": "{}"})])
+    h = harness(api)
+    async with h.client:
+        (page,) = await h.all_pages()
+    assert page.records == [{"BaseVehicleID": 1, "Price": 1.5, "Big": 1000.0, "Name": 'Citroën {"x"}'},
+                            {"BaseVehicleID": 2}]
+    assert page.raw == [b'{"BaseVehicleID":1,"Price":1.50,"Big":1e3,"Name":"Citro\\u00ebn {\\"x\\"}"}',
+                        b'{"BaseVehicleID":2}']
+    assert page.number == 1 and page.retries == 0 and page.checkpoint == PageCursor(None, 2, 1000)
 
 
 async def test_duplicate_records_are_returned_as_they_are() -> None:
@@ -286,6 +300,21 @@ async def test_resume_at_page_number() -> None:
         pages = await h.all_pages(start=2)
     assert query(h.api.data_requests[0])["PageNumber"] == "2"
     assert [r["BaseVehicleID"] for p in pages for r in p.records] == list(range(1001, 2501))
+
+
+async def test_resume_from_a_checkpoint_without_a_link() -> None:
+    h = harness()
+    async with h.client:
+        pages = await h.all_pages(start=PageCursor(None, 3))
+    assert query(h.api.data_requests[0])["PageNumber"] == "3" and [p.number for p in pages] == [3]
+
+
+async def test_a_cursor_without_a_url_is_not_fetched() -> None:
+    h = harness()
+    async with h.client:
+        with pytest.raises(ValueError, match="has no URL"):
+            await h.client.fetch_page(PageCursor(None, 2))
+    assert h.api.data_requests == []
 
 
 async def test_resume_from_a_checkpointed_cursor() -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import io
 
+from producers.paging import Page, PageCursor, Pagination
 from producers.progress import TerminalProgress
-from producers.service import FetchedPage
 
 
 class _Tty(io.StringIO):
@@ -13,8 +13,9 @@ class _Tty(io.StringIO):
         return True
 
 
-def _page(n: int, retries: int = 0) -> FetchedPage:
-    return FetchedPage(n, [{"MakeID": n}], 3, 3, None, retries)
+def _page(n: int, retries: int = 0) -> Page:
+    return Page([{"MakeID": n}], [b'{"MakeID":%d}' % n], PageCursor(None, n), None,
+                Pagination(total_count=3, total_pages=3), attempts=retries + 1)
 
 
 def test_plain_lines_when_not_on_a_terminal() -> None:
