@@ -57,11 +57,11 @@ class Buffers:
         q.records.extend(records)
         self.held += len(q.records) - before
 
-    def to_pause(self) -> list[TP]:
-        """Partitions to pause now: each full one, and every reading one once the budget is spent."""
+    def to_pause(self, reading: Iterable[TP]) -> list[TP]:
+        """Partitions to pause now, of those `reading`: each full one, and every one (held records
+        or not) once the budget is spent, so the worker holds at most the budget and one read."""
         over = self.held >= self.limits.budget
-        out = [tp for tp, q in self._queues.items()
-               if tp not in self.full and q.records and (over or len(q.records) >= self.limits.per_partition)]
+        out = [tp for tp in reading if tp not in self.full and (over or self.size(tp) >= self.limits.per_partition)]
         self.full.update(out)
         return out
 

@@ -37,8 +37,8 @@ class SealGate:
         self._run_tables: dict[int, tuple[str, ...] | None] = {}
         self._sealed: dict[int, set[str]] = {}
         self._checked: dict[int, float] = {}
-        self._pending_checked = -1e18
-        self._pending: dict[str, int] = {}
+        self._pending_checked: dict[str, float] = {}  # per table: when its pending run was asked
+        self._pending: dict[str, int | None] = {}
 
     async def ready(self, table: Table, run_id: int) -> bool:
         if run_id not in self._run_tables:
@@ -66,9 +66,12 @@ class SealGate:
     async def waiting(self, tables: Sequence[Table]) -> dict[str, int]:
         """The tables whose next records cannot load yet, with the run they wait in."""
         now = self.clock()
-        if tables and now - self._pending_checked >= self.refresh_s:
-            self._pending_checked = now
-            self._pending = await self.store.pending_runs(tables[0].db, [t.name for t in tables])
+        stale = [t.name for t in tables if now - self._pending_checked.get(t.name, -1e18) >= self.refresh_s]
+        if stale:
+            found = await self.store.pending_runs(tables[0].db, stale)
+            for name in stale:
+                self._pending_checked[name] = now
+                self._pending[name] = found.get(name)
         out: dict[str, int] = {}
         for t in tables:
             run_id = self._pending.get(t.name)

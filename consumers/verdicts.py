@@ -9,7 +9,7 @@ worker.  Stalled: not idle, and nothing moved for `stall_s`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -32,10 +32,12 @@ class Judgement:
     message: str = ""
 
 
-def judge(catalog: Catalog, rows: Sequence[StateRow], *, holding: bool, quiet_s: float,
+def judge(catalog: Catalog, state: Sequence[StateRow], mine: Collection[str], *, holding: bool, quiet_s: float,
           stall_s: float) -> Judgement:
-    """`rows`: the open run state of this worker's tables; `holding`: records still buffered;
-    `quiet_s`: seconds since the worker last applied, sealed or read something."""
+    """`state`: the open run state of the database (every table: a parent this worker does not
+    load can still block its tables); `mine`: the tables this worker loads; `holding`: records
+    still buffered; `quiet_s`: seconds since the worker last applied or sealed something."""
+    rows = [r for r in state if r["table_name"] in mine]
     if holding or any(r["run_status"] == RunStatus.RUNNING for r in rows):
         return _stalled(quiet_s, stall_s, [])
     mismatched = [r for r in rows if r["load_status"] == LoadStatus.MISMATCH]
@@ -44,7 +46,7 @@ def judge(catalog: Catalog, rows: Sequence[StateRow], *, holding: bool, quiet_s:
     waiting = [r for r in rows if r["endpoint_status"] == EndpointStatus.DONE and r["load_status"] != LoadStatus.SEALED]
     if not waiting:
         return Judgement(Verdict.IDLE)
-    blocked = blocked_tables(catalog, rows, waiting)
+    blocked = blocked_tables(catalog, state, waiting)
     if blocked and len(blocked) == len(waiting):
         return Judgement(Verdict.STOP, "; ".join(blocked))
     return _stalled(quiet_s, stall_s, waiting)

@@ -205,7 +205,7 @@ class Worker:
                     self.result.read += 1
             for tp, items in by_tp.items():
                 self.buffers.add(tp, items, now)
-            self.source.pause(self.buffers.to_pause())
+            self.source.pause(self.buffers.to_pause(tp for tp in self.assigned_tps if tp not in self.gated))
             self._arrived.set()
 
     async def drain(self, force: bool = False) -> None:
@@ -322,9 +322,8 @@ class Worker:
         """Every endpoint a producer finished is sealed, no producer is running, nothing is held."""
         async with self._draining:
             await self.drain(force=True)
-        mine = {t.name for t in self.tables}
-        rows = [r for r in await self.store.open_run_state(self.catalog.db) if r["table_name"] in mine]
-        j = judge(self.catalog, rows, holding=self.buffers.held > 0, quiet_s=self.clock() - self.last_progress,
+        j = judge(self.catalog, await self.store.open_run_state(self.catalog.db), {t.name for t in self.tables},
+                  holding=self.buffers.held > 0, quiet_s=self.clock() - self.last_progress,
                   stall_s=self.options.stall_s)
         if j.verdict == Verdict.STOP:
             raise WorkerStopped(j.message)

@@ -10,6 +10,8 @@ from tests.unit.fakes import consumed_records, eot, make, page, table, topic
 MAKE = table("Make")
 TP = (topic("Make"), 0)
 TP1 = (topic("Make"), 1)
+TP2 = (topic("Make"), 2)
+READING = [TP, TP1]  # the partitions assigned and not waiting for their parents
 
 
 def makes(n: int, *, run_id: int = 7, start: int = 0, tp: tuple[str, int] = TP, first_id: int = 1) -> list[Consumed]:
@@ -93,27 +95,28 @@ def test_a_partition_holding_four_batches_is_paused() -> None:
     b = Buffers(limits)
     b.add(TP, makes(7), now=0.0)
     b.add(TP1, makes(3, tp=TP1), now=0.0)
-    assert b.to_pause() == []
+    assert b.to_pause(READING) == []
     b.add(TP, makes(1, start=7, first_id=8), now=0.0)
-    assert b.to_pause() == [TP]
-    assert b.to_pause() == []  # reported once: it is paused already
+    assert b.to_pause(READING) == [TP]
+    assert b.to_pause(READING) == []  # reported once: it is paused already
     assert b.full == {TP}
 
 
-def test_once_the_budget_is_spent_every_partition_holding_records_is_paused() -> None:
+def test_once_the_budget_is_spent_every_reading_partition_is_paused() -> None:
     b = Buffers(BufferLimits(batch_size=100, linger_s=0.3, budget=6))
     b.add(TP, makes(3), now=0.0)
     b.add(TP1, makes(2, tp=TP1), now=0.0)
-    assert b.to_pause() == []  # 5 held, below the budget and far from any partition's limit
+    assert b.to_pause([TP, TP1, TP2]) == []  # 5 held, below the budget and far from any partition's limit
     b.add(TP1, makes(1, start=2, tp=TP1), now=0.0)
-    assert sorted(b.to_pause()) == [TP, TP1]
+    # TP2 holds nothing yet: it is paused too, or its next read would overshoot the budget.
+    assert sorted(b.to_pause([TP, TP1, TP2])) == [TP, TP1, TP2]
 
 
 def test_paused_partitions_resume_only_below_half_the_budget() -> None:
     b = Buffers(BufferLimits(batch_size=100, linger_s=0.3, budget=6))
     b.add(TP, makes(4), now=0.0)
     b.add(TP1, makes(2, tp=TP1), now=0.0)
-    assert sorted(b.to_pause()) == [TP, TP1]
+    assert sorted(b.to_pause(READING)) == [TP, TP1]
     b.pop(TP, 1, now=0.0)  # 5 held
     assert b.to_resume() == []
     b.pop(TP, 2, now=0.0)  # 3 held: half the budget, not below it
@@ -128,7 +131,7 @@ def test_a_partition_still_holding_two_batches_stays_paused() -> None:
     assert limits.resume_below == 4
     b = Buffers(limits)
     b.add(TP, makes(8), now=0.0)
-    assert b.to_pause() == [TP]
+    assert b.to_pause(READING) == [TP]
     b.pop(TP, 4, now=0.0)  # 4 left: not below two batches
     assert b.to_resume() == []
     b.pop(TP, 1, now=0.0)
@@ -143,7 +146,7 @@ def test_pop_and_drop_keep_the_count_of_held_records() -> None:
     b.add(TP, makes(8), now=0.0)
     b.add(TP1, makes(3, tp=TP1), now=0.0)
     assert b.held == 11
-    b.to_pause()
+    b.to_pause(READING)
     b.pop(TP, 2, now=0.0)
     assert b.held == 9 and b.size(TP) == 6
     head = b.head(TP)

@@ -21,7 +21,7 @@ def row(table: str, endpoint: EndpointStatus = DONE, load: LoadStatus = SEALED, 
 
 def verdict(rows: list[dict[str, Any]], *, holding: bool = False, quiet_s: float = 0.0, stall_s: float = 120.0
             ) -> tuple[Verdict, str]:
-    j = judge(VCDB, rows, holding=holding, quiet_s=quiet_s, stall_s=stall_s)
+    j = judge(VCDB, rows, {r["table_name"] for r in rows}, holding=holding, quiet_s=quiet_s, stall_s=stall_s)
     return j.verdict, j.message
 
 
