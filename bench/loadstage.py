@@ -114,7 +114,7 @@ async def load_stage_phase(bench: Bench, n: int, batch_size: int) -> dict[str, A
         batches, rows, secs = await batch_span(url, mark)
         secs = max(secs, 1e-6)
         return {"rows": n, "rows_per_s": rows / secs, "seconds": secs, "batches": batches, "batch_rows": rows,
-                "process_wall_s": done.wall_s, "startup_s": done.wall_s - secs, "cpu_s": done.cpu_s,
+                "process_wall_s": done.wall_s, "outside_batches_s": done.wall_s - secs, "cpu_s": done.cpu_s,
                 "workers": bench.workers if consume_has_workers() else None,
                 "processes": len(done.peak_rss),
                 "worker_peak_rss_mb": done.worker_rss / 1e6, "ru_maxrss_mb": done.ru_maxrss / 1e6,

@@ -80,8 +80,9 @@ def lines(r: dict[str, Any]) -> list[str]:
         ls = r["load_stage"]
         out.append(f"load stage (from topics)     : {ls['rows_per_s']:>10,.0f} rows/s ({ls['batch_rows']:,} rows, "
                    f"{ls['batches']} batches in {ls['seconds']:.2f} s; process {ls['process_wall_s']:.1f} s, "
-                   f"start-up {ls['startup_s']:.1f} s apart; CPU {ls['cpu_s']:.1f} s; worker peak RSS "
-                   f"{ls['worker_peak_rss_mb']:.0f} MB over {ls['processes']} process(es); read {_n(ls['read'])})")
+                   f"{ls['outside_batches_s']:.1f} s of it start-up and idle wait, apart; CPU {ls['cpu_s']:.1f} s; "
+                   f"worker peak RSS {ls['worker_peak_rss_mb']:.0f} MB over {ls['processes']} process(es); "
+                   f"read {_n(ls['read'])})")
     if "ceiling" in r:
         c = r["ceiling"]
         out.append(f"bare httpx client (ceiling)  : {c['records_per_s']:>10,.0f} records/s ({c['records']:,} records, "
