@@ -5,16 +5,20 @@ Each record is published as the bytes the API sent (numbers keep their spelling:
 then the records are cut from the body in one of three ways, fastest first:
 
 1. **Flat records, no brace inside a string** (every AutoCare table): the body holds exactly one
-   ``{`` and one ``}`` per record, so the records are the ``{[^{}]*}`` runs of the body, cut by
+   ``{`` and one ``}`` per record, so the records are the ``{[^}]*}`` runs of the body, cut by
    one C-speed ``findall``.  Why this is exact: orjson accepted the body as an array of N
    objects, and each object owns one ``{`` and one ``}`` of the syntax; two ``bytes.count`` calls
    seeing N of each leave no brace for a string or a nested object to hold.  (A string-aware
-   object regex was measured first: 2.4 µs per record against 0.4 µs for this.)
+   object regex, fullmatch of the array then findall, was measured first: about 4 µs per
+   record against 0.5 µs for this, orjson's parse being 0.6 to 1 µs.)
 2. **Nested objects, or braces inside strings**: a bracket- and string-aware scanner cuts each
    top-level object (Python speed, about 4 µs per record), checked against the parse's count.
-3. **A body only the stdlib's json accepts** (``NaN``, a byte-order mark, UTF-16, integers past
-   64 bits: never seen from AutoCare, accepted as before): the stdlib parses it and each record
-   is re-encoded as the producer always did.
+3. **A body only the stdlib's json accepts** (``NaN``, a byte-order mark, UTF-16: never seen
+   from AutoCare, accepted as before): the stdlib parses it and each record is re-encoded as the
+   producer always did.
+
+orjson reads an integer past 64 bits as a float: the record's bytes keep its digits, and the
+key encoder reads such a key from them (``streams.envelope.KeyEncoder``).
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ class BodyError(ValueError):
     """The body is not a JSON array of objects; the message says what it is instead."""
 
 
-_FLAT_RECORD = re.compile(rb"\{[^{}]*\}")
+_FLAT_RECORD = re.compile(rb"\{[^}]*\}")  # [^}]: sre's fast single-byte loop; no stray { exists
 # Outside strings only braces matter; a string is skipped whole (escapes included).
 _BRACE_OR_STRING = re.compile(rb'[{}]|"[^"\\]*(?:\\.[^"\\]*)*"', re.S)
 
@@ -85,7 +89,8 @@ def _stdlib_loads(body: bytes) -> object:
 
 
 def _records(data: object) -> list[dict[str, Any]]:
-    if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
+    # type(), not isinstance: both parsers make plain dicts, and map/set run at C speed.
+    if not isinstance(data, list) or (data and set(map(type, data)) != {dict}):
         raise BodyError(f"body is a JSON {type(data).__name__}, not an array of records")
     return data
 

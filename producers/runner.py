@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import gc
 import logging
 import signal
 import time
@@ -93,6 +94,9 @@ async def produce(settings: Settings, options: ProduceOptions, source: PageSourc
                   install_signals: bool = True) -> RunResult:
     catalog = load_catalog(options.db)
     chosen = select_tables(catalog, options.tables, options.skip)
+    # What is imported and built by now lives as long as the process: out of the collector's
+    # sight, its full passes (every page makes thousands of objects) no longer walk all of it.
+    gc.freeze()
     lock = ProducerLock(settings.database_url, options.db)
     await lock.acquire()  # raises LockHeld at once
     store = await RunStore.connect(settings.database_url)

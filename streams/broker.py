@@ -16,6 +16,8 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Sequence
+from itertools import compress
+from operator import attrgetter
 from typing import Any, NamedTuple
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
@@ -54,6 +56,8 @@ class InRecord(NamedTuple):
 
 
 TP = tuple[str, int]
+
+_TOPIC, _KEY, _PARTITION = attrgetter("topic"), attrgetter("key"), attrgetter("partition")
 
 
 async def ensure_topics(bootstrap: str, topics: Iterable[str], partitions: int, replication: int = 1) -> None:
@@ -155,56 +159,58 @@ class Publisher:
         """
         producer = self._producer
         assert producer is not None, "Publisher not started"
+        acks: list[asyncio.Future[object]] = []
+        failed: BaseException | None = None
         try:
-            groups = await self._by_partition(producer, records)
-            acks: list[asyncio.Future[object]] = []
-            for (topic, partition), group in groups.items():
+            for (topic, partition), group in (await self._by_partition(producer, records)).items():
                 batch = producer.create_batch()
+                append = batch.append
                 for r in group:
-                    if batch.append(timestamp=None, key=r.key, value=r.value, headers=r.headers) is None:
+                    if append(timestamp=None, key=r.key, value=r.value, headers=r.headers) is None:  # full
                         acks.append(await _submit(producer, batch, topic, partition))
                         batch = producer.create_batch()
-                        batch.append(timestamp=None, key=r.key, value=r.value, headers=r.headers)  # an empty
-                        # batch takes any first record, whatever its size (the broker may refuse it)
+                        append = batch.append
+                        # An empty batch takes any first record, whatever its size (the broker may refuse it).
+                        append(timestamp=None, key=r.key, value=r.value, headers=r.headers)
                 acks.append(await _submit(producer, batch, topic, partition))
         except KafkaError as e:
-            raise BrokerError(f"publish to Kafka failed: {e}") from e
-        # Wait for every batch, even after one failed: no acknowledgement is left unread.
+            failed = e
+        # Every batch submitted is waited for, even after a failure: no acknowledgement goes unread.
         results = await asyncio.gather(*acks, return_exceptions=True)
-        for res in results:
-            if isinstance(res, KafkaError):
-                raise BrokerError(f"publish to Kafka failed: {res}") from res
-            if isinstance(res, BaseException):
-                raise res
+        for error in (failed, *results):
+            if isinstance(error, KafkaError):
+                raise BrokerError(f"publish to Kafka failed: {error}") from error
+            if isinstance(error, BaseException):
+                raise error
 
     async def _by_partition(self, producer: AIOKafkaProducer,
                             records: Sequence[OutRecord]) -> dict[TP, list[OutRecord]]:
         """Records grouped by (topic, partition) in their order; keyed records placed by their key."""
-        by_topic: dict[str, list[OutRecord]] = {}
-        for r in records:
-            same = by_topic.get(r.topic)
-            if same is None:
-                same = by_topic[r.topic] = []
-            same.append(r)
+        by_topic: dict[str, Sequence[OutRecord]]
+        if len(set(map(_TOPIC, records))) == 1:
+            by_topic = {records[0].topic: records}
+        else:
+            lists: dict[str, list[OutRecord]] = {}
+            for r in records:
+                lists.setdefault(r.topic, []).append(r)
+            by_topic = dict(lists)
         groups: dict[TP, list[OutRecord]] = {}
         for topic, recs in by_topic.items():
             parts = sorted(await producer.partitions_for(topic))  # waits for the topic's metadata
-            keyed = all(r.partition is None for r in recs)
-            slots = partitions_of([r.key for r in recs if r.partition is None], len(parts))
-            buckets: list[list[OutRecord]] = [[] for _ in parts]
-            if keyed:  # the producer's pages: one pass, no per-record branching
-                appends = [b.append for b in buckets]
-                for r, slot in zip(recs, slots, strict=True):
-                    appends[slot](r)
-            else:
-                index = {p: i for i, p in enumerate(parts)}
-                placed = iter(slots)
-                for r in recs:
-                    i = next(placed) if r.partition is None else index.get(r.partition)
-                    if i is None:
-                        raise BrokerError(f"{topic} has no partition {r.partition} (partitions {parts})")
-                    buckets[i].append(r)
-            groups.update(((topic, p), b) for p, b in zip(parts, buckets, strict=True) if b)
+            if set(map(_PARTITION, recs)) == {None}:  # the producer's pages: whole-list C loops
+                slots = partitions_of(list(map(_KEY, recs)), len(parts))
+                for i, p in enumerate(parts):
+                    group = list(compress(recs, map(i.__eq__, slots)))
+                    if group:
+                        groups[(topic, p)] = group
+                continue
+            keyed = partitions_of([r.key for r in recs if r.partition is None], len(parts))
+            placed = iter(keyed)
+            for r in recs:
+                p = parts[next(placed)] if r.partition is None else r.partition
+                if p not in parts:
+                    raise BrokerError(f"{topic} has no partition {p} (partitions {parts})")
+                groups.setdefault((topic, p), []).append(r)
         return groups
 
     async def partitions(self, topic: str) -> list[int]:

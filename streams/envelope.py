@@ -20,6 +20,7 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from json.encoder import encode_basestring_ascii
+from operator import itemgetter
 from typing import Any
 
 from schemas.catalog import Table
@@ -117,6 +118,18 @@ class KeyEncoder:
             else:
                 return self._general(record, raw)
         return ("[" + ",".join(parts) + "]").encode()
+
+    def many(self, records: Sequence[Mapping[str, Any]], raws: Sequence[bytes]) -> list[bytes]:
+        """The keys of a page's records (``raws``: their bytes as sent), the common case in one pass."""
+        single = self._single
+        if single is not None:
+            try:
+                values = list(map(itemgetter(single), records))
+            except KeyError:
+                values = []
+            if len(values) == len(records) and (not values or set(map(type, values)) == {int}):
+                return list(map(b"[%d]".__mod__, values))
+        return list(map(self, records, raws))
 
     def _general(self, record: Mapping[str, Any], raw: bytes | None) -> bytes:
         if raw is not None and any(type(v) is float for v in record.values()):

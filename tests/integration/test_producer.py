@@ -20,6 +20,7 @@ import httpx
 from schemas.catalog import load_catalog
 from streams import envelope, topics
 from streams.broker import read_topic
+from streams.partitioner import partition_of
 from tests.integration.pipeline import fetch
 from vcdb import exit_codes
 from vcdb.services import Service
@@ -95,6 +96,10 @@ def test_baseline_puts_exactly_total_count_records_on_each_topic(
                                            "ingest.endpoint_progress"))
     assert {r["table_name"]: r["records_published"] for r in rows} == totals
     assert all(r["status"] == "done" for r in rows)
+    # Each key on the partition Kafka's own partitioner gives it, whichever client asks.
+    placed = asyncio.run(read_topic(kafka, topics.data_topic(load_catalog("vcdb").table("BaseVehicle")), idle_ms=300))
+    data = [r for r in placed if envelope.header_map(r.headers)[envelope.H_KIND] == envelope.KIND_DATA]
+    assert data and all(r.partition == partition_of(r.key or b"", 3) for r in data)
 
 
 def _pages_published(database_url: str) -> int:

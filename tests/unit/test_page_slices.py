@@ -74,6 +74,12 @@ def test_what_only_the_stdlib_accepts_is_parsed_and_re_encoded_as_before() -> No
     assert split_page(b"\xef\xbb\xbf[{\"A\":1}]")[1] == [b'{"A":1}']  # a byte-order mark
 
 
+def test_integers_past_64_bits_keep_their_digits_in_the_bytes() -> None:
+    body = b'[{"ID":123456789012345678901234567890}]'
+    records, raw = split_page(body)
+    assert raw == [body[1:-1]] and isinstance(records[0]["ID"], float)  # the key encoder reads raw
+
+
 def test_an_empty_array_has_no_records() -> None:
     assert split_page(b" [ ] ") == ([], [])
 

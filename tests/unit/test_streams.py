@@ -58,6 +58,21 @@ def test_key_encoder_gives_the_reference_bytes() -> None:
         assert sub(one) == _reference_key([one["SubModelID"]]) == envelope.record_key(vcdb.table("SubModel"), one)
 
 
+def test_key_encoder_many_is_the_same_as_one_at_a_time() -> None:
+    vcdb = load_catalog("vcdb")
+    for table, pages in [
+        ("SubModel", [[{"SubModelID": i} for i in range(5)],
+                      [{"SubModelID": 1}, {"SubModelID": "x"}, {"SubModelID": None}, {"submodelid": 4},
+                       {"SubModelID": True}]]),
+        ("VCdbChanges", [[{"VersionDate": "d", "TableName": "Make", "ID": i, "Action": "A"} for i in range(3)]]),
+    ]:
+        enc = KeyEncoder(vcdb.table(table))
+        for recs in pages:
+            raws = [json.dumps(r).encode() for r in recs]
+            assert enc.many(recs, raws) == [enc(r, b) for r, b in zip(recs, raws, strict=True)] \
+                == [envelope.record_key(vcdb.table(table), r) for r in recs]
+
+
 def test_key_encoder_falls_back_to_the_case_insensitive_lookup() -> None:
     sub = KeyEncoder(load_catalog("vcdb").table("SubModel"))
     assert sub({"submodelid": 3}) == sub({"SubModelID": 3}) == b"[3]"
