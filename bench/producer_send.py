@@ -3,7 +3,7 @@
 `python -m bench.producer_send [N]` starts a Tansu broker and publishes N records shaped like the
 producer's (a VCdb key, a Vehicle record's bytes, the ten data headers) to a fresh 3-partition
 topic per way, a page (1000 records) at a time, each page acknowledged before the next, as the
-producer does:
+producer does; each way runs `--rounds` times, interleaved, and its median is printed:
 
 - `aiokafka-send`: aiokafka's per-record `send()` (what `Publisher` did before issue #9);
 - `batch`: our `Publisher` (aiokafka's `create_batch`/`send_batch`, our murmur2 partitioner);
@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import importlib.util
 import json
 import sys
 import time
@@ -95,12 +96,15 @@ async def batch(bootstrap: str, topic: str, n: int) -> Figure:
         return await _timed("batch", pages_of(topic, n), publisher.publish)
 
 
+def confluent_installed() -> bool:
+    return importlib.util.find_spec("confluent_kafka") is not None
+
+
 async def confluent(bootstrap: str, topic: str, n: int) -> Figure | None:
-    try:
-        from confluent_kafka import Producer  # type: ignore[import-not-found, unused-ignore]
-    except ImportError:
-        print("confluent: skipped (confluent-kafka is not installed)", file=sys.stderr)
+    if not confluent_installed():
         return None
+    from confluent_kafka import Producer  # type: ignore[import-not-found, unused-ignore]
+
     errors: list[Any] = []
 
     def delivered(err: Any, _msg: Any) -> None:
@@ -122,28 +126,36 @@ async def confluent(bootstrap: str, topic: str, n: int) -> Figure | None:
     return await _timed("confluent", pages_of(topic, n), publish)
 
 
-async def run(bootstrap: str, n: int) -> list[Figure]:
+async def run(bootstrap: str, n: int, rounds: int = 1) -> list[Figure]:
+    """Each way ``rounds`` times, interleaved (a busy machine then slows them alike); the median."""
     stamp = time.monotonic_ns()
     ways = [("aiokafka-send", aiokafka_send), ("batch", batch), ("confluent", confluent)]
+    if not confluent_installed():
+        print("confluent: skipped (confluent-kafka is not installed)", file=sys.stderr)
+        ways.pop()
     topics = {name: f"bench.producer_send.{name}.{stamp}" for name, _ in ways}
     await ensure_topics(bootstrap, list(topics.values()), PARTITIONS)
-    figures: list[Figure] = []
-    for name, way in ways:
-        figure = await way(bootstrap, topics[name], n)
-        if figure is not None:
-            figures.append(figure)
-            print(figure.line(), flush=True)
+    seen: dict[str, list[Figure]] = {}
+    for _ in range(rounds):
+        for name, way in ways:
+            figure = await way(bootstrap, topics[name], n)
+            if figure is not None:
+                seen.setdefault(name, []).append(figure)
+    figures = [sorted(runs, key=lambda f: f.cpu_us)[len(runs) // 2] for runs in seen.values()]
+    for figure in figures:
+        print(figure.line(), flush=True)
     return figures
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.producer_send", description=__doc__.split("\n")[0])
     parser.add_argument("n", nargs="?", type=int, default=100_000, help="records per way (default 100000)")
+    parser.add_argument("--rounds", type=int, default=3, help="runs of each way, interleaved; the median (3)")
     parser.add_argument("--bootstrap", help="an existing broker (default: start Tansu)")
     args = parser.parse_args(argv)
     broker = None if args.bootstrap else services.start_tansu(Path(".vcdb/bench"))
     try:
-        asyncio.run(run(args.bootstrap or (broker.url if broker else ""), args.n))
+        asyncio.run(run(args.bootstrap or (broker.url if broker else ""), args.n, args.rounds))
     finally:
         if broker is not None:
             broker.stop()

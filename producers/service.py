@@ -144,9 +144,10 @@ class EndpointRunner:
         headers = envelope.DataHeaders(self.ctx, table.name)
         await self.state.start_endpoint(self.plan.run_id, table.name)
         self.progress.endpoint_started(table.name)
-        ahead = _Ahead(_no_pages() if ep.paged else self.source.pages(
-            self.plan.db, table.api_table, as_of=self.plan.as_of, since=self.plan.since, resume=ep.resume))
+        ahead: _Ahead | None = None
         try:
+            ahead = _Ahead(_no_pages() if ep.paged else self.source.pages(
+                self.plan.db, table.api_table, as_of=self.plan.as_of, since=self.plan.since, resume=ep.resume))
             page = await ahead.next()
             while page is not None:
                 if page.next_cursor is not None and not self.stop.is_set():
@@ -179,7 +180,8 @@ class EndpointRunner:
             log.error("endpoint %s failed: %s", table.name, result.error)
             await self.state.finish_endpoint(self.plan.run_id, table.name, "failed", result.error)
         finally:
-            await ahead.aclose()
+            if ahead is not None:
+                await ahead.aclose()
             result.seconds = time.monotonic() - started
             self.progress.endpoint_finished(table.name, result.status, result.error)
         return result
