@@ -1,5 +1,6 @@
 """`vcdb diff`: rows added, removed and changed between two runs, from the per-run row hashes
-the loader snapshots when it seals a table (ingest.row_snapshots).
+of each sealed table (ingest.row_snapshots), taken just before a later run changes the table,
+or here, for runs whose state is still the live one.
 
 The diff compares the catalogue in force after each run: a row counts only while its
 `end_date_time` is unset (deletes are soft).  So `removed` is a row in force after the first run
@@ -12,6 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from consumers.sql import table_sql
+from consumers.store import take_pending_snapshots
 from schemas.catalog import load_catalog
 
 
@@ -37,6 +40,7 @@ async def diff(pool: Any, db: str, from_run: int, to_run: int, tables: list[str]
                sample: int = 5) -> list[TableDiff]:
     catalog = load_catalog(db)
     names = [catalog.table(t).name for t in tables] if tables else sorted(catalog.tables)
+    await take_pending_snapshots(pool, [table_sql(catalog, catalog.tables[n]) for n in names])
     have = {(r["run_id"], r["table_name"]) for r in await pool.fetch(
         "SELECT DISTINCT run_id, table_name FROM ingest.row_snapshots WHERE run_id = ANY($1::bigint[])",
         [from_run, to_run])}

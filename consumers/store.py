@@ -86,6 +86,42 @@ _INDEX_DEAD_LETTER = (
     "WHERE coalesce(d.run_id, 0) <= coalesce(EXCLUDED.run_id, 0)")
 
 
+_PENDING_SNAPSHOTS = (
+    "SELECT l.run_id FROM ingest.table_load l JOIN ingest.runs r ON r.run_id = l.run_id AND r.db = $1 "
+    "WHERE l.table_name = $2 AND l.status = 'sealed' AND l.snapshot_at IS NULL AND l.run_id < $3")
+_LATEST = 2**62
+
+
+async def snapshot_before_change(conn: asyncpg.Connection, ts: TableSql, run_id: int = _LATEST) -> list[int]:
+    """Snapshot the table's rows for `vcdb diff` as the sealed runs before `run_id` left them, if
+    that was not done yet: called in every transaction that is about to change the table, and by
+    `vcdb diff` itself.  Taken lazily, not when the table seals, so the seal (which child tables
+    wait on) costs no pass over the table.  Nothing has changed the table since those runs sealed
+    (any change would have taken the snapshot first), so the live rows are their state.  An
+    advisory lock per table makes the first change of a new run the only one that snapshots."""
+    db, table = ts.table.db, ts.table.name
+    if not await conn.fetchval(_PENDING_SNAPSHOTS + " LIMIT 1", db, table, run_id):
+        return []
+    await conn.execute("SELECT pg_advisory_xact_lock(hashtext('vcdb-stream snapshot'), hashtext($1))",
+                       f"{db}.{table}")
+    runs = [r["run_id"] for r in await conn.fetch(_PENDING_SNAPSHOTS, db, table, run_id)]
+    for run in runs:
+        await conn.execute(ts.snapshot, run, table)
+    await conn.execute("UPDATE ingest.table_load SET snapshot_at = now() WHERE run_id = ANY($1::bigint[]) AND "
+                       "table_name = $2", runs, table)
+    return runs
+
+
+async def take_pending_snapshots(pool: asyncpg.Pool, sqls: Sequence[TableSql]) -> None:
+    """`vcdb diff`: snapshot what sealed runs have not snapshotted yet (their state is still live)."""
+    try:
+        for ts in sqls:
+            async with pool.acquire() as conn, conn.transaction():
+                await snapshot_before_change(conn, ts)
+    except (asyncpg.PostgresError, OSError) as e:
+        raise _infrastructure("taking diff snapshots", e) from e
+
+
 class BatchTx:
     """The writes of one transaction: load records, index dead letters, settle replayed ones."""
 
@@ -296,6 +332,7 @@ class LoadStore:
                     "partition = $3 FOR UPDATE", self.group_id, first.topic, first.partition)
                 if stored is not None and stored > first.offset:
                     raise Fenced(first.topic, first.partition, first.offset, stored)
+                await snapshot_before_change(conn, ts, run_id)
                 tx = BatchTx(conn, ts, run_id, self.skip_fk_triggers)
                 yield tx
                 await tx.receipts(batch)
@@ -317,6 +354,8 @@ class LoadStore:
         """A transaction for replaying dead letters: no offsets, no receipts."""
         try:
             async with self.pool.acquire() as conn, conn.transaction():
+                # A replay changes the table after every run that sealed it: snapshot them all first.
+                await snapshot_before_change(conn, ts)
                 yield BatchTx(conn, ts, run_id, self.skip_fk_triggers)
         except (asyncpg.PostgresError, OSError) as e:
             raise _infrastructure(f"replaying {ts.table.name}", e) from e
@@ -332,8 +371,8 @@ class LoadStore:
     async def end_of_table(self, ts: TableSql, run_id: int, partition: int, partitions: int, announced: int,
                            topic: str, offset: int) -> TablePhase:
         """Record one partition's end-of-table; seal the table when every partition has ended and
-        the page receipts account for every announced record.  A sealed table's row hashes are
-        snapshotted for `vcdb diff` in the same transaction."""
+        the page receipts account for every announced record.  The diff snapshot of the sealed
+        table is taken later (`snapshot_before_change`), off the path that children wait on."""
         table = ts.table.name
         try:
             async with self.pool.acquire() as conn, conn.transaction():
@@ -351,7 +390,6 @@ class LoadStore:
                         "table_name = $2", run_id, table)
                     if received == announced:
                         status = "sealed"
-                        await conn.execute(ts.snapshot, run_id, table)
                     else:
                         status = "mismatch"
                         error = (f"{table} run {run_id}: the producer announced {announced} records, the consumer "

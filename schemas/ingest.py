@@ -105,6 +105,8 @@ table_load = Table(
     Column("status", Text, nullable=False, comment="loading | sealed | mismatch"),
     Column("error", Text, nullable=True),
     Column("sealed_at", DateTime(timezone=True), nullable=True),
+    Column("snapshot_at", DateTime(timezone=True), nullable=True,
+           comment="when the table's rows after this run were snapshotted for `vcdb diff` (taken lazily)"),
     PrimaryKeyConstraint("run_id", "table_name"),
     schema=SCHEMA,
 )
