@@ -101,8 +101,10 @@ async def load_stage_phase(bench: Bench, n: int, batch_size: int) -> dict[str, A
         settings = settings_for(url, kafka)
         await load_parents(settings, n_base)
         records = {"Vehicle": [vehicle(v, v % n_base + 1) for v in range(1, n + 1)]}
-        await produce(settings, ProduceOptions(db="vcdb", tables=("Vehicle",)), RecordsSource(records),
-                      install_signals=False)
+        # As many partitions as twice the workers, so the static split gives each worker the same
+        # share (with 3 partitions and 2 workers one worker would load twice what the other does).
+        await produce(settings, ProduceOptions(db="vcdb", tables=("Vehicle",), partitions=2 * bench.workers),
+                      RecordsSource(records), install_signals=False)
         mark = await _db_now(url)
         worker = Tracked("load-stage", consume_argv(bench.workers, "--batch-size", str(batch_size)),
                          env=env_for(settings), workdir=bench.workdir)

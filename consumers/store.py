@@ -300,15 +300,19 @@ class LoadStore:
         return {r["table_name"] for r in rows}
 
     async def pending_runs(self, db: str, tables: Sequence[str]) -> dict[str, int]:
-        """Per table, the oldest run that published records of it and has not finished loading
-        them (neither sealed nor stopped on a mismatch): the run its next records belong to."""
+        """Per table, the oldest run whose records of it are not all loaded (neither sealed nor
+        stopped on a mismatch): a running run that pulls the table (its records may come any
+        moment), or a finished one that published records of it.  The run its next records
+        belong to."""
         rows = await self.pool.fetch(
-            "SELECT e.table_name, min(e.run_id) AS run_id FROM ingest.endpoint_progress e JOIN ingest.runs r "
-            "ON r.run_id = e.run_id AND r.db = $2 "
-            "LEFT JOIN ingest.table_load l ON l.run_id = e.run_id AND l.table_name = e.table_name "
-            "WHERE e.table_name = ANY($1::text[]) AND (e.pages_published > 0 OR e.status = 'done') "
-            "AND coalesce(l.status, 'loading') NOT IN ('sealed', 'mismatch') GROUP BY e.table_name", list(tables),
-            db)
+            "SELECT t.table_name, min(r.run_id) AS run_id FROM ingest.runs r "
+            "CROSS JOIN LATERAL jsonb_array_elements_text(r.tables) AS t(table_name) "
+            "LEFT JOIN ingest.endpoint_progress e ON e.run_id = r.run_id AND e.table_name = t.table_name "
+            "LEFT JOIN ingest.table_load l ON l.run_id = r.run_id AND l.table_name = t.table_name "
+            "WHERE r.db = $2 AND t.table_name = ANY($1::text[]) "
+            "AND (r.status = 'running' OR e.pages_published > 0 OR e.status = 'done') "
+            "AND coalesce(l.status, 'loading') NOT IN ('sealed', 'mismatch') GROUP BY t.table_name",
+            list(tables), db)
         return {r["table_name"]: r["run_id"] for r in rows}
 
     # ---- units of work -----------------------------------------------------------------------

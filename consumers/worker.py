@@ -122,6 +122,7 @@ class Worker:
         self.gate = SealGate(store, clock, options.gate_refresh_s)
         self.gated: dict[TP, tuple[Table, int]] = {}  # paused until the table's parents seal in that run
         self.assigned_tps: set[TP] = set()
+        self.next_offset: dict[TP, int] = {}  # per partition: the offset after the last record read
         self._dead_logged: dict[str, int] = {}
         self._announced_wait: set[tuple[str, int]] = set()
         self.result = WorkerResult()
@@ -137,6 +138,7 @@ class Worker:
         offsets = await self.store.offsets(tps)
         for tp, offset in offsets.items():
             self.source.seek(tp, offset)
+            self.next_offset[tp] = offset
             self.buffers.drop(tp)
             self.gated.pop(tp, None)
         self.assigned_tps.update(tps)
@@ -201,6 +203,7 @@ class Worker:
                     continue  # rewound to its first waiting record: it will be read again
                 c = consumed(rec)
                 by_tp.setdefault(tp, []).append(c)
+                self.next_offset[tp] = rec.offset + 1
                 if not c.eot:
                     self.result.read += 1
             for tp, items in by_tp.items():
@@ -213,10 +216,29 @@ class Worker:
             if await self.gate.ready(table, run_id):
                 del self.gated[tp]
                 self.source.resume([tp])
+        await self._gate_idle_partitions()
         # Partitions drain concurrently, each batch on its own connection: one partition's
         # decoding (Python) overlaps another's load (PostgreSQL, on the other core).
         await asyncio.gather(*(self._drain_partition(tp, force) for tp in self.buffers.partitions()))
         self.source.resume([tp for tp in self.buffers.to_resume() if tp not in self.gated])
+
+    async def _gate_idle_partitions(self) -> None:
+        """A run that started since the assignment (an incremental run, say) may make a table wait:
+        pause its partitions that hold nothing before its records arrive, at the position after
+        the last record read (seeking drops whatever the client fetched ahead), so they are read
+        once, when they can load.  The gate asks the store at most every refresh_s."""
+        idle = [tp for tp in self.assigned_tps
+                if tp not in self.gated and not self.buffers.size(tp) and tp[0] in self.by_topic]
+        if not idle:
+            return
+        waiting = await self.gate.waiting(list({self.by_topic[t] for t, _ in idle}))
+        held = [tp for tp in idle if self.by_topic[tp[0]].name in waiting]
+        for tp in held:
+            table = self.by_topic[tp[0]]
+            self.source.seek(tp, self.next_offset.get(tp, 0))
+            self._gate(tp, table, waiting[table.name])
+        if held:
+            self.source.pause(held)
 
     async def _drain_partition(self, tp: TP, force: bool) -> None:
         table = self.by_topic.get(tp[0])
