@@ -19,10 +19,10 @@ import contextlib
 import logging
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from consumers.buffer import BufferLimits, Buffers
 from consumers.decode import decoder_for
@@ -30,16 +30,18 @@ from consumers.gate import GateStore, SealGate
 from consumers.records import Consumed, Incoming, consumed, dead_letter
 from consumers.retry import RetriesExhausted, RetryPolicy
 from consumers.sql import TableSql, table_sql
-from consumers.store import BatchTx, Fenced, InfrastructureError, TablePhase
+from consumers.store import BatchResult, BatchTx, Fenced, InfrastructureError, TablePhase
 from consumers.verdicts import Verdict, judge
 from schemas.catalog import Catalog, Table
 from schemas.ingest import LoadStatus
 from streams import envelope, topics
 from streams.broker import InRecord, OutRecord
+from streams.dead_letters import DeadLetter
 
 log = logging.getLogger(__name__)
 
 TP = tuple[str, int]
+T = TypeVar("T")
 DEAD_LETTERS_LOGGED = 10  # per table; the rest are counted, listed by `vcdb dlq list`
 
 
@@ -280,26 +282,18 @@ class Worker:
                 incoming.append(Incoming(c.source, c.run_id, c.page, c.position, None, out))  # type: ignore[arg-type]
         run_id = batch[0].run_id
         want_keys = self.replayer is not None and await self.replayer.waiting(table)
-        attempt = 0
-        while True:
-            attempt += 1
-            try:
-                async with self.store.batch(self.sql[table.name], run_id, batch,
-                                            partitions=self.partitions.get(batch[0].source.topic, 1)) as tx:
-                    res = await tx.load(incoming, want_keys=want_keys)
-                    letters = [dead_letter(table, inc, f, 1) for inc, f in res.dead]
-                    if letters:
-                        # On the DLQ topic before the commit: write, commit, acknowledge.
-                        await self.dlq.publish([dl.out_record() for dl in letters])
-                        await tx.index(letters)
-                break
-            except InfrastructureError as e:
-                try:
-                    delay = self.options.retry.next_delay(e, attempt, self.rng)
-                except RetriesExhausted as stop:
-                    raise WorkerStopped(str(stop)) from e
-                log.warning("%s; retrying in %.1f s", e, delay)
-                await asyncio.sleep(delay)
+        async def apply() -> tuple[BatchResult, list[DeadLetter]]:
+            async with self.store.batch(self.sql[table.name], run_id, batch,
+                                        partitions=self.partitions.get(batch[0].source.topic, 1)) as tx:
+                res = await tx.load(incoming, want_keys=want_keys)
+                letters = [dead_letter(table, inc, f, 1) for inc, f in res.dead]
+                if letters:
+                    # On the DLQ topic before the commit: write, commit, acknowledge.
+                    await self.dlq.publish([dl.out_record() for dl in letters])
+                    await tx.index(letters)
+            return res, letters
+
+        res, letters = await self._retrying(apply)
         self.result.batches += 1
         self.result.loaded += res.loaded
         self.result.dead_lettered += len(letters)
@@ -311,6 +305,22 @@ class Worker:
                                 f"the data is unexpectedly bad; see `vcdb dlq list`")
         if self.replayer is not None and res.loaded_keys:
             await self.replayer.parent_loaded(table, run_id, res.loaded_keys)
+
+    async def _retrying(self, step: Callable[[], Awaitable[T]]) -> T:
+        """Run one transaction, again after infrastructure errors as the retry policy says; when
+        the attempts run out the worker stops, nothing advanced past what committed."""
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return await step()
+            except InfrastructureError as e:
+                try:
+                    delay = self.options.retry.next_delay(e, attempt, self.rng)
+                except RetriesExhausted as stop:
+                    raise WorkerStopped(str(stop)) from e
+                log.warning("%s; retrying in %.1f s", e, delay)
+                await asyncio.sleep(delay)
 
     def _log_dead_letters(self, table: Table, dead: Sequence[tuple[Incoming, Any]]) -> None:
         for inc, f in dead:
@@ -330,8 +340,9 @@ class Worker:
             loaded = await self.replayer.self_references(table, eot.run_id)
             if loaded:
                 log.info("%s: %d rows loaded once their parent row in the same table arrived", table.name, loaded)
-        phase = await self.store.end_of_table(self.sql[table.name], eot.run_id, c.source.partition, eot.partitions,
-                                              eot.records, c.source.topic, c.source.offset)
+        phase = await self._retrying(lambda: self.store.end_of_table(
+            self.sql[table.name], eot.run_id, c.source.partition, eot.partitions, eot.records, c.source.topic,
+            c.source.offset))
         self.last_progress = self.clock()
         if phase.status == LoadStatus.SEALED:
             self.gate.sealed(eot.run_id, table.name)

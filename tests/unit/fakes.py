@@ -295,6 +295,7 @@ class FakeStore:
         self.dead_keys: dict[bytes, Failure] = {}  # record keys the load reports dead, and why
         self.infra_failures = 0  # the next n batches fail on the way in
         self.commit_failures = 0  # the next n batches fail on the way out (after the body ran)
+        self.eot_failures = 0  # the next n end-of-table transactions fail
         self.calls: Counter[str] = Counter()
 
     # ---- set-up --------------------------------------------------------------------------
@@ -383,6 +384,9 @@ class FakeStore:
     async def end_of_table(self, ts: TableSql, run_id: int, partition: int, partitions: int, announced: int,
                            topic: str, offset: int) -> TablePhase:
         self.calls["end_of_table"] += 1
+        if self.eot_failures > 0:
+            self.eot_failures -= 1
+            raise InfrastructureError("sealing: connection lost: reset by peer (fake)")
         name = ts.table.name
         st = self.state(run_id, name)
         st.eot_partitions.add(partition)

@@ -262,6 +262,20 @@ async def test_infrastructure_errors_are_retried_and_the_batch_applies_once() ->
     assert r.store.rows["Make"] == [make_row(1), make_row(2), make_row(3)]
 
 
+async def test_an_end_of_table_that_fails_for_infrastructure_reasons_is_retried_and_seals() -> None:
+    r = Rig()
+    r.store.add_run(RUN, ["Make"])
+    r.source.put(MK0, makes(range(1, 4)))
+    r.store.eot_failures = 2
+    w = r.worker([MAKE])
+    await r.start(w, [MK0])
+
+    result = await until_idle(w)
+
+    assert r.store.calls["end_of_table"] == 3
+    assert result.sealed == ["Make"] and result.loaded == 3
+
+
 async def test_when_the_attempts_run_out_the_worker_stops_with_nothing_applied() -> None:
     r = Rig()
     r.store.add_run(RUN, ["Make"])
