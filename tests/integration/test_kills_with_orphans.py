@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import json
 import math
 import os
 import random
@@ -41,6 +42,7 @@ from tests.integration.test_end_to_end import TABLES, VCDB, _compare, _k
 from vcdb.services import Service
 
 SEED, SCALE, ANOMALIES = 29, 0.02, 0.006  # 50.7k records on 111 pages; 62 orphans in Vehicle and VTEC
+PAGE_DELAY_S = 0.15  # 111 pages, 4 endpoints at once: a run takes at least about 4 s
 PRODUCER_KILLS, WORKER_KILLS = 5, 10
 IN_WINDOW = (1, 2, 3)  # the producer starts killed between an orphan page's acknowledgement and its checkpoint
 BUDGET_S = 150.0  # kills, resumes and the final drain together
@@ -344,7 +346,12 @@ async def _open_dead_letters(url: str) -> Counter[tuple[str, str]]:
 
 def test_killed_producer_and_worker_on_orphans_load_exactly_once(
         database_url: str, kafka: str, start_simulator: Callable[..., Service], tmp_path: Path) -> None:
-    sim = start_simulator("--scale", str(SCALE), "--seed", str(SEED), "--anomalies", str(ANOMALIES))
+    # Every page a little slow: the producer is fast enough now to finish a resumed run between two
+    # progress polls, and the kills must land mid-run on a fast machine as on a slow one.
+    faults = tmp_path / "slow-pages.json"
+    faults.write_text(json.dumps({"seed": SEED, "rules": [{"kind": "slow", "delay_s": PAGE_DELAY_S}]}))
+    sim = start_simulator("--scale", str(SCALE), "--seed", str(SEED), "--anomalies", str(ANOMALIES),
+                          "--faults", str(faults))
     ds = Dataset(DatasetConfig(seed=SEED, scale=SCALE, anomalies=ANOMALIES, timeline=Timeline.monthly(3)))
     orphans = anomalies(ds, "vcdb")
     assert len(orphans) >= 20, f"only {len(orphans)} orphans at this seed and scale: raise ANOMALIES"

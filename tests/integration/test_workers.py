@@ -73,7 +73,8 @@ def test_workers_that_cannot_reach_postgresql_exit_5(kafka: str) -> None:
     finally:
         _end(proc)
     assert proc.returncode == exit_codes.UNAVAILABLE, err.decode()[-2000:]
-    assert err.decode().count("cannot connect to PostgreSQL") == 2  # one line from each worker
+    # The first worker to fail says why; the supervisor then stops the other (which may say it too).
+    assert "cannot connect to PostgreSQL" in err.decode()
 
 
 def test_static_split_gives_every_partition_to_exactly_one_worker() -> None:
