@@ -8,7 +8,6 @@ decoded.
 
 from __future__ import annotations
 
-import json
 from typing import Any, NamedTuple
 
 from schemas.catalog import Table
@@ -57,21 +56,6 @@ class Incoming(NamedTuple):
     position: int
     row: tuple[Any, ...] | None  # None when failure is set
     failure: Failure | None
-
-    @property
-    def record(self) -> Any:
-        """The decoded JSON record (or its raw text when it does not decode): dead letters only."""
-        try:
-            return json.loads(self.source.value or b"null")
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            return (self.source.value or b"").decode(errors="replace")
-
-
-def key_text(table: Table, row: tuple[Any, ...]) -> str:
-    """The key of a row as stored in the dead-letter index (JSON array, canonical key order):
-    the same text as the record's Kafka key."""
-    names = [c.canonical for c in table.columns]
-    return json.dumps([row[names.index(k)] for k in table.key_canonical], default=str, separators=(",", ":"))
 
 
 def dead_letter(table: Table, inc: Incoming, failure: Failure, attempt: int) -> DeadLetter:

@@ -30,6 +30,7 @@ import asyncpg
 from consumers.records import Consumed, Incoming
 from consumers.sql import ORD, TableSql
 from schemas.ingest import LoadStatus
+from streams import envelope
 from streams.dead_letters import REASON_CONSTRAINT, REASON_MISSING_PARENT, DeadLetter, Failure
 
 POISON_CLASSES = ("22", "23")
@@ -168,7 +169,7 @@ class BatchTx:
             row = good[i].row
             assert row is not None
             value = [row[ts.columns.index(ts.table.column(c).canonical)] for c in check.fk.columns]
-            missing_key = json.dumps(value, default=str, separators=(",", ":"))
+            missing_key = envelope.key_text(value)
             result.dead.append((good[i], Failure(
                 REASON_MISSING_PARENT,
                 f"{ts.table.name}.{','.join(check.fk.columns)} = {missing_key[1:-1]} has no row in "
@@ -192,7 +193,7 @@ class BatchTx:
                     await self.conn.execute("SET LOCAL session_replication_role = replica")
                 if want_keys:
                     rows = await self.conn.fetch(ts.upsert_returning, self.run_id, lo, hi)
-                    return [], [json.dumps(list(r.values()), default=str, separators=(",", ":")) for r in rows]
+                    return [], [envelope.key_text(list(r.values())) for r in rows]
                 await self.conn.execute(ts.upsert, self.run_id, lo, hi)
             return [], []
         except asyncpg.PostgresError as e:

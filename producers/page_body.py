@@ -29,6 +29,8 @@ from typing import Any
 
 import orjson
 
+from streams.envelope import encode_record
+
 
 class BodyError(ValueError):
     """The body is not a JSON array of objects; the message says what it is instead."""
@@ -45,9 +47,9 @@ def split_page(body: bytes) -> tuple[list[dict[str, Any]], list[bytes]]:
         data = orjson.loads(body)
     except orjson.JSONDecodeError:
         records = _records(_stdlib_loads(body))
-        return records, [_encode(r) for r in records]
+        return records, [encode_record(r) for r in records]
     records = _records(data)
-    return records, cut_records(body, len(records)) or [_encode(r) for r in records]
+    return records, cut_records(body, len(records)) or [encode_record(r) for r in records]
 
 
 def cut_records(body: bytes, count: int) -> list[bytes] | None:
@@ -93,7 +95,3 @@ def _records(data: object) -> list[dict[str, Any]]:
     if not isinstance(data, list) or (data and set(map(type, data)) != {dict}):
         raise BodyError(f"body is a JSON {type(data).__name__}, not an array of records")
     return data
-
-
-def _encode(record: dict[str, Any]) -> bytes:
-    return json.dumps(record, separators=(",", ":"), ensure_ascii=False).encode()

@@ -73,9 +73,15 @@ def record_key(table: Table, record: Mapping[str, Any], fields: Sequence[tuple[s
     return _dumps_key(values)
 
 
+def key_text(values: Sequence[Any]) -> str:
+    """The reference encoding of a key (a compact, ASCII-escaped JSON array): the Kafka key, and the
+    `record_key` / `missing_key` of the dead-letter index, which are compared with each other.
+    Every faster path must give these bytes."""
+    return json.dumps(values, separators=(",", ":"), default=str)
+
+
 def _dumps_key(values: Sequence[Any]) -> bytes:
-    """The reference encoding of a key; every faster path must give these bytes."""
-    return json.dumps(values, separators=(",", ":"), default=str).encode()
+    return key_text(values).encode()
 
 
 class KeyEncoder:
