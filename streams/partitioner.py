@@ -29,21 +29,7 @@ def _words(n: int) -> _Unpack:
 
 def murmur2(data: bytes) -> int:
     """Kafka's murmur2 of ``data`` as an unsigned 32-bit value (Java's int, two's complement)."""
-    length = len(data)
-    h = _SEED ^ length
-    for k in _words(length >> 2)(data):
-        k = (k * _M) & _MASK
-        h = ((h * _M) & _MASK) ^ (((k ^ (k >> 24)) * _M) & _MASK)
-    tail = length & 3
-    if tail:
-        i = length - tail
-        if tail == 3:
-            h ^= data[i + 2] << 16
-        if tail >= 2:
-            h ^= data[i + 1] << 8
-        h = ((h ^ data[i]) * _M) & _MASK
-    h = ((h ^ (h >> 13)) * _M) & _MASK
-    return h ^ (h >> 15)
+    return murmur2_many((data,))[0]
 
 
 def partition_of(key: bytes, partitions: int) -> int:
@@ -52,7 +38,13 @@ def partition_of(key: bytes, partitions: int) -> int:
 
 
 def partitions_of(keys: Iterable[bytes], partitions: int) -> list[int]:
-    """``partition_of`` for many keys: the same arithmetic inlined, one call per page."""
+    """``partition_of`` for many keys: one call per page."""
+    return [(h & 0x7FFFFFFF) % partitions for h in murmur2_many(keys)]
+
+
+def murmur2_many(keys: Iterable[bytes]) -> list[int]:
+    """``murmur2`` of every key: the one implementation, with its loop kept tight (names bound
+    locally, the word unpackers looked up in a table) because it runs for every record."""
     out: list[int] = []
     append = out.append
     seed, m, mask, words, table = _SEED, _M, _MASK, _words, _WORDS
@@ -72,5 +64,5 @@ def partitions_of(keys: Iterable[bytes], partitions: int) -> list[int]:
                 h ^= data[i + 1] << 8
             h = ((h ^ data[i]) * m) & mask
         h = ((h ^ (h >> 13)) * m) & mask
-        append(((h ^ (h >> 15)) & 0x7FFFFFFF) % partitions)
+        append(h ^ (h >> 15))
     return out
