@@ -86,6 +86,29 @@ def test_dead_letter_waiting_on_a_parent_is_replayed_when_it_arrives(database_ur
     asyncio.run(go())
 
 
+def test_an_orphan_delivered_again_by_a_later_run_is_one_open_dead_letter(database_url: str, kafka: str) -> None:
+    settings = settings_for(database_url, kafka)
+
+    async def go() -> None:
+        first = await publish(settings, {**lookups(), "BaseVehicle": [base_vehicle(1)],
+                                         "Vehicle": [vehicle(1, 1), vehicle(2, 2)]})
+        await consume_until_idle(settings)
+        second = await publish(settings, {"Vehicle": [vehicle(2, 2)]}, kind="incremental")
+        await consume_until_idle(settings)
+        dead = await fetch(database_url, "SELECT record_key, run_id, status FROM ingest.dead_letters "
+                                         "ORDER BY dead_letter_id")
+        # The newest copy is the open one (the one to replay); the earlier one stays readable.
+        assert [dict(d) for d in dead] == [
+            {"record_key": "[2]", "run_id": first.run_id, "status": "superseded"},
+            {"record_key": "[2]", "run_id": second.run_id, "status": "open"}]
+        listed = _vcdb(database_url, kafka, "dlq", "list", "--json")
+        assert listed.returncode == exit_codes.OK, listed.stderr
+        counts = json.loads(listed.stdout)
+        assert sum(c["n"] for c in counts["counts"] if c["status"] == "open") == 1, counts
+
+    asyncio.run(go())
+
+
 def test_verify_passes_clean_and_names_the_fk_after_a_parent_is_deleted(database_url: str, kafka: str) -> None:
     settings = settings_for(database_url, kafka)
 
