@@ -23,7 +23,7 @@ import orjson
 from pydantic import ValidationError
 
 from schemas.catalog import Column, Table
-from schemas.generated import padb_models, pcdb_models, qdb_models, vcdb_models
+from schemas.generated import aces_models, padb_models, pcdb_models, pies_models, qdb_models, vcdb_models
 from schemas.records import RecordModel
 from streams.dead_letters import REASON_VALIDATION, Failure
 
@@ -33,6 +33,7 @@ FastPath = Callable[[bytes], Row | None]
 _INT_MIN, _INT_MAX = -(2**31), 2**31 - 1
 MODELS: dict[str, dict[str, type[RecordModel]]] = {
     "vcdb": vcdb_models.MODELS, "pcdb": pcdb_models.MODELS, "padb": padb_models.MODELS, "qdb": qdb_models.MODELS,
+    "aces": aces_models.MODELS, "pies": pies_models.MODELS,
 }
 
 

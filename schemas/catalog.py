@@ -15,7 +15,9 @@ from schemas.ddl import DdlTable, read_ddl
 from schemas.keys import KEY_DECISIONS
 from schemas.references import LOGICAL_REFERENCES
 
-DATABASES: tuple[str, ...] = ("vcdb", "pcdb", "padb", "qdb")
+REFERENCE_DATABASES: tuple[str, ...] = ("vcdb", "pcdb", "padb", "qdb")  # served by the AutoCare API
+FILE_DATABASES: tuple[str, ...] = ("aces", "pies")  # loaded from the files that refer to them
+DATABASES: tuple[str, ...] = REFERENCE_DATABASES + FILE_DATABASES
 
 # Canonical columns every table has besides its DDL columns: the API's record metadata
 # (AutoCare reference [1.4], [4]) and the run that last wrote the row.

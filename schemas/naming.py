@@ -40,6 +40,9 @@ PG_RESERVED = frozenset(
 
 # Python keywords used as attribute names get a domain word, not a trailing underscore.
 _PYTHON_RENAMES = {"class": "vehicle_class"}
+# Names a generated record model cannot take as a field: they are pydantic BaseModel methods.
+_MODEL_ATTRIBUTES = frozenset({"validate", "copy", "dict", "json", "schema", "construct", "parse_obj", "parse_raw",
+                               "from_orm", "fields", "update_forward_refs", "schema_json", "parse_file"})
 
 
 class NamingError(ValueError):
@@ -94,7 +97,7 @@ def column_name(autocare_table: str, autocare_column: str) -> str:
 
 def python_name(canonical: str) -> str:
     """Attribute name for generated Python code (`class` -> `vehicle_class`)."""
-    if keyword.iskeyword(canonical) or canonical in _PYTHON_RENAMES:
+    if keyword.iskeyword(canonical) or canonical in _PYTHON_RENAMES or canonical in _MODEL_ATTRIBUTES:
         return _PYTHON_RENAMES.get(canonical, f"{canonical}_value")
     return canonical
 

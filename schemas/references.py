@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from schemas import aces
+
 
 @dataclass(frozen=True)
 class LogicalReference:
@@ -20,7 +22,26 @@ class LogicalReference:
     reason: str
 
 
+def _fitment_references() -> tuple[LogicalReference, ...]:
+    """ACES and PIES rows refer to the reference databases by id: every App vehicle ident and
+    attribute (schemas/aces.py), its part type and position, and a PIES item's part type."""
+    refs = [LogicalReference("aces", "App", (i.column,), "vcdb", i.vcdb_table, (i.vcdb_column,),
+                             "ACES vehicle identification into VCdb") for i in aces.VEHICLE_IDENTS]
+    refs += [LogicalReference("aces", "App", (a.column,), "vcdb", a.vcdb_table, (a.vcdb_column,),
+                              f"ACES <{a.element}> attribute into VCdb") for a in aces.ATTRIBUTES]
+    refs += [
+        LogicalReference("aces", "App", ("PartTypeID",), "pcdb", "Parts", ("PartTerminologyID",),
+                         "ACES <PartType> into PCdb"),
+        LogicalReference("aces", "App", ("PositionID",), "pcdb", "Positions", ("PositionID",),
+                         "ACES <Position> into PCdb"),
+        LogicalReference("pies", "Item", ("PartTerminologyID",), "pcdb", "Parts", ("PartTerminologyID",),
+                         "PIES PartTerminologyID into PCdb"),
+    ]
+    return tuple(refs)
+
+
 LOGICAL_REFERENCES: tuple[LogicalReference, ...] = (
+    *_fitment_references(),
     LogicalReference("vcdb", "EngineConfig", ("PowerOutputID",), "vcdb", "PowerOutput", ("PowerOutputID",),
                      "no FK in the DDL only because PowerOutput had no primary key"),
     LogicalReference("vcdb", "EngineConfig2", ("PowerOutputID",), "vcdb", "PowerOutput", ("PowerOutputID",),

@@ -1,4 +1,5 @@
-"""Every SQLAlchemy table: the generated canonical tables of the four databases and `ingest`.
+"""Every SQLAlchemy table: the generated canonical tables (the four reference databases, ACES and
+PIES) and `ingest`.
 
 Importing this module fills schemas.metadata.metadata, which Alembic compares with the database.
 """
@@ -7,8 +8,8 @@ from __future__ import annotations
 
 from sqlalchemy import Table
 
-from schemas import ingest
-from schemas.generated import padb_tables, pcdb_tables, qdb_tables, vcdb_tables
+from schemas import indexes, ingest
+from schemas.generated import aces_tables, padb_tables, pcdb_tables, pies_tables, qdb_tables, vcdb_tables
 from schemas.metadata import metadata
 
 CANONICAL: dict[str, dict[str, Table]] = {
@@ -16,7 +17,11 @@ CANONICAL: dict[str, dict[str, Table]] = {
     "pcdb": pcdb_tables.TABLES,
     "padb": padb_tables.TABLES,
     "qdb": qdb_tables.TABLES,
+    "aces": aces_tables.TABLES,
+    "pies": pies_tables.TABLES,
 }
-SCHEMAS: tuple[str, ...] = ("autocare_vcdb", "autocare_pcdb", "autocare_padb", "autocare_qdb", ingest.SCHEMA)
+INDEXES = indexes.declare(CANONICAL)
+SCHEMAS: tuple[str, ...] = ("autocare_vcdb", "autocare_pcdb", "autocare_padb", "autocare_qdb", "autocare_aces",
+                            "autocare_pies", ingest.SCHEMA)
 
 __all__ = ["CANONICAL", "SCHEMAS", "ingest", "metadata"]

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from schemas import api_map
-from schemas.catalog import DATABASES, Table
+from schemas.catalog import REFERENCE_DATABASES as DATABASES, Table
 from simulator import oracle, sizing
 from simulator.config import DatasetConfig
 from simulator.dataset import Dataset
