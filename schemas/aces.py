@@ -19,13 +19,29 @@ PIES_VERSIONS = ("6.5", "6.6", "6.7", "7.0", "7.1", "7.2")
 
 
 @dataclass(frozen=True)
+class Join:
+    """`JOIN table ON table.column = previous.previous_column` (previous: the link or an earlier join)."""
+
+    table: str
+    column: str
+    previous: str
+    previous_column: str
+
+
+@dataclass(frozen=True)
 class System:
-    """How a Vehicle (alias `v`) reaches the config row that holds attribute values: a VehicleTo*
-    link table and the config tables joined from it.  `vehicle` is the Vehicle row itself."""
+    """How a Vehicle reaches the config rows that hold attribute values: a VehicleTo* link table
+    and the config tables joined from it.  Attributes of one system must all be on ONE chain of
+    rows (one engine config has both the engine base and the fuel type the App names).  The
+    `vehicle` system is the Vehicle row itself."""
 
     name: str
-    link: str | None  # VCdb VehicleTo* table (its VehicleID column joins v), None for Vehicle
-    joins: tuple[tuple[str, str, str], ...] = ()  # (table, its key column, column of the previous row)
+    link: str | None  # VCdb VehicleTo* table (its VehicleID column joins the Vehicle), None for Vehicle
+    joins: tuple[Join, ...] = ()
+
+    @property
+    def tables(self) -> tuple[str, ...]:
+        return (*((self.link,) if self.link else ("Vehicle",)), *(j.table for j in self.joins))
 
 
 VEHICLE = System("vehicle", None)
@@ -34,21 +50,23 @@ SYSTEMS: dict[str, System] = {s.name: s for s in (
     System("drive", "VehicleToDriveType"),
     System("mfr_body_code", "VehicleToMfrBodyCode"),
     System("wheel_base", "VehicleToWheelBase"),
-    System("body_style", "VehicleToBodyStyleConfig", (("BodyStyleConfig", "BodyStyleConfigID", "BodyStyleConfigID"),)),
-    System("brake", "VehicleToBrakeConfig", (("BrakeConfig", "BrakeConfigID", "BrakeConfigID"),)),
-    System("bed", "VehicleToBedConfig", (("BedConfig", "BedConfigID", "BedConfigID"),)),
-    System("spring", "VehicleToSpringTypeConfig", (("SpringTypeConfig", "SpringTypeConfigID", "SpringTypeConfigID"),)),
-    System("steering", "VehicleToSteeringConfig", (("SteeringConfig", "SteeringConfigID", "SteeringConfigID"),)),
-    # VehicleToEngineConfig.EngineConfigID points at EngineConfig2 (VCdb 2.0), which holds
-    # the block and bore/stroke beside everything EngineConfig has.
-    System("engine", "VehicleToEngineConfig", (("EngineConfig2", "EngineConfigID", "EngineConfigID"),)),
-    System("fuel_delivery", "VehicleToEngineConfig", (("EngineConfig2", "EngineConfigID", "EngineConfigID"),
-                                                      ("FuelDeliveryConfig", "FuelDeliveryConfigID",
-                                                       "FuelDeliveryConfigID"))),
-    System("transmission", "VehicleToTransmission", (("Transmission", "TransmissionID", "TransmissionID"),)),
-    System("transmission_base", "VehicleToTransmission", (("Transmission", "TransmissionID", "TransmissionID"),
-                                                          ("TransmissionBase", "TransmissionBaseID",
-                                                           "TransmissionBaseID"))),
+    System("body_style", "VehicleToBodyStyleConfig",
+           (Join("BodyStyleConfig", "BodyStyleConfigID", "VehicleToBodyStyleConfig", "BodyStyleConfigID"),)),
+    System("brake", "VehicleToBrakeConfig",
+           (Join("BrakeConfig", "BrakeConfigID", "VehicleToBrakeConfig", "BrakeConfigID"),)),
+    System("bed", "VehicleToBedConfig", (Join("BedConfig", "BedConfigID", "VehicleToBedConfig", "BedConfigID"),)),
+    System("spring", "VehicleToSpringTypeConfig",
+           (Join("SpringTypeConfig", "SpringTypeConfigID", "VehicleToSpringTypeConfig", "SpringTypeConfigID"),)),
+    System("steering", "VehicleToSteeringConfig",
+           (Join("SteeringConfig", "SteeringConfigID", "VehicleToSteeringConfig", "SteeringConfigID"),)),
+    # VehicleToEngineConfig.EngineConfigID points at EngineConfig2 (VCdb 2.0), which holds the
+    # block and bore/stroke beside everything EngineConfig has.
+    System("engine", "VehicleToEngineConfig",
+           (Join("EngineConfig2", "EngineConfigID", "VehicleToEngineConfig", "EngineConfigID"),
+            Join("FuelDeliveryConfig", "FuelDeliveryConfigID", "EngineConfig2", "FuelDeliveryConfigID"))),
+    System("transmission", "VehicleToTransmission",
+           (Join("Transmission", "TransmissionID", "VehicleToTransmission", "TransmissionID"),
+            Join("TransmissionBase", "TransmissionBaseID", "Transmission", "TransmissionBaseID"))),
 )}
 
 
@@ -59,57 +77,57 @@ class VehicleAttribute:
     vcdb_table: str  # the VCdb table the id must exist in
     vcdb_column: str  # its id column
     system: str  # SYSTEMS key: how a vehicle has this attribute
-    config_column: str  # the column, in the system's last joined row (or the link/Vehicle), holding it
+    holder: str  # the VCdb table of the system (Vehicle, its link or a joined table) holding the value
+    holder_column: str  # the column of `holder` holding it
 
 
-def _a(element: str, vcdb_table: str, system: str, config_column: str | None = None,
-       vcdb_column: str | None = None) -> VehicleAttribute:
-    id_column = vcdb_column or f"{vcdb_table}ID"
-    return VehicleAttribute(element, f"{element}ID", vcdb_table, id_column, system, config_column or id_column)
+def _a(element: str, vcdb_table: str, system: str, holder: str, holder_column: str | None = None) -> VehicleAttribute:
+    id_column = f"{vcdb_table}ID"
+    return VehicleAttribute(element, f"{element}ID", vcdb_table, id_column, system, holder, holder_column or id_column)
 
 
 # In the order of the ACES 4.2 sequence (§1.4 item 2).
 ATTRIBUTES: tuple[VehicleAttribute, ...] = (
-    _a("MfrBodyCode", "MfrBodyCode", "mfr_body_code"),
-    _a("BodyNumDoors", "BodyNumDoors", "body_style"),
-    _a("BodyType", "BodyType", "body_style"),
-    _a("DriveType", "DriveType", "drive"),
-    _a("EngineBase", "EngineBase", "engine"),
-    _a("EngineBlock", "EngineBlock", "engine"),
-    _a("EngineBoreStroke", "EngineBoreStroke", "engine"),
-    _a("EngineDesignation", "EngineDesignation", "engine"),
-    _a("EngineVIN", "EngineVIN", "engine"),
-    _a("EngineVersion", "EngineVersion", "engine"),
-    _a("EngineMfr", "Mfr", "engine", "EngineMfrID"),
-    _a("PowerOutput", "PowerOutput", "engine"),
-    _a("ValvesPerEngine", "Valves", "engine"),
-    _a("FuelDeliveryType", "FuelDeliveryType", "fuel_delivery"),
-    _a("FuelDeliverySubType", "FuelDeliverySubType", "fuel_delivery"),
-    _a("FuelSystemControlType", "FuelSystemControlType", "fuel_delivery"),
-    _a("FuelSystemDesign", "FuelSystemDesign", "fuel_delivery"),
-    _a("Aspiration", "Aspiration", "engine"),
-    _a("CylinderHeadType", "CylinderHeadType", "engine"),
-    _a("FuelType", "FuelType", "engine"),
-    _a("IgnitionSystemType", "IgnitionSystemType", "engine"),
-    _a("TransmissionMfrCode", "TransmissionMfrCode", "transmission"),
-    _a("TransmissionBase", "TransmissionBase", "transmission"),
-    _a("TransmissionType", "TransmissionType", "transmission_base"),
-    _a("TransmissionControlType", "TransmissionControlType", "transmission_base"),
-    _a("TransmissionNumSpeeds", "TransmissionNumSpeeds", "transmission_base"),
-    _a("TransElecControlled", "ElecControlled", "transmission", "TransmissionElecControlledID"),
-    _a("TransmissionMfr", "Mfr", "transmission", "TransmissionMfrID"),
-    _a("BedLength", "BedLength", "bed"),
-    _a("BedType", "BedType", "bed"),
-    _a("WheelBase", "WheelBase", "wheel_base"),
-    _a("BrakeSystem", "BrakeSystem", "brake"),
-    _a("FrontBrakeType", "BrakeType", "brake", "FrontBrakeTypeID"),
-    _a("RearBrakeType", "BrakeType", "brake", "RearBrakeTypeID"),
-    _a("BrakeABS", "BrakeABS", "brake"),
-    _a("FrontSpringType", "SpringType", "spring", "FrontSpringTypeID"),
-    _a("RearSpringType", "SpringType", "spring", "RearSpringTypeID"),
-    _a("SteeringSystem", "SteeringSystem", "steering"),
-    _a("SteeringType", "SteeringType", "steering"),
-    _a("Region", "Region", "vehicle"),
+    _a("MfrBodyCode", "MfrBodyCode", "mfr_body_code", "VehicleToMfrBodyCode"),
+    _a("BodyNumDoors", "BodyNumDoors", "body_style", "BodyStyleConfig"),
+    _a("BodyType", "BodyType", "body_style", "BodyStyleConfig"),
+    _a("DriveType", "DriveType", "drive", "VehicleToDriveType"),
+    _a("EngineBase", "EngineBase", "engine", "EngineConfig2"),
+    _a("EngineBlock", "EngineBlock", "engine", "EngineConfig2"),
+    _a("EngineBoreStroke", "EngineBoreStroke", "engine", "EngineConfig2"),
+    _a("EngineDesignation", "EngineDesignation", "engine", "EngineConfig2"),
+    _a("EngineVIN", "EngineVIN", "engine", "EngineConfig2"),
+    _a("EngineVersion", "EngineVersion", "engine", "EngineConfig2"),
+    _a("EngineMfr", "Mfr", "engine", "EngineConfig2", "EngineMfrID"),
+    _a("PowerOutput", "PowerOutput", "engine", "EngineConfig2"),
+    _a("ValvesPerEngine", "Valves", "engine", "EngineConfig2"),
+    _a("FuelDeliveryType", "FuelDeliveryType", "engine", "FuelDeliveryConfig"),
+    _a("FuelDeliverySubType", "FuelDeliverySubType", "engine", "FuelDeliveryConfig"),
+    _a("FuelSystemControlType", "FuelSystemControlType", "engine", "FuelDeliveryConfig"),
+    _a("FuelSystemDesign", "FuelSystemDesign", "engine", "FuelDeliveryConfig"),
+    _a("Aspiration", "Aspiration", "engine", "EngineConfig2"),
+    _a("CylinderHeadType", "CylinderHeadType", "engine", "EngineConfig2"),
+    _a("FuelType", "FuelType", "engine", "EngineConfig2"),
+    _a("IgnitionSystemType", "IgnitionSystemType", "engine", "EngineConfig2"),
+    _a("TransmissionMfrCode", "TransmissionMfrCode", "transmission", "Transmission"),
+    _a("TransmissionBase", "TransmissionBase", "transmission", "Transmission"),
+    _a("TransmissionType", "TransmissionType", "transmission", "TransmissionBase"),
+    _a("TransmissionControlType", "TransmissionControlType", "transmission", "TransmissionBase"),
+    _a("TransmissionNumSpeeds", "TransmissionNumSpeeds", "transmission", "TransmissionBase"),
+    _a("TransElecControlled", "ElecControlled", "transmission", "Transmission", "TransmissionElecControlledID"),
+    _a("TransmissionMfr", "Mfr", "transmission", "Transmission", "TransmissionMfrID"),
+    _a("BedLength", "BedLength", "bed", "BedConfig"),
+    _a("BedType", "BedType", "bed", "BedConfig"),
+    _a("WheelBase", "WheelBase", "wheel_base", "VehicleToWheelBase"),
+    _a("BrakeSystem", "BrakeSystem", "brake", "BrakeConfig"),
+    _a("FrontBrakeType", "BrakeType", "brake", "BrakeConfig", "FrontBrakeTypeID"),
+    _a("RearBrakeType", "BrakeType", "brake", "BrakeConfig", "RearBrakeTypeID"),
+    _a("BrakeABS", "BrakeABS", "brake", "BrakeConfig"),
+    _a("FrontSpringType", "SpringType", "spring", "SpringTypeConfig", "FrontSpringTypeID"),
+    _a("RearSpringType", "SpringType", "spring", "SpringTypeConfig", "RearSpringTypeID"),
+    _a("SteeringSystem", "SteeringSystem", "steering", "SteeringConfig"),
+    _a("SteeringType", "SteeringType", "steering", "SteeringConfig"),
+    _a("Region", "Region", "vehicle", "Vehicle"),
 )
 ATTRIBUTE_BY_ELEMENT: dict[str, VehicleAttribute] = {a.element: a for a in ATTRIBUTES}
 
@@ -133,10 +151,8 @@ VEHICLE_IDENTS: tuple[IdentReference, ...] = (
 
 # The VCdb tables the combination check reads: when one of them gains rows, applications
 # dead-lettered as invalid combinations are tried again.
-COMBINATION_TABLES: frozenset[str] = frozenset(
-    {"Vehicle", "BaseVehicle"}
-    | {s.link for s in SYSTEMS.values() if s.link}
-    | {t for s in SYSTEMS.values() for t, _, _ in s.joins})
+COMBINATION_TABLES: frozenset[str] = frozenset({"Vehicle", "BaseVehicle", "Model"}
+                                               | {t for s in SYSTEMS.values() for t in s.tables})
 
 # The parts of an App that make its identity (§1.7: a D record matches the application as
 # delivered, by content).  Notes, Qty, MfrLabel, DisplayOrder and assets are what changes about
