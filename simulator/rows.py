@@ -34,6 +34,11 @@ from simulator.views import IndexView
 MISSING_PARENT: dict[tuple[str, str], str] = {("vcdb", "Vehicle"): "BaseVehicleID",
                                               ("vcdb", "VehicleToEngineConfig"): "EngineConfigID"}
 LATE_PARENT: dict[tuple[str, str], str] = {("vcdb", "Vehicle"): "BaseVehicleID"}
+# A release that adds base vehicles adds vehicles of them: this share of the Vehicles a later
+# release adds picks its BaseVehicle among the ones that release adds (ACES apps on a base vehicle
+# of a later release need a Vehicle there to be valid).
+FRESH_PARENT: dict[tuple[str, str], str] = {("vcdb", "Vehicle"): "BaseVehicleID"}
+FRESH_PARENT_SHARE = 0.5
 # Columns that hold another table's key without any FK (declared or logical) saying so.
 IMPLIED_REFERENCES: dict[tuple[str, str, str], tuple[str, str]] = {
     ("pcdb", "PartsSupersession", "OldPartTerminologyID"): ("pcdb", "Parts"),
@@ -51,6 +56,7 @@ SELF_FK_NULL_RATE = 0.9
 _NULL_SALT = 0x4E554C4C
 _ANOMALY_SALT = 0x414E4F4D
 _MODCOL_SALT = 0x4D434F4C
+_FRESH_SALT = 0x46524553
 _CODE_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 # Column roles
@@ -102,6 +108,7 @@ class TableRows:
         self.modifiable = tuple(i for i, p in enumerate(self.plans) if p.role == _VALUE)
         self._anomaly_column = MISSING_PARENT.get((self.db, table.name))
         self._late_column = LATE_PARENT.get((self.db, table.name))
+        self._fresh_column = FRESH_PARENT.get((self.db, table.name))
         self._key_positions = tuple(next(i for i, c in enumerate(self.api_columns) if c.name == k)
                                     for k in table.key)
         self._key_plan = self.plans[self._key_positions[0]]
@@ -266,6 +273,10 @@ class TableRows:
             first, second = parent.count(1), parent.count(2)
             return parent.key_value(first + h % (second - first))
         n = parent.count(added)
+        if added >= 2 and plan.column.name == self._fresh_column:
+            first = parent.count(added - 1)
+            if n > first and unit(mix(h, _FRESH_SALT)) < FRESH_PARENT_SHARE:
+                return parent.key_value(first + h % (n - first))
         j = h % n
         if parent._anomaly_column is not None:
             for _ in range(64):

@@ -185,8 +185,39 @@ def _code(width: int) -> Generator:
     return gen
 
 
+_CODE3 = _code(3)
+
+
 def _text(words: int) -> Generator:
     return lambda h, i, v: sentence(h, 2 + h % words)
+
+
+# Qdb qualifier texts carry typed placeholders that an ACES <Qual> fills with <param> values in
+# order (reference aces-pies.md §1.8 step 6): one qualifier in three has some, the rest is text.
+QUALIFIER_FORMS = (
+    'with <p1 type="num"/> in Driveshaft Diameter', 'with <p1 type="num"/> Teeth', 'with <p1 type="size"/> Wheels',
+    'with <p1 type="name"/> Transmission', 'from <p1 type="date"/> to <p2 type="date"/>',
+    'with <p1 type="num"/> in Lift and <p2 type="size"/> Tires', 'with <p1 type="weight"/> GVW',
+    'with <p1 type="idlist"/> Option Codes',
+)
+# PIES code values (reference aces-pies.md §2.4): the first rows of PIESCode carry real ones
+# (description, price and asset types, units), so a generated PIES file has codes that exist;
+# later rows get 3-character codes of the same shape (PIES code fields are VARCHAR(3)).
+PIES_CODES = ("DES", "SHO", "EXT", "MKT", "FAB", "RET", "LST", "WD1", "JBR", "RMP", "P04", "P01", "P02", "LGO",
+              "INS", "OWN", "WAR", "ASC", "INV", "LAB", "SLO", "KEY", "DLR", "NET", "USR", "P03", "ZZ1", "TLE",
+              "CTO", "BRO")
+
+
+def _qualifier_text(h: int, i: int, v: int) -> str:
+    if (h >> 44) % 3 == 0:
+        return QUALIFIER_FORMS[(h >> 48) % len(QUALIFIER_FORMS)]
+    return sentence(h, 2 + h % 10)  # the text every other qualifier had before placeholders
+
+
+def _pies_code(h: int, i: int, v: int) -> str:
+    if v == 0 and i < len(PIES_CODES):
+        return PIES_CODES[i]
+    return _CODE3(h, i, v)
 
 
 def _day(h: int) -> dt.date:
@@ -200,7 +231,8 @@ SPECIAL: dict[str, Generator] = {
     "BedLength": _length(False, 48.0, 600), "BedLengthMetric": _length(True, 48.0, 600),
     "MakeName": _make, "ModelName": _model,
     "MfrBodyCodeName": _code(4), "EngineVINName": _code(1), "TransmissionMfrCode": _code(5),
-    "EngineDesignationName": _code(4), "EngineVersion": _code(3), "ExpiCode": _code(3), "CodeValue": _code(4),
+    "EngineDesignationName": _code(4), "EngineVersion": _code(3), "ExpiCode": _code(3), "CodeValue": _pies_code,
+    "QualifierText": _qualifier_text,
     "EXPICode": _code(3), "ExpiGroupCode": _code(2), "SegmentAbb": _code(3), "UOMLabel": _code(2),
     "ReferenceFieldNumber": _code(4), "CodedValue": _code(3),
     **{n: _listed(n) for n in _LISTS},
