@@ -16,9 +16,10 @@ from dataclasses import dataclass, field
 
 from consumers.decode import decoder_for
 from consumers.records import Incoming, dead_letter
+from consumers.rules import replayed_on_seal
 from consumers.sql import table_sql
 from consumers.store import DeadLetterFilter, DeadLetterRow, DeadLetterStore, LoadStore
-from schemas.catalog import Catalog, Table
+from schemas.catalog import FILE_DATABASES, Catalog, Table, load_catalog
 from schemas.graph import load_plan
 from streams.broker import InRecord
 from streams.dead_letters import DeadLetter
@@ -114,6 +115,21 @@ class AutoReplayer:
             for name in sorted({dl.table_name for dl in waiting if dl.dead_letter_id in done}):
                 keys2 = [dl.record_key for dl in waiting if dl.table_name == name and dl.dead_letter_id in done]
                 await self.parent_loaded(self.catalog.tables[name], run_id, keys2)
+
+    async def table_sealed(self, table: Table, run_id: int) -> None:
+        """A table sealed: ACES and PIES dead letters that wait on it (a missing vehicle, part
+        type or qualifier, an invalid combination once any table of the combination check has
+        changed) are tried again with their own database's catalog."""
+        rows = await self.store.waiting_on_table([db for db in FILE_DATABASES if db != table.db],
+                                                 replayed_on_seal(table.db, table.name))
+        by_db: dict[str, list[DeadLetterRow]] = defaultdict(list)
+        for r in rows:
+            by_db[r.db].append(r)
+        for db, waiting in sorted(by_db.items()):
+            report = ReplayReport(selected=len(waiting))
+            await _replay_rows(load_catalog(db), self.loader, waiting, report)
+            log.info("%s.%s sealed (run %s): replayed %d %s dead letters waiting on it, %d loaded, %d still failing",
+                     table.db, table.name, run_id, len(waiting), db, len(report.loaded), len(report.failed))
 
     async def self_references(self, table: Table, run_id: int) -> int:
         """Rows of a self-referencing table whose parent row is in the same table but came in a

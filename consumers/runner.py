@@ -24,7 +24,7 @@ def group_id_for(db: str) -> str:
 
 def consumed_tables(db: str, names: Sequence[str] = ()) -> list[Table]:
     catalog = load_catalog(db)
-    return [catalog.table(n) for n in names] if names else catalog.api_tables()
+    return [catalog.table(n) for n in names] if names else catalog.loaded_tables()
 
 
 def split_partitions(tps: Sequence[tuple[str, int]], index: int, count: int) -> list[tuple[str, int]]:

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from consumers.rules import Rule, rules_for
 from schemas import naming
-from schemas.catalog import RUN_COLUMN, Catalog, ForeignKey, Table
+from schemas.catalog import RUN_COLUMN, Catalog, ForeignKey, Table, load_catalog
 
 ORD = "_ord"
 
@@ -26,6 +27,15 @@ class ParentCheck:
     parent: Table
     sql: str  # a boolean expression over staging alias `s`: true when the parent is missing
 
+    cross_db: bool = False
+
+    @property
+    def parent_name(self) -> str:
+        """The missing table as dead letters name it: `BaseVehicle`, or `vcdb.BaseVehicle` in
+        another database."""
+        return f"{self.parent.db}.{self.parent.name}" if self.cross_db else self.parent.name
+
+
 
 @dataclass(frozen=True)
 class TableSql:
@@ -35,6 +45,8 @@ class TableSql:
     create_stage: str
     checks: tuple[ParentCheck, ...]
     find_orphans: str | None  # SELECT _ord, check flags...
+    rules: tuple[Rule, ...]
+    find_rule_failures: str | None  # SELECT _ord, verdicts (NULL: passes; else the missing key or '')
     delete_staged: str
     upsert: str
     upsert_returning: str  # the same, answering the keys it wrote
@@ -46,12 +58,14 @@ def stage_name(table: Table) -> str:
 
 
 def parent_checks(catalog: Catalog, table: Table) -> tuple[ParentCheck, ...]:
-    """Same-database references (declared and logical) a row must satisfy before it loads."""
+    """References (declared and logical) a row must satisfy before it loads: those inside its
+    database, and for the tables of ACES and PIES files those into the reference databases."""
     checks: list[ParentCheck] = []
     for fk in table.foreign_keys:
-        if fk.ref_db != table.db:
-            continue  # cross-database references are checked by `vcdb verify` only
-        parent = catalog.tables[fk.ref_table]
+        cross_db = fk.ref_db != table.db
+        if cross_db and not catalog.from_files:
+            continue  # between reference databases: checked by `vcdb verify` only
+        parent = (load_catalog(fk.ref_db) if cross_db else catalog).tables[fk.ref_table]
         cols = [table.column(c).canonical for c in fk.columns]
         refs = [parent.column(c).canonical for c in fk.ref_columns]
         notnull = " AND ".join(f"s.{q(c)} IS NOT NULL" for c in cols)
@@ -61,7 +75,7 @@ def parent_checks(catalog: Catalog, table: Table) -> tuple[ParentCheck, ...]:
         if fk.is_self:
             # A parent in the same batch is as good as one already loaded (parents before children).
             missing += f" AND NOT EXISTS (SELECT 1 FROM {{stage}} p WHERE {match})"
-        checks.append(ParentCheck(fk, parent, f"({notnull} AND {missing})"))
+        checks.append(ParentCheck(fk, parent, f"({notnull} AND {missing})", cross_db))
     return tuple(checks)
 
 
@@ -70,13 +84,19 @@ def table_sql(catalog: Catalog, table: Table) -> TableSql:
     cols = tuple(c.canonical for c in table.columns)
     col_defs = ", ".join(f"{q(c.canonical)} {c.sql_type}" for c in table.columns)
     create = f"CREATE TEMP TABLE IF NOT EXISTS {q(stage)} ({col_defs}, {ORD} integer) ON COMMIT DELETE ROWS"
-    checks = tuple(ParentCheck(c.fk, c.parent, c.sql.replace("{stage}", q(stage)))
+    checks = tuple(ParentCheck(c.fk, c.parent, c.sql.replace("{stage}", q(stage)), c.cross_db)
                    for c in parent_checks(catalog, table))
     find = None
     if checks:
         flags = ", ".join(c.sql for c in checks)
         find = (f"SELECT {ORD}, missing FROM (SELECT {ORD}, ARRAY[{flags}] AS missing FROM {q(stage)} s) x "
                 f"WHERE true = ANY(missing)")
+    rules = rules_for(table)
+    find_rules = None
+    if rules:
+        verdicts = ", ".join(r.verdict for r in rules)
+        find_rules = (f"SELECT {ORD}, verdicts FROM (SELECT {ORD}, ARRAY[{verdicts}]::text[] AS verdicts "
+                      f"FROM {q(stage)} s) x WHERE cardinality(array_remove(verdicts, NULL)) > 0")
     target = f"{q(naming.schema_name(table.db))}.{q(table.canonical)}"
     keys = ", ".join(q(k) for k in table.key_canonical)
     collist = ", ".join(q(c) for c in cols)
@@ -91,7 +111,7 @@ def table_sql(catalog: Catalog, table: Table) -> TableSql:
               f"ORDER BY {keys}, {ORD} DESC "
               f"ON CONFLICT ({keys}) DO UPDATE SET {updates} WHERE {guard}")
     returning = f"{upsert} RETURNING {', '.join(f't.{q(k)}' for k in table.key_canonical)}"
-    return TableSql(table, stage, cols, create, checks, find,
+    return TableSql(table, stage, cols, create, checks, find, rules, find_rules,
                     f"DELETE FROM {q(stage)} WHERE {ORD} = ANY($1::int[])", upsert, returning, snapshot_sql(table))
 
 

@@ -30,7 +30,7 @@ async def status(pool: Any, bootstrap: str | None, db: str, runs: int = 5) -> di
         offsets = {(r["topic"], r["partition"]): r["next_offset"] for r in await pool.fetch(
             "SELECT topic, partition, next_offset FROM ingest.consumer_offsets WHERE group_id = $1",
             group_id_for(db))}
-        known = {topics.data_topic(t) for t in catalog.api_tables()}
+        known = {topics.data_topic(t) for t in catalog.loaded_tables()}
         positions = {tp: off for tp, off in offsets.items() if tp[0] in known}
         marks = await high_watermarks(bootstrap, positions)
         per_topic: dict[str, int] = {}

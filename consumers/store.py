@@ -20,6 +20,7 @@ letter, a later run's copy supersedes the earlier one (kept, status `superseded`
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -27,12 +28,15 @@ from typing import Any
 
 import asyncpg
 
+from consumers import submissions
 from consumers.records import Consumed, Incoming
-from consumers.sql import ORD, TableSql
+from consumers.sql import ORD, TableSql, table_sql
+from schemas.catalog import load_catalog
 from schemas.ingest import LoadStatus
 from streams import envelope
 from streams.dead_letters import REASON_CONSTRAINT, REASON_MISSING_PARENT, DeadLetter, Failure
 
+log = logging.getLogger(__name__)
 POISON_CLASSES = ("22", "23")
 
 
@@ -148,6 +152,7 @@ class BatchTx:
             await conn.copy_records_to_table(ts.stage, records=[(*(inc.row or ()), i) for i, inc in enumerate(good)],
                                              columns=[*ts.columns, ORD])
             orphaned = await self._divert_orphans(good, result)
+            orphaned |= await self._divert_rule_failures(good, result)
             rejected, keys = await self._upsert(0, len(good), want_keys)
             for i, e in rejected:
                 result.dead.append((good[i], Failure(
@@ -173,13 +178,31 @@ class BatchTx:
             result.dead.append((good[i], Failure(
                 REASON_MISSING_PARENT,
                 f"{ts.table.name}.{','.join(check.fk.columns)} = {missing_key[1:-1]} has no row in "
-                f"{check.parent.name} (sealed)", "MissingParent", "TASK_PUT",
-                sqlstate="23503", constraint=check.fk.name, missing_table=check.parent.name,
+                f"{check.parent_name}{'' if check.cross_db else ' (sealed)'}", "MissingParent", "TASK_PUT",
+                sqlstate="23503", constraint=check.fk.name, missing_table=check.parent_name,
                 missing_key=missing_key)))
             orphaned.add(i)
         if orphaned:
             await self.conn.execute(ts.delete_staged, sorted(orphaned))
         return orphaned
+
+    async def _divert_rule_failures(self, good: Sequence[Incoming], result: BatchResult) -> set[int]:
+        """Rows the table's rules (consumers/rules.py) reject: dead-lettered with the first
+        failing rule's reason, waiting on the table that rule depends on."""
+        ts = self.ts
+        failed: set[int] = set()
+        if not ts.find_rule_failures:
+            return failed
+        for r in await self.conn.fetch(ts.find_rule_failures):
+            i = r[ORD]
+            rule, key = next((rule, v) for rule, v in zip(ts.rules, r["verdicts"], strict=True) if v is not None)
+            result.dead.append((good[i], Failure(
+                rule.reason, rule.failure_message(ts.table, key or None), "RuleViolation", "TASK_PUT",
+                missing_table=rule.depends_on, missing_key=key or None)))
+            failed.add(i)
+        if failed:
+            await self.conn.execute(ts.delete_staged, sorted(failed))
+        return failed
 
     async def _upsert(self, lo: int, hi: int, want_keys: bool) -> tuple[list[tuple[int, asyncpg.PostgresError]],
                                                                          list[str]]:
@@ -404,6 +427,13 @@ class LoadStore:
                     "status = $6, error = $7, sealed_at = CASE WHEN $6 = 'sealed' THEN now() END "
                     "WHERE run_id = $1 AND table_name = $2",
                     run_id, table, json.dumps(seen), partitions, announced, status, error)
+                if status == "sealed" and submissions.replaces_full(ts.table):
+                    app = load_catalog("aces").tables["App"]
+                    await snapshot_before_change(conn, table_sql(load_catalog("aces"), app), run_id)
+                    ended = await submissions.replace_full(conn, run_id)
+                    if ended:
+                        log.info("run %s: a FULL ACES file; %d applications of its brands it did not deliver "
+                                 "ended", run_id, ended)
                 await self._advance(conn, topic, partition, offset + 1)
         except (asyncpg.PostgresError, OSError) as e:
             raise _infrastructure(f"sealing {table}", e) from e
@@ -416,7 +446,7 @@ class LoadStore:
             "coalesce(l.status, 'waiting') AS load_status, l.error "
             "FROM ingest.runs r JOIN ingest.endpoint_progress e USING (run_id) "
             "LEFT JOIN ingest.table_load l ON l.run_id = e.run_id AND l.table_name = e.table_name "
-            "WHERE r.db = $1 AND r.kind IN ('baseline', 'incremental', 'import')", db)
+            "WHERE r.db = $1 AND r.kind IN ('baseline', 'incremental', 'import', 'file')", db)
         return [dict(r) for r in rows]
 
 
@@ -514,6 +544,15 @@ class DeadLetterStore:
             "message = message || ' [superseded by a newer record that loaded]' WHERE db = $1 AND "
             "table_name = $2 AND status = 'open' AND record_key = ANY($3::text[])", db, table, list(keys))
         return int(status.split()[-1])
+
+    async def waiting_on_table(self, dbs: Sequence[str], missing_tables: Sequence[str]) -> list[DeadLetterRow]:
+        """Open dead letters of these databases waiting on one of these (`db.Table`) tables."""
+        if not dbs:
+            return []
+        rows = await self.pool.fetch(
+            "SELECT * FROM ingest.dead_letters WHERE db = ANY($1::text[]) AND status = 'open' "
+            "AND missing_table = ANY($2::text[]) ORDER BY created_at, dead_letter_id", list(dbs), list(missing_tables))
+        return [_dead_letter(r) for r in rows]
 
     async def waiting_on(self, db: str, parent_table: str, keys: Sequence[str]) -> list[DeadLetterRow]:
         rows = await self.pool.fetch(

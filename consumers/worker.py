@@ -74,6 +74,7 @@ class Replayer(Protocol):
     async def waiting(self, table: Table) -> bool: ...
     async def parent_loaded(self, table: Table, run_id: int, keys: list[str]) -> None: ...
     async def self_references(self, table: Table, run_id: int) -> int: ...
+    async def table_sealed(self, table: Table, run_id: int) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -348,6 +349,9 @@ class Worker:
             self.gate.sealed(eot.run_id, table.name)
             self.result.sealed.append(table.name)
             log.info("sealed %s for run %s (%d records)", table.name, eot.run_id, eot.records)
+            replayer = self.replayer
+            if replayer is not None:
+                await self._retrying(lambda: replayer.table_sealed(table, eot.run_id))
         elif phase.status == LoadStatus.MISMATCH:
             log.error("%s", phase.error)
 

@@ -133,6 +133,16 @@ class Catalog:
     def api_tables(self) -> list[Table]:
         return [t for t in self.tables.values() if t.api_table]
 
+    @property
+    def from_files(self) -> bool:
+        """ACES and PIES: loaded from files that refer to the reference databases."""
+        return self.db in FILE_DATABASES
+
+    def loaded_tables(self) -> list[Table]:
+        """The tables runs publish and the loader loads: what the API serves, or every table of
+        a file database."""
+        return list(self.tables.values()) if self.from_files else self.api_tables()
+
     def __hash__(self) -> int:
         return hash(self.db)
 

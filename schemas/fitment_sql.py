@@ -52,7 +52,8 @@ def _system_match(system: aces.System, attrs: list[aces.VehicleAttribute], app: 
         conds = [c.replace(f"{_alias('Vehicle')}.", f"{vehicle}.") for c in conds]
         return f"({' AND '.join(conds)})"
     link = system.link
-    joins = "".join(f" JOIN {_table(j.table)} {_alias(j.table)} ON {_alias(j.table)}.{_col(j.table, j.column)} = "
+    # LEFT: a config row missing from its table constrains only the attributes it would hold.
+    joins = "".join(f" LEFT JOIN {_table(j.table)} {_alias(j.table)} ON {_alias(j.table)}.{_col(j.table, j.column)} = "
                     f"{_alias(j.previous)}.{_col(j.previous, j.previous_column)}" for j in system.joins)
     exists = (f"EXISTS (SELECT 1 FROM {_table(link)} {_alias(link)}{joins} WHERE "
               f"{_alias(link)}.vehicle_id = {vehicle}.vehicle_id AND {' AND '.join(conds)})")
