@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
-from schemas.catalog import DATABASES
+from schemas.catalog import DATABASES, REFERENCE_DATABASES
 from schemas.settings import Settings
 from streams.dead_letters import REASONS
 from vcdb import exit_codes
@@ -61,8 +61,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv for DEBUG)")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    def db_arg(sp: argparse.ArgumentParser) -> None:
-        sp.add_argument("--db", choices=DATABASES, default="vcdb", help="database (default vcdb)")
+    def db_arg(sp: argparse.ArgumentParser, choices: Sequence[str] = DATABASES) -> None:
+        sp.add_argument("--db", choices=choices, default="vcdb", help="database (default vcdb)")
 
     sp = sub.add_parser("migrate", help="apply the Alembic migrations (canonical schemas and ingest state)")
     sp.add_argument("--revision", default="head")
@@ -70,7 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     for kind in ("baseline", "incremental"):
         sp = sub.add_parser(kind, help=f"run the {kind} producer: page every endpoint into its topic")
-        db_arg(sp)
+        db_arg(sp, REFERENCE_DATABASES)  # ACES and PIES come from files: `vcdb aces load`
         if kind == "baseline":
             sp.add_argument("--as-of", type=_date, help="AsOfDate of the pull (YYYY-MM-DD)")
         else:
