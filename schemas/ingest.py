@@ -34,6 +34,15 @@ class RunStatus(StrEnum):
     INTERRUPTED = "interrupted"
 
 
+class RunKind(StrEnum):
+    """runs.kind: what a run pulls (the column is text; these are the kinds written)."""
+
+    BASELINE = "baseline"
+    INCREMENTAL = "incremental"
+    IMPORT = "import"  # vcdb raw import
+    FILE = "file"  # one ACES or PIES file (vcdb aces load / vcdb pies load)
+
+
 class EndpointStatus(StrEnum):
     PENDING = "pending"
     RUNNING = "running"
