@@ -22,11 +22,12 @@ from dataclasses import dataclass
 
 from schemas import aces, fitment_sql, naming
 from schemas.catalog import Table
-from streams.dead_letters import REASON_MISSING_PARENT
-
-REASON_INVALID_COMBINATION = "invalid_combination"
-REASON_QUALIFIER_PARAMS = "qualifier_param_count"
-REASON_UNKNOWN_PIES_CODE = "unknown_pies_code"
+from streams.dead_letters import (
+    REASON_INVALID_COMBINATION,
+    REASON_MISSING_PARENT,
+    REASON_QUALIFIER_PARAMS,
+    REASON_UNKNOWN_PIES_CODE,
+)
 
 
 @dataclass(frozen=True)

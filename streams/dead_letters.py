@@ -17,7 +17,12 @@ from streams.broker import OutRecord
 REASON_MISSING_PARENT = "missing_parent"
 REASON_CONSTRAINT = "constraint"
 REASON_VALIDATION = "validation"
-REASONS = (REASON_MISSING_PARENT, REASON_CONSTRAINT, REASON_VALIDATION)
+# The rules of ACES and PIES files (consumers/rules.py):
+REASON_INVALID_COMBINATION = "invalid_combination"
+REASON_QUALIFIER_PARAMS = "qualifier_param_count"
+REASON_UNKNOWN_PIES_CODE = "unknown_pies_code"
+REASONS = (REASON_MISSING_PARENT, REASON_CONSTRAINT, REASON_VALIDATION, REASON_INVALID_COMBINATION,
+           REASON_QUALIFIER_PARAMS, REASON_UNKNOWN_PIES_CODE)
 
 
 @dataclass(frozen=True)
