@@ -26,5 +26,6 @@ def declare(canonical: dict[str, dict[str, Table]]) -> list[Index]:
     for link in sorted({s.link for s in aces.SYSTEMS.values() if s.link}):
         out.append(_index(vcdb[link], "vehicle_id"))
     out += [_index(app, "fitment_key"), _index(app, "brand_aaia_id", "part_number"),
-            _index(app, "base_vehicle_id"), _index(app, "make_id", "year_from")]
+            _index(app, "base_vehicle_id"), _index(app, "make_id", "year_from"),
+            _index(app, "part_number")]  # `vcdb fitment vehicles --part` without --brand (migration 0004)
     return out

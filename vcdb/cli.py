@@ -8,11 +8,12 @@ import asyncio
 import datetime as dt
 import logging
 import os
+import re
 import sys
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
-from schemas.catalog import DATABASES, REFERENCE_DATABASES
+from schemas.catalog import DATABASES, FILE_DATABASES, REFERENCE_DATABASES
 from schemas.settings import Settings
 from streams.dead_letters import REASONS
 from vcdb import exit_codes
@@ -54,6 +55,19 @@ def _share(text: str) -> tuple[int, int]:
 
 def _csv(text: str) -> list[str]:
     return [t for t in text.replace(",", " ").split() if t]
+
+
+def _brand(text: str) -> str:
+    code = text.strip().upper()
+    if not re.fullmatch(r"[A-Z]{4}", code):
+        raise argparse.ArgumentTypeError(f"not a brand AAIA id (4 letters): {text!r}")
+    return code
+
+
+def _part_number(text: str) -> str:
+    if not text.strip() or len(text) > 48:
+        raise argparse.ArgumentTypeError(f"not a part number (1 to 48 characters): {text!r}")
+    return text
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -174,6 +188,30 @@ def build_parser() -> argparse.ArgumentParser:
     sp = sub.add_parser("reset", help="drop canonical data, run state and topics of a database")
     db_arg(sp)
     sp.add_argument("--yes", action="store_true", help="required: confirms the reset")
+
+    sp = sub.add_parser("fitment", help="parts for a vehicle, vehicles for a part (autocare_fitment views)")
+    fsub = sp.add_subparsers(dest="fitment_command", required=True)
+    fp = fsub.add_parser("parts", help="parts of live ACES applications that fit a vehicle")
+    which = fp.add_mutually_exclusive_group(required=True)
+    which.add_argument("--vehicle", type=_positive, help="VCdb VehicleID")
+    which.add_argument("--base-vehicle", type=_positive, help="VCdb BaseVehicleID (applications naming it)")
+    fp.add_argument("--part-type", type=_positive, help="only this PCdb PartTerminologyID")
+    fp.add_argument("--json", action="store_true")
+    fv = fsub.add_parser("vehicles", help="vehicles a part fits, with their configuration")
+    fv.add_argument("--part", type=_part_number, required=True, help="part number, as in the ACES file")
+    fv.add_argument("--brand", type=_brand, help="brand AAIA id (4 letters)")
+    fv.add_argument("--json", action="store_true")
+
+    # ACES and PIES files: one subparser each; `report` here, `load` beside it.
+    file_commands: dict[str, Any] = {}
+    for name in FILE_DATABASES:
+        sp = sub.add_parser(name, help=f"{name.upper()} files: load them, report on what loaded")
+        file_commands[name] = sp.add_subparsers(dest=f"{name}_command", required=True)
+        rp = file_commands[name].add_parser("report", help="dead letters by reason, counts per brand"
+                                            + (", duplicates, overlaps" if name == "aces" else ", per table"))
+        if name == "aces":
+            rp.add_argument("--sample", type=_positive, default=10, help="overlap groups shown (10)")
+        rp.add_argument("--json", action="store_true")
     return p
 
 

@@ -243,9 +243,31 @@ def reset(settings: Settings, args: argparse.Namespace) -> int:
     return asyncio.run(reset_mod.reset(settings, args.db))
 
 
+def fitment(settings: Settings, args: argparse.Namespace) -> int:
+    from vcdb import fitment_report
+
+    return fitment_report.fitment_command(settings, args)
+
+
+def aces(settings: Settings, args: argparse.Namespace) -> int:
+    from vcdb import fitment_report
+
+    if args.aces_command == "report":
+        return fitment_report.report_command(settings, args, "aces")
+    raise UsageError(f"aces {args.aces_command}: not a command")
+
+
+def pies(settings: Settings, args: argparse.Namespace) -> int:
+    from vcdb import fitment_report
+
+    if args.pies_command == "report":
+        return fitment_report.report_command(settings, args, "pies")
+    raise UsageError(f"pies {args.pies_command}: not a command")
+
+
 HANDLERS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
     "migrate": migrate, "baseline": produce, "incremental": produce, "consume": consume, "dlq": dlq,
     "verify": verify, "diff": diff, "status": status, "schema": schema, "simulator": simulator, "raw": raw,
-    "demo": demo, "reset": reset,
+    "demo": demo, "reset": reset, "fitment": fitment, "aces": aces, "pies": pies,
 }
 

@@ -1,0 +1,308 @@
+"""Fitment look-ups and the ACES/PIES reports: read queries over the loaded data.
+
+Parts for a vehicle and vehicles for a part read the `autocare_fitment` views (migration 0004),
+which decide fit with schemas/fitment_sql.py; the reports count `autocare_aces`, `autocare_pies`
+and the ingest state.  Queries go through the loader's pool (asyncpg lives in
+consumers/store.py); rows come back as the small value types below.  The SQL builders are pure.
+
+Duplicates (the same application twice in one file) leave no row of their own, since an
+application is keyed by its content.  Per file run they are counted as the App records the run
+received (ingest.page_receipts: every record once, even when a page was published again) minus
+the distinct application keys it left: its rows (`ingest_run_id` = the run, not ended by a later
+FULL file's replacement) and its App dead letters.  That is exact for the newest run that loaded
+App records; a later run that delivers the same application again takes its row, so for older
+runs the figure is an upper bound (`exact` false).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from consumers.store import DeadLetterFilter, DeadLetterStore, InfrastructureError
+from schemas import naming
+from schemas.catalog import load_catalog
+
+VIEWS = "autocare_fitment"
+_UNDEFINED = ("42P01", "3F000")  # undefined_table, invalid_schema_name: not migrated to 0004
+
+
+class Pool(Protocol):
+    async def fetch(self, query: str, *args: Any) -> list[Any]: ...
+
+
+class NotMigrated(RuntimeError):
+    """The fitment views (or the ACES/PIES tables) are not there: the database needs `vcdb migrate`."""
+
+
+@dataclass(frozen=True)
+class Vehicle:
+    vehicle_id: int | None  # None for a base vehicle
+    base_vehicle_id: int
+    year: int
+    make: str | None
+    model: str | None
+    submodel: str | None = None
+
+
+@dataclass(frozen=True)
+class FitPart:
+    """A live application's part, for a vehicle (or a base vehicle)."""
+
+    app_key: str
+    brand: str | None
+    part_number: str
+    part_type_id: int
+    part_type: str | None
+    position_id: int | None
+    position: str | None
+    qty: int | None
+    mfr_label: str | None
+    qualifiers: list[dict[str, Any]]
+    notes: list[dict[str, Any]]
+    attributes: dict[str, Any]  # VCdb attributes the application names: which engine etc. it needs
+    validate: str
+    in_pies: bool
+    description: str | None
+    image_file_name: str | None
+    image_uri: str | None
+
+
+@dataclass(frozen=True)
+class FitVehicle:
+    """A vehicle a part fits, with the configurations of it that the application allows."""
+
+    brand: str | None
+    part_number: str
+    part_type_id: int
+    part_type: str | None
+    position_id: int | None
+    year: int
+    make: str | None
+    model: str | None
+    submodel: str | None
+    base_vehicle_id: int
+    vehicle_id: int
+    region: str | None
+    engines: list[str]
+    drive_types: list[str]
+    transmissions: list[str]
+    body_styles: list[str]
+
+
+@dataclass(frozen=True)
+class PartPresence:
+    """What is known of a part that fits no vehicle: its applications, live and ended."""
+
+    live: int
+    ended: int
+
+
+@dataclass
+class AcesReport:
+    dead_letters: list[dict[str, Any]] = field(default_factory=list)  # table, reason, status, n, max_attempts
+    waiting_on: list[dict[str, Any]] = field(default_factory=list)  # reason, missing_table, n (open)
+    brands: list[dict[str, Any]] = field(default_factory=list)  # brand, live, ended, parts, not_in_pies
+    duplicates: list[dict[str, Any]] = field(default_factory=list)  # per file run
+    overlap_groups: int = 0
+    overlap_apps: int = 0
+    overlaps: list[dict[str, Any]] = field(default_factory=list)  # a sample of groups
+
+
+@dataclass
+class PiesReport:
+    dead_letters: list[dict[str, Any]] = field(default_factory=list)
+    brands: list[dict[str, Any]] = field(default_factory=list)  # brand, live, ended
+    tables: list[dict[str, Any]] = field(default_factory=list)  # table, live, ended
+
+
+# ---- SQL (pure) ----------------------------------------------------------------------------------
+
+_PART_COLUMNS = ("app_key, brand, part_number, part_type_id, part_type, position_id, position, qty, mfr_label, "
+                 "qualifiers, notes, attributes, validate, in_pies, description, image_file_name, image_uri")
+_PART_ORDER = "part_type NULLS LAST, part_type_id, position NULLS LAST, brand NULLS LAST, part_number, app_key"
+
+
+def parts_query(*, base_vehicle: bool, part_type: bool) -> str:
+    """Parts of live applications that fit vehicle $1 (or name base vehicle $1), of part type $2."""
+    if base_vehicle:
+        # Applications naming the base vehicle, whichever of its vehicles they fit.
+        source = (f"{VIEWS}.app_part p WHERE p.app_key IN (SELECT abv.app_key FROM {VIEWS}.app_base_vehicle abv "
+                  "WHERE abv.base_vehicle_id = $1)")
+    else:
+        source = f"{VIEWS}.vehicle_part p WHERE p.vehicle_id = $1"
+    where = " AND p.part_type_id = $2" if part_type else ""
+    return f"SELECT {_PART_COLUMNS} FROM {source}{where} ORDER BY {_PART_ORDER}"
+
+
+def vehicles_query(*, brand: bool) -> str:
+    """Vehicles that part $1 (of brand $2) fits, one row per vehicle and configuration allowed."""
+    where = "part_number = $1" + (" AND brand = $2" if brand else "")
+    return ("SELECT DISTINCT brand, part_number, part_type_id, part_type, position_id, year, make, model, submodel, "
+            "base_vehicle_id, vehicle_id, region, engines, drive_types, transmissions, body_styles "
+            f"FROM {VIEWS}.part_vehicle WHERE {where} "
+            "ORDER BY brand NULLS LAST, part_number, make, model, year, submodel NULLS LAST, vehicle_id, "
+            "part_type_id, position_id NULLS LAST, engines, drive_types, transmissions, body_styles")
+
+
+_VEHICLE = ("SELECT v.vehicle_id, b.base_vehicle_id, b.year_id AS year, mk.make_name AS make, md.model_name AS model, "
+            "sm.submodel_name AS submodel FROM autocare_vcdb.vehicle v JOIN autocare_vcdb.base_vehicle b "
+            "ON b.base_vehicle_id = v.base_vehicle_id LEFT JOIN autocare_vcdb.make mk ON mk.make_id = b.make_id "
+            "LEFT JOIN autocare_vcdb.model md ON md.model_id = b.model_id "
+            "LEFT JOIN autocare_vcdb.submodel sm ON sm.submodel_id = v.submodel_id WHERE v.vehicle_id = $1")
+_BASE_VEHICLE = ("SELECT NULL::int AS vehicle_id, b.base_vehicle_id, b.year_id AS year, mk.make_name AS make, "
+                 "md.model_name AS model, NULL::text AS submodel FROM autocare_vcdb.base_vehicle b "
+                 "LEFT JOIN autocare_vcdb.make mk ON mk.make_id = b.make_id "
+                 "LEFT JOIN autocare_vcdb.model md ON md.model_id = b.model_id WHERE b.base_vehicle_id = $1")
+
+
+def presence_query(*, brand: bool) -> str:
+    where = "part_number = $1" + (" AND brand_aaia_id = $2" if brand else "")
+    return ("SELECT count(*) FILTER (WHERE end_date_time IS NULL) AS live, "
+            f"count(*) FILTER (WHERE end_date_time IS NOT NULL) AS ended FROM autocare_aces.app WHERE {where}")
+
+
+_WAITING_ON = (
+    "SELECT table_name, reason, missing_table, count(*) AS n FROM ingest.dead_letters "
+    "WHERE db = $1 AND status = 'open' AND missing_table IS NOT NULL GROUP BY 1, 2, 3 ORDER BY 4 DESC, 1, 2, 3")
+
+_BRANDS = (
+    "SELECT a.brand_aaia_id AS brand, count(*) FILTER (WHERE a.end_date_time IS NULL) AS live, "
+    "count(*) FILTER (WHERE a.end_date_time IS NOT NULL) AS ended, "
+    "count(DISTINCT a.part_number) FILTER (WHERE a.end_date_time IS NULL) AS parts, "
+    "count(DISTINCT a.part_number) FILTER (WHERE a.end_date_time IS NULL AND i.part_number IS NULL) AS not_in_pies "
+    "FROM autocare_aces.app a LEFT JOIN autocare_pies.item i ON i.brand_aaia_id = a.brand_aaia_id "
+    "AND i.part_number = a.part_number AND i.end_date_time IS NULL GROUP BY 1 ORDER BY 1 NULLS FIRST")
+
+# The records a file run received against the application keys it left (module docstring).
+_DUPLICATES = """
+WITH received AS (
+    SELECT p.run_id, sum(p.records)::bigint AS received FROM ingest.page_receipts p
+    JOIN ingest.runs r ON r.run_id = p.run_id AND r.db = 'aces' WHERE p.table_name = 'App' GROUP BY p.run_id),
+left_keys AS (
+    SELECT a.ingest_run_id AS run_id, a.app_key FROM autocare_aces.app a
+    WHERE a.ingest_run_id IN (SELECT run_id FROM received)
+    AND (a.end_date_time IS NULL OR a.end_date_time = a.effective_date_time)  -- a delivered D ends at its effective
+    UNION
+    SELECT d.run_id, d.record_key::jsonb ->> 0 FROM ingest.dead_letters d
+    WHERE d.db = 'aces' AND d.table_name = 'App' AND d.run_id IN (SELECT run_id FROM received))
+SELECT r.run_id, r.received, (SELECT count(*) FROM left_keys k WHERE k.run_id = r.run_id) AS distinct_apps,
+       NOT EXISTS (SELECT 1 FROM received later WHERE later.run_id > r.run_id) AS exact,
+       (SELECT f.file_name FROM autocare_aces.aces_file f WHERE f.ingest_run_id = r.run_id LIMIT 1) AS file_name
+FROM received r ORDER BY r.run_id
+"""
+
+# Same brand, same fitment key (vehicle, attributes, qualifiers, part type, position), other parts.
+_OVERLAPS = """
+SELECT brand, fitment_key, apps, parts, base_vehicle_id, year_from, year_to, make_id, model_id, part_type_id,
+       position_id, count(*) OVER () AS groups, sum(apps) OVER () AS grouped_apps
+FROM (SELECT brand_aaia_id AS brand, fitment_key, count(*) AS apps,
+             array_agg(DISTINCT part_number ORDER BY part_number) AS parts, min(base_vehicle_id) AS base_vehicle_id,
+             min(year_from) AS year_from, min(year_to) AS year_to, min(make_id) AS make_id, min(model_id) AS model_id,
+             min(part_type_id) AS part_type_id, min(position_id) AS position_id
+      FROM autocare_aces.app WHERE end_date_time IS NULL GROUP BY brand_aaia_id, fitment_key
+      HAVING count(DISTINCT part_number) > 1) g
+ORDER BY apps DESC, brand NULLS FIRST, fitment_key LIMIT $1
+"""
+
+_PIES_BRANDS = (
+    "SELECT brand_aaia_id AS brand, count(*) FILTER (WHERE end_date_time IS NULL) AS live, "
+    "count(*) FILTER (WHERE end_date_time IS NOT NULL) AS ended FROM autocare_pies.item GROUP BY 1 ORDER BY 1")
+
+
+def table_counts_query(db: str) -> str:
+    """Rows in force and ended, per table of a database (one statement)."""
+    schema = naming.schema_name(db)
+    parts = [f"SELECT '{t.name}' AS table_name, count(*) FILTER (WHERE end_date_time IS NULL) AS live, "
+             f"count(*) FILTER (WHERE end_date_time IS NOT NULL) AS ended FROM \"{schema}\".\"{t.canonical}\""
+             for t in load_catalog(db).tables.values()]
+    return " UNION ALL ".join(parts)
+
+
+# ---- reads ---------------------------------------------------------------------------------------
+
+async def _fetch(pool: Pool, sql: str, *args: Any) -> list[dict[str, Any]]:
+    try:
+        return [dict(r) for r in await pool.fetch(sql, *args)]
+    except OSError as e:
+        raise InfrastructureError(f"PostgreSQL: connection lost: {e}") from e
+    except Exception as e:
+        if getattr(e, "sqlstate", None) in _UNDEFINED:
+            raise NotMigrated(f"{e}: the database is not migrated to the fitment views (run `vcdb migrate`)") from e
+        raise
+
+
+def _json(value: Any, empty: Any) -> Any:
+    if value is None:
+        return empty
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def _fit_part(r: dict[str, Any]) -> FitPart:
+    r["qualifiers"] = _json(r["qualifiers"], [])
+    r["notes"] = _json(r["notes"], [])
+    r["attributes"] = _json(r["attributes"], {})
+    return FitPart(**r)
+
+
+async def vehicle(pool: Pool, vehicle_id: int) -> Vehicle | None:
+    rows = await _fetch(pool, _VEHICLE, vehicle_id)
+    return Vehicle(**rows[0]) if rows else None
+
+
+async def base_vehicle(pool: Pool, base_vehicle_id: int) -> Vehicle | None:
+    rows = await _fetch(pool, _BASE_VEHICLE, base_vehicle_id)
+    return Vehicle(**rows[0]) if rows else None
+
+
+async def parts_for_vehicle(pool: Pool, vehicle_id: int, part_type_id: int | None = None) -> list[FitPart]:
+    args = (vehicle_id,) if part_type_id is None else (vehicle_id, part_type_id)
+    sql = parts_query(base_vehicle=False, part_type=part_type_id is not None)
+    return [_fit_part(r) for r in await _fetch(pool, sql, *args)]
+
+
+async def parts_for_base_vehicle(pool: Pool, base_vehicle_id: int, part_type_id: int | None = None) -> list[FitPart]:
+    args = (base_vehicle_id,) if part_type_id is None else (base_vehicle_id, part_type_id)
+    sql = parts_query(base_vehicle=True, part_type=part_type_id is not None)
+    return [_fit_part(r) for r in await _fetch(pool, sql, *args)]
+
+
+async def vehicles_for_part(pool: Pool, part_number: str, brand: str | None = None) -> list[FitVehicle]:
+    args = (part_number,) if brand is None else (part_number, brand)
+    rows = await _fetch(pool, vehicles_query(brand=brand is not None), *args)
+    return [FitVehicle(**{**r, **{k: list(r[k]) for k in ("engines", "drive_types", "transmissions", "body_styles")}})
+            for r in rows]
+
+
+async def part_presence(pool: Pool, part_number: str, brand: str | None = None) -> PartPresence:
+    args = (part_number,) if brand is None else (part_number, brand)
+    row = (await _fetch(pool, presence_query(brand=brand is not None), *args))[0]
+    return PartPresence(row["live"], row["ended"])
+
+
+async def _dead_letters(pool: Any, db: str) -> list[dict[str, Any]]:
+    try:
+        return await DeadLetterStore(pool).counts(DeadLetterFilter(db))
+    except OSError as e:
+        raise InfrastructureError(f"PostgreSQL: connection lost: {e}") from e
+
+
+async def aces_report(pool: Any, sample: int = 10) -> AcesReport:
+    report = AcesReport(dead_letters=await _dead_letters(pool, "aces"),
+                        waiting_on=await _fetch(pool, _WAITING_ON, "aces"),
+                        brands=await _fetch(pool, _BRANDS), duplicates=[])
+    for r in await _fetch(pool, _DUPLICATES):
+        report.duplicates.append({**r, "duplicates": r["received"] - r["distinct_apps"]})
+    overlaps = await _fetch(pool, _OVERLAPS, sample)
+    if overlaps:
+        report.overlap_groups = overlaps[0]["groups"]
+        report.overlap_apps = int(overlaps[0]["grouped_apps"])
+    hidden = ("groups", "grouped_apps")
+    report.overlaps = [{k: (list(v) if k == "parts" else v) for k, v in r.items() if k not in hidden} for r in overlaps]
+    return report
+
+
+async def pies_report(pool: Any) -> PiesReport:
+    return PiesReport(dead_letters=await _dead_letters(pool, "pies"), brands=await _fetch(pool, _PIES_BRANDS),
+                      tables=await _fetch(pool, table_counts_query("pies")))
