@@ -1,0 +1,509 @@
+"""A file run: one ACES or PIES file published as a producer run, table by table, resumable.
+
+The file's entity tables (App; Item and its segment tables) and its file table (AcesFile,
+PiesFile) are the run's endpoints, paged by the producer service itself
+(producers.service.EndpointRunner: publish, wait for the broker, checkpoint, end-of-table).
+`FileSource` is their page source: one pass over the file (producers.xml_stream) feeds one bounded
+channel per table, and a page of a table is what N consecutive entities (Apps or Items) give it.
+Its cursor says how many entities precede the next page, so a resumed run (after a malformed
+file was corrected, a signal or a SIGKILL) parses the file again and publishes, per table, only
+the entities after its checkpoint.  When the XML breaks, every table publishes the entities that
+were complete (a last, short page, checkpointed) and the run fails; nothing after them goes out.
+The file record goes last, once every entity table has published its end-of-table records.
+
+Every record of a run carries the run's start (UTC, to the second) as EffectiveDateTime, so a
+later file wins the loader's version guard; a delete (App action D in an UPDATE file, PIES
+MaintenanceType D) carries it as EndDateTime too: a soft delete.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import datetime as dt
+import logging
+import re
+import signal
+import time
+from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from producers import aces_file, pies_file
+from producers.paging import Page, PageCursor
+from producers.runs import ProducerLock, Run, RunStateError, RunStore
+from producers.service import EndpointPlan, EndpointResult, Progress, RunPlan, run_endpoints
+from producers.xml_stream import Element, FormatRefused, XmlStream, peek
+from schemas.catalog import Table, load_catalog
+from schemas.ingest import EndpointStatus, RunKind, RunStatus
+from schemas.settings import Settings
+from streams import envelope, topics
+from streams.broker import Publisher, ensure_topics
+
+log = logging.getLogger(__name__)
+
+PAGE_ENTITIES = 1000
+CHANNEL_PAGES = 2  # pages of one table parsed ahead of its publishing (the service holds one more)
+
+
+class Reader(Protocol):
+    """One format's reading of one file (producers.aces_file.AcesReader, pies_file.PiesReader)."""
+
+    entity: str
+    wanted: dict[str, int]
+    tables: tuple[str, ...]
+    file_table: str
+
+    def element(self, elem: Element) -> dict[str, list[dict[str, Any]]] | None: ...
+    def dropped(self, name: str) -> None: ...
+    def file_record(self, file_id: str) -> dict[str, Any]: ...
+
+
+@dataclass(frozen=True)
+class FileFormat:
+    db: str
+    root: str
+    entity: str
+    tables: tuple[str, ...]  # entity tables
+    file_table: str
+
+    def check_version(self, file: str, head: Any) -> str:
+        check = aces_file.check_version if self.db == "aces" else pies_file.check_version
+        return check(head, file)
+
+    def reader(self, file: str, version: str, effective: str) -> aces_file.AcesReader | pies_file.PiesReader:
+        if self.db == "aces":
+            return aces_file.AcesReader(file, version, effective)
+        return pies_file.PiesReader(file, version, effective)
+
+    @property
+    def all_tables(self) -> tuple[str, ...]:
+        return (*self.tables, self.file_table)
+
+
+FORMATS: dict[str, FileFormat] = {
+    "aces": FileFormat("aces", aces_file.ROOT, aces_file.ENTITY, (aces_file.APP_TABLE,), aces_file.FILE_TABLE),
+    "pies": FileFormat("pies", pies_file.ROOT, pies_file.ITEM, pies_file.TABLES, pies_file.FILE_TABLE),
+}
+
+
+def check_file(db: str, path: Path, name: str) -> str:
+    """The version of a file `vcdb <db> load` reads, or FormatRefused (another root, another
+    format, another version); ParseError if even its start is not XML."""
+    fmt = FORMATS[db]
+    head = peek(path, name)
+    if head.root != fmt.root:
+        other = next((f for f in FORMATS.values() if f.root == head.root), None)
+        if other is not None:
+            raise FormatRefused(f"{name} is a {other.root} file, not {fmt.root}: load it with vcdb {other.db} load")
+        raise FormatRefused(f"{name}: the root element <{head.root}> is neither ACES nor PIES")
+    return fmt.check_version(name, head)
+
+
+# --- cursors: how many entities precede a page ------------------------------------------------------------------
+
+_ENTITIES = re.compile(r"^entities=(\d+)")
+
+
+def cursor_url(file: str, entities: int) -> str:
+    return f"entities={entities};file={file}"
+
+
+def entities_before(cursor: PageCursor | None) -> int:
+    """Entities of the file already published for a table, read from its checkpoint."""
+    if cursor is None or not cursor.url:
+        return 0
+    m = _ENTITIES.match(cursor.url)
+    if m is None:
+        raise RunStateError(f"checkpoint {cursor.url!r} is not a file cursor")
+    return int(m.group(1))
+
+
+def cursor_file(cursor: PageCursor | None) -> str | None:
+    if cursor is None or not cursor.url or ";file=" not in cursor.url:
+        return None
+    return cursor.url.split(";file=", 1)[1]
+
+
+# --- the page source --------------------------------------------------------------------------------------------
+
+
+class _Channel:
+    """The pages of one table, parsed ahead of its endpoint (bounded), until the endpoint goes."""
+
+    def __init__(self, capacity: int) -> None:
+        self.queue: asyncio.Queue[Page | BaseException] = asyncio.Queue(capacity)
+        self._space = asyncio.Event()
+        self.closed = False
+        self.took_last = False
+        self.gone = asyncio.Event()  # the endpoint closed its pages (done, failed or stopped)
+
+    async def put(self, item: Page | BaseException) -> None:
+        while not self.closed:
+            try:
+                self.queue.put_nowait(item)
+                return
+            except asyncio.QueueFull:
+                self._space.clear()
+                await self._space.wait()
+
+    async def get(self) -> Page | BaseException:
+        item = await self.queue.get()
+        self._space.set()
+        return item
+
+    def close(self) -> None:
+        self.closed = True
+        self._space.set()
+        self.gone.set()
+
+
+@dataclass
+class _Buffer:
+    """The page being filled for one table."""
+
+    table: str
+    skip: int  # entities published by an earlier attempt
+    page: int  # number of the page being filled
+    start: int  # entities before it
+    entities: int = 0
+    records: list[dict[str, Any]] = field(default_factory=list)
+
+
+class FileSource:
+    """The run's page source: `pages(table)` is that table's share of one pass over the file.
+
+    The entity tables are paged while the file is read; the file table's one page is asked for
+    only after the pass (and the entity tables' end-of-table records): it holds the file's counts
+    and digest."""
+
+    def __init__(self, stream: XmlStream, reader: Reader, plan: RunPlan, *, page_entities: int = PAGE_ENTITIES,
+                 channel_pages: int = CHANNEL_PAGES) -> None:
+        self.stream = stream
+        self.reader = reader
+        self.page_entities = max(1, page_entities)
+        self.channels: dict[str, _Channel] = {}
+        self.buffers: dict[str, _Buffer] = {}
+        self.skipped: dict[str, int] = {}
+        self.entities = 0
+        self.error: BaseException | None = None
+        self.parse_seconds = 0.0
+        self.file_id: str | None = None
+        self._file_page = 1
+        for ep in plan.endpoints:
+            first = ep.resume.page_number if ep.resume is not None and ep.pages_before else 1
+            if ep.table.name == reader.file_table:
+                self._file_page = first
+                continue
+            if ep.done or ep.paged:
+                continue  # the service asks no pages of it
+            skip = entities_before(ep.resume) if ep.pages_before else 0
+            self.channels[ep.table.name] = _Channel(channel_pages)
+            self.skipped[ep.table.name] = skip
+            self.buffers[ep.table.name] = _Buffer(ep.table.name, skip, first, skip)
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._pump(), name=f"parse {self.stream.name}")
+
+    async def read_all(self) -> None:
+        """Until the pass over the file has ended (started if no table asked for pages)."""
+        self.start()
+        assert self._task is not None
+        await asyncio.shield(self._task)
+
+    async def aclose(self) -> None:
+        task, self._task = self._task, None
+        if task is not None and not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def pages(self, db: str, api_table: str, *, as_of: dt.date | None, since: dt.date | None,
+                    resume: PageCursor | None) -> AsyncIterator[Page]:
+        if api_table == self.reader.file_table:
+            await self.read_all()
+            if self.error is not None:
+                raise self.error
+            assert self.file_id is not None
+            record = self.reader.file_record(self.file_id)
+            yield self._page([record], self._file_page, self.entities, self.entities, last=True)
+            return
+        channel = self.channels[api_table]
+        self.start()
+        try:
+            while True:
+                item = await channel.get()
+                if isinstance(item, BaseException):
+                    raise item
+                if item.next_cursor is None:
+                    channel.took_last = True
+                yield item
+                if item.next_cursor is None:
+                    return
+        finally:
+            channel.close()
+
+    def _page(self, records: list[dict[str, Any]], number: int, start: int, end: int, *, last: bool) -> Page:
+        raw = [envelope.encode_record(r) for r in records]
+        size = self.page_entities
+        name = self.stream.name
+        return Page(records, raw, PageCursor(cursor_url(name, start), number, size),
+                    None if last else PageCursor(cursor_url(name, end), number + 1, size),
+                    byte_size=sum(map(len, raw)))
+
+    async def _flush(self, buf: _Buffer, *, last: bool) -> None:
+        end = buf.start + buf.entities
+        page = self._page(buf.records, buf.page, buf.start, end, last=last)
+        buf.page, buf.start, buf.entities, buf.records = buf.page + 1, end, 0, []
+        await self.channels[buf.table].put(page)
+
+    async def _pump(self) -> None:
+        started = time.monotonic()
+        reader, size = self.reader, self.page_entities
+        buffers = list(self.buffers.values())
+        channels = list(self.channels.values())
+        count = 0
+        try:
+            with contextlib.closing(self.stream.elements(reader.wanted, reader.dropped)) as elements:
+                for elem in elements:
+                    entity = reader.element(elem)
+                    if entity is None:
+                        continue
+                    index, count = count, count + 1
+                    for buf in buffers:
+                        if index < buf.skip:
+                            continue
+                        if buf.entities >= size:  # full, and not the last: another entity came
+                            await self._flush(buf, last=False)
+                        records = entity.get(buf.table)
+                        if records:
+                            buf.records.extend(records)
+                        buf.entities += 1
+                    if count % size == 0:
+                        self.entities = count
+                        if channels and all(ch.closed for ch in channels):
+                            return  # nobody reads on: every table stopped (a signal) or failed
+                        await asyncio.sleep(0)  # let the pages out while the file is read
+            self.entities = count
+            self.parse_seconds = time.monotonic() - started
+            self.file_id = self.stream.digest
+            for buf in buffers:
+                await self._flush(buf, last=True)
+        except asyncio.CancelledError:
+            raise
+        except Exception as e:
+            self.entities = count
+            self.error = e
+            for buf in buffers:
+                if buf.entities:  # the complete entities of the page in flight, then the failure
+                    await self._flush(buf, last=False)
+            for ch in channels:
+                await ch.put(e)
+
+
+# --- the run ----------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LoadOptions:
+    db: str  # aces | pies
+    files: tuple[str, ...]  # paths as given, loaded in this order (a FULL, then UPDATEs)
+    resume: bool = False  # the first file continues the last unfinished file run of the db
+    page_entities: int = PAGE_ENTITIES
+    partitions: int = 3
+    replication: int = 1
+
+
+@dataclass
+class FileRunResult:
+    file: str
+    run_id: int
+    status: str  # succeeded | failed | interrupted
+    seconds: float
+    error: str | None = None
+    resumed: bool = False
+    entities: int = 0  # Apps or Items read (all of them, the skipped ones of a resume included)
+    skipped: dict[str, int] = field(default_factory=dict)  # per table: entities published by an earlier attempt
+    parse_seconds: float = 0.0
+    file_id: str | None = None
+    stats: dict[str, Any] = field(default_factory=dict)
+    endpoints: list[EndpointResult] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        rate = self.entities / self.seconds if self.seconds > 0 else None
+        return {"file": self.file, "run_id": self.run_id, "status": self.status, "error": self.error,
+                "resumed": self.resumed, "seconds": round(self.seconds, 3), "entities": self.entities,
+                "entities_per_s": round(rate, 1) if rate else None, "file_id": self.file_id,
+                "skipped_on_resume": self.skipped, **self.stats,
+                "tables": {e.table: {"status": e.status, "pages": e.pages, "records": e.records, "error": e.error}
+                           for e in self.endpoints}}
+
+
+@dataclass
+class LoadResult:
+    db: str
+    files: list[FileRunResult] = field(default_factory=list)
+    not_loaded: list[str] = field(default_factory=list)  # after a file that did not succeed
+
+    @property
+    def status(self) -> str:
+        for f in self.files:
+            if f.status != RunStatus.SUCCEEDED:
+                return f.status
+        return RunStatus.SUCCEEDED
+
+    def to_json(self) -> dict[str, Any]:
+        return {"db": self.db, "status": self.status, "files": [f.to_json() for f in self.files],
+                "not_loaded": self.not_loaded}
+
+
+def effective_time(started_at: dt.datetime) -> str:
+    """A run's EffectiveDateTime: its start in UTC, to the second, ISO (`YYYY-MM-DDTHH:MM:SS`)."""
+    if started_at.tzinfo is not None:
+        started_at = started_at.astimezone(dt.UTC)
+    return started_at.replace(tzinfo=None, microsecond=0).isoformat()
+
+
+def endpoint_tables(db: str) -> list[Table]:
+    """The run's endpoints: the entity tables, then the file table.  The service pages tables by
+    their API name; these are not served by the API, so each is paged under its own name."""
+    catalog = load_catalog(db)
+    return [dataclasses.replace(catalog.table(t), api_table=catalog.table(t).name) for t in FORMATS[db].all_tables]
+
+
+def plan_for(run: Run, tables: Sequence[Table], states: Mapping[str, Any]) -> RunPlan:
+    plan = RunPlan(run.run_id, run.db, None, None)
+    for t in tables:
+        st = states.get(t.name)
+        if st is None or st.pages_published == 0:
+            plan.endpoints.append(EndpointPlan(t, paged=st is not None and st.status == EndpointStatus.PAGED,
+                                               done=st is not None and st.status == EndpointStatus.DONE))
+        else:
+            plan.endpoints.append(EndpointPlan(t, st.cursor, st.pages_published, st.records_published,
+                                               st.total_count, paged=st.status == EndpointStatus.PAGED,
+                                               done=st.status == EndpointStatus.DONE))
+    return plan
+
+
+async def load_files(settings: Settings, options: LoadOptions, *, progress: Progress | None = None,
+                     stop: asyncio.Event | None = None, install_signals: bool = True) -> LoadResult:
+    """`vcdb aces load` / `vcdb pies load`: every file checked first (a refused one stops all of
+    them before anything is published), then one run per file under the db's producer lock, in
+    the order given; a file that does not succeed stops the ones after it."""
+    fmt = FORMATS[options.db]
+    if not options.files:
+        raise FormatRefused("no file given")
+    versions = [check_file(options.db, Path(name), name) for name in options.files]
+    tables = endpoint_tables(options.db)
+    lock = ProducerLock(settings.database_url, options.db)
+    await lock.acquire()  # raises LockHeld at once
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    if install_signals:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+    store: RunStore | None = None
+    result = LoadResult(options.db)
+    try:
+        store = await RunStore.connect(settings.database_url)
+        await ensure_topics(settings.kafka_bootstrap_servers, [topics.data_topic(t) for t in tables],
+                            options.partitions, options.replication)
+        last_effective: str | None = None
+        async with Publisher(settings.kafka_bootstrap_servers) as publisher:
+            for i, (name, version) in enumerate(zip(options.files, versions, strict=True)):
+                if stop.is_set():
+                    result.not_loaded = list(options.files[i:])
+                    break
+                await _after_second(last_effective)
+                one = await _load_one(store, publisher, fmt, tables, name, version, options,
+                                      resume=options.resume and i == 0, stop=stop, progress=progress)
+                result.files.append(one)
+                last_effective = one.stats.get("effective_date_time")
+                if one.status != RunStatus.SUCCEEDED:
+                    result.not_loaded = list(options.files[i + 1:])
+                    break
+        return result
+    finally:
+        if install_signals:
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.remove_signal_handler(sig)
+        if store is not None:
+            await store.close()
+        await lock.release()
+
+
+async def _after_second(last_effective: str | None) -> None:
+    """Wait, if need be, until the clock is past the second of the previous file's run: each
+    file's EffectiveDateTime is then later than the one before (the loader's guard orders them)."""
+    if last_effective is None:
+        return
+    limit = dt.datetime.fromisoformat(last_effective) + dt.timedelta(seconds=1)
+    for _ in range(30):
+        now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+        if now >= limit:
+            return
+        await asyncio.sleep(min(1.0, (limit - now).total_seconds() + 0.01))
+
+
+async def _load_one(store: RunStore, publisher: Publisher, fmt: FileFormat, tables: list[Table], name: str,
+                    version: str, options: LoadOptions, *, resume: bool, stop: asyncio.Event,
+                    progress: Progress | None) -> FileRunResult:
+    started = time.monotonic()
+    if resume:
+        run = await store.resumable_run(fmt.db, RunKind.FILE)
+        states = await store.endpoints(run.run_id)
+        if set(run.tables) != {t.name for t in tables}:
+            raise RunStateError(f"run {run.run_id} of {fmt.db} pulls {', '.join(run.tables)}, not a file's tables")
+        before = {cursor_file(st.cursor) for st in states.values() if st.pages_published} - {None}
+        if before and name not in before:
+            log.warning("run %s was a run of %s; resuming it with %s", run.run_id, ", ".join(map(str, before)), name)
+    else:
+        run = await store.create_run(fmt.db, RunKind.FILE, None, None, [t.name for t in tables])
+        states = {}
+    effective = effective_time(run.started_at)
+    plan = plan_for(run, tables, states)
+    reader = fmt.reader(name, version, effective)
+    source = FileSource(XmlStream(Path(name), name), reader, plan, page_entities=options.page_entities)
+    log.info("run %s: %s file %s (%s %s)%s", run.run_id, fmt.db, name, fmt.root, version,
+             " (resumed)" if resume else "")
+    entity_plan = dataclasses.replace(plan, endpoints=[e for e in plan.endpoints if e.table.name != fmt.file_table])
+    file_plan = dataclasses.replace(plan, endpoints=[e for e in plan.endpoints if e.table.name == fmt.file_table])
+    try:
+        results = await run_endpoints(entity_plan, source, publisher, store, concurrency=len(entity_plan.endpoints),
+                                      stop=stop, progress=progress)
+        entities_ok = all(r.status in (EndpointStatus.DONE, "skipped") for r in results)
+        if entities_ok and not stop.is_set():
+            # The file record goes last: after the whole file was read and every entity table's
+            # end-of-table records are out.
+            await source.read_all()
+        if entities_ok and not stop.is_set() and source.error is None:
+            results += await run_endpoints(file_plan, source, publisher, store, concurrency=1, stop=stop,
+                                           progress=progress)
+        else:
+            results += [EndpointResult(e.table.name, status=EndpointStatus.PENDING) for e in file_plan.endpoints]
+    except BaseException as e:
+        with contextlib.suppress(Exception):
+            await store.finish_run(run.run_id, RunStatus.FAILED, f"{type(e).__name__}: {e}")
+        raise
+    finally:
+        await source.aclose()
+    failed = [r for r in results if r.status == EndpointStatus.FAILED]
+    if source.error is not None and not stop.is_set():
+        status, error = RunStatus.FAILED, str(source.error)
+    elif failed:
+        status, error = RunStatus.FAILED, "; ".join(f"{r.table}: {r.error}" for r in failed)
+    elif stop.is_set() or any(r.status in (EndpointStatus.INTERRUPTED, EndpointStatus.PENDING) for r in results):
+        status, error = RunStatus.INTERRUPTED, "stopped by signal; resume with --resume"
+    else:
+        status, error = RunStatus.SUCCEEDED, None
+    await store.finish_run(run.run_id, status, error)
+    stats = {"effective_date_time": effective, **reader.stats.to_json()}
+    if status == RunStatus.FAILED:
+        log.error("%s: run %s failed: %s", name, run.run_id, error)
+    return FileRunResult(name, run.run_id, status, time.monotonic() - started, error, resume, source.entities,
+                         source.skipped, source.parse_seconds, source.file_id, stats,
+                         sorted(results, key=lambda r: fmt.all_tables.index(r.table)))
