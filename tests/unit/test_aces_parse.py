@@ -233,7 +233,7 @@ def test_another_root_or_the_other_format_is_refused() -> None:
 def test_a_missing_file_is_refused_before_anything() -> None:
     from producers.xml_stream import FileUnreadable
 
-    with pytest.raises(FileUnreadable, match="nope.xml: cannot open"):
+    with pytest.raises(FileUnreadable, match=r"nope\.xml: cannot open"):
         files.check_file("aces", FIX / "nope.xml", "nope.xml")
 
 
@@ -392,7 +392,7 @@ async def test_malformed_xml_publishes_the_complete_apps_checkpoints_them_and_fa
 async def test_a_resume_skips_the_entities_checkpointed_and_numbers_pages_on(tmp_path: Path) -> None:
     path = write_aces_file(tmp_path / "r.xml", 2500)
     states = {"App": Progress("failed", PageCursor("entities=1500;file=r.xml", 3), 2, 1500)}
-    sink, state, source, results = await run_file(path, states, page=600)
+    sink, _, source, results = await run_file(path, states, page=600)
     assert [r.status for r in results] == ["done", "done"]
     assert source.skipped == {"App": 1500}
     assert [a["AppID"] for a in sink.data(APP_TOPIC)] == list(range(1501, 2501))
