@@ -201,7 +201,7 @@ QUALIFIER_FORMS = (
     'with <p1 type="idlist"/> Option Codes',
 )
 # PIES code values (reference aces-pies.md §2.4): the first rows of PIESCode carry real ones
-# (description, price and asset types, units), so a generated PIES file has codes that exist;
+# (description, price and asset types), so a generated PIES file has codes that exist;
 # later rows get 3-character codes of the same shape (PIES code fields are VARCHAR(3)).
 PIES_CODES = ("DES", "SHO", "EXT", "MKT", "FAB", "RET", "LST", "WD1", "JBR", "RMP", "P04", "P01", "P02", "LGO",
               "INS", "OWN", "WAR", "ASC", "INV", "LAB", "SLO", "KEY", "DLR", "NET", "USR", "P03", "ZZ1", "TLE",
@@ -217,7 +217,7 @@ def _qualifier_text(h: int, i: int, v: int) -> str:
 def _pies_code(h: int, i: int, v: int) -> str:
     if v == 0 and i < len(PIES_CODES):
         return PIES_CODES[i]
-    return _CODE3(h, i, v)
+    return str(_CODE3(h, i, v))
 
 
 def _day(h: int) -> dt.date:
