@@ -168,6 +168,10 @@ def build_parser() -> argparse.ArgumentParser:
     from simulator import runner as sim_runner
 
     sim_runner.add_arguments(serve)
+    aces = simsub.add_parser("aces", help="write ACES 4.2 / PIES 7.2 files of the simulated data and their oracle.json")
+    from simulator import fitment_files
+
+    fitment_files.add_arguments(aces)
 
     sp = sub.add_parser("raw", help="back up and restore the published records of a run")
     rsub = sp.add_subparsers(dest="raw_command", required=True)

@@ -218,6 +218,10 @@ def _drift(settings: Settings) -> list[str]:
 
 
 def simulator(settings: Settings, args: argparse.Namespace) -> int:
+    if args.simulator_command == "aces":
+        from simulator import fitment_files
+
+        return fitment_files.run(args)
     from simulator import runner
 
     return runner.run(args)
@@ -252,6 +256,10 @@ def fitment(settings: Settings, args: argparse.Namespace) -> int:
 def aces(settings: Settings, args: argparse.Namespace) -> int:
     from vcdb import fitment_report
 
+    if args.aces_command == "load":
+        from vcdb import fitment_files
+
+        return fitment_files.load(settings, args)
     if args.aces_command == "report":
         return fitment_report.report_command(settings, args, "aces")
     raise UsageError(f"aces {args.aces_command}: not a command")
@@ -260,6 +268,10 @@ def aces(settings: Settings, args: argparse.Namespace) -> int:
 def pies(settings: Settings, args: argparse.Namespace) -> int:
     from vcdb import fitment_report
 
+    if args.pies_command == "load":
+        from vcdb import fitment_files
+
+        return fitment_files.load(settings, args)
     if args.pies_command == "report":
         return fitment_report.report_command(settings, args, "pies")
     raise UsageError(f"pies {args.pies_command}: not a command")
