@@ -216,6 +216,15 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "aces":
             rp.add_argument("--sample", type=_positive, default=10, help="overlap groups shown (10)")
         rp.add_argument("--json", action="store_true")
+        ld = file_commands[name].add_parser("load", help=f"publish {name.upper()} files (gzip too) to their topics, "
+                                            "one run per file, in the order given")
+        ld.add_argument("files", nargs="+", metavar="FILE")
+        ld.add_argument("--resume", action="store_true",
+                        help="the first FILE continues the last unfinished file run (after its last checkpoint)")
+        ld.add_argument("--page-size", type=_positive, default=1000, help="entities per page (1000)")
+        ld.add_argument("--partitions", type=int, default=3, help="partitions of topics created (3)")
+        ld.add_argument("--replication", type=int, default=1, help="replication of topics created (1)")
+        ld.add_argument("--json", action="store_true", help="print a JSON summary at the end")
     return p
 
 
