@@ -1,0 +1,480 @@
+"""The fitment views (migration 0004) and the commands over them, on a database built by the
+migrations, with small VCdb/PCdb/Qdb/ACES/PIES rows inserted by hand (made-up ids; FK triggers
+off while inserting, so the fixture need not carry every lookup table of an engine config).
+
+The small set (applications A1..A9, vehicles 1001..1009):
+
+  A1  BV 101                          -> 1001, 1002   (PIES item: DES description, P04 image)
+  A2  BV 101 + SubModel 11            -> 1001
+  A3  BV 102 + EngineBase 31 + DriveType 41  (two systems) -> 1003 (1004 has drive 42)
+  A4  BV 103 + EngineBase 31 + FuelType 52: 1005 has base 31 on one engine config and fuel 52 on
+      another, so it does NOT fit; 1006 has both on one config -> 1006
+  A5  Years 2011-2012, Make 1, Model 2 -> BV 104, 105 -> 1007, 1008 (not BV 106: 2013; not 103: model 3)
+  A6  BV 101, ended                   -> nothing
+  A7  BV 101, same fitment key as A1, another part of the same brand: an overlap -> 1001, 1002
+  A8  BV 103 + EngineBase 32, validate="no" -> 1005 (its engine 72 only)
+  A9  BV 102 + EngineBase 32, validate="no": no vehicle has it -> base vehicle 102, no vehicle
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from typing import Any
+
+import asyncpg
+import pytest
+
+from consumers import fitment
+from vcdb import cli, exit_codes
+
+SMALL = """
+SET session_replication_role = replica;
+INSERT INTO autocare_vcdb.make (make_id, make_name, ingest_run_id) VALUES (1, 'Acme', 1), (2, 'Zenith', 1);
+INSERT INTO autocare_vcdb.model (model_id, model_name, vehicle_type_id, ingest_run_id)
+VALUES (2, 'Roadster', 5, 1), (3, 'Hauler', 5, 1);
+INSERT INTO autocare_vcdb.submodel (submodel_id, submodel_name, ingest_run_id) VALUES (11, 'Base', 1), (12, 'Sport', 1);
+INSERT INTO autocare_vcdb.base_vehicle (base_vehicle_id, year_id, make_id, model_id, ingest_run_id) VALUES
+  (101, 2010, 1, 2, 1), (102, 2010, 1, 3, 1), (103, 2011, 1, 3, 1), (104, 2011, 1, 2, 1), (105, 2012, 1, 2, 1),
+  (106, 2013, 1, 2, 1);
+INSERT INTO autocare_vcdb.vehicle (vehicle_id, base_vehicle_id, submodel_id, region_id, ingest_run_id) VALUES
+  (1001, 101, 11, 1, 1), (1002, 101, 12, 1, 1), (1003, 102, 11, 1, 1), (1004, 102, 12, 1, 1), (1005, 103, 11, 1, 1),
+  (1006, 103, 12, 1, 1), (1007, 104, 11, 1, 1), (1008, 105, 11, 1, 1), (1009, 106, 11, 1, 1);
+INSERT INTO autocare_vcdb.engine_base (engine_base_id, liter, cc, c_id, cylinders, block_type, eng_bore_in,
+  eng_bore_metric, eng_stroke_in, eng_stroke_metric, ingest_run_id)
+VALUES (31, '2.0', '1998', '122', '4', 'L', '1', '1', '1', '1', 1),
+       (32, '3.0', '2997', '183', '6', 'V', '1', '1', '1', '1', 1);
+INSERT INTO autocare_vcdb.fuel_type (fuel_type_id, fuel_type_name, ingest_run_id)
+VALUES (51, 'GAS', 1), (52, 'DIESEL', 1);
+INSERT INTO autocare_vcdb.fuel_delivery_config (fuel_delivery_config_id, fuel_delivery_type_id,
+  fuel_delivery_sub_type_id, fuel_system_control_type_id, fuel_system_design_id, ingest_run_id)
+VALUES (61, 1, 1, 1, 1, 1);
+INSERT INTO autocare_vcdb.engine_config2 (engine_config_id, engine_designation_id, engine_vin_id, valves_id,
+  engine_base_id, engine_block_id, engine_bore_stroke_id, fuel_delivery_config_id, aspiration_id, cylinder_head_type_id,
+  fuel_type_id, ignition_system_type_id, engine_mfr_id, engine_version_id, power_output_id, ingest_run_id)
+VALUES (71, 1, 1, 1, 31, 1, 1, 61, 1, 1, 51, 1, 1, 1, 1, 1), (72, 1, 1, 1, 32, 1, 1, 61, 1, 1, 52, 1, 1, 1, 1, 1),
+       (73, 1, 1, 1, 31, 1, 1, 61, 1, 1, 52, 1, 1, 1, 1, 1);
+INSERT INTO autocare_vcdb.vehicle_to_engine_config (vehicle_to_engine_config_id, vehicle_id, engine_config_id,
+  ingest_run_id) VALUES (1, 1001, 71, 1), (2, 1002, 72, 1), (3, 1003, 71, 1), (4, 1004, 71, 1), (5, 1005, 71, 1),
+  (6, 1005, 72, 1), (7, 1006, 73, 1);
+INSERT INTO autocare_vcdb.drive_type (drive_type_id, drive_type_name, ingest_run_id)
+VALUES (41, 'FWD', 1), (42, 'RWD', 1);
+INSERT INTO autocare_vcdb.vehicle_to_drive_type (vehicle_to_drive_type_id, vehicle_id, drive_type_id, ingest_run_id)
+VALUES (1, 1003, 41, 1), (2, 1004, 42, 1);
+INSERT INTO autocare_pcdb.parts (part_terminology_id, part_terminology_name, ingest_run_id)
+VALUES (7001, 'Widget', 1), (7002, 'Gadget', 1);
+INSERT INTO autocare_pcdb.positions (position_id, position, ingest_run_id) VALUES (81, 'Front', 1), (82, 'Rear', 1);
+INSERT INTO autocare_qdb.qualifier (qualifier_id, qualifier_text, qualifier_type_id, when_modified, ingest_run_id)
+VALUES (901, 'With Sport Package', 1, now(), 1), (902, 'Without Tow Hitch', 1, now(), 1);
+INSERT INTO autocare_aces.app (app_key, fitment_key, app_id, action, validate, brand_aaia_id, part_number,
+  base_vehicle_id, submodel_id, year_from, year_to, make_id, model_id, engine_base_id, fuel_type_id, drive_type_id,
+  qualifiers, notes, qty, part_type_id, position_id, mfr_label, effective_date_time, end_date_time, ingest_run_id)
+VALUES
+ ('A1', 'F1', 1, 'A', 'yes', 'BBBB', 'W-100', 101, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+  '[{"id": 901, "params": [], "text": "with sport package"}, {"id": 902, "params": []}]', '[{"text": "pair"}]',
+  2, 7001, 81, 'Widget Pro', '2026-01-01', NULL, 1),
+ ('A2', 'F2', 2, 'A', 'yes', 'BBBB', 'W-200', 101, 11, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+  NULL, NULL, 1, 7001, 82, NULL, '2026-01-01', NULL, 1),
+ ('A3', 'F3', 3, 'A', 'yes', 'BBBB', 'G-300', 102, NULL, NULL, NULL, NULL, NULL, 31, NULL, 41,
+  NULL, NULL, 1, 7002, NULL, NULL, '2026-01-01', NULL, 1),
+ ('A4', 'F4', 4, 'A', 'yes', 'BBBB', 'G-400', 103, NULL, NULL, NULL, NULL, NULL, 31, 52, NULL,
+  NULL, NULL, 1, 7002, NULL, NULL, '2026-01-01', NULL, 1),
+ ('A5', 'F5', 5, 'A', 'yes', 'CCCC', 'Y-500', NULL, NULL, 2011, 2012, 1, 2, NULL, NULL, NULL,
+  NULL, NULL, 4, 7001, 81, NULL, '2026-01-01', NULL, 1),
+ ('A6', 'F1', 6, 'D', 'yes', 'BBBB', 'W-600', 101, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+  NULL, NULL, 1, 7001, 81, NULL, '2026-01-01', '2026-01-01', 1),
+ ('A7', 'F1', 7, 'A', 'yes', 'BBBB', 'W-700', 101, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+  NULL, NULL, 2, 7001, 81, NULL, '2026-01-01', NULL, 1),
+ ('A8', 'F8', 8, 'A', 'no', 'BBBB', 'G-800', 103, NULL, NULL, NULL, NULL, NULL, 32, NULL, NULL,
+  NULL, NULL, 1, 7002, NULL, NULL, '2026-01-01', NULL, 1),
+ ('A9', 'F9', 9, 'A', 'no', 'BBBB', 'G-900', 102, NULL, NULL, NULL, NULL, NULL, 32, NULL, NULL,
+  NULL, NULL, 1, 7002, NULL, NULL, '2026-01-01', NULL, 1),
+ -- delivered by an earlier file, ended by run 1's FULL replacement (end = run start, not its effective)
+ ('A10', 'F10', 10, 'A', 'yes', 'BBBB', 'W-999', 101, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+  NULL, NULL, 1, 7001, 81, NULL, '2025-06-01', '2026-01-02', 1);
+INSERT INTO autocare_pies.item (brand_aaia_id, part_number, file_id, maintenance_type, ingest_run_id)
+VALUES ('BBBB', 'W-100', 'p1', 'A', 2), ('BBBB', 'W-200', 'p1', 'A', 2), ('CCCC', 'W-100', 'p1', 'A', 2);
+INSERT INTO autocare_pies.item_description (brand_aaia_id, part_number, description_code, language_code, sequence,
+  maintenance_type, description, ingest_run_id) VALUES
+  ('BBBB', 'W-100', 'ABR', 'EN', 1, 'A', 'WDG PRO', 2), ('BBBB', 'W-100', 'DES', 'EN', 1, 'A', 'Widget Pro, front', 2),
+  ('BBBB', 'W-200', 'MKT', 'EN', 1, 'A', 'The best rear widget', 2),
+  ('CCCC', 'W-100', 'DES', 'EN', 1, 'A', 'Another brand''s W-100', 2);
+INSERT INTO autocare_pies.item_digital_asset (brand_aaia_id, part_number, file_name, maintenance_type, asset_type, uri,
+  ingest_run_id) VALUES
+  ('BBBB', 'W-100', 'a-side.jpg', 'A', 'P01', 'https://img.example/a-side.jpg', 2),
+  ('BBBB', 'W-100', 'z-main.jpg', 'A', 'P04', 'https://img.example/z-main.jpg', 2),
+  ('BBBB', 'W-200', 'rear.png', 'A', 'P02', NULL, 2);
+-- Run 1 delivered 14 App records: 9 applications that loaded (A1-A9), 2 dead-lettered, 3 duplicates.
+INSERT INTO ingest.runs (run_id, db, kind, status, started_at) VALUES (1, 'aces', 'file', 'succeeded', '2026-01-02');
+INSERT INTO ingest.page_receipts (run_id, table_name, page, partition, last_index, records)
+VALUES (1, 'App', 1, 0, 9, 10), (1, 'App', 1, 1, 3, 4);
+INSERT INTO autocare_aces.aces_file (file_id, file_name, version, submission_type, app_count, asset_count,
+  ingest_run_id) VALUES ('f1', 'bbbb_full.xml', '4.2', 'FULL', 14, 0, 1);
+INSERT INTO ingest.dead_letters (db, table_name, run_id, topic, partition, "offset", record_key, record, headers,
+  reason, missing_table, missing_key, message) VALUES
+  ('aces', 'App', 1, 'autocare.aces.app', 0, 5, '["DL1"]', '{}', '{}', 'invalid_combination', 'vcdb.Vehicle', NULL,
+   'App: no vehicle'),
+  ('aces', 'App', 1, 'autocare.aces.app', 1, 2, '["DL2"]', '{}', '{}', 'missing_parent', 'vcdb.BaseVehicle',
+   '[777]', 'App.BaseVehicleID = 777 has no row');
+SET session_replication_role = origin;
+"""
+
+# Some thousands of applications over 3,000 base vehicles and 9,000 vehicles, for the plans.
+BULK = """
+SET session_replication_role = replica;
+INSERT INTO autocare_vcdb.make (make_id, make_name, ingest_run_id)
+SELECT i, 'Make' || i, 1 FROM generate_series(1, 20) i;
+INSERT INTO autocare_vcdb.model (model_id, model_name, vehicle_type_id, ingest_run_id)
+SELECT i, 'Model' || i, 1 + i % 3, 1 FROM generate_series(1, 200) i;
+INSERT INTO autocare_vcdb.submodel (submodel_id, submodel_name, ingest_run_id)
+SELECT i, 'Sub' || i, 1 FROM generate_series(1, 30) i;
+INSERT INTO autocare_vcdb.base_vehicle (base_vehicle_id, year_id, make_id, model_id, ingest_run_id)
+SELECT (m - 1) * 15 + (y - 2000) + 1, y, 1 + (m - 1) / 10, m, 1
+FROM generate_series(1, 200) m, generate_series(2000, 2014) y;
+INSERT INTO autocare_vcdb.vehicle (vehicle_id, base_vehicle_id, submodel_id, region_id, ingest_run_id)
+SELECT (b - 1) * 3 + k, b, 1 + (b * 3 + k) % 30, 1, 1 FROM generate_series(1, 3000) b, generate_series(1, 3) k;
+INSERT INTO autocare_vcdb.engine_base (engine_base_id, liter, cc, c_id, cylinders, block_type, eng_bore_in,
+  eng_bore_metric, eng_stroke_in, eng_stroke_metric, ingest_run_id)
+SELECT i, (1 + i * 0.1)::text, '1', '1', (4 + 2 * (i % 3))::text, 'L', '1', '1', '1', '1', 1
+FROM generate_series(1, 50) i;
+INSERT INTO autocare_vcdb.fuel_type (fuel_type_id, fuel_type_name, ingest_run_id)
+VALUES (1, 'GAS', 1), (2, 'DIESEL', 1), (3, 'FLEX', 1);
+INSERT INTO autocare_vcdb.fuel_delivery_config (fuel_delivery_config_id, fuel_delivery_type_id,
+  fuel_delivery_sub_type_id, fuel_system_control_type_id, fuel_system_design_id, ingest_run_id)
+VALUES (1, 1, 1, 1, 1, 1);
+INSERT INTO autocare_vcdb.engine_config2 (engine_config_id, engine_designation_id, engine_vin_id, valves_id,
+  engine_base_id, engine_block_id, engine_bore_stroke_id, fuel_delivery_config_id, aspiration_id, cylinder_head_type_id,
+  fuel_type_id, ignition_system_type_id, engine_mfr_id, engine_version_id, power_output_id, ingest_run_id)
+SELECT i, 1, 1, 1, 1 + i % 50, 1, 1, 1, 1, 1, 1 + i % 3, 1, 1, 1, 1, 1 FROM generate_series(1, 150) i;
+INSERT INTO autocare_vcdb.vehicle_to_engine_config (vehicle_to_engine_config_id, vehicle_id, engine_config_id,
+  ingest_run_id)
+SELECT v * 2 + k, v, 1 + (v * 7 + k * 13) % 150, 1 FROM generate_series(1, 9000) v, generate_series(0, 1) k;
+INSERT INTO autocare_vcdb.drive_type (drive_type_id, drive_type_name, ingest_run_id)
+VALUES (1, 'FWD', 1), (2, 'RWD', 1), (3, 'AWD', 1), (4, '4WD', 1);
+INSERT INTO autocare_vcdb.vehicle_to_drive_type (vehicle_to_drive_type_id, vehicle_id, drive_type_id, ingest_run_id)
+SELECT v, v, 1 + v % 4, 1 FROM generate_series(1, 9000) v;
+INSERT INTO autocare_pcdb.parts (part_terminology_id, part_terminology_name, ingest_run_id)
+SELECT i, 'PartType' || i, 1 FROM generate_series(1, 40) i;
+INSERT INTO autocare_pcdb.positions (position_id, position, ingest_run_id)
+SELECT i, 'Pos' || i, 1 FROM generate_series(1, 5) i;
+INSERT INTO autocare_qdb.qualifier (qualifier_id, qualifier_text, qualifier_type_id, when_modified, ingest_run_id)
+SELECT i, 'Qual text ' || i, 1, now(), 1 FROM generate_series(1, 20) i;
+-- one in ten a Years range (half of them without a model), one in five with an engine base (half of those a fuel
+-- type too), one in three of the others with a submodel, one in fifty ended
+INSERT INTO autocare_aces.app (app_key, fitment_key, app_id, action, validate, brand_aaia_id, part_number,
+  base_vehicle_id, submodel_id, year_from, year_to, make_id, model_id, engine_base_id, fuel_type_id, qualifiers, notes,
+  qty, part_type_id, position_id, end_date_time, ingest_run_id)
+SELECT md5('a' || i), md5('f' || i), i, 'A', 'yes', (ARRAY['BBBB', 'CCCC', 'DDDD'])[1 + i % 3], 'P' || (i % 4000),
+  CASE WHEN i % 10 = 0 THEN NULL ELSE 1 + i % 3000 END,
+  CASE WHEN i % 10 <> 0 AND i % 3 = 0 THEN 1 + ((1 + i % 3000) * 3 + 1) % 30 END,
+  CASE WHEN i % 10 = 0 THEN 2000 + i % 10 END, CASE WHEN i % 10 = 0 THEN 2003 + i % 10 END,
+  CASE WHEN i % 10 = 0 THEN 1 + (i / 10) % 20 END, CASE WHEN i % 20 = 0 THEN 1 + ((i / 10) % 20) * 10 END,
+  CASE WHEN i % 5 = 1 THEN 1 + i % 50 END, CASE WHEN i % 5 = 1 AND i % 2 = 0 THEN 1 + i % 3 END,
+  CASE WHEN i % 7 = 0 THEN '[{"id": ' || (1 + i % 20) || ', "params": [], "text": "Qual text"}]' END,
+  CASE WHEN i % 4 = 0 THEN '[{"text": "note ' || i || '"}]' END,
+  1 + i % 2, 1 + i % 40, 1 + i % 5, CASE WHEN i % 50 = 0 THEN now() END, 1
+FROM generate_series(1, {apps}) i;
+INSERT INTO autocare_pies.item (brand_aaia_id, part_number, file_id, maintenance_type, ingest_run_id)
+SELECT b, 'P' || i, 'f1', 'A', 1 FROM generate_series(0, 3999, 2) i, unnest(ARRAY['BBBB', 'CCCC', 'DDDD']) b;
+INSERT INTO autocare_pies.item_description (brand_aaia_id, part_number, description_code, language_code, sequence,
+  maintenance_type, description, ingest_run_id)
+SELECT brand_aaia_id, part_number, c, 'EN', 1, 'A', c || ' of ' || part_number, 1 FROM autocare_pies.item,
+  unnest(ARRAY['DES', 'SHO']) c;
+INSERT INTO autocare_pies.item_digital_asset (brand_aaia_id, part_number, file_name, maintenance_type, asset_type, uri,
+  ingest_run_id)
+SELECT brand_aaia_id, part_number, part_number || '_' || t || '.jpg', 'A', t, 'https://img.example/' || part_number, 1
+FROM autocare_pies.item, unnest(ARRAY['P01', 'P04']) t;
+SET session_replication_role = origin;
+ANALYZE;
+"""
+
+
+def _run(coro: Any) -> Any:
+    return asyncio.run(coro)
+
+
+async def _execute(url: str, sql: str) -> None:
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+async def _fetch(url: str, sql: str, *args: Any) -> list[dict[str, Any]]:
+    conn = await asyncpg.connect(url)
+    try:
+        return [dict(r) for r in await conn.fetch(sql, *args)]
+    finally:
+        await conn.close()
+
+
+@pytest.fixture
+def small_db(database_url: str) -> str:
+    _run(_execute(database_url, SMALL))
+    return database_url
+
+
+def _pairs(url: str, view: str, column: str) -> set[tuple[str, int]]:
+    rows = _run(_fetch(url, f"SELECT app_key, {column} FROM autocare_fitment.{view}"))
+    return {(r["app_key"], r[column]) for r in rows}
+
+
+def test_app_base_vehicle_expands_years_and_leaves_ended_applications_out(small_db: str) -> None:
+    assert _pairs(small_db, "app_base_vehicle", "base_vehicle_id") == {
+        ("A1", 101), ("A2", 101), ("A3", 102), ("A4", 103), ("A5", 104), ("A5", 105), ("A7", 101), ("A8", 103),
+        ("A9", 102)}
+
+
+def test_app_vehicle_needs_every_attribute_on_one_config_of_its_system(small_db: str) -> None:
+    assert _pairs(small_db, "app_vehicle", "vehicle_id") == {
+        ("A1", 1001), ("A1", 1002), ("A2", 1001), ("A3", 1003), ("A4", 1006), ("A5", 1007), ("A5", 1008),
+        ("A7", 1001), ("A7", 1002), ("A8", 1005)}
+
+
+def test_vehicle_part_joins_pcdb_qdb_and_the_pies_item(small_db: str) -> None:
+    rows = {r["app_key"]: r for r in _run(_fetch(small_db, "SELECT * FROM autocare_fitment.vehicle_part "
+                                                            "WHERE vehicle_id = 1001"))}
+    assert set(rows) == {"A1", "A2", "A7"}
+    a1 = rows["A1"]
+    assert (a1["year"], a1["make"], a1["model"], a1["submodel"], a1["base_vehicle_id"]) == (2010, "Acme", "Roadster",
+                                                                                          "Base", 101)
+    assert (a1["brand"], a1["part_number"], a1["part_type"], a1["position"], a1["qty"], a1["mfr_label"]) == (
+        "BBBB", "W-100", "Widget", "Front", 2, "Widget Pro")
+    assert json.loads(a1["qualifiers"]) == [{"id": 901, "text": "with sport package"},
+                                            {"id": 902, "text": "Without Tow Hitch"}]  # the Qdb text when none given
+    assert json.loads(a1["notes"]) == [{"text": "pair"}]
+    assert (a1["description"], a1["image_file_name"], a1["image_uri"]) == (
+        "Widget Pro, front", "z-main.jpg", "https://img.example/z-main.jpg")  # DES over ABR, P04 over P01
+    a2 = rows["A2"]
+    assert (a2["description"], a2["image_file_name"], a2["image_uri"]) == ("The best rear widget", "rear.png", None)
+    assert json.loads(a2["attributes"]) == {"SubModel": 11}
+    a7 = rows["A7"]
+    assert (a7["in_pies"], a7["description"], a7["image_file_name"]) == (False, None, None)
+
+
+def test_part_vehicle_shows_the_configurations_the_application_allows(small_db: str) -> None:
+    rows = _run(_fetch(small_db, "SELECT part_number, vehicle_id, year, make, model, submodel, engines, drive_types "
+                                 "FROM autocare_fitment.part_vehicle WHERE brand = 'BBBB' "
+                                 "ORDER BY part_number, vehicle_id"))
+    got = {(r["part_number"], r["vehicle_id"]): (r["engines"], r["drive_types"]) for r in rows}
+    assert got == {
+        ("G-300", 1003): (["2.0L L4 GAS"], ["FWD"]),
+        ("G-400", 1006): (["2.0L L4 DIESEL"], []),
+        ("G-800", 1005): (["3.0L V6 DIESEL"], []),  # engine 72 only: 71 has another base
+        ("W-100", 1001): (["2.0L L4 GAS"], []), ("W-100", 1002): (["3.0L V6 DIESEL"], []),
+        ("W-200", 1001): (["2.0L L4 GAS"], []),
+        ("W-700", 1001): (["2.0L L4 GAS"], []), ("W-700", 1002): (["3.0L V6 DIESEL"], []),
+    }
+    assert {(r["year"], r["make"], r["model"], r["submodel"]) for r in rows if r["part_number"] == "W-100"} == {
+        (2010, "Acme", "Roadster", "Base"), (2010, "Acme", "Roadster", "Sport")}
+
+
+def _cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, url: str,
+         *argv: str) -> tuple[int, str, str]:
+    monkeypatch.setenv("DATABASE_URL", url)
+    code = cli.main(list(argv))
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_fitment_parts_text_and_json(small_db: str, capsys: pytest.CaptureFixture[str],
+                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    code, out, _ = _cli(capsys, monkeypatch, small_db, "fitment", "parts", "--vehicle", "1001")
+    assert code == exit_codes.OK
+    assert out.splitlines()[0] == "vehicle 1001: 2010 Acme Roadster Base (base vehicle 101)"
+    assert "BBBB W-100: Widget [7001], Front [81], qty 2, Widget Pro" in out
+    assert "with sport package [Qdb 901]; Without Tow Hitch [Qdb 902]" in out
+    assert "image: z-main.jpg https://img.example/z-main.jpg" in out
+    assert "W-600" not in out  # ended
+    code, out, _ = _cli(capsys, monkeypatch, small_db, "fitment", "parts", "--vehicle", "1001", "--part-type", "7001",
+                        "--json")
+    doc = json.loads(out)
+    assert code == exit_codes.OK and doc["message"] is None
+    assert [(p["part_number"], p["position"], p["qty"]) for p in doc["parts"]] == [
+        ("W-100", "Front", 2), ("W-700", "Front", 2), ("W-200", "Rear", 1)]
+    assert doc["vehicle"]["submodel"] == "Base"
+    code, out, _ = _cli(capsys, monkeypatch, small_db, "fitment", "parts", "--base-vehicle", "102", "--json")
+    assert code == exit_codes.OK
+    parts = {p["part_number"]: p for p in json.loads(out)["parts"]}
+    assert set(parts) == {"G-300", "G-900"}  # G-900 names base vehicle 102 though no vehicle of it has engine 32
+    assert parts["G-300"]["attributes"] == {"EngineBase": 31, "DriveType": 41}
+    assert parts["G-900"]["validate"] == "no"
+
+
+def test_fitment_vehicles_text_and_json(small_db: str, capsys: pytest.CaptureFixture[str],
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    code, out, _ = _cli(capsys, monkeypatch, small_db, "fitment", "vehicles", "--part", "W-100", "--brand", "bbbb")
+    assert code == exit_codes.OK
+    lines = out.splitlines()
+    assert lines[0] == "part W-100 of brand BBBB: 2 vehicle(s)"
+    assert lines[1].split() == ["Year", "Make", "Model", "SubModel", "Configuration"]
+    assert lines[2].split()[:4] == ["2010", "Acme", "Roadster", "Base"] and "engine 2.0L L4 GAS" in lines[2]
+    assert lines[3].split()[:4] == ["2010", "Acme", "Roadster", "Sport"] and "engine 3.0L V6 DIESEL" in lines[3]
+    code, out, _ = _cli(capsys, monkeypatch, small_db, "fitment", "vehicles", "--part", "Y-500", "--json")
+    doc = json.loads(out)
+    assert code == exit_codes.OK
+    assert [(v["year"], v["make"], v["model"], v["vehicle_id"], v["brand"]) for v in doc["vehicles"]] == [
+        (2011, "Acme", "Roadster", 1007, "CCCC"), (2012, "Acme", "Roadster", 1008, "CCCC")]
+
+
+def test_nothing_found_exits_1_with_a_message_and_bad_arguments_exit_2(
+        small_db: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    code, out, err = _cli(capsys, monkeypatch, small_db, "fitment", "parts", "--vehicle", "424242")
+    assert (code, out) == (exit_codes.FAILED, "")
+    assert "no vehicle 424242 in autocare_vcdb.vehicle" in err
+    code, _, err = _cli(capsys, monkeypatch, small_db, "fitment", "parts", "--vehicle", "1009")
+    assert code == exit_codes.FAILED and "vehicle 1009 (2013 Acme Roadster Base): no live application fits it" in err
+    code, out, err = _cli(capsys, monkeypatch, small_db, "fitment", "vehicles", "--part", "NOPE", "--json")
+    assert code == exit_codes.FAILED and json.loads(out)["vehicles"] == []
+    assert "no application for part NOPE in autocare_aces.app" in err
+    code, _, err = _cli(capsys, monkeypatch, small_db, "fitment", "vehicles", "--part", "W-600")
+    assert code == exit_codes.FAILED and "every application (1) has ended" in err
+    code, _, err = _cli(capsys, monkeypatch, small_db, "fitment", "vehicles", "--part", "G-900")
+    assert code == exit_codes.FAILED and "1 live and 0 ended application(s), none fits a vehicle" in err
+    for argv in (["fitment", "parts"], ["fitment", "parts", "--vehicle", "1", "--base-vehicle", "2"],
+                 ["fitment", "parts", "--vehicle", "x"], ["fitment", "parts", "--vehicle", "0"],
+                 ["fitment", "vehicles"], ["fitment", "vehicles", "--part", "W-100", "--brand", "B1"],
+                 ["fitment", "vehicles", "--part", "x" * 49]):
+        with pytest.raises(SystemExit) as e:
+            _cli(capsys, monkeypatch, small_db, *argv)
+        assert e.value.code == exit_codes.USAGE, argv
+
+
+def test_postgres_down_exits_5_with_one_message() -> None:
+    env = {**os.environ, "DATABASE_URL": "postgresql://postgres@127.0.0.1:9/postgres"}
+    for argv in (["fitment", "parts", "--vehicle", "1"], ["fitment", "vehicles", "--part", "X"], ["aces", "report"],
+                 ["pies", "report", "--json"]):
+        p = subprocess.run([sys.executable, "-m", "vcdb", *argv], env=env, capture_output=True, text=True,
+                           timeout=60, check=False)
+        assert p.returncode == exit_codes.UNAVAILABLE, (argv, p.stderr)
+        assert p.stdout == "" and "Traceback" not in p.stderr
+        assert p.stderr.count("\n") == 1 and "cannot connect to PostgreSQL" in p.stderr, p.stderr
+
+
+def test_aces_report_counts_dead_letters_brands_duplicates_and_overlaps(
+        small_db: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    code, out, _ = _cli(capsys, monkeypatch, small_db, "aces", "report", "--json")
+    assert code == exit_codes.OK
+    doc = json.loads(out)
+    assert [(d["table_name"], d["reason"], d["status"], d["n"]) for d in doc["dead_letters"]] == [
+        ("App", "invalid_combination", "open", 1), ("App", "missing_parent", "open", 1)]
+    assert {(w["reason"], w["missing_table"], w["n"]) for w in doc["waiting_on"]} == {
+        ("invalid_combination", "vcdb.Vehicle", 1), ("missing_parent", "vcdb.BaseVehicle", 1)}
+    assert doc["brands"] == [
+        {"brand": "BBBB", "live": 7, "ended": 2, "parts": 7, "not_in_pies": 5},
+        {"brand": "CCCC", "live": 1, "ended": 0, "parts": 1, "not_in_pies": 1}]
+    # 14 received - (9 delivered rows + 2 dead letters); A10, ended by the FULL replacement, is not one of them
+    assert doc["duplicates"] == [{"run_id": 1, "received": 14, "distinct_apps": 11, "exact": True,
+                                  "file_name": "bbbb_full.xml", "duplicates": 3}]
+    assert (doc["overlap_groups"], doc["overlap_apps"]) == (1, 2)
+    assert doc["overlaps"][0]["parts"] == ["W-100", "W-700"] and doc["overlaps"][0]["base_vehicle_id"] == 101
+    code, out, _ = _cli(capsys, monkeypatch, small_db, "aces", "report")
+    assert code == exit_codes.OK
+    assert "run 1 bbbb_full.xml: 14 App records, 11 distinct, 3 duplicate(s)\n" in out
+    assert "BBBB base vehicle 101, part type 7001, position 81: W-100, W-700 (2 apps" in out
+    # A later file run: run 1's figure becomes an upper bound.
+    _run(_execute(small_db, "INSERT INTO ingest.runs (run_id, db, kind, status) VALUES (2, 'aces', 'file', "
+                            "'succeeded'); INSERT INTO ingest.page_receipts VALUES (2, 'App', 1, 0, 0, 1)"))
+    code, out, _ = _cli(capsys, monkeypatch, small_db, "aces", "report", "--json")
+    assert [(d["run_id"], d["exact"]) for d in json.loads(out)["duplicates"]] == [(1, False), (2, True)]
+
+
+def test_pies_report(small_db: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    code, out, _ = _cli(capsys, monkeypatch, small_db, "pies", "report", "--json")
+    assert code == exit_codes.OK
+    doc = json.loads(out)
+    assert doc["brands"] == [{"brand": "BBBB", "live": 2, "ended": 0}, {"brand": "CCCC", "live": 1, "ended": 0}]
+    tables = {t["table_name"]: t["live"] for t in doc["tables"]}
+    assert (tables["Item"], tables["ItemDescription"], tables["ItemDigitalAsset"], tables["ItemPrice"]) == (3, 4, 3, 0)
+    assert doc["dead_letters"] == []
+
+
+# ---- plans and timings on some thousands of applications ------------------------------------------------
+
+def _scans(plan: dict[str, Any]) -> list[tuple[str, str]]:
+    out = [(plan["Node Type"], plan.get("Relation Name", ""))]
+    for child in plan.get("Plans", []):
+        out += _scans(child)
+    return out
+
+
+async def _explain(url: str, sql: str, *args: Any, generic: bool = False) -> list[tuple[str, str]]:
+    """The plan for these values, or (generic) the one a prepared statement settles on after its
+    first executions, which is what a pooled connection runs."""
+    conn = await asyncpg.connect(url)
+    try:
+        if generic:
+            await conn.execute("SET plan_cache_mode = force_generic_plan")
+            await conn.execute(f"PREPARE q AS {sql}")
+            literals = ", ".join(str(a) if isinstance(a, int) else "'" + str(a).replace("'", "''") + "'"
+                                 for a in args)
+            raw = await conn.fetchval(f"EXPLAIN (FORMAT JSON) EXECUTE q({literals})")
+        else:
+            raw = await conn.fetchval(f"EXPLAIN (FORMAT JSON) {sql}", *args)
+    finally:
+        await conn.close()
+    return _scans(json.loads(raw)[0]["Plan"])
+
+
+@pytest.fixture
+def bulk_db(database_url: str) -> str:
+    _run(_execute(database_url, BULK.replace("{apps}", "20000")))
+    return database_url
+
+
+def test_lookups_are_index_scans_and_the_views_agree_with_the_fitment_builder(bulk_db: str) -> None:
+    big = ("app", "vehicle", "base_vehicle")
+    for sql, args in ((fitment.parts_query(base_vehicle=False, part_type=False), (4500,)),
+                      (fitment.parts_query(base_vehicle=False, part_type=True), (4500, 20)),
+                      (fitment.parts_query(base_vehicle=True, part_type=False), (1500,)),
+                      (fitment.vehicles_query(brand=False), ("P124",)),
+                      (fitment.vehicles_query(brand=True), ("P124", "DDDD"))):
+        for generic in (False, True):
+            scans = _run(_explain(bulk_db, sql, *args, generic=generic))
+            seq = [rel for node, rel in scans if node == "Seq Scan" and rel in big]
+            assert not seq, (sql, generic, scans)
+            assert any(rel == "app" and node in ("Index Scan", "Bitmap Heap Scan") for node, rel in scans), (
+                sql, generic, scans)
+    # The way in (join keys) loses nothing that base_vehicles + vehicle_matches give, and adds nothing.
+    from schemas import fitment_sql
+
+    reference = (f"SELECT a.app_key, v.vehicle_id FROM autocare_aces.app a CROSS JOIN LATERAL "
+                 f"({fitment_sql.base_vehicles('a')}) bvs(base_vehicle_id) JOIN autocare_vcdb.vehicle v "
+                 f"ON v.base_vehicle_id = bvs.base_vehicle_id WHERE a.end_date_time IS NULL "
+                 f"AND v.end_date_time IS NULL AND {fitment_sql.vehicle_matches('a', 'v')}")
+    counts = _run(_fetch(bulk_db, f"SELECT (SELECT count(*) FROM ({reference}) r) AS ref, "
+                                  "(SELECT count(*) FROM autocare_fitment.app_vehicle) AS view, "
+                                  f"(SELECT count(*) FROM (({reference}) EXCEPT "
+                                  "(SELECT app_key, vehicle_id FROM autocare_fitment.app_vehicle)) x) AS missing"))[0]
+    assert counts["ref"] == counts["view"] > 10000 and counts["missing"] == 0, counts
+
+
+async def _timings(url: str, sql: str, args: list[tuple[Any, ...]]) -> list[float]:
+    conn = await asyncpg.connect(url)
+    try:
+        out = []
+        for a in args:
+            t = time.perf_counter()
+            await conn.fetch(sql, *a)
+            out.append((time.perf_counter() - t) * 1000)
+        return out
+    finally:
+        await conn.close()
+
+
+def test_lookup_times(bulk_db: str) -> None:
+    """p50/p95 of the two look-ups over many vehicles and parts (printed with -s; the bound is loose)."""
+    for name, sql, args in (
+            ("parts for vehicle", fitment.parts_query(base_vehicle=False, part_type=False),
+             [(1 + (i * 37) % 9000,) for i in range(300)]),
+            ("vehicles for part", fitment.vehicles_query(brand=False), [(f"P{(i * 13) % 4000}",) for i in range(300)])):
+        ms = sorted(_run(_timings(bulk_db, sql, args)))
+        p50, p95 = statistics.median(ms), ms[int(len(ms) * 0.95)]
+        print(f"{name}: p50 {p50:.2f} ms, p95 {p95:.2f} ms over {len(ms)} calls")
+        assert p95 < 250, (name, p50, p95)
