@@ -28,7 +28,8 @@ APP_TABLE = "App"
 FILE_TABLE = "AcesFile"
 ENTITY = "App"
 # What the stream yields, at which depth (1: a child of the root).
-WANTED: dict[str, int] = {"Header": 1, "App": 1, "Asset": 1, "DigitalAsset": 1, "Footer": 1}
+_TOP = frozenset({1})
+WANTED: dict[str, frozenset[int]] = {"Header": _TOP, "App": _TOP, "Asset": _TOP, "DigitalAsset": _TOP, "Footer": _TOP}
 
 _HEADER_TEXT = ("Company", "SenderName", "SenderPhone", "SenderPhoneExt", "TransferDate", "MfrCode", "BrandAAIAID",
                 "SubBrandAAIAID", "DocumentTitle", "DocFormNumber", "EffectiveDate", "SubmissionType",
@@ -104,7 +105,7 @@ class AcesReader:
 
     root: str = ROOT
     entity: str = ENTITY
-    wanted: dict[str, int] = WANTED
+    wanted: dict[str, frozenset[int]] = WANTED
     tables: tuple[str, ...] = (APP_TABLE,)
     file_table: str = FILE_TABLE
 

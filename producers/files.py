@@ -52,7 +52,7 @@ class Reader(Protocol):
     """One format's reading of one file (producers.aces_file.AcesReader, pies_file.PiesReader)."""
 
     entity: str
-    wanted: dict[str, int]
+    wanted: dict[str, frozenset[int]]
     tables: tuple[str, ...]
     file_table: str
 
@@ -354,7 +354,7 @@ class LoadResult:
         for f in self.files:
             if f.status != RunStatus.SUCCEEDED:
                 return f.status
-        return RunStatus.SUCCEEDED
+        return RunStatus.INTERRUPTED if self.not_loaded else RunStatus.SUCCEEDED  # a signal between two files
 
     def to_json(self) -> dict[str, Any]:
         return {"db": self.db, "status": self.status, "files": [f.to_json() for f in self.files],

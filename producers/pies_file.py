@@ -30,7 +30,10 @@ FILE_TABLE = "PiesFile"
 DESCRIPTION, PRICE, EXPI, ATTRIBUTE = "ItemDescription", "ItemPrice", "ItemExtendedInfo", "ItemAttribute"
 PACKAGE, INTERCHANGE, ASSET = "ItemPackage", "ItemInterchange", "ItemDigitalAsset"
 TABLES = (ITEM, DESCRIPTION, PRICE, EXPI, ATTRIBUTE, PACKAGE, INTERCHANGE, ASSET)
-WANTED: dict[str, int] = {"Header": 1, "PriceSheets": 1, "MarketingCopy": 1, "Item": 2, "Trailer": 1}
+_TOP = frozenset({1})
+# Items sit in <Items>; a file that puts them straight under the root is read too.
+WANTED: dict[str, frozenset[int]] = {"Header": _TOP, "PriceSheets": _TOP, "MarketingCopy": _TOP,
+                                     "Item": frozenset({1, 2}), "Trailer": _TOP}
 _KNOWN_TOP = frozenset({*WANTED, "TestFile", "Items"})
 DEFAULT_LANGUAGE = "EN"
 
@@ -88,7 +91,7 @@ Entity = dict[str, list[dict[str, Any]]]
 class PiesReader:
     root: str = ROOT
     entity: str = ITEM
-    wanted: dict[str, int] = WANTED
+    wanted: dict[str, frozenset[int]] = WANTED
     tables: tuple[str, ...] = TABLES
     file_table: str = FILE_TABLE
 

@@ -169,7 +169,7 @@ def peek(path: Path, name: str | None = None, header: str = "Header") -> Peek:
 class XmlStream:
     """One pass over a file: `elements` yields the elements asked for, each complete.
 
-    ``wanted`` maps a local name to the depth it is wanted at (1: a child of the root); an element
+    ``wanted`` maps a local name to the depths it is wanted at (1: a child of the root); an element
     of that name elsewhere is part of its ancestor and left alone.  ``dropped`` is told the local
     name of every element the stream deletes without having yielded it (a sibling of a wanted
     element, or a child of the root left at the end): how a format hears of elements it does not
@@ -193,7 +193,7 @@ class XmlStream:
     def bytes_read(self) -> int:
         return self._digest.bytes if self._digest is not None else 0
 
-    def elements(self, wanted: Mapping[str, int],
+    def elements(self, wanted: Mapping[str, frozenset[int]],
                  dropped: Callable[[str], None] | None = None) -> Generator[Element, None, None]:
         raw, stream = _open(self.path, self.name)
         self._digest = source = _Digesting(stream)
@@ -215,7 +215,7 @@ class XmlStream:
                 while p is not None:
                     depth += 1
                     p = p.getparent()
-                if wanted.get(local_name(elem.tag)) != depth:
+                if depth not in wanted.get(local_name(elem.tag), ()):
                     continue
                 last_line = elem.sourceline
                 yield elem
@@ -246,7 +246,7 @@ class XmlStream:
             raw.close()
 
     @staticmethod
-    def _drop_rest(root: Element, wanted: Mapping[str, int], dropped: Callable[[str], None]) -> None:
+    def _drop_rest(root: Element, wanted: Mapping[str, frozenset[int]], dropped: Callable[[str], None]) -> None:
         """What is left at the end: children of the root never wanted, and, in a container of
         entities (PIES Items, where the last entity is left), the children that are not entities."""
         for child in root:

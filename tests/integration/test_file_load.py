@@ -247,3 +247,27 @@ def _published(database_url: str) -> int:
     rows = asyncio.run(fetch(database_url, "SELECT coalesce(sum(pages_published), 0) AS n "
                                            "FROM ingest.endpoint_progress"))
     return int(rows[0]["n"])
+
+
+def test_sigterm_checkpoints_exits_4_and_resume_finishes_without_a_duplicate(
+        database_url: str, kafka: str, tmp_path: Path) -> None:
+    env = _env(database_url, kafka)
+    apps = 40_000
+    path = write_aces_file(tmp_path / "big.xml", apps)
+    proc = subprocess.Popen([sys.executable, "-m", "vcdb", "aces", "load", str(path), "--page-size", "500"],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while proc.poll() is None and _published(database_url) == 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert proc.poll() is None, "the load finished before it could be stopped; make the file bigger"
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == exit_codes.INTERRUPTED, err[-3000:]
+    (run,) = _runs(database_url)
+    assert run["status"] == "interrupted"
+    assert _progress(database_url, run["run_id"])["AcesFile"]["status"] == "pending"
+    done = _vcdb(env, "aces", "load", "--resume", str(path), "--page-size", "500")
+    assert done.returncode == exit_codes.OK, done.stderr[-3000:]
+    data, _ = _split(_topic(kafka, "aces", "App"))
+    assert Counter(Counter(r.key for r in data).values()) == {1: apps}  # the stop checkpointed what went out
+    assert len(_split(_topic(kafka, "aces", "AcesFile"))[0]) == 1

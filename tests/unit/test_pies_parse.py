@@ -163,3 +163,14 @@ def test_malformed_pies_names_its_position_after_the_complete_items(tmp_path: Pa
     assert parts == ["P-100", "P-200"]
     assert (e.value.line, e.value.column) == (101, 31)
     assert "Opening and ending tag mismatch: PartNumber" in e.value.message
+
+
+def test_items_straight_under_the_root_are_read_too(tmp_path: Path) -> None:
+    path = tmp_path / "flat.xml"
+    path.write_text("<PIES><Header><PIESVersion>7.2</PIESVersion></Header>"
+                    "<Item MaintenanceType='A'><PartNumber>F-1</PartNumber><BrandAAIAID>ZZXD</BrandAAIAID></Item>"
+                    "<Item MaintenanceType='A'><PartNumber>F-2</PartNumber><BrandAAIAID>ZZXD</BrandAAIAID></Item>"
+                    "<Trailer><TransactionDate>2026-01-01</TransactionDate></Trailer></PIES>")
+    out, reader, _ = read(path)
+    assert [i["PartNumber"] for i in out["Item"]] == ["F-1", "F-2"]
+    assert reader.stats.unknown == {}
