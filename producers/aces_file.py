@@ -109,8 +109,9 @@ class AcesReader:
     tables: tuple[str, ...] = (APP_TABLE,)
     file_table: str = FILE_TABLE
 
-    def __init__(self, file_name: str, version: str, effective: str) -> None:
+    def __init__(self, file_name: str, version: str, effective: str, file_id: str | None = None) -> None:
         self.file_name = file_name
+        self.file_id = file_id  # App has no FileID: its rows link to their file through the loader's run id
         self.effective = effective  # ISO seconds: EffectiveDateTime of every record, EndDateTime of deletes
         self.stats = AcesStats(version=version)
         self.header: dict[str, Any] = {}

@@ -35,7 +35,7 @@ from producers import aces_file, pies_file
 from producers.paging import Page, PageCursor
 from producers.runs import ProducerLock, Run, RunStateError, RunStore
 from producers.service import EndpointPlan, EndpointResult, Progress, RunPlan, run_endpoints
-from producers.xml_stream import Element, FormatRefused, XmlStream, peek
+from producers.xml_stream import Element, FileError, FormatRefused, XmlStream, file_digest, peek
 from schemas.catalog import Table, load_catalog
 from schemas.ingest import EndpointStatus, RunKind, RunStatus
 from schemas.settings import Settings
@@ -46,6 +46,10 @@ log = logging.getLogger(__name__)
 
 PAGE_ENTITIES = 1000
 CHANNEL_PAGES = 2  # pages of one table parsed ahead of its publishing (the service holds one more)
+
+
+class FileChanged(FileError):
+    """The file's bytes changed between two passes (still being written?): the run fails, resumable."""
 
 
 class Reader(Protocol):
@@ -73,10 +77,11 @@ class FileFormat:
         check = aces_file.check_version if self.db == "aces" else pies_file.check_version
         return check(head, file)
 
-    def reader(self, file: str, version: str, effective: str) -> aces_file.AcesReader | pies_file.PiesReader:
+    def reader(self, file: str, version: str, effective: str,
+               file_id: str | None = None) -> aces_file.AcesReader | pies_file.PiesReader:
         if self.db == "aces":
-            return aces_file.AcesReader(file, version, effective)
-        return pies_file.PiesReader(file, version, effective)
+            return aces_file.AcesReader(file, version, effective, file_id)
+        return pies_file.PiesReader(file, version, effective, file_id)
 
     @property
     def all_tables(self) -> tuple[str, ...]:
@@ -180,8 +185,9 @@ class FileSource:
     and digest."""
 
     def __init__(self, stream: XmlStream, reader: Reader, plan: RunPlan, *, page_entities: int = PAGE_ENTITIES,
-                 channel_pages: int = CHANNEL_PAGES) -> None:
+                 channel_pages: int = CHANNEL_PAGES, file_id: str | None = None) -> None:
         self.stream = stream
+        self.expected_id = file_id  # the digest of a pass before this one: the file must not change
         self.reader = reader
         self.page_entities = max(1, page_entities)
         self.channels: dict[str, _Channel] = {}
@@ -290,6 +296,9 @@ class FileSource:
                         await asyncio.sleep(0)  # let the pages out while the file is read
             self.entities = count
             self.parse_seconds = time.monotonic() - started
+            if self.expected_id is not None and self.stream.digest != self.expected_id:
+                raise FileChanged(f"{self.stream.name} changed while it was read (digest {self.expected_id} "
+                                  f"before, {self.stream.digest} now): load it again once it is complete")
             self.file_id = self.stream.digest
             for buf in buffers:
                 await self._flush(buf, last=True)
@@ -466,8 +475,16 @@ async def _load_one(store: RunStore, publisher: Publisher, fmt: FileFormat, tabl
         states = {}
     effective = effective_time(run.started_at)
     plan = plan_for(run, tables, states)
-    reader = fmt.reader(name, version, effective)
-    source = FileSource(XmlStream(Path(name), name), reader, plan, page_entities=options.page_entities)
+    try:
+        # Item.FileID is the file's digest, wanted on every Item before the end of the parse: a pass
+        # over the bytes (no parse; a fraction of the parse's time) says it first.
+        file_id = await asyncio.to_thread(file_digest, Path(name), name)
+    except FileError as e:
+        await store.finish_run(run.run_id, RunStatus.FAILED, str(e))
+        raise
+    reader = fmt.reader(name, version, effective, file_id)
+    source = FileSource(XmlStream(Path(name), name), reader, plan, page_entities=options.page_entities,
+                        file_id=file_id)
     log.info("run %s: %s file %s (%s %s)%s", run.run_id, fmt.db, name, fmt.root, version,
              " (resumed)" if resume else "")
     entity_plan = dataclasses.replace(plan, endpoints=[e for e in plan.endpoints if e.table.name != fmt.file_table])

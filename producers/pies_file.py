@@ -95,8 +95,9 @@ class PiesReader:
     tables: tuple[str, ...] = TABLES
     file_table: str = FILE_TABLE
 
-    def __init__(self, file_name: str, version: str, effective: str) -> None:
+    def __init__(self, file_name: str, version: str, effective: str, file_id: str | None = None) -> None:
         self.file_name = file_name
+        self.file_id = file_id  # Item.FileID: the file that last delivered the item
         self.effective = effective
         self.stats = PiesStats(version=version)
         self.header: dict[str, str | None] = {}
@@ -139,7 +140,7 @@ class PiesReader:
         stats = self.stats
         stats.items += 1
         mt = (elem.get("MaintenanceType") or "").strip() or None
-        rec: dict[str, Any] = {"BrandAAIAID": None, "PartNumber": None, "MaintenanceType": mt}
+        rec: dict[str, Any] = {"BrandAAIAID": None, "PartNumber": None, "FileID": self.file_id, "MaintenanceType": mt}
         segments: list[Element] = []
         unknown: list[str] = []
         for c in elem:

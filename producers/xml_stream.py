@@ -111,6 +111,22 @@ def _open(path: Path, name: str) -> tuple[IO[bytes], _Binary]:
     return f, f
 
 
+def file_digest(path: Path, name: str | None = None) -> str:
+    """blake2b-128 of the file's (decompressed) bytes: its FileID, known before it is parsed."""
+    name = name or str(path)
+    raw, stream = _open(path, name)
+    h = hashlib.blake2b(digest_size=16)
+    try:
+        while chunk := stream.read(1 << 20):
+            h.update(chunk)
+    except (OSError, EOFError, zlib.error) as e:
+        raise ParseError(name, None, None, f"cannot read the file: {e}") from e
+    finally:
+        stream.close()
+        raw.close()
+    return h.hexdigest()
+
+
 @dataclass(frozen=True)
 class Peek:
     """The start of a file: its root element and its Header's direct children as text."""

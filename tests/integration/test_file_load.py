@@ -132,6 +132,8 @@ def test_a_pies_file_fills_every_segment_topic(database_url: str, kafka: str) ->
         data, eot = _split(_topic(kafka, "pies", table))
         assert len(data) == n, table
         assert sorted(r.partition for r in eot) == list(range(PARTITIONS)), table
+    (file_record,) = _values(_split(_topic(kafka, "pies", "PiesFile"))[0])
+    assert {i["FileID"] for i in _values(_split(_topic(kafka, "pies", "Item"))[0])} == {file_record["FileID"]}
     (run,) = _runs(database_url)
     progress = _progress(database_url, run["run_id"])
     assert {t: p["records_published"] for t, p in progress.items()} == expected

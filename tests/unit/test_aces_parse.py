@@ -320,8 +320,8 @@ class State:
 APP_TOPIC, FILE_TOPIC = "autocare.aces.app", "autocare.aces.aces_file"
 
 
-async def run_file(path: Path, states: dict[str, Any] | None = None, *, page: int = 1000,
-                   sink: Sink | None = None) -> tuple[Sink, State, files.FileSource, list[EndpointResult]]:
+async def run_file(path: Path, states: dict[str, Any] | None = None, *, page: int = 1000, sink: Sink | None = None,
+                   file_id: str | None = None) -> tuple[Sink, State, files.FileSource, list[EndpointResult]]:
     """The two phases of producers.files._load_one, over the fakes."""
     import datetime as dt
 
@@ -329,7 +329,7 @@ async def run_file(path: Path, states: dict[str, Any] | None = None, *, page: in
     run = Run(1, "aces", "file", None, None, tuple(t.name for t in tables), "running", dt.datetime.now(dt.UTC))
     plan = files.plan_for(run, tables, states or {})
     reader = AcesReader(path.name, "4.2", EFFECTIVE)
-    source = files.FileSource(XmlStream(path, path.name), reader, plan, page_entities=page)
+    source = files.FileSource(XmlStream(path, path.name), reader, plan, page_entities=page, file_id=file_id)
     sink, state, stop = sink or Sink(), State(), asyncio.Event()
     entity = [e for e in plan.endpoints if e.table.name == "App"]
     file_eps = [e for e in plan.endpoints if e.table.name == "AcesFile"]
@@ -420,6 +420,21 @@ async def test_a_failed_publish_leaves_the_parse_and_the_file_record_alone(tmp_p
     assert [(r.table, r.status) for r in results] == [("App", "failed")]
     assert "broker said no" in (results[0].error or "")
     assert sink.log == []
+
+
+async def test_a_file_that_changed_since_its_digest_fails_the_run_without_its_file_record(tmp_path: Path) -> None:
+    from producers.xml_stream import file_digest
+
+    path = write_aces_file(tmp_path / "c.xml", 1500)
+    digest = file_digest(path)
+    sink, _, source, results = await run_file(path, file_id=digest)
+    assert [r.status for r in results] == ["done", "done"] and source.file_id == digest
+    write_aces_file(path, 1500, seed=5)  # rewritten after the digest was taken
+    sink, _, source, results = await run_file(path, file_id=digest)
+    assert isinstance(source.error, files.FileChanged)
+    assert [(r.table, r.status) for r in results] == [("App", "failed")]
+    assert "c.xml changed while it was read" in (results[0].error or "")
+    assert sink.data(FILE_TOPIC) == []
 
 
 def test_a_cursor_that_is_not_a_file_cursor_is_refused() -> None:

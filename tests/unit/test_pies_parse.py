@@ -11,7 +11,7 @@ import pytest
 
 from producers import files
 from producers.pies_file import TABLES, PiesReader
-from producers.xml_stream import FormatRefused, ParseError, XmlStream
+from producers.xml_stream import FormatRefused, ParseError, XmlStream, file_digest
 from schemas.catalog import load_catalog
 
 FIX = Path(__file__).parent / "fixtures" / "pies"
@@ -20,7 +20,7 @@ EFFECTIVE = "2026-03-01T10:00:00"
 
 def read(path: Path) -> tuple[dict[str, list[dict[str, Any]]], PiesReader, XmlStream]:
     version = files.check_file("pies", path, path.name)
-    reader = PiesReader(path.name, version, EFFECTIVE)
+    reader = PiesReader(path.name, version, EFFECTIVE, file_digest(path))
     stream = XmlStream(path, path.name)
     out: dict[str, list[dict[str, Any]]] = {t: [] for t in TABLES}
     for elem in stream.elements(reader.wanted, reader.dropped):
@@ -28,6 +28,12 @@ def read(path: Path) -> tuple[dict[str, list[dict[str, Any]]], PiesReader, XmlSt
         for table, records in (entity or {}).items():
             out[table].extend(records)
     return out, reader, stream
+
+
+def reader_file_id(path: Path) -> str:
+    import hashlib
+
+    return hashlib.blake2b(path.read_bytes(), digest_size=16).hexdigest()
 
 
 def one(records: list[dict[str, Any]], **match: Any) -> dict[str, Any]:
@@ -40,7 +46,7 @@ def test_records_carry_exactly_the_ddl_columns_and_the_record_metadata() -> None
     out, _, _ = read(FIX / "items_7_2.xml")
     catalog = load_catalog("pies")
     for table, records in out.items():
-        allowed = {c.name for c in catalog.table(table).columns} - {"FileID"}
+        allowed = {c.name for c in catalog.table(table).columns}
         for rec in records:
             assert set(rec) <= allowed, (table, set(rec) - allowed)
             assert {"EffectiveDateTime", "EndDateTime", "CultureID", *catalog.table(table).key} <= set(rec)
@@ -55,6 +61,7 @@ def test_an_item_reaches_its_columns_in_the_autocare_namespace() -> None:
     assert (item["MinimumOrderQuantity"], item["MinimumOrderQuantityUOM"]) == ("4", "EA")
     assert (item["ManufacturerProductCodeGroup"], item["ManufacturerProductCodeSubGroup"]) == ("BRK", "ROT")
     assert (item["MaintenanceType"], item["EffectiveDateTime"], item["EndDateTime"]) == ("A", EFFECTIVE, None)
+    assert item["FileID"] == reader_file_id(FIX / "items_7_2.xml")
     # The header's brand is the default.
     assert one(out["Item"], PartNumber="P-200")["BrandAAIAID"] == "ZZXB"
 
