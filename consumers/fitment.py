@@ -175,22 +175,34 @@ _BRANDS = (
     "FROM autocare_aces.app a LEFT JOIN autocare_pies.item i ON i.brand_aaia_id = a.brand_aaia_id "
     "AND i.part_number = a.part_number AND i.end_date_time IS NULL GROUP BY 1 ORDER BY 1 NULLS FIRST")
 
-# The records a file run received against the application keys it left (module docstring).
-_DUPLICATES = """
+# The records a file run received against the application keys it left (module docstring).  A
+# file run's records carry its start (UTC, to the second) as EffectiveDateTime; the rows it left
+# are those with that effective time in its diff snapshot (column hashes in catalog column order,
+# consumers/sql.snapshot_sql), or, before a later change of App took that snapshot, in the table.
+_EFFECTIVE_HASH = 1 + [c.canonical for c in load_catalog("aces").tables["App"].columns].index("effective_date_time")
+_DUPLICATES = f"""
 WITH received AS (
     SELECT p.run_id, sum(p.records)::bigint AS received FROM ingest.page_receipts p
     JOIN ingest.runs r ON r.run_id = p.run_id AND r.db = 'aces' WHERE p.table_name = 'App' GROUP BY p.run_id),
+runs AS (
+    SELECT r.run_id, date_trunc('second', r.started_at AT TIME ZONE 'UTC') AS effective,
+           EXISTS (SELECT 1 FROM ingest.row_snapshots s WHERE s.run_id = r.run_id AND s.table_name = 'App') AS snapshot
+    FROM ingest.runs r WHERE r.run_id IN (SELECT run_id FROM received)),
 left_keys AS (
-    SELECT a.ingest_run_id AS run_id, a.app_key FROM autocare_aces.app a
-    WHERE a.ingest_run_id IN (SELECT run_id FROM received)
-    AND (a.end_date_time IS NULL OR a.end_date_time = a.effective_date_time)  -- a delivered D ends at its effective
+    SELECT s.run_id, s.row_key::jsonb ->> 0 AS app_key FROM ingest.row_snapshots s
+    JOIN runs r ON r.run_id = s.run_id AND r.snapshot
+    WHERE s.table_name = 'App' AND s.column_hashes[{_EFFECTIVE_HASH}] = hashtext(r.effective::text)
+    UNION
+    SELECT r.run_id, a.app_key FROM autocare_aces.app a
+    JOIN runs r ON NOT r.snapshot AND a.effective_date_time = r.effective
     UNION
     SELECT d.run_id, d.record_key::jsonb ->> 0 FROM ingest.dead_letters d
     WHERE d.db = 'aces' AND d.table_name = 'App' AND d.run_id IN (SELECT run_id FROM received))
-SELECT r.run_id, r.received, (SELECT count(*) FROM left_keys k WHERE k.run_id = r.run_id) AS distinct_apps,
-       NOT EXISTS (SELECT 1 FROM received later WHERE later.run_id > r.run_id) AS exact,
-       (SELECT f.file_name FROM autocare_aces.aces_file f WHERE f.ingest_run_id = r.run_id LIMIT 1) AS file_name
-FROM received r ORDER BY r.run_id
+SELECT r.run_id, f.file_name, f.submission_type, r.received,
+       (SELECT count(*) FROM left_keys k WHERE k.run_id = r.run_id) AS distinct_apps,
+       (SELECT snapshot FROM runs WHERE runs.run_id = r.run_id) AS snapshot,
+       NOT EXISTS (SELECT 1 FROM received later WHERE later.run_id > r.run_id) AS newest
+FROM received r LEFT JOIN autocare_aces.aces_file f ON f.ingest_run_id = r.run_id ORDER BY r.run_id
 """
 
 # Same brand, same fitment key (vehicle, attributes, qualifiers, part type, position), other parts.
@@ -292,8 +304,7 @@ async def aces_report(pool: Any, sample: int = 10) -> AcesReport:
     report = AcesReport(dead_letters=await _dead_letters(pool, "aces"),
                         waiting_on=await _fetch(pool, _WAITING_ON, "aces"),
                         brands=await _fetch(pool, _BRANDS), duplicates=[])
-    for r in await _fetch(pool, _DUPLICATES):
-        report.duplicates.append({**r, "duplicates": r["received"] - r["distinct_apps"]})
+    report.duplicates = [duplicates(r) for r in await _fetch(pool, _DUPLICATES)]
     overlaps = await _fetch(pool, _OVERLAPS, sample)
     if overlaps:
         report.overlap_groups = overlaps[0]["groups"]
@@ -301,6 +312,21 @@ async def aces_report(pool: Any, sample: int = 10) -> AcesReport:
     hidden = ("groups", "grouped_apps")
     report.overlaps = [{k: (list(v) if k == "parts" else v) for k, v in r.items() if k not in hidden} for r in overlaps]
     return report
+
+
+def duplicates(r: dict[str, Any]) -> dict[str, Any]:
+    """A file run's duplicates from its records and the keys it left, and how far to trust them."""
+    full = (r["submission_type"] or "").upper() == "FULL"
+    note = None
+    if not (r["snapshot"] or r["newest"]):
+        note = "at most: a later run changed App before the rows this run left were snapshotted"
+    elif r["submission_type"] is None:
+        note = "at most: the file's header row was replaced by a later load of the same file"
+    elif not full:
+        note = "at most: in an UPDATE file a D and an A of one application (a change) count here too"
+    return {"run_id": r["run_id"], "file_name": r["file_name"], "submission_type": r["submission_type"],
+            "received": r["received"], "distinct_apps": r["distinct_apps"],
+            "duplicates": r["received"] - r["distinct_apps"], "exact": note is None, "note": note}
 
 
 async def pies_report(pool: Any) -> PiesReport:

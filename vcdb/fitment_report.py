@@ -113,6 +113,8 @@ async def pies_report(settings: Settings) -> PiesReport:
 
 # ---- text (pure) --------------------------------------------------------------------------------------
 
+WAITING_SHOWN = 8  # tables dead letters wait on, in the text report
+
 def vehicle_title(v: Vehicle) -> str:
     return " ".join(str(x) for x in (v.year, v.make or "?", v.model or "?", v.submodel) if x is not None)
 
@@ -189,8 +191,12 @@ def render_aces_report(r: AcesReport) -> str:
     lines.append(f"  dead letters (open): {sum(d['n'] for d in open_letters)}")
     for d in open_letters:
         lines.append(f"    {d['table_name']:<10} {d['reason']:<24} {d['n']:>7}")
-    for w in r.waiting_on:
+    for w in r.waiting_on[:WAITING_SHOWN]:
         lines.append(f"      {w['table_name']} {w['reason']} waiting on {w['missing_table']}: {w['n']}")
+    if len(r.waiting_on) > WAITING_SHOWN:
+        rest = r.waiting_on[WAITING_SHOWN:]
+        lines.append(f"      ... {sum(w['n'] for w in rest)} more waiting on {len(rest)} other tables "
+                     "(--json lists all)")
     lines.append(f"  applications per brand: {len(r.brands)} brand(s)")
     lines.append(f"    {'brand':<6} {'live':>8} {'ended':>8} {'parts':>7} {'not in PIES':>12}")
     for b in r.brands:
@@ -198,9 +204,9 @@ def render_aces_report(r: AcesReport) -> str:
                      f"{b['not_in_pies']:>12}")
     lines.append(f"  duplicates (the same application twice in one file): {len(r.duplicates)} file run(s)")
     for d in r.duplicates:
-        bound = "" if d["exact"] else " (at most: a later run re-delivered some)"
-        lines.append(f"    run {d['run_id']} {d['file_name'] or ''}: {d['received']} App records, "
-                     f"{d['distinct_apps']} distinct, {d['duplicates']} duplicate(s){bound}")
+        lines.append(f"    run {d['run_id']} {d['file_name'] or '(file unknown)'} {d['submission_type'] or ''}: "
+                     f"{d['received']} App records, {d['distinct_apps']} distinct, {d['duplicates']} duplicate(s)"
+                     + (f" ({d['note']})" if d["note"] else ""))
     lines.append(f"  overlaps (live, same brand and fitment key, other parts): {r.overlap_groups} group(s), "
                  f"{r.overlap_apps} application(s)")
     for o in r.overlaps:

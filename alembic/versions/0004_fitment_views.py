@@ -132,10 +132,12 @@ def _configuration(system: str, label: str, lookups: Sequence[tuple[str, str, st
 
 
 def _configurations() -> str:
+    # Liter and cylinders from the config's EngineBlock (VCdb 2.0), else from its EngineBase.
     engine = _configuration(
-        "engine", "concat_ws(' ', eb.liter || 'L', eb.block_type || eb.cylinders, ft.fuel_type_name, "
-        "nullif(asp.aspiration_name, 'N/A'))",
-        [("EngineBase", "eb", "eb.engine_base_id = {EngineConfig2}.engine_base_id"),
+        "engine", "concat_ws(' ', coalesce(blk.liter, eb.liter) || 'L', coalesce(blk.block_type, eb.block_type) "
+        "|| coalesce(blk.cylinders, eb.cylinders), ft.fuel_type_name, nullif(asp.aspiration_name, 'N/A'))",
+        [("EngineBlock", "blk", "blk.engine_block_id = {EngineConfig2}.engine_block_id"),
+         ("EngineBase", "eb", "eb.engine_base_id = {EngineConfig2}.engine_base_id"),
          ("FuelType", "ft", "ft.fuel_type_id = {EngineConfig2}.fuel_type_id"),
          ("Aspiration", "asp", "asp.aspiration_id = {EngineConfig2}.aspiration_id")])
     drive = _configuration("drive", "dt.drive_type_name",

@@ -31,6 +31,8 @@ import asyncpg
 import pytest
 
 from consumers import fitment
+from consumers.sql import snapshot_sql
+from schemas.catalog import load_catalog
 from vcdb import cli, exit_codes
 
 SMALL = """
@@ -109,8 +111,10 @@ INSERT INTO autocare_pies.item_digital_asset (brand_aaia_id, part_number, file_n
   ('BBBB', 'W-100', 'a-side.jpg', 'A', 'P01', 'https://img.example/a-side.jpg', 2),
   ('BBBB', 'W-100', 'z-main.jpg', 'A', 'P04', 'https://img.example/z-main.jpg', 2),
   ('BBBB', 'W-200', 'rear.png', 'A', 'P02', NULL, 2);
--- Run 1 delivered 14 App records: 9 applications that loaded (A1-A9), 2 dead-lettered, 3 duplicates.
-INSERT INTO ingest.runs (run_id, db, kind, status, started_at) VALUES (1, 'aces', 'file', 'succeeded', '2026-01-02');
+-- Run 1 delivered 14 App records: 9 applications that loaded (A1-A9, effective = the run's start), 2
+-- dead-lettered, 3 duplicates.
+INSERT INTO ingest.runs (run_id, db, kind, status, started_at)
+VALUES (1, 'aces', 'file', 'succeeded', '2026-01-01 00:00:00+00');
 INSERT INTO ingest.page_receipts (run_id, table_name, page, partition, last_index, records)
 VALUES (1, 'App', 1, 0, 9, 10), (1, 'App', 1, 1, 3, 4);
 INSERT INTO autocare_aces.aces_file (file_id, file_name, version, submission_type, app_count, asset_count,
@@ -192,6 +196,17 @@ FROM autocare_pies.item, unnest(ARRAY['P01', 'P04']) t;
 SET session_replication_role = origin;
 ANALYZE;
 """
+
+
+_APP = load_catalog("aces").tables["App"]
+SNAPSHOT_THEN_RUN_2 = (
+    snapshot_sql(_APP).replace("$1", "1").replace("$2", "'App'") + ";"
+    "INSERT INTO ingest.runs (run_id, db, kind, status, started_at) "
+    "VALUES (2, 'aces', 'file', 'succeeded', '2026-02-01 00:00:00+00');"
+    "INSERT INTO ingest.page_receipts VALUES (2, 'App', 1, 0, 0, 1);"
+    "INSERT INTO autocare_aces.aces_file (file_id, file_name, version, submission_type, app_count, asset_count, "
+    "ingest_run_id) VALUES ('f2', 'bbbb_update.xml', '4.2', 'UPDATE', 1, 0, 2);"
+    "UPDATE autocare_aces.app SET effective_date_time = '2026-02-01', ingest_run_id = 2 WHERE app_key = 'A1'")
 
 
 def _run(coro: Any) -> Any:
@@ -370,19 +385,22 @@ def test_aces_report_counts_dead_letters_brands_duplicates_and_overlaps(
         {"brand": "BBBB", "live": 7, "ended": 2, "parts": 7, "not_in_pies": 5},
         {"brand": "CCCC", "live": 1, "ended": 0, "parts": 1, "not_in_pies": 1}]
     # 14 received - (9 delivered rows + 2 dead letters); A10, ended by the FULL replacement, is not one of them
-    assert doc["duplicates"] == [{"run_id": 1, "received": 14, "distinct_apps": 11, "exact": True,
-                                  "file_name": "bbbb_full.xml", "duplicates": 3}]
+    assert doc["duplicates"] == [{"run_id": 1, "file_name": "bbbb_full.xml", "submission_type": "FULL",
+                                  "received": 14, "distinct_apps": 11, "duplicates": 3, "exact": True, "note": None}]
     assert (doc["overlap_groups"], doc["overlap_apps"]) == (1, 2)
     assert doc["overlaps"][0]["parts"] == ["W-100", "W-700"] and doc["overlaps"][0]["base_vehicle_id"] == 101
     code, out, _ = _cli(capsys, monkeypatch, small_db, "aces", "report")
     assert code == exit_codes.OK
-    assert "run 1 bbbb_full.xml: 14 App records, 11 distinct, 3 duplicate(s)\n" in out
+    assert "run 1 bbbb_full.xml FULL: 14 App records, 11 distinct, 3 duplicate(s)\n" in out
     assert "BBBB base vehicle 101, part type 7001, position 81: W-100, W-700 (2 apps" in out
-    # A later file run: run 1's figure becomes an upper bound.
-    _run(_execute(small_db, "INSERT INTO ingest.runs (run_id, db, kind, status) VALUES (2, 'aces', 'file', "
-                            "'succeeded'); INSERT INTO ingest.page_receipts VALUES (2, 'App', 1, 0, 0, 1)"))
+    # A later UPDATE file delivers A1 again.  Without the snapshot the loader takes before a later change,
+    # run 1 would lose A1 and show 4; with it, 3 still.  An UPDATE's figure is an upper bound (D+A pairs).
+    _run(_execute(small_db, SNAPSHOT_THEN_RUN_2))
     code, out, _ = _cli(capsys, monkeypatch, small_db, "aces", "report", "--json")
-    assert [(d["run_id"], d["exact"]) for d in json.loads(out)["duplicates"]] == [(1, False), (2, True)]
+    got = [(d["run_id"], d["received"], d["distinct_apps"], d["duplicates"], d["exact"])
+           for d in json.loads(out)["duplicates"]]
+    assert got == [(1, 14, 11, 3, True), (2, 1, 1, 0, False)]
+    assert "UPDATE" in json.loads(out)["duplicates"][1]["note"]
 
 
 def test_pies_report(small_db: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:

@@ -118,18 +118,32 @@ def test_parts_come_back_with_their_json_decoded_and_the_arguments_bound() -> No
 
 def test_aces_report_duplicates_and_overlap_totals() -> None:
     pool = FakePool({
-        "WITH received AS": [{"run_id": 3, "received": 14, "distinct_apps": 11, "exact": True, "file_name": "f.xml"}],
+        "WITH received AS": [{"run_id": 3, "file_name": "f.xml", "submission_type": "FULL", "received": 14,
+                              "distinct_apps": 11, "snapshot": False, "newest": True}],
         "HAVING count(DISTINCT part_number) > 1": [
             {"brand": "BBBB", "fitment_key": "F1", "apps": 3, "parts": ("A", "B"), "base_vehicle_id": 101,
              "year_from": None, "year_to": None, "make_id": None, "model_id": None, "part_type_id": 7001,
              "position_id": None, "groups": 4, "grouped_apps": 9}]})
     report = asyncio.run(fitment.aces_report(pool, sample=1))
-    assert report.duplicates == [{"run_id": 3, "received": 14, "distinct_apps": 11, "exact": True,
-                                  "file_name": "f.xml", "duplicates": 3}]
+    assert report.duplicates == [{"run_id": 3, "file_name": "f.xml", "submission_type": "FULL", "received": 14,
+                                  "distinct_apps": 11, "duplicates": 3, "exact": True, "note": None}]
     assert (report.overlap_groups, report.overlap_apps) == (4, 9)
     assert report.overlaps[0]["parts"] == ["A", "B"] and "groups" not in report.overlaps[0]
     assert any(args == (1,) for q, args in pool.asked if "LIMIT $1" in q)
     assert any(args == ("aces",) for q, args in pool.asked if "ingest.dead_letters" in q)
+
+
+@pytest.mark.parametrize(("submission", "snapshot", "newest", "note"), [
+    ("FULL", False, True, None), ("full", True, False, None),
+    ("FULL", False, False, "a later run changed App"), ("UPDATE", True, True, "a D and an A of one application"),
+    (None, True, True, "header row was replaced"),
+])
+def test_duplicates_are_exact_for_a_full_file_whose_rows_are_still_visible(
+        submission: str | None, snapshot: bool, newest: bool, note: str | None) -> None:
+    d = fitment.duplicates({"run_id": 1, "file_name": "f", "submission_type": submission, "received": 10,
+                            "distinct_apps": 7, "snapshot": snapshot, "newest": newest})
+    assert d["duplicates"] == 3 and d["exact"] is (note is None)
+    assert (d["note"] is None) if note is None else (note in d["note"] and d["note"].startswith("at most"))
 
 
 # ---- results and renderings ---------------------------------------------------------------------------
@@ -186,8 +200,8 @@ def test_render_aces_report() -> None:
                       {"table_name": "App", "reason": "missing_parent", "status": "open", "n": 1}],
         waiting_on=[{"table_name": "App", "reason": "missing_parent", "missing_table": "vcdb.BaseVehicle", "n": 1}],
         brands=[{"brand": "BBBB", "live": 7, "ended": 2, "parts": 7, "not_in_pies": 5}],
-        duplicates=[{"run_id": 1, "file_name": "a.xml", "received": 14, "distinct_apps": 11, "duplicates": 3,
-                     "exact": False}],
+        duplicates=[{"run_id": 1, "file_name": "a.xml", "submission_type": "UPDATE", "received": 14,
+                     "distinct_apps": 11, "duplicates": 3, "exact": False, "note": "at most: why"}],
         overlap_groups=1, overlap_apps=2,
         overlaps=[{"brand": "BBBB", "fitment_key": "F1", "apps": 2, "parts": ["W-100", "W-700"],
                    "base_vehicle_id": None, "year_from": 2011, "year_to": 2012, "make_id": 1, "model_id": None,
@@ -196,7 +210,7 @@ def test_render_aces_report() -> None:
     assert "  dead letters (open): 5\n" in text
     assert "App missing_parent waiting on vcdb.BaseVehicle: 1" in text
     assert "    BBBB          7        2       7            5" in text
-    assert "run 1 a.xml: 14 App records, 11 distinct, 3 duplicate(s) (at most: a later run re-delivered some)" in text
+    assert "run 1 a.xml UPDATE: 14 App records, 11 distinct, 3 duplicate(s) (at most: why)" in text
     assert "BBBB years 2011-2012 make 1, part type 7001, position 81: W-100, W-700 (2 apps, fitment key F1)" in text
 
 
