@@ -25,6 +25,8 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -496,3 +498,52 @@ def test_lookup_times(bulk_db: str) -> None:
         p50, p95 = statistics.median(ms), ms[int(len(ms) * 0.95)]
         print(f"{name}: p50 {p50:.2f} ms, p95 {p95:.2f} ms over {len(ms)} calls")
         assert p95 < 250, (name, p50, p95)
+
+
+# ---- against the simulator's files and their oracle -------------------------------------------------------
+
+def test_report_agrees_with_the_oracle_of_the_simulated_files(
+        database_url: str, kafka: str, start_simulator: Callable[..., Any], tmp_path: Path) -> None:
+    """VCdb/PCdb/Qdb at release 1 through the API, then the simulator's ACES files through `aces load`
+    and the loader: duplicates of every FULL file, live applications per brand and overlap groups as
+    the oracle says, and every live validated application fits a vehicle."""
+    sim = start_simulator("--scale", "0.01", "--seed", "42", "--release", "1")
+    env = {**os.environ, "DATABASE_URL": database_url, "KAFKA_BOOTSTRAP_SERVERS": kafka,
+           "AUTOCARE_TOKEN_URL": f"{sim.url}/connect/token", **{f"AUTOCARE_{db.upper()}_URL": sim.url
+                                                                for db in ("vcdb", "pcdb", "padb", "qdb")}}
+
+    def vcdb(*argv: str) -> str:
+        p = subprocess.run([sys.executable, "-m", "vcdb", *argv], env=env, capture_output=True, text=True,
+                           timeout=300, check=False)
+        assert p.returncode == exit_codes.OK, (argv, p.stderr[-3000:])
+        return p.stdout
+
+    vcdb("simulator", "aces", "--out", str(tmp_path), "--scale", "0.01", "--seed", "42")
+    oracle = json.loads((tmp_path / "oracle.json").read_text())
+    for db in ("vcdb", "pcdb", "qdb"):
+        vcdb("baseline", "--db", db)
+        vcdb("consume", "--db", db, "--until-idle", "--assign", "--workers", "1")
+    aces_files = [f for f in oracle["load_order"] if f in {x["file"] for x in oracle["files"]}]
+    for name in aces_files:
+        vcdb("aces", "load", str(tmp_path / name))
+        vcdb("consume", "--db", "aces", "--until-idle", "--assign", "--workers", "1")
+    report = json.loads(vcdb("aces", "report", "--json"))
+    expected = {f["file"]: f for f in oracle["files"]}
+    runs = report["duplicates"]
+    assert [Path(r["file_name"]).name for r in runs] == aces_files
+    for r in runs:
+        f = expected[Path(r["file_name"]).name]
+        if f["submission_type"] == "FULL":
+            assert (r["duplicates"], r["exact"]) == (f["outcome_counts"].get("duplicate", 0), True), (r, f)
+        else:
+            assert r["duplicates"] >= f["outcome_counts"].get("duplicate", 0) and not r["exact"]
+    last = oracle["files"][-1]["after"]
+    assert {b["brand"]: b["live"] for b in report["brands"] if b["live"]} == last["live_by_brand"]
+    # What is live of a brand is its last file's (a FULL file replaces the brand's applications).
+    last_of_brand = {f["brand"]: f for f in oracle["files"]}
+    assert all(f["submission_type"] == "FULL" for f in last_of_brand.values())
+    assert report["overlap_groups"] == sum(f["overlap_groups"] for f in last_of_brand.values()) > 0
+    unfit = _run(_fetch(database_url, "SELECT count(*) AS n FROM autocare_aces.app a WHERE a.end_date_time IS NULL "
+                                      "AND a.validate = 'yes' AND NOT EXISTS (SELECT 1 FROM "
+                                      "autocare_fitment.app_vehicle av WHERE av.app_key = a.app_key)"))
+    assert unfit[0]["n"] == 0
