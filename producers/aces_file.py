@@ -194,8 +194,8 @@ class AcesReader:
         rec.setdefault("SubBrandAAIAID", self._sub_brand)
         rec.setdefault("PartNumber", None)
         rec["Qualifiers"] = quals
-        rec["AppKey"] = app_key(rec)
         rec["FitmentKey"] = fitment_key(rec)
+        rec["AppKey"] = app_key(rec, rec["FitmentKey"])
         rec["Qualifiers"] = json_text(quals) if quals else None
         rec["Notes"] = json_text(notes) if notes else None
         rec["UnknownXml"] = "".join(unknown) or None

@@ -162,11 +162,11 @@ VEHICLE_CONTENT = ("BaseVehicleID", "SubModelID", "YearFrom", "YearTo", "MakeID"
 
 
 def _digest(parts: Iterable[object]) -> str:
-    h = hashlib.blake2b(digest_size=16)
-    for p in parts:
-        h.update(repr(p).encode())
-        h.update(b"\x1f")
-    return h.hexdigest()
+    # One joined text, hashed once: the keys are computed for every application of a file.
+    return hashlib.blake2b("\x1f".join(map(repr, parts)).encode(), digest_size=16).hexdigest()
+
+
+_CONTENT_COLUMNS = (*VEHICLE_CONTENT, *(a.column for a in ATTRIBUTES))
 
 
 def fitment_key(app: Mapping[str, object]) -> str:
@@ -174,17 +174,18 @@ def fitment_key(app: Mapping[str, object]) -> str:
     Two applications with the same fitment key and different parts overlap."""
     quals = app.get("Qualifiers") or ()
     assert isinstance(quals, (list, tuple)), "Qualifiers: the parsed list, not its JSON text"
+    get = app.get
     return _digest([
-        *(app.get(c) for c in VEHICLE_CONTENT),
-        *(app.get(a.column) for a in ATTRIBUTES),
-        tuple(sorted((_qualifier_content(q) for q in quals), key=repr)),
-        app.get("PartTypeID"), app.get("PositionID"),
+        *(get(c) for c in _CONTENT_COLUMNS),
+        tuple(sorted((_qualifier_content(q) for q in quals), key=repr)) if quals else (),
+        get("PartTypeID"), get("PositionID"),
     ])
 
 
-def app_key(app: Mapping[str, object]) -> str:
-    """The application's identity: brand and part on top of its fitment key."""
-    return _digest([app.get("BrandAAIAID") or "", app.get("PartNumber"), fitment_key(app)])
+def app_key(app: Mapping[str, object], fitment: str | None = None) -> str:
+    """The application's identity: brand and part on top of its fitment key (pass it when it is
+    already computed)."""
+    return _digest([app.get("BrandAAIAID") or "", app.get("PartNumber"), fitment or fitment_key(app)])
 
 
 def _qualifier_content(q: object) -> tuple[object, ...]:
