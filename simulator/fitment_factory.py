@@ -233,7 +233,8 @@ class AppFactory:
         if not others:
             return None
         return self._app(c.brand, c.vehicle, dict(c.attributes), category="overlap", quals=c.quals,
-                         part=self.rng.choice(others), overlap=True)
+                         part=self.rng.choice(others), overlap=True, validate=app.validate, fault=app.fault,
+                         late=app.late)
 
     def repart(self, app: App) -> App | None:
         """A changed application: the same fitment, another part (a supersession)."""

@@ -172,10 +172,10 @@ class Loaded:
         return {r[key]: r for r in self.rows(db, table)}
 
     @functools.cache  # noqa: B019
-    def links(self, table: str) -> dict[int, list[dict[str, Any]]]:
+    def links(self, table: str, column: str = "vehicle_id") -> dict[int, list[dict[str, Any]]]:
         out: dict[int, list[dict[str, Any]]] = defaultdict(list)
         for r in self.rows("vcdb", table):
-            out[r["vehicle_id"]].append(r)
+            out[r[column]].append(r)
         return out
 
     def has_system(self, vehicle: dict[str, Any], system: aces.System, named: dict[str, int]) -> bool:
@@ -203,9 +203,10 @@ class Loaded:
         by_system: dict[str, dict[str, int]] = defaultdict(dict)
         for e, v in app.attrs.items():
             by_system[aces.ATTRIBUTE_BY_ELEMENT[e].system][e] = v
-        return any(v["base_vehicle_id"] in bvs and i.get("SubModelID") in (None, v["submodel_id"])
+        vehicles = [v for b in bvs for v in self.links("Vehicle", "base_vehicle_id").get(b, [])]
+        return any(i.get("SubModelID") in (None, v["submodel_id"])
                    and all(self.has_system(v, aces.SYSTEMS[s], named) for s, named in by_system.items())
-                   for v in self.rows("vcdb", "Vehicle"))
+                   for v in vehicles)
 
     def faults(self, app: Parsed) -> list[str]:
         """Every rule the application breaks, in the loader's order."""
@@ -486,3 +487,23 @@ def test_cli_writes_the_files(tmp_path: Path) -> None:
     assert len(list(tmp_path.glob("*.xml"))) == 5 and (tmp_path / "oracle.json").exists()
     bad = parser.parse_args(["--out", str(tmp_path), "--baseline-release", "5"])
     assert fitment_files.run(bad) == 2
+
+
+def test_an_overlap_or_a_changed_part_keeps_what_makes_the_application_valid() -> None:
+    import random
+
+    from simulator.fitment_factory import AppFactory
+    from simulator.fitment_reference import Reference
+
+    factory = AppFactory(Reference(dataset(), 1), random.Random(1), pool=300)
+    factory.add_brand("BRKT", 40)
+    kept = []
+    for make in (lambda: factory.invalid("BRKT", "foreign", validate=False), lambda: factory.valid("BRKT", "bv")):
+        app = factory.build(make)
+        assert app is not None
+        for copy in (factory.build(lambda a=app: factory.overlap_of(a)),
+                     factory.build(lambda a=app: factory.repart(a))):
+            assert copy is not None and copy.content.fitment == app.content.fitment
+            assert copy.content.part != app.content.part
+            kept.append((copy.validate, copy.fault) == (app.validate, app.fault))
+    assert all(kept)
