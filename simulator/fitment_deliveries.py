@@ -149,9 +149,10 @@ class Planner:
         f = self.f
         live = [a for c, a in model.live.items() if c.brand == brand]
         left_out = {id(a) for a in self.rng.sample(live, min(len(live) // 2, self.count(0.05)))}
-        apps = [dataclasses.replace(f.dress(a), category=a.category) if self.rng.random() < 0.1 else a
-                for a in live if id(a) not in left_out]
-        apps += [a for c, a in model.dead.items() if c.brand == brand]
+        apps = [dataclasses.replace(f.dress(a), category="carried:redressed") if self.rng.random() < 0.1
+                else dataclasses.replace(a, category="carried") for a in live if id(a) not in left_out]
+        apps += [dataclasses.replace(a, category=f"redelivered:{a.category}")
+                 for c, a in model.dead.items() if c.brand == brand]
         revivable = [a for c, a in model.ended.items() if c.brand == brand and a.category == "delete"]
         apps += [dataclasses.replace(a, action="A", category="revived")
                  for a in self.rng.sample(revivable, min(len(revivable), self.count(0.01)))]
