@@ -11,7 +11,7 @@ the entities after its checkpoint.  When the XML breaks, every table publishes t
 were complete (a last, short page, checkpointed) and the run fails; nothing after them goes out.
 The file record goes last, once every entity table has published its end-of-table records.
 
-Every record of a run carries the run's start (UTC, to the second) as EffectiveDateTime, so a
+Every record of a run carries the run's start (UTC, to the microsecond) as EffectiveDateTime, so a
 later file wins the loader's version guard; a delete (App action D in an UPDATE file, PIES
 MaintenanceType D) carries it as EndDateTime too: a soft delete.
 """
@@ -371,10 +371,13 @@ class LoadResult:
 
 
 def effective_time(started_at: dt.datetime) -> str:
-    """A run's EffectiveDateTime: its start in UTC, to the second, ISO (`YYYY-MM-DDTHH:MM:SS`)."""
+    """A run's EffectiveDateTime: its start in UTC, ISO, to the microsecond.  File runs of a
+    database start one after the other (the producer lock), so each file's records are newer
+    than the last file's, however quickly the files follow each other: the loader's version
+    guard then lets an UPDATE's delete and the next FULL's re-add apply in that order."""
     if started_at.tzinfo is not None:
         started_at = started_at.astimezone(dt.UTC)
-    return started_at.replace(tzinfo=None, microsecond=0).isoformat()
+    return started_at.replace(tzinfo=None).isoformat(timespec="microseconds")
 
 
 def endpoint_tables(db: str) -> list[Table]:
@@ -421,17 +424,14 @@ async def load_files(settings: Settings, options: LoadOptions, *, progress: Prog
         store = await RunStore.connect(settings.database_url)
         await ensure_topics(settings.kafka_bootstrap_servers, [topics.data_topic(t) for t in tables],
                             options.partitions, options.replication)
-        last_effective: str | None = None
         async with Publisher(settings.kafka_bootstrap_servers) as publisher:
             for i, (name, version) in enumerate(zip(options.files, versions, strict=True)):
                 if stop.is_set():
                     result.not_loaded = list(options.files[i:])
                     break
-                await _after_second(last_effective)
                 one = await _load_one(store, publisher, fmt, tables, name, version, options,
                                       resume=options.resume and i == 0, stop=stop, progress=progress)
                 result.files.append(one)
-                last_effective = one.stats.get("effective_date_time")
                 if one.status != RunStatus.SUCCEEDED:
                     result.not_loaded = list(options.files[i + 1:])
                     break
@@ -443,19 +443,6 @@ async def load_files(settings: Settings, options: LoadOptions, *, progress: Prog
         if store is not None:
             await store.close()
         await lock.release()
-
-
-async def _after_second(last_effective: str | None) -> None:
-    """Wait, if need be, until the clock is past the second of the previous file's run: each
-    file's EffectiveDateTime is then later than the one before (the loader's guard orders them)."""
-    if last_effective is None:
-        return
-    limit = dt.datetime.fromisoformat(last_effective) + dt.timedelta(seconds=1)
-    for _ in range(30):
-        now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-        if now >= limit:
-            return
-        await asyncio.sleep(min(1.0, (limit - now).total_seconds() + 0.01))
 
 
 async def _load_one(store: RunStore, publisher: Publisher, fmt: FileFormat, tables: list[Table], name: str,

@@ -446,8 +446,9 @@ def test_a_cursor_that_is_not_a_file_cursor_is_refused() -> None:
         files.entities_before(PageCursor("https://api.example/page=2", 2))
 
 
-def test_the_effective_time_is_the_runs_start_in_utc_to_the_second() -> None:
+def test_the_effective_time_is_the_runs_start_in_utc_to_the_microsecond() -> None:
     import datetime as dt
 
     start = dt.datetime(2026, 3, 1, 11, 0, 0, 987654, tzinfo=dt.timezone(dt.timedelta(hours=1)))
-    assert files.effective_time(start) == "2026-03-01T10:00:00"
+    assert files.effective_time(start) == "2026-03-01T10:00:00.987654"
+    assert files.effective_time(start.replace(microsecond=0)) == "2026-03-01T10:00:00.000000"
