@@ -98,11 +98,10 @@ def build(dataset: Dataset, *, baseline: int = 1, seed: int | None = None) -> Fi
 def _pies_oracle(items: list[fitment_pies.Item]) -> dict[str, Any]:
     outcomes = {f"{i.brand}/{i.part}": {"outcome": i.fault or "loaded", "part_terminology_id": i.part_type,
                                         **({"fault_field": i.fault_field} if i.fault_field else {})} for i in items}
-    faults = Counter(i.fault for i in items if i.fault)
     return {"file": PIES_FILE, "kind": "pies", "submission_type": "FULL", "item_count": len(items),
             "trailer_item_count": str(len(items)),
             "outcome_counts": dict(sorted(Counter(o["outcome"] for o in outcomes.values()).items())),
-            "rows": fitment_pies.row_counts(items), "dead_letters": dict(sorted(faults.items())),
+            "rows": fitment_pies.row_counts(items), "dead_letters": fitment_pies.dead_letters(items),
             "code_fields": fitment_pies.CODE_FIELDS, "items": outcomes}
 
 

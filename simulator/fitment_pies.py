@@ -31,6 +31,9 @@ _PREFERRED = {"description": ("DES", "SHO", "EXT", "MKT", "FAB"), "price": ("RET
               "asset": ("P04", "P01", "P02", "LGO")}
 _CODE_CHARS = "ABCDEFGHJKLMNPRSTUVWXYZ0123456789"
 # Rows per loaded item in each PIES table (schemas/ddl/pies.sql) come from these item parts.
+CODE_TABLES = {"Description@DescriptionCode": "ItemDescription", "Pricing@PriceType": "ItemPrice",
+               "DigitalFileInformation/AssetType": "ItemDigitalAsset",
+               "ExtendedProductInformation@EXPICode": "ItemExtendedInfo"}
 ROW_TABLES = {"ItemDescription": "descriptions", "ItemPrice": "prices", "ItemExtendedInfo": "extended",
               "ItemAttribute": "attributes", "ItemPackage": "packages", "ItemInterchange": "interchanges",
               "ItemDigitalAsset": "assets"}
@@ -164,9 +167,22 @@ def items(rng: random.Random, reference: Reference, parts: dict[str, dict[str, i
 
 
 def row_counts(found: Sequence[Item]) -> dict[str, int]:
-    """Rows a loader holds per PIES table once the items are loaded (bad items load nothing)."""
-    loaded = [i for i in found if i.fault is None]
+    """Rows a loader holds per PIES table once the items are loaded.  An item whose part type is
+    unknown loads nothing (its segments wait on it); an item with one unknown code loads all but
+    that one segment entry (one bad row never dead-letters its neighbours)."""
+    loaded = [i for i in found if i.fault != MISSING_PART_TYPE]
     counts = Counter({"PiesFile": 1, "Item": len(loaded)})
     for table, attr in ROW_TABLES.items():
-        counts[table] = sum(len(getattr(i, attr)) for i in loaded)
+        counts[table] = sum(len(getattr(i, attr)) for i in loaded) - sum(
+            1 for i in loaded if i.fault == UNKNOWN_CODE and CODE_TABLES[i.fault_field or ""] == table)
     return dict(counts)
+
+
+def dead_letters(found: Sequence[Item]) -> dict[str, int]:
+    """Open dead letters after the load: the unknown part types, their items' segment entries
+    (missing parent `Item`), and one per unknown code."""
+    missing = [i for i in found if i.fault == MISSING_PART_TYPE]
+    children = sum(len(getattr(i, attr)) for i in missing for attr in ROW_TABLES.values())
+    out = Counter({MISSING_PART_TYPE: len(missing), "missing_parent:Item": children,
+                   UNKNOWN_CODE: sum(1 for i in found if i.fault == UNKNOWN_CODE)})
+    return dict(sorted((k, v) for k, v in out.items() if v))

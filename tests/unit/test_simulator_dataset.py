@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from schemas import api_map
-from schemas.catalog import REFERENCE_DATABASES as DATABASES, Table
+from schemas.catalog import REFERENCE_DATABASES as DATABASES
+from schemas.catalog import Table
 from simulator import oracle, sizing
 from simulator.config import DatasetConfig
 from simulator.dataset import Dataset
