@@ -8,7 +8,9 @@
    into the same PostgreSQL server (bench/dlt_load.py, in a venv of its own): target our wall <= 1/3
    of dlt's;
 4. records read per record loaded (<= 1.05) and the worker's peak RSS (<= 500 MB at scale 1.0),
-   from the whole baseline.
+   from the whole baseline;
+5. issue #10: a generated ACES file of N applications end to end against merely parsing it, the
+   loader's peak RSS (<= 300 MB) and the fitment look-ups' p95 (<= 10 ms) (bench/fitment.py).
 Prints each figure, its ratio and whether the target is met; `--json` for machines.
 """
 
@@ -24,7 +26,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from bench import baseline, loadstage, report
+from bench import baseline, fitment, loadstage, report
 from bench.dlt_env import DltUnavailable
 from bench.procs import ProcessFailed
 from bench.stack import Bench, consume_has_workers
@@ -42,6 +44,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
     try:
         bench = Bench(admin, WORKDIR, args.workers, args.timeout)
         results: dict[str, Any] = {"rows": args.rows, "scale": args.scale, "workers": args.workers,
+                                   "aces_apps": args.aces_apps, "aces_scale": args.aces_scale,
                                    "workers_flag": consume_has_workers(), "skipped": {}, "failed": {}}
         phases: list[tuple[str, Callable[[], Awaitable[dict[str, Any]]]]] = []
         if args.rows > 0:
@@ -55,6 +58,8 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
                 results["skipped"]["dlt"] = "--skip-dlt"
             else:
                 phases.append(("dlt", lambda: baseline.dlt_phase(bench, args.scale)))
+        if args.aces_apps > 0:
+            phases.append(("fitment", lambda: fitment.fitment_phase(bench, args.aces_scale, args.aces_apps)))
         for name, phase in phases:
             print(f"bench: {name} ...", file=sys.stderr, flush=True)
             try:
@@ -75,6 +80,8 @@ def run() -> int:
                    help="simulator scale of the producer, whole-baseline and dlt phases (0: skip them)")
     p.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="vcdb consume --workers (CPU count)")
     p.add_argument("--skip-dlt", action="store_true", help="no dlt comparison (nor its venv)")
+    p.add_argument("--aces-apps", type=int, default=1_000_000, help="applications of the generated ACES file (0: skip)")
+    p.add_argument("--aces-scale", type=float, default=1.0, help="simulator scale of the ACES phase's reference data")
     p.add_argument("--timeout", type=float, default=1800.0, help="seconds a phase may take before it is stopped")
     p.add_argument("--json", action="store_true")
     args = p.parse_args()

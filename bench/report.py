@@ -50,6 +50,16 @@ def targets(r: dict[str, Any]) -> list[Target]:
         out.append(Target("worker peak RSS (MB)", b["worker_peak_rss_mb"], f"<= {RSS_LIMIT_MB:.0f}",
                           _at_most(b["worker_peak_rss_mb"], RSS_LIMIT_MB),
                           "" if at_scale else f"the target is at scale {RSS_AT_SCALE}; this run: scale {b['scale']}"))
+    if "fitment" in r:
+        f = r["fitment"]
+        out.append(Target("ACES end to end / parse only (apps/s)", f["ratio_to_parse"], "report", None,
+                          "no target: the floor it is measured against"))
+        rss = max(f["end_to_end"]["producer_peak_rss_mb"], f["end_to_end"]["worker_peak_rss_mb"])
+        out.append(Target("ACES loader peak RSS (MB)", rss, "<= 300", _at_most(rss, 300.0)))
+        for name in ("parts_for_vehicle_ms", "vehicles_for_part_ms"):
+            p95 = f["lookups"][name]["p95"]
+            out.append(Target(f"fitment {name[:-3].replace('_', ' ')} p95 (ms)", p95, "<= 10", _at_most(p95, 10.0),
+                              "" if f["scale"] == 1.0 else f"the target is at scale 1.0; this run: {f['scale']}"))
     return out
 
 
@@ -106,6 +116,19 @@ def lines(r: dict[str, Any]) -> list[str]:
         out.append(f"dlt {d['dlt_version']} (scale {d['scale']})  : {d['wall_s']:.1f} s wall = "
                    f"{d['records_per_s']:,.0f} records/s ({d['rows']:,} rows, {d['tables']} tables; {steps}); "
                    f"CPU {_cpu(d['cpu_s'])}")
+    if "fitment" in r:
+        f, e = r["fitment"], r["fitment"]["end_to_end"]
+        out.append(f"ACES parse only (floor)      : {f['parse']['apps_per_s']:>10,.0f} apps/s ({f['apps']:,} apps, "
+                   f"{f['file_mb']:.0f} MB file, {f['parse']['seconds']:.1f} s)")
+        out.append(f"ACES end to end (scale {f['scale']})  : {e['apps_per_s']:>10,.0f} apps/s ({e['loaded']:,} loaded, "
+                   f"{e['dead_lettered']:,} dead-lettered in {e['seconds']:.1f} s; producer {e['producer_s']:.1f} s, "
+                   f"CPU producer {e['producer_cpu_s']:.1f} s, consumer {e['consumer_cpu_s']:.1f} s; peak RSS "
+                   f"producer {e['producer_peak_rss_mb']:.0f} MB, largest worker {e['worker_peak_rss_mb']:.0f} MB; "
+                   f"reference data {f['reference']['rows']:,} rows copied in {f['reference']['seconds']:.0f} s)")
+        lk = f["lookups"]
+        out.append("fitment look-ups            : " + "; ".join(
+            f"{k[:-3].replace('_', ' ')} p50 {v['p50']:.1f} ms, p95 {v['p95']:.1f} ms"
+            for k, v in lk.items() if k.endswith("_ms")) + f" ({lk['calls']} calls each)")
     for name, why in r.get("skipped", {}).items():
         out.append(f"{name}: skipped ({why})")
     for name, why in r.get("failed", {}).items():
