@@ -176,25 +176,28 @@ _BRANDS = (
     "AND i.part_number = a.part_number AND i.end_date_time IS NULL GROUP BY 1 ORDER BY 1 NULLS FIRST")
 
 # The records a file run received against the application keys it left (module docstring).  A
-# file run's records carry its start (UTC, to the second) as EffectiveDateTime; the rows it left
-# are those with that effective time in its diff snapshot (column hashes in catalog column order,
-# consumers/sql.snapshot_sql), or, before a later change of App took that snapshot, in the table.
+# file run's records carry its start (UTC; to the microsecond, or to the second as files of the
+# first releases did) as EffectiveDateTime; the rows it left are those with that effective time in
+# its diff snapshot (column hashes in catalog column order, consumers/sql.snapshot_sql), or,
+# before a later change of App took that snapshot, in the table.
 _EFFECTIVE_HASH = 1 + [c.canonical for c in load_catalog("aces").tables["App"].columns].index("effective_date_time")
 _DUPLICATES = f"""
 WITH received AS (
     SELECT p.run_id, sum(p.records)::bigint AS received FROM ingest.page_receipts p
     JOIN ingest.runs r ON r.run_id = p.run_id AND r.db = 'aces' WHERE p.table_name = 'App' GROUP BY p.run_id),
 runs AS (
-    SELECT r.run_id, date_trunc('second', r.started_at AT TIME ZONE 'UTC') AS effective,
+    SELECT r.run_id, r.started_at AT TIME ZONE 'UTC' AS effective,
+           date_trunc('second', r.started_at AT TIME ZONE 'UTC') AS effective_s,
            EXISTS (SELECT 1 FROM ingest.row_snapshots s WHERE s.run_id = r.run_id AND s.table_name = 'App') AS snapshot
     FROM ingest.runs r WHERE r.run_id IN (SELECT run_id FROM received)),
 left_keys AS (
     SELECT s.run_id, s.row_key::jsonb ->> 0 AS app_key FROM ingest.row_snapshots s
     JOIN runs r ON r.run_id = s.run_id AND r.snapshot
-    WHERE s.table_name = 'App' AND s.column_hashes[{_EFFECTIVE_HASH}] = hashtext(r.effective::text)
+    WHERE s.table_name = 'App'
+    AND s.column_hashes[{_EFFECTIVE_HASH}] IN (hashtext(r.effective::text), hashtext(r.effective_s::text))
     UNION
     SELECT r.run_id, a.app_key FROM autocare_aces.app a
-    JOIN runs r ON NOT r.snapshot AND a.effective_date_time = r.effective
+    JOIN runs r ON NOT r.snapshot AND a.effective_date_time IN (r.effective, r.effective_s)
     UNION
     SELECT d.run_id, d.record_key::jsonb ->> 0 FROM ingest.dead_letters d
     WHERE d.db = 'aces' AND d.table_name = 'App' AND d.run_id IN (SELECT run_id FROM received))

@@ -204,11 +204,12 @@ _APP = load_catalog("aces").tables["App"]
 SNAPSHOT_THEN_RUN_2 = (
     snapshot_sql(_APP).replace("$1", "1").replace("$2", "'App'") + ";"
     "INSERT INTO ingest.runs (run_id, db, kind, status, started_at) "
-    "VALUES (2, 'aces', 'file', 'succeeded', '2026-02-01 00:00:00+00');"
+    "VALUES (2, 'aces', 'file', 'succeeded', '2026-02-01 00:00:00.25+00');"
     "INSERT INTO ingest.page_receipts VALUES (2, 'App', 1, 0, 0, 1);"
     "INSERT INTO autocare_aces.aces_file (file_id, file_name, version, submission_type, app_count, asset_count, "
     "ingest_run_id) VALUES ('f2', 'bbbb_update.xml', '4.2', 'UPDATE', 1, 0, 2);"
-    "UPDATE autocare_aces.app SET effective_date_time = '2026-02-01', ingest_run_id = 2 WHERE app_key = 'A1'")
+    "UPDATE autocare_aces.app SET effective_date_time = '2026-02-01 00:00:00.25', ingest_run_id = 2 "
+    "WHERE app_key = 'A1'")  # run 2's start to the microsecond, run 1's to the second: both read
 
 
 def _run(coro: Any) -> Any:
