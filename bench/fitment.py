@@ -2,8 +2,10 @@
 
 1. reference data: the simulator's VCdb, PCdb and Qdb at scale S copied straight into a fresh
    database (a bench shortcut: the pipeline's own baseline is measured by bench/baseline.py);
-2. a generated FULL ACES file of N applications, all valid (the generator's valid applications
-   of scale S, each under many part numbers, so every one is another application);
+2. a generated FULL ACES file of N applications, all valid: a third are the generator's valid
+   applications of scale S (attributes, qualifiers, year ranges) under ever new part numbers, two
+   thirds name only a base vehicle, spread over every base vehicle that has vehicles, so a
+   vehicle has tens of parts as in a real catalogue, not thousands;
 3. the floor: the same parser reading the same file into records, nothing published;
 4. end to end: `vcdb consume --db aces --until-idle --workers W` and `vcdb aces load FILE` as
    processes, together, from the start of both until every application is loaded; apps/s
@@ -36,7 +38,7 @@ from schemas.catalog import load_catalog
 from simulator import fitment_files
 from simulator.config import DEFAULT_ANOMALIES, DatasetConfig
 from simulator.dataset import Dataset
-from simulator.fitment_app import App
+from simulator.fitment_app import App, VehicleIdent
 from simulator.fitment_xml import AcesHeader, aces_document
 from simulator.oracle import expected_rows
 from simulator.timeline import Timeline
@@ -79,20 +81,28 @@ def valid_apps(ds: Dataset) -> tuple[list[App], AcesHeader]:
     return apps, dataclasses.replace(built.aces_headers[0], brand=first.brand)
 
 
-def many(apps: list[App], n: int) -> Iterator[App]:
-    """n applications: the valid ones again and again, each time under other part numbers."""
+def many(apps: list[App], base_vehicles: list[int], n: int) -> Iterator[App]:
+    """n applications, each under its own part number: every third a valid application of the
+    generator again, the others a base vehicle's (with a part type the generator used)."""
+    part_types = sorted({a.content.part_type for a in apps})
     for i in range(n):
-        app = apps[i % len(apps)]
-        yield dataclasses.replace(app, content=dataclasses.replace(app.content, part=f"BN{i:07d}"))
+        app = apps[(i // 3) % len(apps)]
+        content = dataclasses.replace(app.content, part=f"BN{i:07d}")
+        if i % 3:
+            vehicle = VehicleIdent(base_vehicle=base_vehicles[i % len(base_vehicles)])
+            content = dataclasses.replace(content, vehicle=vehicle, attributes=(), quals=(), position=None,
+                                          part_type=part_types[i % len(part_types)])
+            app = dataclasses.replace(app, validate=True, notes=())
+        yield dataclasses.replace(app, content=content)
 
 
-def write_file(path: Path, apps: list[App], header: AcesHeader, n: int) -> int:
+def write_file(path: Path, apps: list[App], base_vehicles: list[int], header: AcesHeader, n: int) -> int:
     class Sized(list[App]):  # aces_document counts the apps for the Footer and iterates them
         def __len__(self) -> int:
             return n
 
         def __iter__(self) -> Iterator[App]:
-            return many(apps, n)
+            return many(apps, base_vehicles, n)
 
     with path.open("w", encoding="utf-8") as out:
         for piece in aces_document(header, Sized(), lambda a: a.content.part):
@@ -156,9 +166,11 @@ async def fitment_phase(bench: Bench, scale: float, apps: int) -> dict[str, Any]
     url = await fresh_db(bench.admin_url, "vcdb_bench_fitment")
     reference = await load_reference(url, ds)
     templates, header = valid_apps(ds)
+    base_vehicles = [r["base_vehicle_id"] for r in await _fetch(
+        url, "SELECT DISTINCT base_vehicle_id FROM autocare_vcdb.vehicle ORDER BY 1")]
     path = bench.workdir / f"aces_{apps}.xml"
     t0 = time.perf_counter()
-    size = write_file(path, templates, header, apps)
+    size = write_file(path, templates, base_vehicles, header, apps)
     written = time.perf_counter() - t0
     floor = parse_only(path)
     kafka = services.start_tansu(bench.workdir)
@@ -195,6 +207,14 @@ async def fitment_phase(bench: Bench, scale: float, apps: int) -> dict[str, Any]
         "lookups": looked,
         "date": dt.date.today().isoformat(),
     }
+
+
+async def _fetch(url: str, sql: str) -> list[asyncpg.Record]:
+    conn = await asyncpg.connect(url)
+    try:
+        return list(await conn.fetch(sql))
+    finally:
+        await conn.close()
 
 
 async def _fetchval(url: str, sql: str) -> Any:
