@@ -4,6 +4,7 @@ source (producers.files) over fakes of the sink and the run state: no socket."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import gzip
 import json
 import logging
@@ -14,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from producers import files
+from producers import file_source, files
 from producers.aces_file import AcesReader
 from producers.paging import PageCursor
 from producers.runs import Run
@@ -321,7 +322,7 @@ APP_TOPIC, FILE_TOPIC = "autocare.aces.app", "autocare.aces.aces_file"
 
 
 async def run_file(path: Path, states: dict[str, Any] | None = None, *, page: int = 1000, sink: Sink | None = None,
-                   file_id: str | None = None) -> tuple[Sink, State, files.FileSource, list[EndpointResult]]:
+                   file_id: str | None = None) -> tuple[Sink, State, file_source.FileSource, list[EndpointResult]]:
     """The two phases of producers.files._load_one, over the fakes."""
     import datetime as dt
 
@@ -329,18 +330,18 @@ async def run_file(path: Path, states: dict[str, Any] | None = None, *, page: in
     run = Run(1, "aces", "file", None, None, tuple(t.name for t in tables), "running", dt.datetime.now(dt.UTC))
     plan = files.plan_for(run, tables, states or {})
     reader = AcesReader(path.name, "4.2", EFFECTIVE)
-    source = files.FileSource(XmlStream(path, path.name), reader, plan, page_entities=page, file_id=file_id)
+    source = file_source.FileSource(XmlStream(path, path.name), reader, plan, page_entities=page, file_id=file_id)
     sink, state, stop = sink or Sink(), State(), asyncio.Event()
     entity = [e for e in plan.endpoints if e.table.name == "App"]
     file_eps = [e for e in plan.endpoints if e.table.name == "AcesFile"]
     try:
         results = await asyncio.wait_for(run_endpoints(
-            files.dataclasses.replace(plan, endpoints=entity), source, sink, state, concurrency=1, stop=stop), 30)
+            dataclasses.replace(plan, endpoints=entity), source, sink, state, concurrency=1, stop=stop), 30)
         if all(r.status in ("done", "skipped") for r in results):
             await source.read_all()
         if all(r.status in ("done", "skipped") for r in results) and source.error is None:
             results += await asyncio.wait_for(run_endpoints(
-                files.dataclasses.replace(plan, endpoints=file_eps), source, sink, state, concurrency=1,
+                dataclasses.replace(plan, endpoints=file_eps), source, sink, state, concurrency=1,
                 stop=stop), 30)
     finally:
         await source.aclose()
@@ -431,7 +432,7 @@ async def test_a_file_that_changed_since_its_digest_fails_the_run_without_its_fi
     assert [r.status for r in results] == ["done", "done"] and source.file_id == digest
     write_aces_file(path, 1500, seed=5)  # rewritten after the digest was taken
     sink, _, source, results = await run_file(path, file_id=digest)
-    assert isinstance(source.error, files.FileChanged)
+    assert isinstance(source.error, file_source.FileChanged)
     assert [(r.table, r.status) for r in results] == [("App", "failed")]
     assert "c.xml changed while it was read" in (results[0].error or "")
     assert sink.data(FILE_TOPIC) == []
@@ -440,10 +441,10 @@ async def test_a_file_that_changed_since_its_digest_fails_the_run_without_its_fi
 def test_a_cursor_that_is_not_a_file_cursor_is_refused() -> None:
     from producers.runs import RunStateError
 
-    assert files.entities_before(PageCursor("entities=12;file=x", 2)) == 12
-    assert files.entities_before(None) == 0
+    assert file_source.entities_before(PageCursor("entities=12;file=x", 2)) == 12
+    assert file_source.entities_before(None) == 0
     with pytest.raises(RunStateError):
-        files.entities_before(PageCursor("https://api.example/page=2", 2))
+        file_source.entities_before(PageCursor("https://api.example/page=2", 2))
 
 
 def test_the_effective_time_is_the_runs_start_in_utc_to_the_microsecond() -> None:
