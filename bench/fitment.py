@@ -32,6 +32,7 @@ import asyncpg
 from bench.procs import Tracked, check
 from bench.stack import Bench, env_for, fresh_db, settings_for, vcdb
 from consumers import fitment
+from consumers.store import LoadStore
 from producers.files import FORMATS, check_file
 from producers.xml_stream import XmlStream
 from schemas.catalog import load_catalog
@@ -130,7 +131,8 @@ def parse_only(path: Path) -> dict[str, Any]:
 async def lookups(url: str, n: int = LOOKUPS, seed: int = 1) -> dict[str, Any]:
     """p50/p95 (ms) of the two look-ups over random vehicles that have parts and random parts."""
     rng = random.Random(seed)
-    pool = await asyncpg.create_pool(url, min_size=1, max_size=2)
+    store = await LoadStore.connect(url, "bench", size=2)  # the pool the commands use
+    pool = store.pool
     try:
         vehicles = [r["vehicle_id"] for r in await pool.fetch(
             "SELECT DISTINCT vehicle_id FROM autocare_fitment.app_vehicle LIMIT 20000")]
@@ -152,7 +154,7 @@ async def lookups(url: str, n: int = LOOKUPS, seed: int = 1) -> dict[str, Any]:
             await fitment.vehicles_for_part(pool, part, brand)
             by_part.append((time.perf_counter() - t0) * 1000)
     finally:
-        await pool.close()
+        await store.close()
     return {"calls": n, "parts_for_vehicle_ms": _percentiles(by_vehicle), "vehicles_for_part_ms": _percentiles(by_part)}
 
 
