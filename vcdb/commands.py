@@ -254,25 +254,25 @@ def fitment(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def aces(settings: Settings, args: argparse.Namespace) -> int:
-    from vcdb import fitment_report
-
     if args.aces_command == "load":
         from vcdb import fitment_files
 
         return fitment_files.load(settings, args)
     if args.aces_command == "report":
+        from vcdb import fitment_report  # the loader's read side: not imported by `load`
+
         return fitment_report.report_command(settings, args, "aces")
     raise UsageError(f"aces {args.aces_command}: not a command")
 
 
 def pies(settings: Settings, args: argparse.Namespace) -> int:
-    from vcdb import fitment_report
-
     if args.pies_command == "load":
         from vcdb import fitment_files
 
         return fitment_files.load(settings, args)
     if args.pies_command == "report":
+        from vcdb import fitment_report
+
         return fitment_report.report_command(settings, args, "pies")
     raise UsageError(f"pies {args.pies_command}: not a command")
 
