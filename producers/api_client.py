@@ -39,6 +39,7 @@ from producers.errors import (
     TokenEndpointUnavailable,
     TruncatedBody,
     UnexpectedResponse,
+    Unreachable,
     describe,
     scrub,
 )
@@ -331,6 +332,11 @@ class AutoCareClient:
                             path=path, status=r.status_code,
                         )
                     return _Response(r.status_code, r.headers, bytes(body))
+            except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+                log.debug("GET %s: no connection (%s, attempt %d)", path, type(exc).__name__, attempt)
+                raise Unreachable(describe("GET", path, f"cannot connect ({type(exc).__name__})",
+                                           "check the AUTOCARE_<DB>_URL setting and the network"),
+                                  path=path) from exc
             except httpx.TimeoutException as exc:
                 log.debug("GET %s timed out (%s, attempt %d)", path, type(exc).__name__, attempt)
                 raise NetworkError(describe("GET", path, f"timed out ({type(exc).__name__})"),

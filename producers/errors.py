@@ -10,7 +10,8 @@ run without checkpointing rather than skipping a page silently.
     ├── TransientApiError                     transient=True, retry_after: float | None
     │   ├── RateLimited                       429
     │   ├── ServerError                       5xx, 408
-    │   ├── NetworkError                      timeouts, connection refused/reset
+    │   ├── NetworkError                      timeouts, connection reset
+    │   │   └── Unreachable                   could not connect: refused, no route, DNS, connect timeout
     │   ├── TruncatedBody                     body shorter than Content-Length, closed mid-body
     │   ├── MalformedBody                     body not JSON / not an array, bad X-Pagination
     │   └── TokenEndpointUnavailable          token endpoint 5xx/429/unreachable/garbled
@@ -25,6 +26,12 @@ run without checkpointing rather than skipping a page silently.
         ├── RetryAfterTooLong                 server asked to wait longer than the cap
         ├── ResponseTooLarge                  body beyond max_response_bytes
         └── RetriesExhausted                  last_error, attempts
+
+Besides its own request, an error may doom the whole run (``dooms_run``): no endpoint of the
+run can succeed after it, so the run stops at its first occurrence with one message rather than
+once per endpoint.  Those are the credentials or the scope refused (``AuthenticationFailed``,
+``Forbidden``: a run pulls one database, under one token) and the API out of reach once the
+retries are spent (``unreachable``: the token endpoint, or no connection at all).
 
 Messages name the method, the URL path (never the query, never a header), the status and what
 to do.  They never carry a password, client secret, access or refresh token: text that comes
@@ -77,6 +84,10 @@ class NetworkError(TransientApiError):
 
 
 class TruncatedBody(TransientApiError):
+    pass
+
+
+class Unreachable(NetworkError):
     pass
 
 
@@ -151,6 +162,21 @@ class RetriesExhausted(FatalApiError):
 def is_transient(exc: BaseException) -> bool:
     """The verdict of any exception: ours say; unknown ones are transient (stop, don't skip)."""
     return exc.transient if isinstance(exc, ApiError) else True
+
+
+def unreachable(exc: BaseException) -> bool:
+    """The API could not be reached at all (after the retries): the token endpoint failed, or no
+    connection could be made."""
+    if isinstance(exc, RetriesExhausted):
+        exc = exc.last_error
+    return isinstance(exc, Unreachable | TokenEndpointUnavailable)
+
+
+def dooms_run(exc: BaseException) -> bool:
+    """Whether no other request of the run can succeed after this error (see the docstring)."""
+    if isinstance(exc, AuthenticationFailed | Forbidden):
+        return True
+    return isinstance(exc, RetriesExhausted) and unreachable(exc)
 
 
 def describe(method: str, path: str, what: str, todo: str = "") -> str:

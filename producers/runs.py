@@ -8,9 +8,12 @@ once, and a killed holder frees it with its connection (the next run can `--resu
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
+from typing import Any, ParamSpec, TypeVar
 
 import asyncpg
 
@@ -23,6 +26,37 @@ class LockHeld(RuntimeError):
 
 class RunStateError(RuntimeError):
     """Run state is missing or inconsistent (e.g. --resume with nothing to resume)."""
+
+
+class StateUnavailable(RuntimeError):
+    """PostgreSQL cannot be reached, or dropped the connection: no endpoint of the run can
+    checkpoint, so the run stops (the service's `dooms_run`)."""
+
+
+# What says "PostgreSQL is not there" rather than "this statement is wrong".
+_UNAVAILABLE = (OSError, TimeoutError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError,
+                asyncpg.CannotConnectNowError, asyncpg.AdminShutdownError, asyncpg.InvalidCatalogNameError,
+                asyncpg.InvalidAuthorizationSpecificationError)
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _guarded(fn: Callable[P, Coroutine[Any, Any, R]]) -> Callable[P, Coroutine[Any, Any, R]]:
+    @functools.wraps(fn)
+    async def call(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return await fn(*args, **kwargs)
+        except _UNAVAILABLE as e:
+            raise StateUnavailable(f"PostgreSQL: {type(e).__name__}: {e}") from e
+    return call
+
+
+async def _connect(url: str) -> asyncpg.Connection:
+    try:
+        return await asyncpg.connect(url)
+    except _UNAVAILABLE as e:
+        raise StateUnavailable(f"cannot connect to PostgreSQL: {e}") from e
 
 
 def lock_key(db: str) -> int:
@@ -67,7 +101,7 @@ class ProducerLock:
         self._conn: asyncpg.Connection | None = None
 
     async def acquire(self) -> None:
-        conn = await asyncpg.connect(self._url)
+        conn = await _connect(self._url)
         got = await conn.fetchval("SELECT pg_try_advisory_lock($1)", lock_key(self._db))
         if not got:
             holder = await conn.fetchrow(
@@ -98,11 +132,15 @@ class RunStore:
 
     @classmethod
     async def connect(cls, url: str) -> RunStore:
-        return cls(await asyncpg.create_pool(url, min_size=1, max_size=8))
+        try:
+            return cls(await asyncpg.create_pool(url, min_size=1, max_size=8))
+        except _UNAVAILABLE as e:
+            raise StateUnavailable(f"cannot connect to PostgreSQL: {e}") from e
 
     async def close(self) -> None:
         await self._pool.close()
 
+    @_guarded
     async def create_run(self, db: str, kind: str, as_of: dt.date | None, since: dt.date | None,
                          tables: list[str]) -> Run:
         async with self._pool.acquire() as conn, conn.transaction():
@@ -115,6 +153,7 @@ class RunStore:
                 [(row["run_id"], t) for t in tables])
         return _run(row)
 
+    @_guarded
     async def resumable_run(self, db: str, kind: str) -> Run:
         """The newest unfinished run of this kind (the lock is ours, so nobody else runs it)."""
         row = await self._pool.fetchrow(
@@ -126,27 +165,32 @@ class RunStore:
                                  "WHERE run_id = $1", row["run_id"])
         return _run(row)
 
+    @_guarded
     async def run(self, run_id: int) -> Run | None:
         row = await self._pool.fetchrow("SELECT * FROM ingest.runs WHERE run_id = $1", run_id)
         return _run(row) if row else None
 
+    @_guarded
     async def last_successful(self, db: str) -> Run | None:
         row = await self._pool.fetchrow(
             "SELECT * FROM ingest.runs WHERE db = $1 AND status = 'succeeded' AND kind IN ('baseline', 'incremental') "
             "ORDER BY started_at DESC LIMIT 1", db)
         return _run(row) if row else None
 
+    @_guarded
     async def endpoints(self, run_id: int) -> dict[str, EndpointState]:
         rows = await self._pool.fetch("SELECT * FROM ingest.endpoint_progress WHERE run_id = $1", run_id)
         return {r["table_name"]: EndpointState(r["table_name"], r["status"], r["next_link"], r["next_page"],
                                                r["pages_published"], r["records_published"], r["total_count"])
                 for r in rows}
 
+    @_guarded
     async def start_endpoint(self, run_id: int, table: str) -> None:
         await self._pool.execute(
             "UPDATE ingest.endpoint_progress SET status = CASE WHEN status = 'paged' THEN status ELSE 'running' END, "
             "last_error = NULL, updated_at = now() WHERE run_id = $1 AND table_name = $2", run_id, table)
 
+    @_guarded
     async def checkpoint(self, run_id: int, table: str, *, cursor: PageCursor, records: int,
                          total_count: int | None, total_pages: int | None, retries: int, last: bool) -> None:
         """Called only after the broker acknowledged every record of the page.  After the last
@@ -159,11 +203,13 @@ class RunStore:
             "WHERE run_id = $1 AND table_name = $2",
             run_id, table, cursor.url, cursor.page_number, records, total_count, total_pages, retries, last)
 
+    @_guarded
     async def finish_endpoint(self, run_id: int, table: str, status: str, error: str | None = None) -> None:
         await self._pool.execute(
             "UPDATE ingest.endpoint_progress SET status = $3, last_error = $4, updated_at = now() "
             "WHERE run_id = $1 AND table_name = $2", run_id, table, status, error)
 
+    @_guarded
     async def finish_run(self, run_id: int, status: str, error: str | None = None) -> None:
         await self._pool.execute(
             "UPDATE ingest.runs SET status = $2, error = $3, finished_at = now() WHERE run_id = $1",

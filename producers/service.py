@@ -6,7 +6,11 @@ The next page is fetched while the current one is published (one page ahead, nev
 pages are published and checkpointed strictly in order, each only after the previous one's
 checkpoint.  After the last page, an end-of-table record goes to every partition of the topic.
 Endpoints run concurrently (bounded); one endpoint's failure lets the others finish, then fails
-the run.
+the run, unless the error dooms the run (`dooms_run`: the credentials or the scope refused, the
+API out of reach, PostgreSQL or the broker gone): then no other endpoint could succeed, so the
+others are cancelled at once and the run stops with that one error (`RunDoomed`), said once.
+A stop request ends each endpoint after the page in hand is checkpointed, without waiting for a
+page still on its way (it was never published, so a resume asks for it again).
 """
 
 from __future__ import annotations
@@ -20,18 +24,35 @@ from dataclasses import dataclass, field
 from itertools import repeat
 from typing import Protocol
 
+from producers.errors import dooms_run as api_dooms_run
 from producers.paging import Page, PageCursor
+from producers.runs import StateUnavailable
 from schemas.api_map import DEFAULT_SKIP
 from schemas.catalog import Catalog, Table, load_catalog
 from schemas.graph import load_plan
 from streams import envelope, topics
-from streams.broker import OutRecord
+from streams.broker import BrokerError, OutRecord
 
 log = logging.getLogger(__name__)
 
 
 class ProducerError(RuntimeError):
     """The run cannot start (bad options); nothing was published."""
+
+
+def dooms_run(exc: BaseException) -> bool:
+    """No endpoint of the run can succeed after this error (see the module docstring)."""
+    return api_dooms_run(exc) or isinstance(exc, StateUnavailable | BrokerError)
+
+
+class RunDoomed(Exception):
+    """The run stopped at the first error that dooms it (`__cause__`); `results` are the
+    endpoints as they stood (those cancelled keep their last checkpoint)."""
+
+    def __init__(self, cause: BaseException, results: list[EndpointResult]) -> None:
+        super().__init__(f"{type(cause).__name__}: {cause}")
+        self.cause = cause
+        self.results = results
 
 
 class PageSource(Protocol):
@@ -148,8 +169,11 @@ class EndpointRunner:
         try:
             ahead = _Ahead(_no_pages() if ep.paged else self.source.pages(
                 self.plan.db, table.api_table, as_of=self.plan.as_of, since=self.plan.since, resume=ep.resume))
-            page = await ahead.next()
+            page = await self._next(ahead)
             while page is not None:
+                if page is _STOPPED:
+                    result.status = "interrupted"
+                    break
                 if page.next_cursor is not None and not self.stop.is_set():
                     ahead.start()  # page n+1 comes in while page n goes out
                 batch = data_records(topic, keys, headers.page(page.number, self.clock()), page)
@@ -167,15 +191,18 @@ class EndpointRunner:
                 if self.stop.is_set():
                     result.status = "interrupted"  # the page fetched ahead is dropped: a resume asks again
                     break
-                page = await ahead.next()
+                page = await self._next(ahead)
             if result.status != "interrupted":
                 await self._end_of_table(table, topic, result)
                 result.status = "done"
             await self.state.finish_endpoint(self.plan.run_id, table.name, result.status)
         except asyncio.CancelledError:
+            result.status = "stopped"  # another endpoint doomed the run, or the caller gave up
             raise
         except Exception as e:
             result.status = "failed"
+            if dooms_run(e):
+                raise  # said once, by the run (run_endpoints)
             result.error = f"{type(e).__name__}: {e}"
             log.error("endpoint %s failed: %s", table.name, result.error)
             await self.state.finish_endpoint(self.plan.run_id, table.name, "failed", result.error)
@@ -185,6 +212,23 @@ class EndpointRunner:
             result.seconds = time.monotonic() - started
             self.progress.endpoint_finished(table.name, result.status, result.error)
         return result
+
+    async def _next(self, ahead: _Ahead) -> Page | None:
+        """The next page, or `_STOPPED` when a stop request comes first (the fetch is dropped)."""
+        if self.stop.is_set():
+            return _STOPPED
+        fetch = asyncio.ensure_future(ahead.next())
+        stopped = asyncio.ensure_future(self.stop.wait())
+        try:
+            await asyncio.wait((fetch, stopped), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stopped.cancel()
+            if not fetch.done():
+                fetch.cancel()
+                await asyncio.wait((fetch,))
+        if fetch.cancelled():
+            return _STOPPED
+        return fetch.result()
 
     async def _end_of_table(self, table: Table, topic: str, result: EndpointResult) -> None:
         parts = await self.sink.partitions(topic)
@@ -241,6 +285,10 @@ class _Ahead:
             await aclose()
 
 
+# A stop request came before the next page: a Page in type only, never published.
+_STOPPED: Page = object()  # type: ignore[assignment]
+
+
 async def _no_pages() -> AsyncIterator[Page]:
     return
     yield  # an async generator that yields nothing
@@ -263,5 +311,20 @@ async def run_endpoints(plan: RunPlan, source: PageSource, sink: Sink, state: Ru
                                       records=ep.records_before)
             return await runner.run(ep)
 
-    return list(await asyncio.gather(*(one(ep) for ep in order)))
+    tasks = [asyncio.create_task(one(ep)) for ep in order]
+    if not tasks:
+        return []
+    try:
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+    finally:
+        for t in tasks:
+            t.cancel()  # a no-op for those done; the rest: a doomed run, or our caller cancelled
+        await asyncio.wait(tasks)
+    failed = [t for t in tasks if not t.cancelled() and t.exception() is not None]
+    if failed:
+        cause = failed[0].exception()
+        assert cause is not None
+        done = [t.result() for t in tasks if not t.cancelled() and t.exception() is None]
+        raise RunDoomed(cause, done) from cause
+    return [t.result() for t in tasks]
 
