@@ -47,14 +47,14 @@ async def consume(settings: Settings, db: str, options: WorkerOptions, *, tables
     catalog = load_catalog(db)
     chosen = consumed_tables(db, tables)
     data_topics = [topics.data_topic(t) for t in chosen]
-    await ensure_topics(settings.kafka_bootstrap_servers, data_topics, partitions)
-    await ensure_topics(settings.kafka_bootstrap_servers, [topics.dlq_topic(t) for t in chosen], 1)
+    await ensure_topics(settings.kafka, data_topics, partitions)
+    await ensure_topics(settings.kafka, [topics.dlq_topic(t) for t in chosen], 1)
     group = group_id or group_id_for(db)
     store = await LoadStore.connect(settings.database_url, group)
-    reader = Reader(settings.kafka_bootstrap_servers, None if assign else group, max_records=options.batch_size)
+    reader = Reader(settings.kafka, None if assign else group, max_records=options.batch_size)
     loop = asyncio.get_running_loop()
     try:
-        async with Publisher(settings.kafka_bootstrap_servers) as dlq:
+        async with Publisher(settings.kafka) as dlq:
             await reader.start()
             counts = {t: len(await reader.partitions(t)) for t in data_topics}
             worker = Worker(catalog, chosen, store, reader, dlq, options, partitions=counts,

@@ -7,10 +7,10 @@ from typing import Any
 from consumers.runner import group_id_for
 from schemas.catalog import load_catalog
 from streams import topics
-from streams.broker import high_watermarks
+from streams.broker import Kafka, high_watermarks
 
 
-async def status(pool: Any, bootstrap: str | None, db: str, runs: int = 5) -> dict[str, Any]:
+async def status(pool: Any, bootstrap: Kafka | None, db: str, runs: int = 5) -> dict[str, Any]:
     run_rows = await pool.fetch(
         "SELECT run_id, kind, status, as_of, since, started_at, finished_at, error FROM ingest.runs WHERE db = $1 "
         "ORDER BY run_id DESC LIMIT $2", db, runs)

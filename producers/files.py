@@ -192,9 +192,9 @@ async def load_files(settings: Settings, options: LoadOptions, *, progress: Prog
     result = LoadResult(options.db)
     try:
         store = await RunStore.connect(settings.database_url)
-        await ensure_topics(settings.kafka_bootstrap_servers, [topics.data_topic(t) for t in tables],
+        await ensure_topics(settings.kafka, [topics.data_topic(t) for t in tables],
                             options.partitions, options.replication)
-        async with Publisher(settings.kafka_bootstrap_servers) as publisher:
+        async with Publisher(settings.kafka) as publisher:
             for i, (name, version) in enumerate(zip(options.files, versions, strict=True)):
                 if stop.is_set():
                     result.not_loaded = list(options.files[i:])

@@ -18,7 +18,7 @@ from typing import Any
 from producers.runs import RunStore
 from schemas.catalog import load_catalog
 from streams import envelope, topics
-from streams.broker import OutRecord, Publisher, ensure_topics, read_topic
+from streams.broker import Kafka, OutRecord, Publisher, ensure_topics, read_topic
 
 MANIFEST = "manifest.json"
 
@@ -34,7 +34,7 @@ class RawSummary:
     path: Path
 
 
-async def export_run(bootstrap: str, store: RunStore, db: str, run_id: int, out: Path) -> RawSummary:
+async def export_run(bootstrap: Kafka, store: RunStore, db: str, run_id: int, out: Path) -> RawSummary:
     run = await store.run(run_id)
     if run is None or run.db != db:
         raise RawError(f"no run {run_id} of {db}")
@@ -61,7 +61,7 @@ async def export_run(bootstrap: str, store: RunStore, db: str, run_id: int, out:
     return RawSummary(run_id, counts, out)
 
 
-async def import_run(bootstrap: str, store: RunStore, src: Path, partitions: int = 3) -> RawSummary:
+async def import_run(bootstrap: Kafka, store: RunStore, src: Path, partitions: int = 3) -> RawSummary:
     try:
         manifest: dict[str, Any] = json.loads((src / MANIFEST).read_text())
     except (OSError, json.JSONDecodeError) as e:

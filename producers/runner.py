@@ -127,11 +127,11 @@ async def produce(settings: Settings, options: ProduceOptions, source: PageSourc
                 plan.endpoints.append(EndpointPlan(t, st.cursor, st.pages_published,
                                                    st.records_published, st.total_count, paged=st.status == "paged",
                                                    done=st.status == "done"))
-        await ensure_topics(settings.kafka_bootstrap_servers, [topics.data_topic(t) for t in chosen],
+        await ensure_topics(settings.kafka, [topics.data_topic(t) for t in chosen],
                             options.partitions, options.replication)
         log.info("run %s: %s of %s, %d endpoints%s", run.run_id, options.kind, options.db, len(chosen),
                  " (resumed)" if options.resume else "")
-        async with Publisher(settings.kafka_bootstrap_servers) as publisher:
+        async with Publisher(settings.kafka) as publisher:
             results = await run_endpoints(plan, source, publisher, store, concurrency=options.concurrency,
                                           stop=stop, progress=progress)
         failed = [r for r in results if r.status == "failed"]

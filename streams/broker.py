@@ -23,7 +23,9 @@ from typing import Any, NamedTuple
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError, UnknownTopicOrPartitionError
+from aiokafka.helpers import create_ssl_context
 
+from schemas.settings import KafkaConnection
 from streams.partitioner import partitions_of
 
 log = logging.getLogger(__name__)
@@ -56,13 +58,41 @@ class InRecord(NamedTuple):
 
 
 TP = tuple[str, int]
+# Where the broker is: a bootstrap string (PLAINTEXT) or a connection with its security settings.
+Kafka = str | KafkaConnection
+
+
+def connection(kafka: Kafka) -> KafkaConnection:
+    return kafka if isinstance(kafka, KafkaConnection) else KafkaConnection(kafka)
+
+
+def client_options(kafka: Kafka) -> dict[str, Any]:
+    """aiokafka's connection options, the same for the producer, the consumer and the admin
+    client.  The password leaves its SecretStr here, into aiokafka, and nowhere else."""
+    conn = connection(kafka)
+    options: dict[str, Any] = {"bootstrap_servers": conn.bootstrap}
+    if conn.security_protocol == "PLAINTEXT":
+        return options
+    options["security_protocol"] = conn.security_protocol
+    if conn.security_protocol in ("SSL", "SASL_SSL"):
+        # aiokafka requires a context for TLS; without a CA file, the system's trust store.
+        try:
+            options["ssl_context"] = create_ssl_context(cafile=conn.ssl_cafile)
+        except (OSError, ValueError) as e:  # ssl.SSLError is an OSError
+            raise BrokerError(f"cannot use KAFKA_SSL_CAFILE={conn.ssl_cafile}: {type(e).__name__}") from None
+    if conn.security_protocol.startswith("SASL_"):
+        options["sasl_mechanism"] = conn.sasl_mechanism or "PLAIN"
+        options["sasl_plain_username"] = conn.sasl_username
+        options["sasl_plain_password"] = conn.sasl_password.get_secret_value() if conn.sasl_password else None
+    return options
 
 _TOPIC, _KEY, _PARTITION = attrgetter("topic"), attrgetter("key"), attrgetter("partition")
 
 
-async def ensure_topics(bootstrap: str, topics: Iterable[str], partitions: int, replication: int = 1) -> None:
+async def ensure_topics(kafka: Kafka, topics: Iterable[str], partitions: int, replication: int = 1) -> None:
     """Create the topics that are missing; existing topics keep their partition count."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    bootstrap = connection(kafka).bootstrap
+    admin = AIOKafkaAdminClient(**client_options(kafka))
     try:
         await admin.start()
         existing = set(await admin.list_topics())
@@ -78,8 +108,9 @@ async def ensure_topics(bootstrap: str, topics: Iterable[str], partitions: int, 
         await admin.close()
 
 
-async def list_topics(bootstrap: str) -> list[str]:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+async def list_topics(kafka: Kafka) -> list[str]:
+    bootstrap = connection(kafka).bootstrap
+    admin = AIOKafkaAdminClient(**client_options(kafka))
     try:
         await admin.start()
         return sorted(await admin.list_topics())
@@ -89,10 +120,11 @@ async def list_topics(bootstrap: str) -> list[str]:
         await admin.close()
 
 
-async def delete_topics(bootstrap: str, topics: Sequence[str]) -> None:
+async def delete_topics(kafka: Kafka, topics: Sequence[str]) -> None:
     if not topics:
         return
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    bootstrap = connection(kafka).bootstrap
+    admin = AIOKafkaAdminClient(**client_options(kafka))
     try:
         await admin.start()
         await admin.delete_topics(list(topics))
@@ -107,15 +139,16 @@ async def delete_topics(bootstrap: str, topics: Sequence[str]) -> None:
 class Publisher:
     """Publishes batches and returns only once the broker acknowledged every record."""
 
-    def __init__(self, bootstrap: str, *, idempotent: bool | None = None, linger_ms: int = 10) -> None:
-        self._bootstrap = bootstrap
+    def __init__(self, kafka: Kafka, *, idempotent: bool | None = None, linger_ms: int = 10) -> None:
+        self._options = client_options(kafka)
+        self._bootstrap = connection(kafka).bootstrap
         self._idempotent = idempotent
         self._linger_ms = linger_ms
         self._producer: AIOKafkaProducer | None = None
         self.idempotent_in_use = False
 
     def _make(self, idempotent: bool) -> AIOKafkaProducer:
-        return AIOKafkaProducer(bootstrap_servers=self._bootstrap, acks="all", enable_idempotence=idempotent,
+        return AIOKafkaProducer(**self._options, acks="all", enable_idempotence=idempotent,
                                 linger_ms=self._linger_ms, max_batch_size=1 << 20, request_timeout_ms=30000)
 
     async def start(self) -> None:
@@ -243,9 +276,10 @@ class _Listener(ConsumerRebalanceListener):  # type: ignore[misc]
 class Reader:
     """Batch reads.  Offsets live in PostgreSQL; the broker's commits are never relied upon."""
 
-    def __init__(self, bootstrap: str, group_id: str | None, *, max_records: int = 5000) -> None:
+    def __init__(self, kafka: Kafka, group_id: str | None, *, max_records: int = 5000) -> None:
+        bootstrap = connection(kafka).bootstrap
         self._consumer = AIOKafkaConsumer(
-            bootstrap_servers=bootstrap, group_id=group_id, enable_auto_commit=False,
+            **client_options(kafka), group_id=group_id, enable_auto_commit=False,
             auto_offset_reset="earliest", max_partition_fetch_bytes=8 << 20, fetch_max_bytes=64 << 20,
             isolation_level="read_uncommitted", metadata_max_age_ms=5000,
         )
@@ -310,10 +344,10 @@ class Reader:
         return out
 
 
-async def read_topic(bootstrap: str, topic: str, *, idle_ms: int = 1500, limit_s: float = 120.0) -> list[InRecord]:
+async def read_topic(kafka: Kafka, topic: str, *, idle_ms: int = 1500, limit_s: float = 120.0) -> list[InRecord]:
     """Everything on a topic, read with a private assignment until a read comes back empty past
     the high watermark of every partition (tests, `vcdb raw export`)."""
-    reader = Reader(bootstrap, None)
+    reader = Reader(kafka, None)
     await reader.start()
     try:
         parts = await reader.partitions(topic)
@@ -339,12 +373,12 @@ async def read_topic(bootstrap: str, topic: str, *, idle_ms: int = 1500, limit_s
         await reader.stop()
 
 
-async def high_watermarks(bootstrap: str, positions: dict[TP, int], wait_ms: int = 1500) -> dict[TP, int | None]:
+async def high_watermarks(kafka: Kafka, positions: dict[TP, int], wait_ms: int = 1500) -> dict[TP, int | None]:
     """The fetch high watermark of each partition (Tansu's ListOffsets can under-report; the
     watermark a fetch returns is right).  Reads from the given positions once, privately."""
     if not positions:
         return {}
-    reader = Reader(bootstrap, None, max_records=1)
+    reader = Reader(kafka, None, max_records=1)
     await reader.start()
     try:
         reader.assign(list(positions))

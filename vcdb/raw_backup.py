@@ -16,11 +16,11 @@ async def run(settings: Settings, args: argparse.Namespace) -> int:
     store = await RunStore.connect(settings.database_url)
     try:
         if args.raw_command == "export":
-            summary = await export_run(settings.kafka_bootstrap_servers, store, args.db, args.run, Path(args.out))
+            summary = await export_run(settings.kafka, store, args.db, args.run, Path(args.out))
             print(f"exported run {summary.run_id}: {sum(summary.tables.values())} records of "
                   f"{len(summary.tables)} tables to {summary.path}")
         else:
-            summary = await import_run(settings.kafka_bootstrap_servers, store, Path(args.dir))
+            summary = await import_run(settings.kafka, store, Path(args.dir))
             print(f"imported {summary.path} as run {summary.run_id}: {sum(summary.tables.values())} records")
         return exit_codes.OK
     except RawError as e:

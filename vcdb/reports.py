@@ -82,7 +82,7 @@ async def diff(settings: Settings, args: argparse.Namespace) -> int:
 
 async def status(settings: Settings, args: argparse.Namespace) -> int:
     async with _pool(settings, args.db) as pool:
-        data = await status_mod.status(pool, settings.kafka_bootstrap_servers, args.db)
+        data = await status_mod.status(pool, settings.kafka, args.db)
     if args.json:
         print_json(data)
         return exit_codes.OK

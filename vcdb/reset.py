@@ -42,8 +42,8 @@ async def reset(settings: Settings, db: str) -> int:
         finally:
             await store.close()
         try:
-            mine = [t for t in await list_topics(settings.kafka_bootstrap_servers) if t.startswith(prefix)]
-            await delete_topics(settings.kafka_bootstrap_servers, mine)
+            mine = [t for t in await list_topics(settings.kafka) if t.startswith(prefix)]
+            await delete_topics(settings.kafka, mine)
         except BrokerError as e:
             print(f"vcdb reset: database reset, but topics not deleted: {e}", file=sys.stderr)
             return exit_codes.UNAVAILABLE

@@ -13,8 +13,9 @@ import logging
 import random
 import sys
 import traceback
+from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, quote
 
 import httpx
 import pytest
@@ -138,3 +139,76 @@ async def test_no_secret_in_logs_messages_or_reprs(caplog: pytest.LogCaptureFixt
     assert "GET /api/v2.0/vcdb/Make" in blob  # the capture did see the session
     for secret in secrets:
         assert secret not in blob, f"a secret leaked: {secret[:6]}..."
+
+
+# ---- the settings' secrets: from the environment and from files ---------------------------------
+
+FILE_SECRETS = {"AUTOCARE_CLIENT_SECRET": "cs-FILE-SECRET-1b7e", "AUTOCARE_PASSWORD": "pw-FILE-SECRET-c30d",
+                "KAFKA_SASL_PASSWORD": "kf-FILE-SECRET-94aa", "DATABASE_PASSWORD": "db-FILE-SECRET-2f61",
+                "VCDB_OWNER_PASSWORD": "ow-FILE-SECRET-0e1c", "VCDB_INGEST_PASSWORD": "in-FILE-SECRET-77d2",
+                "VCDB_READER_PASSWORD": "rd-FILE-SECRET-5a93"}
+
+
+async def test_settings_secrets_never_shown(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                            caplog: pytest.LogCaptureFixture,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    """Every secret setting, from its file: nothing of them in the settings' reprs, the broker's
+    errors and log lines, or any usage error the CLI prints."""
+    from aiokafka.errors import KafkaConnectionError
+
+    from schemas.settings import Settings, SettingsError
+    from streams import broker
+    from vcdb import cli
+
+    caplog.set_level(logging.DEBUG)
+    for field in Settings.model_fields.values():
+        if field.alias:
+            monkeypatch.delenv(field.alias, raising=False)
+    for variable, secret in FILE_SECRETS.items():
+        path = tmp_path / variable.lower()
+        path.write_text(secret + "\n")
+        monkeypatch.setenv(f"{variable}_FILE", str(path))
+    monkeypatch.setenv("DATABASE_URL", "postgresql://vcdb_ingest@db.example:5432/vcdb")
+    monkeypatch.setenv("KAFKA_SECURITY_PROTOCOL", "SASL_PLAINTEXT")
+    monkeypatch.setenv("KAFKA_SASL_MECHANISM", "SCRAM-SHA-256")
+    monkeypatch.setenv("KAFKA_SASL_USERNAME", "loader")
+    settings = Settings()
+    assert FILE_SECRETS["DATABASE_PASSWORD"] in settings.database_url  # the URL does carry it, to asyncpg
+
+    class RefusingProducer:
+        def __init__(self, **kwargs: Any) -> None:
+            self.kwargs = kwargs
+
+        async def start(self) -> None:
+            raise KafkaConnectionError(f"refused: {self.kwargs['sasl_plain_username']}")
+
+        async def stop(self) -> None:
+            return None
+
+    monkeypatch.setattr(broker, "AIOKafkaProducer", RefusingProducer)
+    errors: list[BaseException] = []
+    for idempotent in (None, False):
+        try:
+            await broker.Publisher(settings.kafka, idempotent=idempotent).start()
+        except broker.BrokerError as e:
+            errors.append(e)
+    # Usage errors: a value and its file, an unreadable file.
+    monkeypatch.setenv("KAFKA_SASL_PASSWORD", FILE_SECRETS["KAFKA_SASL_PASSWORD"])
+    with pytest.raises(SettingsError) as both:
+        Settings()
+    errors.append(both.value)
+    assert cli.main(["status"]) == 2
+    monkeypatch.delenv("KAFKA_SASL_PASSWORD")
+    monkeypatch.setenv("AUTOCARE_PASSWORD_FILE", str(tmp_path / "no-such-file"))
+    assert cli.main(["status"]) == 2
+
+    out = capsys.readouterr()
+    texts = [caplog.text, out.out, out.err, repr(settings), str(settings), repr(settings.kafka),
+             str(settings.kafka), *(r.getMessage() for r in caplog.records)]
+    for error in errors:
+        texts.append("".join(traceback.format_exception(error)))
+    blob = "\n".join(texts)
+    assert "both set" in blob and "no-such-file" in blob and "cannot connect to Kafka" in blob  # it saw them
+    for variable, secret in FILE_SECRETS.items():
+        assert secret not in blob, f"{variable} leaked"
+        assert quote(secret, safe="") not in blob, f"{variable} leaked, percent-encoded"
