@@ -1,7 +1,9 @@
 """Composition root of a producer run: lock, run state, topics, publisher, API client, signals.
 
 `vcdb baseline` and `vcdb incremental` call `produce()`; tests call it too, with the real
-services.  SIGTERM/SIGINT finish the page in flight, checkpoint, and end the run `interrupted`.
+services.  A stop request (`stop`, or SIGTERM/SIGINT/SIGHUP when it installs the handlers)
+finishes the page in flight, checkpoints, and ends the run `interrupted`.  An error that dooms
+the run ends it `failed` with that one error, recorded and returned as `RunResult.cause`.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from producers.service import (
     PageSource,
     ProducerError,
     Progress,
+    RunDoomed,
     RunPlan,
     run_endpoints,
     select_tables,
@@ -35,6 +38,7 @@ from streams.broker import Publisher, ensure_topics
 log = logging.getLogger(__name__)
 
 DEFAULT_LOOKBACK_DAYS = 7
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
 
 
 @dataclass(frozen=True)
@@ -63,6 +67,7 @@ class RunResult:
     seconds: float
     endpoints: list[EndpointResult] = field(default_factory=list)
     error: str | None = None
+    cause: BaseException | None = field(default=None, repr=False, compare=False)  # what doomed the run
 
     @property
     def pages(self) -> int:
@@ -73,7 +78,12 @@ class RunResult:
         return sum(e.records for e in self.endpoints)
 
     def to_json(self) -> dict[str, Any]:
-        out = asdict(self)
+        cause, self.cause = self.cause, None  # asdict would deep-copy the exception
+        try:
+            out = asdict(self)
+        finally:
+            self.cause = cause
+        del out["cause"]
         out["pages"], out["records"] = self.pages, self.records
         return out
 
@@ -104,7 +114,7 @@ async def produce(settings: Settings, options: ProduceOptions, source: PageSourc
     started = time.monotonic()
     loop = asyncio.get_running_loop()
     if install_signals:
-        for sig in (signal.SIGTERM, signal.SIGINT):
+        for sig in STOP_SIGNALS:
             loop.add_signal_handler(sig, stop.set)
     try:
         if options.resume:
@@ -131,9 +141,16 @@ async def produce(settings: Settings, options: ProduceOptions, source: PageSourc
                             options.partitions, options.replication)
         log.info("run %s: %s of %s, %d endpoints%s", run.run_id, options.kind, options.db, len(chosen),
                  " (resumed)" if options.resume else "")
-        async with Publisher(settings.kafka) as publisher:
-            results = await run_endpoints(plan, source, publisher, store, concurrency=options.concurrency,
-                                          stop=stop, progress=progress)
+        try:
+            async with Publisher(settings.kafka) as publisher:
+                results = await run_endpoints(plan, source, publisher, store, concurrency=options.concurrency,
+                                              stop=stop, progress=progress)
+        except RunDoomed as doomed:  # said once, by whoever reads the result
+            with contextlib.suppress(Exception):  # PostgreSQL may be what is gone
+                await store.finish_run(run.run_id, "failed", str(doomed))
+            return RunResult(run.run_id, options.db, options.kind, "failed", as_of.isoformat() if as_of else None,
+                             since.isoformat() if since else None, time.monotonic() - started, doomed.results,
+                             str(doomed), doomed.cause)
         failed = [r for r in results if r.status == "failed"]
         interrupted = [r for r in results if r.status == "interrupted"]
         if failed:
@@ -153,7 +170,7 @@ async def produce(settings: Settings, options: ProduceOptions, source: PageSourc
         raise
     finally:
         if install_signals:
-            for sig in (signal.SIGTERM, signal.SIGINT):
+            for sig in STOP_SIGNALS:
                 loop.remove_signal_handler(sig)
         await store.close()
         await lock.release()
