@@ -31,6 +31,15 @@ def _default(c: Column) -> str:
     return f", server_default=text({c.default!r})"
 
 
+def _natural(c: Column, key: tuple[str, ...]) -> str:
+    """AutoCare issues every id: an integer key column never gets a sequence default (SQLAlchemy
+    would make a single integer primary key SERIAL), so an insert without an id fails instead
+    of inventing one."""
+    if c.canonical in key and c.sql_type.split("(")[0] in ("INTEGER", "BIGINT"):
+        return ", autoincrement=False"
+    return ""
+
+
 def render_tables(catalog: Catalog) -> str:
     schema = catalog.schema
     out = [HEADER.format(db=catalog.db), "from sqlalchemy import (BigInteger, Boolean, Column, Date, DateTime,",
@@ -44,8 +53,8 @@ def render_tables(catalog: Catalog) -> str:
         out.append(f"# {t.name}" + (f" -- key: {t.key_reason}" if t.key_reason else ""))
         out.append(f'{var} = Table(\n    "{t.canonical}",\n    metadata,')
         for c in t.columns:
-            out.append(f'    Column("{c.canonical}", {_sa_type(c)}, nullable={c.nullable}{_default(c)}, '
-                       f'comment={c.name!r}),')
+            out.append(f'    Column("{c.canonical}", {_sa_type(c)}, nullable={c.nullable}{_default(c)}'
+                       f'{_natural(c, t.key_canonical)}, comment={c.name!r}),')
         out.append(f'    Column("{RUN_COLUMN}", BigInteger(), nullable=False, comment="run that last wrote the row"),')
         keys = ", ".join(f'"{k}"' for k in t.key_canonical)
         out.append(f'    PrimaryKeyConstraint({keys}, name="pk_{t.canonical}"),')

@@ -12,7 +12,7 @@ SCHEMA = "autocare_padb"
 measurement_group = Table(
     "measurement_group",
     metadata,
-    Column("measurement_group_id", Integer(), nullable=False, comment='MeasurementGroupID'),
+    Column("measurement_group_id", Integer(), nullable=False, autoincrement=False, comment='MeasurementGroupID'),
     Column("measurement_group_name", String(80), nullable=True, comment='MeasurementGroupName'),
     Column("culture_id", String(10), nullable=True, comment='CultureID'),
     Column("effective_date_time", DateTime(), nullable=True, comment='EffectiveDateTime'),
@@ -27,7 +27,7 @@ measurement_group = Table(
 meta_data = Table(
     "meta_data",
     metadata,
-    Column("meta_id", Integer(), nullable=False, comment='MetaID'),
+    Column("meta_id", Integer(), nullable=False, autoincrement=False, comment='MetaID'),
     Column("meta_name", String(80), nullable=True, comment='MetaName'),
     Column("meta_descr", String(512), nullable=True, comment='MetaDescr'),
     Column("meta_format", String(10), nullable=True, comment='MetaFormat'),
@@ -47,7 +47,7 @@ meta_data = Table(
 meta_uom_codes = Table(
     "meta_uom_codes",
     metadata,
-    Column("meta_uom_id", Integer(), nullable=False, comment='MetaUomID'),
+    Column("meta_uom_id", Integer(), nullable=False, autoincrement=False, comment='MetaUomID'),
     Column("uom_code", String(10), nullable=True, comment='UOMCode'),
     Column("uom_description", String(512), nullable=True, comment='UOMDescription'),
     Column("uom_label", String(10), nullable=True, comment='UOMLabel'),
@@ -66,7 +66,7 @@ meta_uom_codes = Table(
 meta_uom_code_assignment = Table(
     "meta_uom_code_assignment",
     metadata,
-    Column("meta_uom_code_assignment_id", Integer(), nullable=False, comment='MetaUomCodeAssignmentID'),
+    Column("meta_uom_code_assignment_id", Integer(), nullable=False, autoincrement=False, comment='MetaUomCodeAssignmentID'),
     Column("papt_id", Integer(), nullable=False, comment='PAPTID'),
     Column("meta_uom_id", Integer(), nullable=False, comment='MetaUomID'),
     Column("culture_id", String(10), nullable=True, comment='CultureID'),
@@ -85,7 +85,7 @@ part_attribute_assignment = Table(
     "part_attribute_assignment",
     metadata,
     Column("part_attribute_assignment_id", Integer(), nullable=True, comment='ID'),
-    Column("papt_id", Integer(), nullable=False, comment='PAPTID'),
+    Column("papt_id", Integer(), nullable=False, autoincrement=False, comment='PAPTID'),
     Column("part_terminology_id", Integer(), nullable=False, comment='PartTerminologyID'),
     Column("pa_id", Integer(), nullable=False, comment='PAID'),
     Column("meta_id", Integer(), nullable=False, comment='MetaID'),
@@ -104,8 +104,8 @@ part_attribute_assignment = Table(
 part_attribute_style = Table(
     "part_attribute_style",
     metadata,
-    Column("style_id", Integer(), nullable=False, comment='StyleID'),
-    Column("papt_id", Integer(), nullable=False, comment='PAPTID'),
+    Column("style_id", Integer(), nullable=False, autoincrement=False, comment='StyleID'),
+    Column("papt_id", Integer(), nullable=False, autoincrement=False, comment='PAPTID'),
     Column("culture_id", String(10), nullable=True, comment='CultureID'),
     Column("effective_date_time", DateTime(), nullable=True, comment='EffectiveDateTime'),
     Column("end_date_time", DateTime(), nullable=True, comment='EndDateTime'),
@@ -119,7 +119,7 @@ part_attribute_style = Table(
 part_attributes = Table(
     "part_attributes",
     metadata,
-    Column("pa_id", Integer(), nullable=False, comment='PAID'),
+    Column("pa_id", Integer(), nullable=False, autoincrement=False, comment='PAID'),
     Column("pa_name", String(80), nullable=True, comment='PAName'),
     Column("pa_descr", String(512), nullable=True, comment='PADescr'),
     Column("culture_id", String(10), nullable=True, comment='CultureID'),
@@ -135,8 +135,8 @@ part_attributes = Table(
 part_type_style = Table(
     "part_type_style",
     metadata,
-    Column("style_id", Integer(), nullable=False, comment='StyleID'),
-    Column("part_terminology_id", Integer(), nullable=False, comment='PartTerminologyID'),
+    Column("style_id", Integer(), nullable=False, autoincrement=False, comment='StyleID'),
+    Column("part_terminology_id", Integer(), nullable=False, autoincrement=False, comment='PartTerminologyID'),
     Column("culture_id", String(10), nullable=True, comment='CultureID'),
     Column("effective_date_time", DateTime(), nullable=True, comment='EffectiveDateTime'),
     Column("end_date_time", DateTime(), nullable=True, comment='EndDateTime'),
@@ -150,7 +150,7 @@ part_type_style = Table(
 style = Table(
     "style",
     metadata,
-    Column("style_id", Integer(), nullable=False, comment='StyleID'),
+    Column("style_id", Integer(), nullable=False, autoincrement=False, comment='StyleID'),
     Column("style_name", String(225), nullable=True, comment='StyleName'),
     Column("culture_id", String(10), nullable=True, comment='CultureID'),
     Column("effective_date_time", DateTime(), nullable=True, comment='EffectiveDateTime'),
@@ -165,7 +165,7 @@ style = Table(
 valid_value_assignment = Table(
     "valid_value_assignment",
     metadata,
-    Column("valid_value_assignment_id", Integer(), nullable=False, comment='ValidValueAssignmentID'),
+    Column("valid_value_assignment_id", Integer(), nullable=False, autoincrement=False, comment='ValidValueAssignmentID'),
     Column("papt_id", Integer(), nullable=False, comment='PAPTID'),
     Column("valid_value_id", Integer(), nullable=False, comment='ValidValueID'),
     Column("culture_id", String(10), nullable=True, comment='CultureID'),
@@ -183,7 +183,7 @@ valid_value_assignment = Table(
 valid_values = Table(
     "valid_values",
     metadata,
-    Column("valid_value_id", Integer(), nullable=False, comment='ValidValueID'),
+    Column("valid_value_id", Integer(), nullable=False, autoincrement=False, comment='ValidValueID'),
     Column("valid_value", String(500), nullable=False, comment='ValidValue'),
     Column("culture_id", String(10), nullable=True, comment='CultureID'),
     Column("effective_date_time", DateTime(), nullable=True, comment='EffectiveDateTime'),

@@ -29,7 +29,7 @@ aces_coded_values = Table(
 alias = Table(
     "alias",
     metadata,
-    Column("alias_id", Integer(), nullable=False, comment='AliasID'),
+    Column("alias_id", Integer(), nullable=False, autoincrement=False, comment='AliasID'),
     Column("alias_name", String(100), nullable=False, comment='AliasName'),
     Column("culture_id", String(10), nullable=True, comment='CultureID'),
     Column("effective_date_time", DateTime(), nullable=True, comment='EffectiveDateTime'),
@@ -44,7 +44,7 @@ alias = Table(
 categories = Table(
     "categories",
     metadata,
-    Column("category_id", Integer(), nullable=False, comment='CategoryID'),
+    Column("category_id", Integer(), nullable=False, autoincrement=False, comment='CategoryID'),
     Column("category_name", String(100), nullable=False, comment='CategoryName'),
     Column("culture_id", String(10), nullable=True, comment='CultureID'),
     Column("effective_date_time", DateTime(), nullable=True, comment='EffectiveDateTime'),
@@ -59,7 +59,7 @@ categories = Table(
 change_attribute_states = Table(
     "change_attribute_states",
     metadata,
-    Column("change_attribute_state_id", Integer(), nullable=False, comment='ChangeAttributeStateID'),
+    Column("change_attribute_state_id", Integer(), nullable=False, autoincrement=False, comment='ChangeAttributeStateID'),
     Column("change_attribute_state", String(255), nullable=False, comment='ChangeAttributeState'),
     Column("culture_id", String(10), nullable=True, comment='CultureID'),
     Column("effective_date_time", DateTime(), nullable=True, comment='EffectiveDateTime'),
@@ -74,7 +74,7 @@ change_attribute_states = Table(
 change_details = Table(
     "change_details",
     metadata,
-    Column("change_detail_id", Integer(), nullable=False, comment='ChangeDetailID'),
+    Column("change_detail_id", Integer(), nullable=False, autoincrement=False, comment='ChangeDetailID'),
     Column("change_id", Integer(), nullable=False, comment='ChangeID'),
     Column("change_attribute_state_id", Integer(), nullable=False, comment='ChangeAttributeStateID'),
     Column("table_name_id", Integer(), nullable=False, comment='TableNameID'),
@@ -100,7 +100,7 @@ change_details = Table(
 change_reasons = Table(
     "change_reasons",
     metadata,
-    Column("change_reason_id", Integer(), nullable=False, comment='ChangeReasonID'),
+    Column("change_reason_id", Integer(), nullable=False, autoincrement=False, comment='ChangeReasonID'),
     Column("change_reason", String(255), nullable=False, comment='ChangeReason'),
     Column("culture_id", String(10), nullable=True, comment='CultureID'),
     Column("effective_date_time", DateTime(), nullable=True, comment='EffectiveDateTime'),
@@ -115,7 +115,7 @@ change_reasons = Table(
 change_table_names = Table(
     "change_table_names",
     metadata,
-    Column("table_name_id", Integer(), nullable=False, comment='TableNameID'),
+    Column("table_name_id", Integer(), nullable=False, autoincrement=False, comment='TableNameID'),
     Column("table_name", String(255), nullable=False, comment='TableName'),
     Column("table_description", String(1000), nullable=True, comment='TableDescription'),
     Column("culture_id", String(10), nullable=True, comment='CultureID'),
@@ -131,7 +131,7 @@ change_table_names = Table(
 changes = Table(
     "changes",
     metadata,
-    Column("change_id", Integer(), nullable=False, comment='ChangeID'),
+    Column("change_id", Integer(), nullable=False, autoincrement=False, comment='ChangeID'),
     Column("request_id", Integer(), nullable=False, comment='RequestID'),
     Column("change_reason_id", Integer(), nullable=False, comment='ChangeReasonID'),
     Column("rev_date", DateTime(), nullable=True, comment='RevDate'),
@@ -149,7 +149,7 @@ changes = Table(
 code_master = Table(
     "code_master",
     metadata,
-    Column("code_master_id", Integer(), nullable=False, comment='CodeMasterID'),
+    Column("code_master_id", Integer(), nullable=False, autoincrement=False, comment='CodeMasterID'),
     Column("part_terminology_id", Integer(), nullable=False, comment='PartTerminologyID'),
     Column("category_id", Integer(), nullable=False, comment='CategoryID'),
     Column("sub_category_id", Integer(), nullable=False, comment='SubCategoryID'),
@@ -172,7 +172,7 @@ code_master = Table(
 pies_code = Table(
     "pies_code",
     metadata,
-    Column("pies_code_id", Integer(), nullable=False, comment='PIESCodeId'),
+    Column("pies_code_id", Integer(), nullable=False, autoincrement=False, comment='PIESCodeId'),
     Column("code_value", String(255), nullable=False, comment='CodeValue'),
     Column("code_format", String(255), nullable=False, comment='CodeFormat'),
     Column("field_format", String(255), nullable=True, comment='FieldFormat'),
@@ -191,7 +191,7 @@ pies_code = Table(
 pies_expi_code = Table(
     "pies_expi_code",
     metadata,
-    Column("pies_expi_code_id", Integer(), nullable=False, comment='PIESExpiCodeId'),
+    Column("pies_expi_code_id", Integer(), nullable=False, autoincrement=False, comment='PIESExpiCodeId'),
     Column("expi_code", String(50), nullable=False, comment='ExpiCode'),
     Column("expi_code_description", String(255), nullable=False, comment='ExpiCodeDescription'),
     Column("pies_expi_group_id", Integer(), nullable=False, comment='PIESExpiGroupId'),
@@ -209,7 +209,7 @@ pies_expi_code = Table(
 pies_expi_group = Table(
     "pies_expi_group",
     metadata,
-    Column("pies_expi_group_id", Integer(), nullable=False, comment='PIESExpiGroupId'),
+    Column("pies_expi_group_id", Integer(), nullable=False, autoincrement=False, comment='PIESExpiGroupId'),
     Column("expi_group_code", String(255), nullable=False, comment='ExpiGroupCode'),
     Column("expi_group_description", String(255), nullable=False, comment='ExpiGroupDescription'),
     Column("culture_id", String(10), nullable=True, comment='CultureID'),
@@ -225,7 +225,7 @@ pies_expi_group = Table(
 pies_field = Table(
     "pies_field",
     metadata,
-    Column("pies_field_id", Integer(), nullable=False, comment='PIESFieldId'),
+    Column("pies_field_id", Integer(), nullable=False, autoincrement=False, comment='PIESFieldId'),
     Column("field_name", String(255), nullable=False, comment='FieldName'),
     Column("reference_field_number", String(255), nullable=False, comment='ReferenceFieldNumber'),
     Column("pies_segment_id", Integer(), nullable=False, comment='PIESSegmentId'),
@@ -243,7 +243,7 @@ pies_field = Table(
 pies_reference_field_code = Table(
     "pies_reference_field_code",
     metadata,
-    Column("pies_reference_field_code_id", Integer(), nullable=False, comment='PIESReferenceFieldCodeId'),
+    Column("pies_reference_field_code_id", Integer(), nullable=False, autoincrement=False, comment='PIESReferenceFieldCodeId'),
     Column("pies_field_id", Integer(), nullable=False, comment='PIESFieldId'),
     Column("pies_code_id", Integer(), nullable=False, comment='PIESCodeId'),
     Column("pies_expi_code_id", Integer(), nullable=True, comment='PIESExpiCodeId'),
@@ -264,7 +264,7 @@ pies_reference_field_code = Table(
 pies_segment = Table(
     "pies_segment",
     metadata,
-    Column("pies_segment_id", Integer(), nullable=False, comment='PIESSegmentId'),
+    Column("pies_segment_id", Integer(), nullable=False, autoincrement=False, comment='PIESSegmentId'),
     Column("segment_abb", String(50), nullable=False, comment='SegmentAbb'),
     Column("segment_name", String(50), nullable=False, comment='SegmentName'),
     Column("segment_description", String(250), nullable=False, comment='SegmentDescription'),
@@ -281,7 +281,7 @@ pies_segment = Table(
 part_category = Table(
     "part_category",
     metadata,
-    Column("part_category_id", Integer(), nullable=False, comment='PartCategoryID'),
+    Column("part_category_id", Integer(), nullable=False, autoincrement=False, comment='PartCategoryID'),
     Column("part_terminology_id", Integer(), nullable=False, comment='PartTerminologyID'),
     Column("sub_category_id", Integer(), nullable=False, comment='SubCategoryID'),
     Column("category_id", Integer(), nullable=False, comment='CategoryID'),
@@ -301,7 +301,7 @@ part_category = Table(
 part_position = Table(
     "part_position",
     metadata,
-    Column("part_position_id", Integer(), nullable=False, comment='PartPositionID'),
+    Column("part_position_id", Integer(), nullable=False, autoincrement=False, comment='PartPositionID'),
     Column("part_terminology_id", Integer(), nullable=False, comment='PartTerminologyID'),
     Column("position_id", Integer(), nullable=False, comment='PositionID'),
     Column("rev_date", Date(), nullable=True, comment='RevDate'),
@@ -320,7 +320,7 @@ part_position = Table(
 parts = Table(
     "parts",
     metadata,
-    Column("part_terminology_id", Integer(), nullable=False, comment='PartTerminologyID'),
+    Column("part_terminology_id", Integer(), nullable=False, autoincrement=False, comment='PartTerminologyID'),
     Column("part_terminology_name", String(500), nullable=False, comment='PartTerminologyName'),
     Column("parts_description_id", Integer(), nullable=True, comment='PartsDescriptionID'),
     Column("rev_date", Date(), nullable=True, comment='RevDate'),
@@ -338,7 +338,7 @@ parts = Table(
 parts_description = Table(
     "parts_description",
     metadata,
-    Column("parts_description_id", Integer(), nullable=False, comment='PartsDescriptionID'),
+    Column("parts_description_id", Integer(), nullable=False, autoincrement=False, comment='PartsDescriptionID'),
     Column("parts_description", String(500), nullable=False, comment='PartsDescription'),
     Column("culture_id", String(10), nullable=True, comment='CultureID'),
     Column("effective_date_time", DateTime(), nullable=True, comment='EffectiveDateTime'),
@@ -353,8 +353,8 @@ parts_description = Table(
 parts_relationship = Table(
     "parts_relationship",
     metadata,
-    Column("part_terminology_id", Integer(), nullable=False, comment='PartTerminologyID'),
-    Column("related_part_terminology_id", Integer(), nullable=False, comment='RelatedPartTerminologyID'),
+    Column("part_terminology_id", Integer(), nullable=False, autoincrement=False, comment='PartTerminologyID'),
+    Column("related_part_terminology_id", Integer(), nullable=False, autoincrement=False, comment='RelatedPartTerminologyID'),
     Column("culture_id", String(10), nullable=True, comment='CultureID'),
     Column("effective_date_time", DateTime(), nullable=True, comment='EffectiveDateTime'),
     Column("end_date_time", DateTime(), nullable=True, comment='EndDateTime'),
@@ -371,9 +371,9 @@ parts_supersession = Table(
     "parts_supersession",
     metadata,
     Column("parts_supersession_id", Integer(), nullable=True, comment='PartsSupersessionId'),
-    Column("old_part_terminology_id", Integer(), nullable=False, comment='OldPartTerminologyID'),
+    Column("old_part_terminology_id", Integer(), nullable=False, autoincrement=False, comment='OldPartTerminologyID'),
     Column("old_part_terminology_name", String(256), nullable=False, comment='OldPartTerminologyName'),
-    Column("new_part_terminology_id", Integer(), nullable=False, comment='NewPartTerminologyID'),
+    Column("new_part_terminology_id", Integer(), nullable=False, autoincrement=False, comment='NewPartTerminologyID'),
     Column("new_part_terminology_name", String(256), nullable=False, comment='NewPartTerminologyName'),
     Column("rev_date", Date(), nullable=True, comment='RevDate'),
     Column("note", String(1000), nullable=True, comment='Note'),
@@ -390,8 +390,8 @@ parts_supersession = Table(
 parts_to_alias = Table(
     "parts_to_alias",
     metadata,
-    Column("part_terminology_id", Integer(), nullable=False, comment='PartTerminologyID'),
-    Column("alias_id", Integer(), nullable=False, comment='AliasID'),
+    Column("part_terminology_id", Integer(), nullable=False, autoincrement=False, comment='PartTerminologyID'),
+    Column("alias_id", Integer(), nullable=False, autoincrement=False, comment='AliasID'),
     Column("culture_id", String(10), nullable=True, comment='CultureID'),
     Column("effective_date_time", DateTime(), nullable=True, comment='EffectiveDateTime'),
     Column("end_date_time", DateTime(), nullable=True, comment='EndDateTime'),
@@ -407,8 +407,8 @@ parts_to_alias = Table(
 parts_to_use = Table(
     "parts_to_use",
     metadata,
-    Column("part_terminology_id", Integer(), nullable=False, comment='PartTerminologyID'),
-    Column("use_id", Integer(), nullable=False, comment='UseID'),
+    Column("part_terminology_id", Integer(), nullable=False, autoincrement=False, comment='PartTerminologyID'),
+    Column("use_id", Integer(), nullable=False, autoincrement=False, comment='UseID'),
     Column("culture_id", String(10), nullable=True, comment='CultureID'),
     Column("effective_date_time", DateTime(), nullable=True, comment='EffectiveDateTime'),
     Column("end_date_time", DateTime(), nullable=True, comment='EndDateTime'),
@@ -424,7 +424,7 @@ parts_to_use = Table(
 positions = Table(
     "positions",
     metadata,
-    Column("position_id", Integer(), nullable=False, comment='PositionID'),
+    Column("position_id", Integer(), nullable=False, autoincrement=False, comment='PositionID'),
     Column("position", String(500), nullable=False, comment='Position'),
     Column("culture_id", String(10), nullable=True, comment='CultureID'),
     Column("effective_date_time", DateTime(), nullable=True, comment='EffectiveDateTime'),
@@ -439,7 +439,7 @@ positions = Table(
 subcategories = Table(
     "subcategories",
     metadata,
-    Column("sub_category_id", Integer(), nullable=False, comment='SubCategoryID'),
+    Column("sub_category_id", Integer(), nullable=False, autoincrement=False, comment='SubCategoryID'),
     Column("sub_category_name", String(100), nullable=False, comment='SubCategoryName'),
     Column("culture_id", String(10), nullable=True, comment='CultureID'),
     Column("effective_date_time", DateTime(), nullable=True, comment='EffectiveDateTime'),
@@ -454,7 +454,7 @@ subcategories = Table(
 use = Table(
     "use",
     metadata,
-    Column("use_id", Integer(), nullable=False, comment='UseID'),
+    Column("use_id", Integer(), nullable=False, autoincrement=False, comment='UseID'),
     Column("use_description", String(100), nullable=False, comment='UseDescription'),
     Column("culture_id", String(10), nullable=True, comment='CultureID'),
     Column("effective_date_time", DateTime(), nullable=True, comment='EffectiveDateTime'),

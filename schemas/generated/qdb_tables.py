@@ -12,7 +12,7 @@ SCHEMA = "autocare_qdb"
 change_attribute_states = Table(
     "change_attribute_states",
     metadata,
-    Column("change_attribute_state_id", Integer(), nullable=False, comment='ChangeAttributeStateID'),
+    Column("change_attribute_state_id", Integer(), nullable=False, autoincrement=False, comment='ChangeAttributeStateID'),
     Column("change_attribute_state", String(255), nullable=False, comment='ChangeAttributeState'),
     Column("culture_id", String(10), nullable=True, comment='CultureID'),
     Column("effective_date_time", DateTime(), nullable=True, comment='EffectiveDateTime'),
@@ -27,7 +27,7 @@ change_attribute_states = Table(
 change_details = Table(
     "change_details",
     metadata,
-    Column("change_detail_id", Integer(), nullable=False, comment='ChangeDetailID'),
+    Column("change_detail_id", Integer(), nullable=False, autoincrement=False, comment='ChangeDetailID'),
     Column("change_id", Integer(), nullable=False, comment='ChangeID'),
     Column("change_attribute_state_id", Integer(), nullable=False, comment='ChangeAttributeStateID'),
     Column("table_name_id", Integer(), nullable=False, comment='TableNameID'),
@@ -53,7 +53,7 @@ change_details = Table(
 change_reasons = Table(
     "change_reasons",
     metadata,
-    Column("change_reason_id", Integer(), nullable=False, comment='ChangeReasonID'),
+    Column("change_reason_id", Integer(), nullable=False, autoincrement=False, comment='ChangeReasonID'),
     Column("change_reason", String(255), nullable=False, comment='ChangeReason'),
     Column("culture_id", String(10), nullable=True, comment='CultureID'),
     Column("effective_date_time", DateTime(), nullable=True, comment='EffectiveDateTime'),
@@ -68,7 +68,7 @@ change_reasons = Table(
 change_table_names = Table(
     "change_table_names",
     metadata,
-    Column("table_name_id", Integer(), nullable=False, comment='TableNameID'),
+    Column("table_name_id", Integer(), nullable=False, autoincrement=False, comment='TableNameID'),
     Column("table_name", String(255), nullable=False, comment='TableName'),
     Column("table_description", String(1000), nullable=True, comment='TableDescription'),
     Column("culture_id", String(10), nullable=True, comment='CultureID'),
@@ -84,7 +84,7 @@ change_table_names = Table(
 changes = Table(
     "changes",
     metadata,
-    Column("change_id", Integer(), nullable=False, comment='ChangeID'),
+    Column("change_id", Integer(), nullable=False, autoincrement=False, comment='ChangeID'),
     Column("request_id", Integer(), nullable=False, comment='RequestID'),
     Column("change_reason_id", Integer(), nullable=False, comment='ChangeReasonID'),
     Column("rev_date", DateTime(), nullable=True, comment='RevDate'),
@@ -102,7 +102,7 @@ changes = Table(
 group_number = Table(
     "group_number",
     metadata,
-    Column("group_number_id", Integer(), nullable=False, comment='GroupNumberID'),
+    Column("group_number_id", Integer(), nullable=False, autoincrement=False, comment='GroupNumberID'),
     Column("group_description", String(100), nullable=False, comment='GroupDescription'),
     Column("culture_id", String(10), nullable=True, comment='CultureID'),
     Column("effective_date_time", DateTime(), nullable=True, comment='EffectiveDateTime'),
@@ -117,7 +117,7 @@ group_number = Table(
 language = Table(
     "language",
     metadata,
-    Column("language_id", Integer(), nullable=False, comment='LanguageID'),
+    Column("language_id", Integer(), nullable=False, autoincrement=False, comment='LanguageID'),
     Column("language_name", String(50), nullable=True, comment='LanguageName'),
     Column("dialect_name", String(50), nullable=True, comment='DialectName'),
     Column("culture_id", String(10), nullable=True, comment='CultureID'),
@@ -134,7 +134,7 @@ qdb_changes = Table(
     "qdb_changes",
     metadata,
     Column("version_date", DateTime(), nullable=False, comment='VersionDate'),
-    Column("qualifier_id", Integer(), nullable=False, comment='QualifierID'),
+    Column("qualifier_id", Integer(), nullable=False, autoincrement=False, comment='QualifierID'),
     Column("qualifier_text", String(500), nullable=False, comment='QualifierText'),
     Column("action", String(1), nullable=False, comment='Action'),
     Column("culture_id", String(10), nullable=True, comment='CultureID'),
@@ -150,7 +150,7 @@ qdb_changes = Table(
 qualifier = Table(
     "qualifier",
     metadata,
-    Column("qualifier_id", Integer(), nullable=False, comment='QualifierID'),
+    Column("qualifier_id", Integer(), nullable=False, autoincrement=False, comment='QualifierID'),
     Column("qualifier_text", String(500), nullable=True, comment='QualifierText'),
     Column("example_text", String(500), nullable=True, comment='ExampleText'),
     Column("qualifier_type_id", Integer(), nullable=False, comment='QualifierTypeID'),
@@ -170,7 +170,7 @@ qualifier = Table(
 qualifier_group = Table(
     "qualifier_group",
     metadata,
-    Column("qualifier_group_id", Integer(), nullable=False, comment='QualifierGroupID'),
+    Column("qualifier_group_id", Integer(), nullable=False, autoincrement=False, comment='QualifierGroupID'),
     Column("group_number_id", Integer(), nullable=False, comment='GroupNumberID'),
     Column("qualifier_id", Integer(), nullable=False, comment='QualifierID'),
     Column("culture_id", String(10), nullable=True, comment='CultureID'),
@@ -188,7 +188,7 @@ qualifier_group = Table(
 qualifier_translation = Table(
     "qualifier_translation",
     metadata,
-    Column("qualifier_translation_id", Integer(), nullable=False, comment='QualifierTranslationID'),
+    Column("qualifier_translation_id", Integer(), nullable=False, autoincrement=False, comment='QualifierTranslationID'),
     Column("qualifier_id", Integer(), nullable=False, comment='QualifierID'),
     Column("language_id", Integer(), nullable=False, comment='LanguageID'),
     Column("translation_text", String(500), nullable=False, comment='TranslationText'),
@@ -207,7 +207,7 @@ qualifier_translation = Table(
 qualifier_type = Table(
     "qualifier_type",
     metadata,
-    Column("qualifier_type_id", Integer(), nullable=False, comment='QualifierTypeID'),
+    Column("qualifier_type_id", Integer(), nullable=False, autoincrement=False, comment='QualifierTypeID'),
     Column("qualifier_type", String(50), nullable=True, comment='QualifierType'),
     Column("culture_id", String(10), nullable=True, comment='CultureID'),
     Column("effective_date_time", DateTime(), nullable=True, comment='EffectiveDateTime'),

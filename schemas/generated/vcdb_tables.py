@@ -28,7 +28,7 @@ abbreviation = Table(
 aspiration = Table(
     "aspiration",
     metadata,
-    Column("aspiration_id", Integer(), nullable=False, comment='AspirationID'),
+    Column("aspiration_id", Integer(), nullable=False, autoincrement=False, comment='AspirationID'),
     Column("aspiration_name", String(30), nullable=False, comment='AspirationName'),
     Column("culture_id", String(10), nullable=True, comment='CultureID'),
     Column("effective_date_time", DateTime(), nullable=True, comment='EffectiveDateTime'),
@@ -43,7 +43,7 @@ aspiration = Table(
 attachment = Table(
     "attachment",
     metadata,
-    Column("attachment_id", Integer(), nullable=False, comment='AttachmentID'),
+    Column("attachment_id", Integer(), nullable=False, autoincrement=False, comment='AttachmentID'),
     Column("attachment_type_id", Integer(), nullable=False, comment='AttachmentTypeID'),
     Column("attachment_file_name", String(50), nullable=False, comment='AttachmentFileName'),
     Column("attachment_url", String(100), nullable=False, comment='AttachmentURL'),
@@ -62,7 +62,7 @@ attachment = Table(
 attachment_type = Table(
     "attachment_type",
     metadata,
-    Column("attachment_type_id", Integer(), nullable=False, comment='AttachmentTypeID'),
+    Column("attachment_type_id", Integer(), nullable=False, autoincrement=False, comment='AttachmentTypeID'),
     Column("attachment_type_name", String(20), nullable=False, comment='AttachmentTypeName'),
     Column("culture_id", String(10), nullable=True, comment='CultureID'),
     Column("effective_date_time", DateTime(), nullable=True, comment='EffectiveDateTime'),
@@ -77,7 +77,7 @@ attachment_type = Table(
 base_vehicle = Table(
     "base_vehicle",
     metadata,
-    Column("base_vehicle_id", Integer(), nullable=False, comment='BaseVehicleID'),
+    Column("base_vehicle_id", Integer(), nullable=False, autoincrement=False, comment='BaseVehicleID'),
     Column("year_id", Integer(), nullable=False, comment='YearID'),
     Column("make_id", Integer(), nullable=False, comment='MakeID'),
     Column("model_id", Integer(), nullable=False, comment='ModelID'),
@@ -97,7 +97,7 @@ base_vehicle = Table(
 bed_config = Table(
     "bed_config",
     metadata,
-    Column("bed_config_id", Integer(), nullable=False, comment='BedConfigID'),
+    Column("bed_config_id", Integer(), nullable=False, autoincrement=False, comment='BedConfigID'),
     Column("bed_length_id", Integer(), nullable=False, comment='BedLengthID'),
     Column("bed_type_id", Integer(), nullable=False, comment='BedTypeID'),
     Column("culture_id", String(10), nullable=True, comment='CultureID'),
@@ -115,7 +115,7 @@ bed_config = Table(
 bed_length = Table(
     "bed_length",
     metadata,
-    Column("bed_length_id", Integer(), nullable=False, comment='BedLengthID'),
+    Column("bed_length_id", Integer(), nullable=False, autoincrement=False, comment='BedLengthID'),
     Column("bed_length", String(10), nullable=False, comment='BedLength'),
     Column("bed_length_metric", String(10), nullable=False, comment='BedLengthMetric'),
     Column("culture_id", String(10), nullable=True, comment='CultureID'),
@@ -131,7 +131,7 @@ bed_length = Table(
 bed_type = Table(
     "bed_type",
     metadata,
-    Column("bed_type_id", Integer(), nullable=False, comment='BedTypeID'),
+    Column("bed_type_id", Integer(), nullable=False, autoincrement=False, comment='BedTypeID'),
     Column("bed_type_name", String(50), nullable=False, comment='BedTypeName'),
     Column("culture_id", String(10), nullable=True, comment='CultureID'),
     Column("effective_date_time", DateTime(), nullable=True, comment='EffectiveDateTime'),
@@ -146,7 +146,7 @@ bed_type = Table(
 body_num_doors = Table(
     "body_num_doors",
     metadata,
-    Column("body_num_doors_id", Integer(), nullable=False, comment='BodyNumDoorsID'),
+    Column("body_num_doors_id", Integer(), nullable=False, autoincrement=False, comment='BodyNumDoorsID'),
     Column("body_num_doors", String(3), nullable=False, comment='BodyNumDoors'),
     Column("culture_id", String(10), nullable=True, comment='CultureID'),
     Column("effective_date_time", DateTime(), nullable=True, comment='EffectiveDateTime'),
@@ -161,7 +161,7 @@ body_num_doors = Table(
 body_style_config = Table(
     "body_style_config",
     metadata,
-    Column("body_style_config_id", Integer(), nullable=False, comment='BodyStyleConfigID'),
+    Column("body_style_config_id", Integer(), nullable=False, autoincrement=False, comment='BodyStyleConfigID'),
     Column("body_num_doors_id", Integer(), nullable=False, comment='BodyNumDoorsID'),
     Column("body_type_id", Integer(), nullable=False, comment='BodyTypeID'),
     Column("culture_id", String(10), nullable=True, comment='CultureID'),
@@ -179,7 +179,7 @@ body_style_config = Table(
 body_type = Table(
     "body_type",
     metadata,
-    Column("body_type_id", Integer(), nullable=False, comment='BodyTypeID'),
+    Column("body_type_id", Integer(), nullable=False, autoincrement=False, comment='BodyTypeID'),
     Column("body_type_name", String(50), nullable=False, comment='BodyTypeName'),
     Column("culture_id", String(10), nullable=True, comment='CultureID'),
     Column("effective_date_time", DateTime(), nullable=True, comment='EffectiveDateTime'),
@@ -194,7 +194,7 @@ body_type = Table(
 brake_abs = Table(
     "brake_abs",
     metadata,
-    Column("brake_abs_id", Integer(), nullable=False, comment='BrakeABSID'),
+    Column("brake_abs_id", Integer(), nullable=False, autoincrement=False, comment='BrakeABSID'),
     Column("brake_abs_name", String(30), nullable=False, comment='BrakeABSName'),
     Column("culture_id", String(10), nullable=True, comment='CultureID'),
     Column("effective_date_time", DateTime(), nullable=True, comment='EffectiveDateTime'),
@@ -209,7 +209,7 @@ brake_abs = Table(
 brake_config = Table(
     "brake_config",
     metadata,
-    Column("brake_config_id", Integer(), nullable=False, comment='BrakeConfigID'),
+    Column("brake_config_id", Integer(), nullable=False, autoincrement=False, comment='BrakeConfigID'),
     Column("front_brake_type_id", Integer(), nullable=False, comment='FrontBrakeTypeID'),
     Column("rear_brake_type_id", Integer(), nullable=False, comment='RearBrakeTypeID'),
     Column("brake_system_id", Integer(), nullable=False, comment='BrakeSystemID'),
@@ -231,7 +231,7 @@ brake_config = Table(
 brake_system = Table(
     "brake_system",
     metadata,
-    Column("brake_system_id", Integer(), nullable=False, comment='BrakeSystemID'),
+    Column("brake_system_id", Integer(), nullable=False, autoincrement=False, comment='BrakeSystemID'),
     Column("brake_system_name", String(30), nullable=False, comment='BrakeSystemName'),
     Column("culture_id", String(10), nullable=True, comment='CultureID'),
     Column("effective_date_time", DateTime(), nullable=True, comment='EffectiveDateTime'),
@@ -246,7 +246,7 @@ brake_system = Table(
 brake_type = Table(
     "brake_type",
     metadata,
-    Column("brake_type_id", Integer(), nullable=False, comment='BrakeTypeID'),
+    Column("brake_type_id", Integer(), nullable=False, autoincrement=False, comment='BrakeTypeID'),
     Column("brake_type_name", String(30), nullable=False, comment='BrakeTypeName'),
     Column("culture_id", String(10), nullable=True, comment='CultureID'),
     Column("effective_date_time", DateTime(), nullable=True, comment='EffectiveDateTime'),
@@ -261,7 +261,7 @@ brake_type = Table(
 change_attribute_states = Table(
     "change_attribute_states",
     metadata,
-    Column("change_attribute_state_id", Integer(), nullable=False, comment='ChangeAttributeStateID'),
+    Column("change_attribute_state_id", Integer(), nullable=False, autoincrement=False, comment='ChangeAttributeStateID'),
     Column("change_attribute_state", String(255), nullable=False, comment='ChangeAttributeState'),
     Column("culture_id", String(10), nullable=True, comment='CultureID'),
     Column("effective_date_time", DateTime(), nullable=True, comment='EffectiveDateTime'),
@@ -276,7 +276,7 @@ change_attribute_states = Table(
 change_details = Table(
     "change_details",
     metadata,
-    Column("change_detail_id", Integer(), nullable=False, comment='ChangeDetailID'),
+    Column("change_detail_id", Integer(), nullable=False, autoincrement=False, comment='ChangeDetailID'),
     Column("change_id", Integer(), nullable=False, comment='ChangeID'),
     Column("change_attribute_state_id", Integer(), nullable=False, comment='ChangeAttributeStateID'),
     Column("table_name_id", Integer(), nullable=False, comment='TableNameID'),
@@ -302,7 +302,7 @@ change_details = Table(
 change_reasons = Table(
     "change_reasons",
     metadata,
-    Column("change_reason_id", Integer(), nullable=False, comment='ChangeReasonID'),
+    Column("change_reason_id", Integer(), nullable=False, autoincrement=False, comment='ChangeReasonID'),
     Column("change_reason", String(255), nullable=False, comment='ChangeReason'),
     Column("culture_id", String(10), nullable=True, comment='CultureID'),
     Column("effective_date_time", DateTime(), nullable=True, comment='EffectiveDateTime'),
@@ -317,7 +317,7 @@ change_reasons = Table(
 change_table_names = Table(
     "change_table_names",
     metadata,
-    Column("table_name_id", Integer(), nullable=False, comment='TableNameID'),
+    Column("table_name_id", Integer(), nullable=False, autoincrement=False, comment='TableNameID'),
     Column("table_name", String(255), nullable=False, comment='TableName'),
     Column("table_description", String(1000), nullable=True, comment='TableDescription'),
     Column("culture_id", String(10), nullable=True, comment='CultureID'),
@@ -333,7 +333,7 @@ change_table_names = Table(
 changes = Table(
     "changes",
     metadata,
-    Column("change_id", Integer(), nullable=False, comment='ChangeID'),
+    Column("change_id", Integer(), nullable=False, autoincrement=False, comment='ChangeID'),
     Column("request_id", Integer(), nullable=False, comment='RequestID'),
     Column("change_reason_id", Integer(), nullable=False, comment='ChangeReasonID'),
     Column("rev_date", DateTime(), nullable=True, comment='RevDate'),
@@ -351,7 +351,7 @@ changes = Table(
 vehicle_class = Table(
     "class",
     metadata,
-    Column("class_id", Integer(), nullable=False, comment='ClassID'),
+    Column("class_id", Integer(), nullable=False, autoincrement=False, comment='ClassID'),
     Column("class_name", String(30), nullable=False, comment='ClassName'),
     Column("culture_id", String(10), nullable=True, comment='CultureID'),
     Column("effective_date_time", DateTime(), nullable=True, comment='EffectiveDateTime'),
@@ -366,7 +366,7 @@ vehicle_class = Table(
 cylinder_head_type = Table(
     "cylinder_head_type",
     metadata,
-    Column("cylinder_head_type_id", Integer(), nullable=False, comment='CylinderHeadTypeID'),
+    Column("cylinder_head_type_id", Integer(), nullable=False, autoincrement=False, comment='CylinderHeadTypeID'),
     Column("cylinder_head_type_name", String(30), nullable=False, comment='CylinderHeadTypeName'),
     Column("culture_id", String(10), nullable=True, comment='CultureID'),
     Column("effective_date_time", DateTime(), nullable=True, comment='EffectiveDateTime'),
@@ -381,7 +381,7 @@ cylinder_head_type = Table(
 drive_type = Table(
     "drive_type",
     metadata,
-    Column("drive_type_id", Integer(), nullable=False, comment='DriveTypeID'),
+    Column("drive_type_id", Integer(), nullable=False, autoincrement=False, comment='DriveTypeID'),
     Column("drive_type_name", String(30), nullable=False, comment='DriveTypeName'),
     Column("culture_id", String(10), nullable=True, comment='CultureID'),
     Column("effective_date_time", DateTime(), nullable=True, comment='EffectiveDateTime'),
@@ -396,7 +396,7 @@ drive_type = Table(
 elec_controlled = Table(
     "elec_controlled",
     metadata,
-    Column("elec_controlled_id", Integer(), nullable=False, comment='ElecControlledID'),
+    Column("elec_controlled_id", Integer(), nullable=False, autoincrement=False, comment='ElecControlledID'),
     Column("elec_controlled", String(3), nullable=False, comment='ElecControlled'),
     Column("culture_id", String(10), nullable=True, comment='CultureID'),
     Column("effective_date_time", DateTime(), nullable=True, comment='EffectiveDateTime'),
@@ -411,7 +411,7 @@ elec_controlled = Table(
 engine_base = Table(
     "engine_base",
     metadata,
-    Column("engine_base_id", Integer(), nullable=False, comment='EngineBaseID'),
+    Column("engine_base_id", Integer(), nullable=False, autoincrement=False, comment='EngineBaseID'),
     Column("liter", String(6), nullable=False, comment='Liter'),
     Column("cc", String(8), nullable=False, comment='CC'),
     Column("c_id", String(7), nullable=False, comment='CID'),
@@ -434,7 +434,7 @@ engine_base = Table(
 engine_base2 = Table(
     "engine_base2",
     metadata,
-    Column("engine_base_id", Integer(), nullable=False, comment='EngineBaseID'),
+    Column("engine_base_id", Integer(), nullable=False, autoincrement=False, comment='EngineBaseID'),
     Column("engine_block_id", Integer(), nullable=False, comment='EngineBlockID'),
     Column("engine_bore_stroke_id", Integer(), nullable=False, comment='EngineBoreStrokeID'),
     Column("culture_id", String(10), nullable=True, comment='CultureID'),
@@ -452,7 +452,7 @@ engine_base2 = Table(
 engine_block = Table(
     "engine_block",
     metadata,
-    Column("engine_block_id", Integer(), nullable=False, comment='EngineBlockID'),
+    Column("engine_block_id", Integer(), nullable=False, autoincrement=False, comment='EngineBlockID'),
     Column("liter", String(6), nullable=False, comment='Liter'),
     Column("cc", String(8), nullable=False, comment='CC'),
     Column("c_id", String(7), nullable=False, comment='CID'),
@@ -471,7 +471,7 @@ engine_block = Table(
 engine_bore_stroke = Table(
     "engine_bore_stroke",
     metadata,
-    Column("engine_bore_stroke_id", Integer(), nullable=False, comment='EngineBoreStrokeID'),
+    Column("engine_bore_stroke_id", Integer(), nullable=False, autoincrement=False, comment='EngineBoreStrokeID'),
     Column("eng_bore_in", String(10), nullable=False, comment='EngBoreIn'),
     Column("eng_bore_metric", String(10), nullable=False, comment='EngBoreMetric'),
     Column("eng_stroke_in", String(10), nullable=False, comment='EngStrokeIn'),
@@ -489,7 +489,7 @@ engine_bore_stroke = Table(
 engine_config = Table(
     "engine_config",
     metadata,
-    Column("engine_config_id", Integer(), nullable=False, comment='EngineConfigID'),
+    Column("engine_config_id", Integer(), nullable=False, autoincrement=False, comment='EngineConfigID'),
     Column("engine_designation_id", Integer(), nullable=False, comment='EngineDesignationID'),
     Column("engine_vin_id", Integer(), nullable=False, comment='EngineVINID'),
     Column("valves_id", Integer(), nullable=False, comment='ValvesID'),
@@ -526,7 +526,7 @@ engine_config = Table(
 engine_config2 = Table(
     "engine_config2",
     metadata,
-    Column("engine_config_id", Integer(), nullable=False, comment='EngineConfigID'),
+    Column("engine_config_id", Integer(), nullable=False, autoincrement=False, comment='EngineConfigID'),
     Column("engine_designation_id", Integer(), nullable=False, comment='EngineDesignationID'),
     Column("engine_vin_id", Integer(), nullable=False, comment='EngineVINID'),
     Column("valves_id", Integer(), nullable=False, comment='ValvesID'),
@@ -567,7 +567,7 @@ engine_config2 = Table(
 engine_designation = Table(
     "engine_designation",
     metadata,
-    Column("engine_designation_id", Integer(), nullable=False, comment='EngineDesignationID'),
+    Column("engine_designation_id", Integer(), nullable=False, autoincrement=False, comment='EngineDesignationID'),
     Column("engine_designation_name", String(30), nullable=False, comment='EngineDesignationName'),
     Column("culture_id", String(10), nullable=True, comment='CultureID'),
     Column("effective_date_time", DateTime(), nullable=True, comment='EffectiveDateTime'),
@@ -582,7 +582,7 @@ engine_designation = Table(
 engine_vin = Table(
     "engine_vin",
     metadata,
-    Column("engine_vin_id", Integer(), nullable=False, comment='EngineVINID'),
+    Column("engine_vin_id", Integer(), nullable=False, autoincrement=False, comment='EngineVINID'),
     Column("engine_vin_name", String(5), nullable=False, comment='EngineVINName'),
     Column("culture_id", String(10), nullable=True, comment='CultureID'),
     Column("effective_date_time", DateTime(), nullable=True, comment='EffectiveDateTime'),
@@ -597,7 +597,7 @@ engine_vin = Table(
 engine_version = Table(
     "engine_version",
     metadata,
-    Column("engine_version_id", Integer(), nullable=False, comment='EngineVersionID'),
+    Column("engine_version_id", Integer(), nullable=False, autoincrement=False, comment='EngineVersionID'),
     Column("engine_version", String(20), nullable=False, comment='EngineVersion'),
     Column("culture_id", String(10), nullable=True, comment='CultureID'),
     Column("effective_date_time", DateTime(), nullable=True, comment='EffectiveDateTime'),
@@ -612,7 +612,7 @@ engine_version = Table(
 english_phrase = Table(
     "english_phrase",
     metadata,
-    Column("english_phrase_id", Integer(), nullable=False, comment='EnglishPhraseID'),
+    Column("english_phrase_id", Integer(), nullable=False, autoincrement=False, comment='EnglishPhraseID'),
     Column("english_phrase", String(100), nullable=False, comment='EnglishPhrase'),
     Column("culture_id", String(10), nullable=True, comment='CultureID'),
     Column("effective_date_time", DateTime(), nullable=True, comment='EffectiveDateTime'),
@@ -627,7 +627,7 @@ english_phrase = Table(
 fuel_delivery_config = Table(
     "fuel_delivery_config",
     metadata,
-    Column("fuel_delivery_config_id", Integer(), nullable=False, comment='FuelDeliveryConfigID'),
+    Column("fuel_delivery_config_id", Integer(), nullable=False, autoincrement=False, comment='FuelDeliveryConfigID'),
     Column("fuel_delivery_type_id", Integer(), nullable=False, comment='FuelDeliveryTypeID'),
     Column("fuel_delivery_sub_type_id", Integer(), nullable=False, comment='FuelDeliverySubTypeID'),
     Column("fuel_system_control_type_id", Integer(), nullable=False, comment='FuelSystemControlTypeID'),
@@ -649,7 +649,7 @@ fuel_delivery_config = Table(
 fuel_delivery_sub_type = Table(
     "fuel_delivery_sub_type",
     metadata,
-    Column("fuel_delivery_sub_type_id", Integer(), nullable=False, comment='FuelDeliverySubTypeID'),
+    Column("fuel_delivery_sub_type_id", Integer(), nullable=False, autoincrement=False, comment='FuelDeliverySubTypeID'),
     Column("fuel_delivery_sub_type_name", String(50), nullable=False, comment='FuelDeliverySubTypeName'),
     Column("culture_id", String(10), nullable=True, comment='CultureID'),
     Column("effective_date_time", DateTime(), nullable=True, comment='EffectiveDateTime'),
@@ -664,7 +664,7 @@ fuel_delivery_sub_type = Table(
 fuel_delivery_type = Table(
     "fuel_delivery_type",
     metadata,
-    Column("fuel_delivery_type_id", Integer(), nullable=False, comment='FuelDeliveryTypeID'),
+    Column("fuel_delivery_type_id", Integer(), nullable=False, autoincrement=False, comment='FuelDeliveryTypeID'),
     Column("fuel_delivery_type_name", String(50), nullable=False, comment='FuelDeliveryTypeName'),
     Column("culture_id", String(10), nullable=True, comment='CultureID'),
     Column("effective_date_time", DateTime(), nullable=True, comment='EffectiveDateTime'),
@@ -679,7 +679,7 @@ fuel_delivery_type = Table(
 fuel_system_control_type = Table(
     "fuel_system_control_type",
     metadata,
-    Column("fuel_system_control_type_id", Integer(), nullable=False, comment='FuelSystemControlTypeID'),
+    Column("fuel_system_control_type_id", Integer(), nullable=False, autoincrement=False, comment='FuelSystemControlTypeID'),
     Column("fuel_system_control_type_name", String(50), nullable=False, comment='FuelSystemControlTypeName'),
     Column("culture_id", String(10), nullable=True, comment='CultureID'),
     Column("effective_date_time", DateTime(), nullable=True, comment='EffectiveDateTime'),
@@ -694,7 +694,7 @@ fuel_system_control_type = Table(
 fuel_system_design = Table(
     "fuel_system_design",
     metadata,
-    Column("fuel_system_design_id", Integer(), nullable=False, comment='FuelSystemDesignID'),
+    Column("fuel_system_design_id", Integer(), nullable=False, autoincrement=False, comment='FuelSystemDesignID'),
     Column("fuel_system_design_name", String(50), nullable=False, comment='FuelSystemDesignName'),
     Column("culture_id", String(10), nullable=True, comment='CultureID'),
     Column("effective_date_time", DateTime(), nullable=True, comment='EffectiveDateTime'),
@@ -709,7 +709,7 @@ fuel_system_design = Table(
 fuel_type = Table(
     "fuel_type",
     metadata,
-    Column("fuel_type_id", Integer(), nullable=False, comment='FuelTypeID'),
+    Column("fuel_type_id", Integer(), nullable=False, autoincrement=False, comment='FuelTypeID'),
     Column("fuel_type_name", String(30), nullable=False, comment='FuelTypeName'),
     Column("culture_id", String(10), nullable=True, comment='CultureID'),
     Column("effective_date_time", DateTime(), nullable=True, comment='EffectiveDateTime'),
@@ -724,7 +724,7 @@ fuel_type = Table(
 ignition_system_type = Table(
     "ignition_system_type",
     metadata,
-    Column("ignition_system_type_id", Integer(), nullable=False, comment='IgnitionSystemTypeID'),
+    Column("ignition_system_type_id", Integer(), nullable=False, autoincrement=False, comment='IgnitionSystemTypeID'),
     Column("ignition_system_type_name", String(30), nullable=False, comment='IgnitionSystemTypeName'),
     Column("culture_id", String(10), nullable=True, comment='CultureID'),
     Column("effective_date_time", DateTime(), nullable=True, comment='EffectiveDateTime'),
@@ -739,7 +739,7 @@ ignition_system_type = Table(
 language = Table(
     "language",
     metadata,
-    Column("language_id", Integer(), nullable=False, comment='LanguageID'),
+    Column("language_id", Integer(), nullable=False, autoincrement=False, comment='LanguageID'),
     Column("language_name", String(20), nullable=False, comment='LanguageName'),
     Column("dialect_name", String(20), nullable=True, comment='DialectName'),
     Column("culture_id", String(10), nullable=True, comment='CultureID'),
@@ -755,7 +755,7 @@ language = Table(
 language_translation = Table(
     "language_translation",
     metadata,
-    Column("language_translation_id", Integer(), nullable=False, comment='LanguageTranslationID'),
+    Column("language_translation_id", Integer(), nullable=False, autoincrement=False, comment='LanguageTranslationID'),
     Column("english_phrase_id", Integer(), nullable=False, comment='EnglishPhraseID'),
     Column("language_id", Integer(), nullable=False, comment='LanguageID'),
     Column("translation", String(150), nullable=False, comment='Translation'),
@@ -772,7 +772,7 @@ language_translation = Table(
 language_translation_attachment = Table(
     "language_translation_attachment",
     metadata,
-    Column("language_translation_attachment_id", Integer(), nullable=False, comment='LanguageTranslationAttachmentID'),
+    Column("language_translation_attachment_id", Integer(), nullable=False, autoincrement=False, comment='LanguageTranslationAttachmentID'),
     Column("language_translation_id", Integer(), nullable=False, comment='LanguageTranslationID'),
     Column("attachment_id", Integer(), nullable=False, comment='AttachmentID'),
     Column("culture_id", String(10), nullable=True, comment='CultureID'),
@@ -788,7 +788,7 @@ language_translation_attachment = Table(
 make = Table(
     "make",
     metadata,
-    Column("make_id", Integer(), nullable=False, comment='MakeID'),
+    Column("make_id", Integer(), nullable=False, autoincrement=False, comment='MakeID'),
     Column("make_name", String(50), nullable=False, comment='MakeName'),
     Column("culture_id", String(10), nullable=True, comment='CultureID'),
     Column("effective_date_time", DateTime(), nullable=True, comment='EffectiveDateTime'),
@@ -803,7 +803,7 @@ make = Table(
 mfr = Table(
     "mfr",
     metadata,
-    Column("mfr_id", Integer(), nullable=False, comment='MfrID'),
+    Column("mfr_id", Integer(), nullable=False, autoincrement=False, comment='MfrID'),
     Column("mfr_name", String(30), nullable=False, comment='MfrName'),
     Column("culture_id", String(10), nullable=True, comment='CultureID'),
     Column("effective_date_time", DateTime(), nullable=True, comment='EffectiveDateTime'),
@@ -818,7 +818,7 @@ mfr = Table(
 mfr_body_code = Table(
     "mfr_body_code",
     metadata,
-    Column("mfr_body_code_id", Integer(), nullable=False, comment='MfrBodyCodeID'),
+    Column("mfr_body_code_id", Integer(), nullable=False, autoincrement=False, comment='MfrBodyCodeID'),
     Column("mfr_body_code_name", String(10), nullable=False, comment='MfrBodyCodeName'),
     Column("culture_id", String(10), nullable=True, comment='CultureID'),
     Column("effective_date_time", DateTime(), nullable=True, comment='EffectiveDateTime'),
@@ -833,7 +833,7 @@ mfr_body_code = Table(
 model = Table(
     "model",
     metadata,
-    Column("model_id", Integer(), nullable=False, comment='ModelID'),
+    Column("model_id", Integer(), nullable=False, autoincrement=False, comment='ModelID'),
     Column("model_name", String(100), nullable=True, comment='ModelName'),
     Column("vehicle_type_id", Integer(), nullable=False, comment='VehicleTypeID'),
     Column("culture_id", String(10), nullable=True, comment='CultureID'),
@@ -850,7 +850,7 @@ model = Table(
 power_output = Table(
     "power_output",
     metadata,
-    Column("power_output_id", Integer(), nullable=False, comment='PowerOutputID'),
+    Column("power_output_id", Integer(), nullable=False, autoincrement=False, comment='PowerOutputID'),
     Column("horse_power", String(10), nullable=False, comment='HorsePower'),
     Column("kilowatt_power", String(10), nullable=False, comment='KilowattPower'),
     Column("culture_id", String(10), nullable=True, comment='CultureID'),
@@ -866,7 +866,7 @@ power_output = Table(
 publication_stage = Table(
     "publication_stage",
     metadata,
-    Column("publication_stage_id", Integer(), nullable=False, comment='PublicationStageID'),
+    Column("publication_stage_id", Integer(), nullable=False, autoincrement=False, comment='PublicationStageID'),
     Column("publication_stage_name", String(100), nullable=False, comment='PublicationStageName'),
     Column("culture_id", String(10), nullable=True, comment='CultureID'),
     Column("effective_date_time", DateTime(), nullable=True, comment='EffectiveDateTime'),
@@ -881,7 +881,7 @@ publication_stage = Table(
 region = Table(
     "region",
     metadata,
-    Column("region_id", Integer(), nullable=False, comment='RegionID'),
+    Column("region_id", Integer(), nullable=False, autoincrement=False, comment='RegionID'),
     Column("parent_id", Integer(), nullable=True, comment='ParentID'),
     Column("region_abbr", String(3), nullable=True, comment='RegionAbbr'),
     Column("region_name", String(30), nullable=True, comment='RegionName'),
@@ -899,7 +899,7 @@ region = Table(
 spring_type = Table(
     "spring_type",
     metadata,
-    Column("spring_type_id", Integer(), nullable=False, comment='SpringTypeID'),
+    Column("spring_type_id", Integer(), nullable=False, autoincrement=False, comment='SpringTypeID'),
     Column("spring_type_name", String(50), nullable=False, comment='SpringTypeName'),
     Column("culture_id", String(10), nullable=True, comment='CultureID'),
     Column("effective_date_time", DateTime(), nullable=True, comment='EffectiveDateTime'),
@@ -914,7 +914,7 @@ spring_type = Table(
 spring_type_config = Table(
     "spring_type_config",
     metadata,
-    Column("spring_type_config_id", Integer(), nullable=False, comment='SpringTypeConfigID'),
+    Column("spring_type_config_id", Integer(), nullable=False, autoincrement=False, comment='SpringTypeConfigID'),
     Column("front_spring_type_id", Integer(), nullable=False, comment='FrontSpringTypeID'),
     Column("rear_spring_type_id", Integer(), nullable=False, comment='RearSpringTypeID'),
     Column("culture_id", String(10), nullable=True, comment='CultureID'),
@@ -932,7 +932,7 @@ spring_type_config = Table(
 steering_config = Table(
     "steering_config",
     metadata,
-    Column("steering_config_id", Integer(), nullable=False, comment='SteeringConfigID'),
+    Column("steering_config_id", Integer(), nullable=False, autoincrement=False, comment='SteeringConfigID'),
     Column("steering_type_id", Integer(), nullable=False, comment='SteeringTypeID'),
     Column("steering_system_id", Integer(), nullable=False, comment='SteeringSystemID'),
     Column("culture_id", String(10), nullable=True, comment='CultureID'),
@@ -950,7 +950,7 @@ steering_config = Table(
 steering_system = Table(
     "steering_system",
     metadata,
-    Column("steering_system_id", Integer(), nullable=False, comment='SteeringSystemID'),
+    Column("steering_system_id", Integer(), nullable=False, autoincrement=False, comment='SteeringSystemID'),
     Column("steering_system_name", String(30), nullable=False, comment='SteeringSystemName'),
     Column("culture_id", String(10), nullable=True, comment='CultureID'),
     Column("effective_date_time", DateTime(), nullable=True, comment='EffectiveDateTime'),
@@ -965,7 +965,7 @@ steering_system = Table(
 steering_type = Table(
     "steering_type",
     metadata,
-    Column("steering_type_id", Integer(), nullable=False, comment='SteeringTypeID'),
+    Column("steering_type_id", Integer(), nullable=False, autoincrement=False, comment='SteeringTypeID'),
     Column("steering_type_name", String(30), nullable=False, comment='SteeringTypeName'),
     Column("culture_id", String(10), nullable=True, comment='CultureID'),
     Column("effective_date_time", DateTime(), nullable=True, comment='EffectiveDateTime'),
@@ -980,7 +980,7 @@ steering_type = Table(
 submodel = Table(
     "submodel",
     metadata,
-    Column("submodel_id", Integer(), nullable=False, comment='SubmodelID'),
+    Column("submodel_id", Integer(), nullable=False, autoincrement=False, comment='SubmodelID'),
     Column("submodel_name", String(50), nullable=False, comment='SubModelName'),
     Column("culture_id", String(10), nullable=True, comment='CultureID'),
     Column("effective_date_time", DateTime(), nullable=True, comment='EffectiveDateTime'),
@@ -995,7 +995,7 @@ submodel = Table(
 transmission = Table(
     "transmission",
     metadata,
-    Column("transmission_id", Integer(), nullable=False, comment='TransmissionID'),
+    Column("transmission_id", Integer(), nullable=False, autoincrement=False, comment='TransmissionID'),
     Column("transmission_base_id", Integer(), nullable=False, comment='TransmissionBaseID'),
     Column("transmission_mfr_code_id", Integer(), nullable=False, comment='TransmissionMfrCodeID'),
     Column("transmission_elec_controlled_id", Integer(), nullable=False, comment='TransmissionElecControlledID'),
@@ -1017,7 +1017,7 @@ transmission = Table(
 transmission_base = Table(
     "transmission_base",
     metadata,
-    Column("transmission_base_id", Integer(), nullable=False, comment='TransmissionBaseID'),
+    Column("transmission_base_id", Integer(), nullable=False, autoincrement=False, comment='TransmissionBaseID'),
     Column("transmission_type_id", Integer(), nullable=False, comment='TransmissionTypeID'),
     Column("transmission_num_speeds_id", Integer(), nullable=False, comment='TransmissionNumSpeedsID'),
     Column("transmission_control_type_id", Integer(), nullable=False, comment='TransmissionControlTypeID'),
@@ -1037,7 +1037,7 @@ transmission_base = Table(
 transmission_control_type = Table(
     "transmission_control_type",
     metadata,
-    Column("transmission_control_type_id", Integer(), nullable=False, comment='TransmissionControlTypeID'),
+    Column("transmission_control_type_id", Integer(), nullable=False, autoincrement=False, comment='TransmissionControlTypeID'),
     Column("transmission_control_type_name", String(30), nullable=False, comment='TransmissionControlTypeName'),
     Column("culture_id", String(10), nullable=True, comment='CultureID'),
     Column("effective_date_time", DateTime(), nullable=True, comment='EffectiveDateTime'),
@@ -1052,7 +1052,7 @@ transmission_control_type = Table(
 transmission_mfr_code = Table(
     "transmission_mfr_code",
     metadata,
-    Column("transmission_mfr_code_id", Integer(), nullable=False, comment='TransmissionMfrCodeID'),
+    Column("transmission_mfr_code_id", Integer(), nullable=False, autoincrement=False, comment='TransmissionMfrCodeID'),
     Column("transmission_mfr_code", String(30), nullable=False, comment='TransmissionMfrCode'),
     Column("culture_id", String(10), nullable=True, comment='CultureID'),
     Column("effective_date_time", DateTime(), nullable=True, comment='EffectiveDateTime'),
@@ -1067,7 +1067,7 @@ transmission_mfr_code = Table(
 transmission_num_speeds = Table(
     "transmission_num_speeds",
     metadata,
-    Column("transmission_num_speeds_id", Integer(), nullable=False, comment='TransmissionNumSpeedsID'),
+    Column("transmission_num_speeds_id", Integer(), nullable=False, autoincrement=False, comment='TransmissionNumSpeedsID'),
     Column("transmission_num_speeds", String(3), nullable=False, comment='TransmissionNumSpeeds'),
     Column("culture_id", String(10), nullable=True, comment='CultureID'),
     Column("effective_date_time", DateTime(), nullable=True, comment='EffectiveDateTime'),
@@ -1082,7 +1082,7 @@ transmission_num_speeds = Table(
 transmission_type = Table(
     "transmission_type",
     metadata,
-    Column("transmission_type_id", Integer(), nullable=False, comment='TransmissionTypeID'),
+    Column("transmission_type_id", Integer(), nullable=False, autoincrement=False, comment='TransmissionTypeID'),
     Column("transmission_type_name", String(30), nullable=False, comment='TransmissionTypeName'),
     Column("culture_id", String(10), nullable=True, comment='CultureID'),
     Column("effective_date_time", DateTime(), nullable=True, comment='EffectiveDateTime'),
@@ -1099,7 +1099,7 @@ vcdb_changes = Table(
     metadata,
     Column("version_date", DateTime(), nullable=False, comment='VersionDate'),
     Column("table_name", String(30), nullable=False, comment='TableName'),
-    Column("vcdb_changes_id", Integer(), nullable=False, comment='ID'),
+    Column("vcdb_changes_id", Integer(), nullable=False, autoincrement=False, comment='ID'),
     Column("action", String(1), nullable=False, comment='Action'),
     Column("culture_id", String(10), nullable=True, comment='CultureID'),
     Column("effective_date_time", DateTime(), nullable=True, comment='EffectiveDateTime'),
@@ -1114,7 +1114,7 @@ vcdb_changes = Table(
 valves = Table(
     "valves",
     metadata,
-    Column("valves_id", Integer(), nullable=False, comment='ValvesID'),
+    Column("valves_id", Integer(), nullable=False, autoincrement=False, comment='ValvesID'),
     Column("valves_per_engine", String(3), nullable=False, comment='ValvesPerEngine'),
     Column("culture_id", String(10), nullable=True, comment='CultureID'),
     Column("effective_date_time", DateTime(), nullable=True, comment='EffectiveDateTime'),
@@ -1129,7 +1129,7 @@ valves = Table(
 vehicle = Table(
     "vehicle",
     metadata,
-    Column("vehicle_id", Integer(), nullable=False, comment='VehicleID'),
+    Column("vehicle_id", Integer(), nullable=False, autoincrement=False, comment='VehicleID'),
     Column("base_vehicle_id", Integer(), nullable=False, comment='BaseVehicleID'),
     Column("submodel_id", Integer(), nullable=False, comment='SubmodelID'),
     Column("region_id", Integer(), nullable=False, comment='RegionID'),
@@ -1154,7 +1154,7 @@ vehicle = Table(
 vehicle_to_bed_config = Table(
     "vehicle_to_bed_config",
     metadata,
-    Column("vehicle_to_bed_config_id", Integer(), nullable=False, comment='VehicleToBedConfigID'),
+    Column("vehicle_to_bed_config_id", Integer(), nullable=False, autoincrement=False, comment='VehicleToBedConfigID'),
     Column("vehicle_id", Integer(), nullable=False, comment='VehicleID'),
     Column("bed_config_id", Integer(), nullable=False, comment='BedConfigID'),
     Column("source", String(10), nullable=True, comment='Source'),
@@ -1173,7 +1173,7 @@ vehicle_to_bed_config = Table(
 vehicle_to_body_config = Table(
     "vehicle_to_body_config",
     metadata,
-    Column("vehicle_to_body_config_id", Integer(), nullable=False, comment='VehicleToBodyConfigID'),
+    Column("vehicle_to_body_config_id", Integer(), nullable=False, autoincrement=False, comment='VehicleToBodyConfigID'),
     Column("vehicle_id", Integer(), nullable=False, comment='VehicleID'),
     Column("wheel_base_id", Integer(), nullable=False, comment='WheelBaseID'),
     Column("bed_config_id", Integer(), nullable=False, comment='BedConfigID'),
@@ -1198,7 +1198,7 @@ vehicle_to_body_config = Table(
 vehicle_to_body_style_config = Table(
     "vehicle_to_body_style_config",
     metadata,
-    Column("vehicle_to_body_style_config_id", Integer(), nullable=False, comment='VehicleToBodyStyleConfigID'),
+    Column("vehicle_to_body_style_config_id", Integer(), nullable=False, autoincrement=False, comment='VehicleToBodyStyleConfigID'),
     Column("vehicle_id", Integer(), nullable=False, comment='VehicleID'),
     Column("body_style_config_id", Integer(), nullable=False, comment='BodyStyleConfigID'),
     Column("source", String(10), nullable=True, comment='Source'),
@@ -1217,7 +1217,7 @@ vehicle_to_body_style_config = Table(
 vehicle_to_brake_config = Table(
     "vehicle_to_brake_config",
     metadata,
-    Column("vehicle_to_brake_config_id", Integer(), nullable=False, comment='VehicleToBrakeConfigID'),
+    Column("vehicle_to_brake_config_id", Integer(), nullable=False, autoincrement=False, comment='VehicleToBrakeConfigID'),
     Column("vehicle_id", Integer(), nullable=False, comment='VehicleID'),
     Column("brake_config_id", Integer(), nullable=False, comment='BrakeConfigID'),
     Column("source", String(10), nullable=True, comment='Source'),
@@ -1236,7 +1236,7 @@ vehicle_to_brake_config = Table(
 vehicle_to_class = Table(
     "vehicle_to_class",
     metadata,
-    Column("vehicle_to_class_id", Integer(), nullable=False, comment='VehicleToClassID'),
+    Column("vehicle_to_class_id", Integer(), nullable=False, autoincrement=False, comment='VehicleToClassID'),
     Column("vehicle_id", Integer(), nullable=False, comment='VehicleID'),
     Column("class_id", Integer(), nullable=False, comment='ClassID'),
     Column("source", String(10), nullable=True, comment='Source'),
@@ -1255,7 +1255,7 @@ vehicle_to_class = Table(
 vehicle_to_drive_type = Table(
     "vehicle_to_drive_type",
     metadata,
-    Column("vehicle_to_drive_type_id", Integer(), nullable=False, comment='VehicleToDriveTypeID'),
+    Column("vehicle_to_drive_type_id", Integer(), nullable=False, autoincrement=False, comment='VehicleToDriveTypeID'),
     Column("vehicle_id", Integer(), nullable=False, comment='VehicleID'),
     Column("drive_type_id", Integer(), nullable=False, comment='DriveTypeID'),
     Column("source", String(10), nullable=True, comment='Source'),
@@ -1274,7 +1274,7 @@ vehicle_to_drive_type = Table(
 vehicle_to_engine_config = Table(
     "vehicle_to_engine_config",
     metadata,
-    Column("vehicle_to_engine_config_id", Integer(), nullable=False, comment='VehicleToEngineConfigID'),
+    Column("vehicle_to_engine_config_id", Integer(), nullable=False, autoincrement=False, comment='VehicleToEngineConfigID'),
     Column("vehicle_id", Integer(), nullable=False, comment='VehicleID'),
     Column("engine_config_id", Integer(), nullable=False, comment='EngineConfigID'),
     Column("source", String(10), nullable=True, comment='Source'),
@@ -1293,7 +1293,7 @@ vehicle_to_engine_config = Table(
 vehicle_to_mfr_body_code = Table(
     "vehicle_to_mfr_body_code",
     metadata,
-    Column("vehicle_to_mfr_body_code_id", Integer(), nullable=False, comment='VehicleToMfrBodyCodeID'),
+    Column("vehicle_to_mfr_body_code_id", Integer(), nullable=False, autoincrement=False, comment='VehicleToMfrBodyCodeID'),
     Column("vehicle_id", Integer(), nullable=False, comment='VehicleID'),
     Column("mfr_body_code_id", Integer(), nullable=False, comment='MfrBodyCodeID'),
     Column("source", String(10), nullable=True, comment='Source'),
@@ -1312,7 +1312,7 @@ vehicle_to_mfr_body_code = Table(
 vehicle_to_spring_type_config = Table(
     "vehicle_to_spring_type_config",
     metadata,
-    Column("vehicle_to_spring_type_config_id", Integer(), nullable=False, comment='VehicleToSpringTypeConfigID'),
+    Column("vehicle_to_spring_type_config_id", Integer(), nullable=False, autoincrement=False, comment='VehicleToSpringTypeConfigID'),
     Column("vehicle_id", Integer(), nullable=False, comment='VehicleID'),
     Column("spring_type_config_id", Integer(), nullable=False, comment='SpringTypeConfigID'),
     Column("source", String(10), nullable=True, comment='Source'),
@@ -1331,7 +1331,7 @@ vehicle_to_spring_type_config = Table(
 vehicle_to_steering_config = Table(
     "vehicle_to_steering_config",
     metadata,
-    Column("vehicle_to_steering_config_id", Integer(), nullable=False, comment='VehicleToSteeringConfigID'),
+    Column("vehicle_to_steering_config_id", Integer(), nullable=False, autoincrement=False, comment='VehicleToSteeringConfigID'),
     Column("vehicle_id", Integer(), nullable=False, comment='VehicleID'),
     Column("steering_config_id", Integer(), nullable=False, comment='SteeringConfigID'),
     Column("source", String(10), nullable=True, comment='Source'),
@@ -1350,7 +1350,7 @@ vehicle_to_steering_config = Table(
 vehicle_to_transmission = Table(
     "vehicle_to_transmission",
     metadata,
-    Column("vehicle_to_transmission_id", Integer(), nullable=False, comment='VehicleToTransmissionID'),
+    Column("vehicle_to_transmission_id", Integer(), nullable=False, autoincrement=False, comment='VehicleToTransmissionID'),
     Column("vehicle_id", Integer(), nullable=False, comment='VehicleID'),
     Column("transmission_id", Integer(), nullable=False, comment='TransmissionID'),
     Column("source", String(10), nullable=True, comment='Source'),
@@ -1369,7 +1369,7 @@ vehicle_to_transmission = Table(
 vehicle_to_wheel_base = Table(
     "vehicle_to_wheel_base",
     metadata,
-    Column("vehicle_to_wheel_base_id", Integer(), nullable=False, comment='VehicleToWheelBaseID'),
+    Column("vehicle_to_wheel_base_id", Integer(), nullable=False, autoincrement=False, comment='VehicleToWheelBaseID'),
     Column("vehicle_id", Integer(), nullable=False, comment='VehicleID'),
     Column("wheel_base_id", Integer(), nullable=False, comment='WheelBaseID'),
     Column("source", String(10), nullable=True, comment='Source'),
@@ -1387,7 +1387,7 @@ vehicle_to_wheel_base = Table(
 vehicle_type = Table(
     "vehicle_type",
     metadata,
-    Column("vehicle_type_id", Integer(), nullable=False, comment='VehicleTypeID'),
+    Column("vehicle_type_id", Integer(), nullable=False, autoincrement=False, comment='VehicleTypeID'),
     Column("vehicle_type_name", String(50), nullable=False, comment='VehicleTypeName'),
     Column("vehicle_type_group_id", Integer(), nullable=True, comment='VehicleTypeGroupID'),
     Column("culture_id", String(10), nullable=True, comment='CultureID'),
@@ -1403,7 +1403,7 @@ vehicle_type = Table(
 vehicle_type_group = Table(
     "vehicle_type_group",
     metadata,
-    Column("vehicle_type_group_id", Integer(), nullable=False, comment='VehicleTypeGroupID'),
+    Column("vehicle_type_group_id", Integer(), nullable=False, autoincrement=False, comment='VehicleTypeGroupID'),
     Column("vehicle_type_group_name", String(50), nullable=False, comment='VehicleTypeGroupName'),
     Column("vehicle_type_group_description", String(255), nullable=True, comment='VehicleTypeGroupDescription'),
     Column("culture_id", String(10), nullable=True, comment='CultureID'),
@@ -1433,7 +1433,7 @@ version = Table(
 wheel_base = Table(
     "wheel_base",
     metadata,
-    Column("wheel_base_id", Integer(), nullable=False, comment='WheelBaseID'),
+    Column("wheel_base_id", Integer(), nullable=False, autoincrement=False, comment='WheelBaseID'),
     Column("wheel_base", String(10), nullable=False, comment='WheelBase'),
     Column("wheel_base_metric", String(10), nullable=False, comment='WheelBaseMetric'),
     Column("culture_id", String(10), nullable=True, comment='CultureID'),
@@ -1449,7 +1449,7 @@ wheel_base = Table(
 year = Table(
     "year",
     metadata,
-    Column("year_id", Integer(), nullable=False, comment='YearID'),
+    Column("year_id", Integer(), nullable=False, autoincrement=False, comment='YearID'),
     Column("culture_id", String(10), nullable=True, comment='CultureID'),
     Column("effective_date_time", DateTime(), nullable=True, comment='EffectiveDateTime'),
     Column("end_date_time", DateTime(), nullable=True, comment='EndDateTime'),
