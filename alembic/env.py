@@ -45,11 +45,23 @@ def do_run_migrations(connection: Connection) -> None:
         context.run_migrations()
 
 
+# The role the migrations run as: the one asked for (`vcdb migrate --roles`), else the owner of
+# the `ingest` schema when the connecting role may act as it (vcdb/roles.py: a superuser or a
+# member), so that what a migration creates belongs to the schemas' owner and the owner's default
+# privileges cover it.  Without the roles, the schemas are the connecting role's own: no SET ROLE.
+_SCHEMA_OWNER = (
+    "SELECT r.rolname FROM pg_namespace n JOIN pg_roles r ON r.oid = n.nspowner WHERE n.nspname = 'ingest' "
+    "AND r.rolname <> current_user AND NOT r.rolsuper AND pg_has_role(current_user, r.oid, 'USAGE')")
+
+
 async def run_async_migrations() -> None:
     engine = async_engine_from_config(config.get_section(config.config_ini_section, {}),
                                       prefix="sqlalchemy.", poolclass=pool.NullPool)
     async with engine.connect() as connection:
         await connection.execute(text("SELECT 1"))
+        role = config.attributes.get("role") or await connection.scalar(text(_SCHEMA_OWNER))
+        if role:
+            await connection.execute(text("SELECT set_config('role', :role, false)"), {"role": role})
         await connection.run_sync(do_run_migrations)
         await connection.commit()
     await engine.dispose()

@@ -81,6 +81,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp = sub.add_parser("migrate", help="apply the Alembic migrations (canonical schemas and ingest state)")
     sp.add_argument("--revision", default="head")
     sp.add_argument("--down", action="store_true", help="downgrade to --revision (default base) instead")
+    sp.add_argument("--roles", action="store_true", help="create the owner, ingest and reader roles, migrate as the "
+                    "owner, grant (VCDB_*_ROLE, VCDB_*_PASSWORD[_FILE]); --print: only print the SQL")
+    sp.add_argument("--print", dest="print_only", action="store_true", help="with --roles: print the SQL, run nothing")
 
     for kind in ("baseline", "incremental"):
         sp = sub.add_parser(kind, help=f"run the {kind} producer: page every endpoint into its topic")

@@ -21,6 +21,10 @@ log = logging.getLogger("vcdb")
 def migrate(settings: Settings, args: argparse.Namespace) -> int:
     from vcdb import migrations
 
+    if args.roles and not args.down:
+        from vcdb import roles as least_privilege
+
+        return least_privilege.command(settings, args.revision, print_only=args.print_only)
     if args.down:
         migrations.downgrade(settings.database_url_sqlalchemy, "base" if args.revision == "head" else args.revision)
     else:

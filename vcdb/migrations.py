@@ -12,10 +12,12 @@ from alembic import command
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def alembic_config(database_url_sqlalchemy: str) -> Config:
+def alembic_config(database_url_sqlalchemy: str, role: str | None = None) -> Config:
     cfg = Config(str(ROOT / "alembic.ini"))
     cfg.set_main_option("script_location", str(ROOT / "alembic"))
     cfg.attributes["database_url"] = database_url_sqlalchemy
+    if role:
+        cfg.attributes["role"] = role  # alembic/env.py: SET ROLE before migrating
     cfg.attributes["configure_logging"] = False
     return cfg
 
@@ -33,8 +35,8 @@ def _in_thread(fn: object, *args: object) -> None:
         pool.submit(fn, *args).result()  # type: ignore[arg-type]
 
 
-def upgrade(database_url_sqlalchemy: str, revision: str = "head") -> None:
-    _in_thread(command.upgrade, alembic_config(database_url_sqlalchemy), revision)
+def upgrade(database_url_sqlalchemy: str, revision: str = "head", *, role: str | None = None) -> None:
+    _in_thread(command.upgrade, alembic_config(database_url_sqlalchemy, role), revision)
 
 
 def downgrade(database_url_sqlalchemy: str, revision: str = "base") -> None:
