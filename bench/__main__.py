@@ -9,7 +9,8 @@
    of dlt's;
 4. records read per record loaded (<= 1.05) and the worker's peak RSS (<= 500 MB at scale 1.0),
    from the whole baseline;
-5. issue #10: a generated ACES file of N applications end to end against merely parsing it, the
+5. issue #12: the load stage again as the ingest role (FK triggers on), against (1)'s load stage;
+6. issue #10: a generated ACES file of N applications end to end against merely parsing it, the
    loader's peak RSS (<= 300 MB) and the fitment look-ups' p95 (<= 10 ms) (bench/fitment.py).
 Prints each figure, its ratio and whether the target is met; `--json` for machines.
 """
@@ -49,7 +50,9 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         phases: list[tuple[str, Callable[[], Awaitable[dict[str, Any]]]]] = []
         if args.rows > 0:
             phases += [("copy", lambda: loadstage.copy_phase(bench, args.rows)),
-                       ("load_stage", lambda: loadstage.load_stage_phase(bench, args.rows, args.batch_size))]
+                       ("load_stage", lambda: loadstage.load_stage_phase(bench, args.rows, args.batch_size)),
+                       ("load_stage_ingest",
+                        lambda: loadstage.load_stage_ingest_phase(bench, args.rows, args.batch_size))]
         if args.scale > 0:
             phases += [("ceiling", lambda: baseline.ceiling_phase(bench, args.scale)),
                        ("producer", lambda: baseline.producer_phase(bench, args.scale)),

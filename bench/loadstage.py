@@ -5,7 +5,10 @@
    --until-idle --assign --workers N` as a process of its own (validation, staging COPY, anti-join
    FK checks, guarded upsert, offsets, receipts).  Its time is the workers' time on the data:
    from the first to the last batch that phase applied (ingest.applied_batches, every table),
-   scaled by n/(n-1) to count the first batch too; process start-up is reported apart.
+   scaled by n/(n-1) to count the first batch too; process start-up is reported apart;
+3. the load stage again with the workers connected as the ingest role of `vcdb migrate --roles`
+   (issue 12: least privilege), which may not set `session_replication_role`, so PostgreSQL's
+   FK triggers run for every row the upsert writes: its rows/s against (2)'s is their cost.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import datetime as dt
 import threading
 import time
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import psutil
@@ -23,10 +27,11 @@ from bench.procs import Tracked, check
 from bench.stack import Bench, consume_argv, consume_has_workers, env_for, fresh_db, settings_for
 from bench.workload import RecordsSource, base_vehicle, lookups, vehicle
 from consumers.runner import consume
+from consumers.store import LoadStore
 from consumers.worker import WorkerOptions
 from producers.runner import ProduceOptions, produce
 from schemas.settings import Settings
-from vcdb import services
+from vcdb import roles, services
 
 EFFECTIVE = dt.datetime(2026, 1, 31)
 
@@ -93,11 +98,47 @@ async def copy_phase(bench: Bench, n: int) -> dict[str, Any]:
         kafka.stop()
 
 
-async def load_stage_phase(bench: Bench, n: int, batch_size: int) -> dict[str, Any]:
+BENCH_ROLES = {"VCDB_OWNER_ROLE": "vcdb_bench_owner", "VCDB_INGEST_ROLE": "vcdb_bench_ingest",
+               "VCDB_READER_ROLE": "vcdb_bench_reader"}
+
+
+async def as_ingest_role(url: str) -> str:
+    """The bench's roles on the database at `url` (`vcdb migrate --roles`); the ingest role's URL."""
+    await roles.apply(Settings(DATABASE_URL=url, **BENCH_ROLES))  # type: ignore[arg-type]
+    parts = urlsplit(url)
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f"{BENCH_ROLES['VCDB_INGEST_ROLE']}@{host}"))
+
+
+async def fk_triggers_run(url: str) -> bool:
+    """Whether the loader, connected as `url`'s role, leaves PostgreSQL's FK triggers on."""
+    store = await LoadStore.connect(url, "bench-probe", size=1)
+    try:
+        return not store.skip_fk_triggers
+    finally:
+        await store.close()
+
+
+async def drop_bench_roles(admin: str, name: str) -> None:
+    """Roles are cluster-wide: the database that holds their grants goes first, then they do."""
+    await services.drop_database(admin, name)
+    await services.run_sql(admin, [f'DROP ROLE IF EXISTS "{r}"' for r in BENCH_ROLES.values()])
+
+
+async def load_stage_ingest_phase(bench: Bench, n: int, batch_size: int) -> dict[str, Any]:
+    name = "vcdb_bench_load_ingest"
+    try:
+        return await load_stage_phase(bench, n, batch_size, name=name, ingest_role=True)
+    finally:
+        await drop_bench_roles(bench.admin_url, name)
+
+
+async def load_stage_phase(bench: Bench, n: int, batch_size: int, *, name: str = "vcdb_bench_load",
+                           ingest_role: bool = False) -> dict[str, Any]:
     n_base = max(1, n // 2)
     kafka = services.start_tansu(bench.workdir)
     try:
-        url = await fresh_db(bench.admin_url, "vcdb_bench_load")
+        url = await fresh_db(bench.admin_url, name)
         settings = settings_for(url, kafka)
         await load_parents(settings, n_base)
         records = {"Vehicle": [vehicle(v, v % n_base + 1) for v in range(1, n + 1)]}
@@ -105,9 +146,11 @@ async def load_stage_phase(bench: Bench, n: int, batch_size: int) -> dict[str, A
         # share (with 3 partitions and 2 workers one worker would load twice what the other does).
         await produce(settings, ProduceOptions(db="vcdb", tables=("Vehicle",), partitions=2 * bench.workers),
                       RecordsSource(records), install_signals=False)
+        worker_settings = settings_for(await as_ingest_role(url), kafka) if ingest_role else settings
+        fk_triggers = await fk_triggers_run(worker_settings.database_url)
         mark = await _db_now(url)
         worker = Tracked("load-stage", consume_argv(bench.workers, "--batch-size", str(batch_size)),
-                         env=env_for(settings), workdir=bench.workdir)
+                         env=env_for(worker_settings), workdir=bench.workdir)
         try:
             done = check(await asyncio.to_thread(worker.wait, time.monotonic() + bench.timeout_s))
         finally:
@@ -116,6 +159,7 @@ async def load_stage_phase(bench: Bench, n: int, batch_size: int) -> dict[str, A
         batches, rows, secs = await batch_span(url, mark)
         secs = max(secs, 1e-6)
         return {"rows": n, "rows_per_s": rows / secs, "seconds": secs, "batches": batches, "batch_rows": rows,
+                "role": "ingest" if ingest_role else "admin", "fk_triggers": fk_triggers,
                 "process_wall_s": done.wall_s, "outside_batches_s": done.wall_s - secs, "cpu_s": done.cpu_s,
                 "workers": bench.workers if consume_has_workers() else None,
                 "processes": len(done.peak_rss),

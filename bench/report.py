@@ -35,6 +35,11 @@ def targets(r: dict[str, Any]) -> list[Target]:
     if "load_stage" in r and "copy" in r:
         ratio = r["load_stage"]["rows_per_s"] / r["copy"]["rows_per_s"]
         out.append(Target("load stage / COPY (rows/s)", ratio, ">= 2.0", _at_least(ratio, 2.0)))
+    if "load_stage_ingest" in r and "load_stage" in r:
+        ratio = r["load_stage_ingest"]["rows_per_s"] / r["load_stage"]["rows_per_s"]
+        out.append(Target("load stage as the ingest role / as the admin (rows/s)", ratio, "report", None,
+                          "FK triggers on / off: their cost" if r["load_stage_ingest"]["fk_triggers"]
+                          and not r["load_stage"]["fk_triggers"] else "both sides have the same FK triggers"))
     if "producer" in r and "ceiling" in r:
         ratio = r["producer"]["records_per_s"] / r["ceiling"]["records_per_s"]
         out.append(Target("producer / bare client (records/s)", ratio, ">= 0.5", _at_least(ratio, 0.5)))
@@ -93,6 +98,11 @@ def lines(r: dict[str, Any]) -> list[str]:
                    f"{ls['outside_batches_s']:.1f} s of it start-up and idle wait, apart; CPU {ls['cpu_s']:.1f} s; "
                    f"worker peak RSS {ls['worker_peak_rss_mb']:.0f} MB over {ls['processes']} process(es); "
                    f"read {_n(ls['read'])})")
+    if "load_stage_ingest" in r:
+        li = r["load_stage_ingest"]
+        out.append(f"load stage as ingest role    : {li['rows_per_s']:>10,.0f} rows/s ({li['batch_rows']:,} rows, "
+                   f"{li['batches']} batches in {li['seconds']:.2f} s; FK triggers "
+                   f"{'on' if li['fk_triggers'] else 'off'}; CPU {li['cpu_s']:.1f} s)")
     if "ceiling" in r:
         c = r["ceiling"]
         out.append(f"bare httpx client (ceiling)  : {c['records_per_s']:>10,.0f} records/s ({c['records']:,} records, "
