@@ -9,6 +9,10 @@ InitProducerId: we then fall back and say so in the log).
 partition per call, keyed records placed by `streams.partitioner` (Kafka's own murmur2): per
 record that is the partitioner and one append, where `send()` paid for a future, a metadata
 lookup and aiokafka's pure-Python murmur2 (measured in `bench/producer_send.py`).
+
+Where the broker is and how to authenticate to it (`Settings.kafka`: TLS, SASL PLAIN or SCRAM)
+reaches the producer, the consumer and the admin client through one function, `client_options`;
+a bare bootstrap string is PLAINTEXT.
 """
 
 from __future__ import annotations
