@@ -80,8 +80,7 @@ async def refused(url: str, sql: str) -> str:
     raise AssertionError(f"allowed: {sql}")
 
 
-def test_the_ingest_role_loads_replays_and_verifies_and_cannot_drop(cluster: Cluster, kafka: str,
-                                                                    tmp_path: object) -> None:
+def test_the_ingest_role_loads_replays_and_verifies_and_cannot_drop(cluster: Cluster, kafka: str) -> None:
     made = cluster.vcdb("migrate", "--roles", VCDB_INGEST_PASSWORD="ingest-pw-123")
     assert made.returncode == 0, made.stderr
     assert f"migrated up to head as {cluster.owner}" in made.stdout
