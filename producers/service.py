@@ -150,6 +150,7 @@ class EndpointRunner:
         self.stop = stop
         self.clock = clock
         self.ctx = envelope.RunContext(plan.run_id, plan.db, plan.as_of, plan.since)
+        self.doomed = False  # an endpoint met an error that dooms the run: none starts after it
 
     async def run(self, ep: EndpointPlan) -> EndpointResult:
         table = ep.table
@@ -202,6 +203,7 @@ class EndpointRunner:
         except Exception as e:
             result.status = "failed"
             if dooms_run(e):
+                self.doomed = True
                 raise  # said once, by the run (run_endpoints)
             result.error = f"{type(e).__name__}: {e}"
             log.error("endpoint %s failed: %s", table.name, result.error)
@@ -306,9 +308,9 @@ async def run_endpoints(plan: RunPlan, source: PageSource, sink: Sink, state: Ru
 
     async def one(ep: EndpointPlan) -> EndpointResult:
         async with gate:
-            if stop.is_set() and not ep.done:
-                return EndpointResult(ep.table.name, status="interrupted", pages=ep.pages_before,
-                                      records=ep.records_before)
+            if (stop.is_set() or runner.doomed) and not ep.done:
+                return EndpointResult(ep.table.name, status="stopped" if runner.doomed else "interrupted",
+                                      pages=ep.pages_before, records=ep.records_before)
             return await runner.run(ep)
 
     tasks = [asyncio.create_task(one(ep)) for ep in order]

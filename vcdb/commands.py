@@ -1,131 +1,162 @@
-"""One function per subcommand: build what it needs from settings, call the layer, report."""
+"""One function per subcommand, with typed keyword arguments (the CLI passes those its signature
+names): build what it needs from settings, call the layer, report.  Nothing here maps an error
+to an exit code: what a command cannot do, it raises, and vcdb/exit_codes.py says it once."""
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import contextlib
+import datetime as dt
 import logging
-import signal
 import sys
-from collections.abc import Callable
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from schemas.settings import Settings, sqlalchemy_url
-from vcdb import exit_codes
-from vcdb.console import UsageError, print_json
+from vcdb import exit_codes, signals
+from vcdb.console import RunFailed, UsageError, print_json
+from vcdb.logs import Terminal
 
 log = logging.getLogger("vcdb")
 
 
-def migrate(settings: Settings, args: argparse.Namespace) -> int:
+def migrate(settings: Settings, *, revision: str = "head", down: bool = False, roles: bool = False,
+            print_only: bool = False) -> int:
     from vcdb import migrations
 
-    if args.roles and not args.down:
+    if roles and not down:
         from vcdb import roles as least_privilege
 
-        return least_privilege.command(settings, args.revision, print_only=args.print_only)
-    if args.down:
-        migrations.downgrade(settings.database_url_sqlalchemy, "base" if args.revision == "head" else args.revision)
+        return least_privilege.command(settings, revision, print_only=print_only)
+    if down:
+        migrations.downgrade(settings.database_url_sqlalchemy, "base" if revision == "head" else revision)
     else:
-        migrations.upgrade(settings.database_url_sqlalchemy, args.revision)
-    print(f"migrated {'down' if args.down else 'up'} to {args.revision}")
+        migrations.upgrade(settings.database_url_sqlalchemy, revision)
+    print(f"migrated {'down' if down else 'up'} to {revision}")
     return exit_codes.OK
 
 
-def produce(settings: Settings, args: argparse.Namespace) -> int:
-    from producers.errors import ApiError
-    from producers.progress import TerminalProgress
-    from producers.runner import ProduceOptions, produce
-    from producers.runs import LockHeld, RunStateError
-    from producers.service import ProducerError
+# ---- producers -----------------------------------------------------------------------------------
+
+def baseline(settings: Settings, terminal: Terminal, *, db: str = "vcdb", as_of: dt.date | None = None,
+             resume: bool = False, tables: Sequence[str] = (), skip: Sequence[str] = (), concurrency: int = 4,
+             partitions: int = 3, replication: int = 1, as_json: bool = False) -> int:
+    from producers.runner import ProduceOptions
+
+    options = ProduceOptions(db=db, kind="baseline", as_of=as_of, tables=tuple(tables), skip=tuple(skip),
+                             resume=resume, concurrency=concurrency, partitions=partitions, replication=replication)
+    return signals.run(lambda stop: _produce(settings, terminal, options, stop, as_json))
+
+
+def incremental(settings: Settings, terminal: Terminal, *, since: dt.date | str, db: str = "vcdb",
+                lookback: int = 7, every: float | None = None, resume: bool = False, tables: Sequence[str] = (),
+                skip: Sequence[str] = (), concurrency: int = 4, partitions: int = 3, replication: int = 1,
+                as_json: bool = False) -> int:
+    from producers.runner import ProduceOptions
+
+    options = ProduceOptions(db=db, kind="incremental", since=since, lookback_days=lookback, tables=tuple(tables),
+                             skip=tuple(skip), resume=resume, concurrency=concurrency, partitions=partitions,
+                             replication=replication)
+    if every is None:
+        return signals.run(lambda stop: _produce(settings, terminal, options, stop, as_json))
+    return signals.run(lambda stop: _produce_every(settings, terminal, options, stop, every, as_json))
+
+
+async def _produce(settings: Settings, terminal: Terminal, options: Any, stop: signals.Stop, as_json: bool) -> int:
+    """One run: its summary printed, its status as the exit code; what doomed it raised."""
+    from producers.runner import produce
     from producers.source import client_source
-    from streams.broker import BrokerError
+    from vcdb import live
 
-    options = ProduceOptions(
-        db=args.db, kind=args.command, as_of=getattr(args, "as_of", None), since=getattr(args, "since", None),
-        lookback_days=getattr(args, "lookback", 7), tables=tuple(args.tables), skip=tuple(args.skip),
-        resume=args.resume, concurrency=args.concurrency, partitions=args.partitions, replication=args.replication)
-    every = getattr(args, "every", None)
-
-    async def once(stop: asyncio.Event | None = None) -> int:
-        progress = TerminalProgress(sys.stderr)
+    with live.view(terminal, f"{options.kind} {options.db}", database_url=settings.database_url,
+                   db=options.db) as progress:
         async with client_source(settings) as source:
-            result = await produce(settings, options, source, progress=progress, stop=stop,
-                                   install_signals=stop is None)
-        progress.close()
-        if args.json:
-            print_json(result.to_json())
-        else:
-            print(f"run {result.run_id} ({result.kind} {args.db}): {result.status}, {result.pages} pages, "
-                  f"{result.records} records in {result.seconds:.1f} s")
-            if result.error:
-                print(f"  {result.error}")
-        return {"succeeded": exit_codes.OK, "interrupted": exit_codes.INTERRUPTED}.get(result.status,
-                                                                                       exit_codes.FAILED)
-
-    async def service(minutes: float) -> int:
-        """Run every `minutes` until SIGTERM/SIGINT; a failed or refused run is logged and the
-        next one tries again.  A signal during a run finishes its page first (exit 4), one
-        between runs exits 0."""
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, stop.set)
-        while True:
-            try:
-                code = await once(stop)
-            except (LockHeld, BrokerError, ApiError) as e:
-                log.error("run not done: %s", e)
-                code = exit_codes.FAILED
-            if code == exit_codes.INTERRUPTED or stop.is_set():
-                return code if code == exit_codes.INTERRUPTED else exit_codes.OK
-            log.info("next %s run in %.1f minutes", args.command, minutes)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), minutes * 60)
-            if stop.is_set():
-                return exit_codes.OK
-
-    try:
-        return asyncio.run(once() if every is None else service(every))
-    except LockHeld as e:
-        print(f"vcdb: {e}", file=sys.stderr)
-        return exit_codes.LOCKED
-    except (ProducerError, RunStateError) as e:
-        raise UsageError(str(e)) from e
-    except BrokerError as e:
-        print(f"vcdb: {e}", file=sys.stderr)
-        return exit_codes.UNAVAILABLE
-    except ApiError as e:
-        print(f"vcdb: {e}", file=sys.stderr)
-        return exit_codes.FAILED
+            result = await produce(settings, options, source, progress=progress, stop=stop.event,
+                                   install_signals=False)
+    if as_json:
+        print_json(result.to_json())
+    else:
+        print(f"run {result.run_id} ({result.kind} {options.db}): {result.status}, {result.pages} pages, "
+              f"{result.records} records in {result.seconds:.1f} s")
+        if result.error and result.cause is None:
+            print(f"  {result.error}")
+    if result.cause is not None:
+        raise RunFailed(f"run {result.run_id} failed: {result.error}") from result.cause
+    return {"succeeded": exit_codes.OK, "interrupted": exit_codes.INTERRUPTED}.get(result.status, exit_codes.FAILED)
 
 
-def consume(settings: Settings, args: argparse.Namespace) -> int:
-    from consumers.runner import consume
-    from consumers.store import InfrastructureError
-    from consumers.worker import WorkerOptions, WorkerStopped
-    from streams.broker import BrokerError
-    from vcdb import workers
+async def _produce_every(settings: Settings, terminal: Terminal, options: Any, stop: signals.Stop, minutes: float,
+                         as_json: bool) -> int:
+    """A service: a run every `minutes` until a stop signal; a failed or refused run is logged and
+    the next one tries again.  A signal during a run finishes its page first (exit 4), one between
+    runs exits 0."""
+    while True:
+        try:
+            code = await _produce(settings, terminal, options, stop, as_json)
+        except Exception as e:  # our errors: said, and tried again at the next interval
+            found = exit_codes.classify(e)
+            if found is None:
+                raise
+            log.error("run not done: %s%s", found[1], exit_codes.message(e))
+            code = exit_codes.FAILED
+        if code == exit_codes.INTERRUPTED or stop.requested:
+            return code if code == exit_codes.INTERRUPTED else exit_codes.OK
+        log.info("next %s run in %.1f minutes", options.kind, minutes)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.event.wait(), minutes * 60)
+        if stop.requested:
+            return exit_codes.OK
 
-    if args.workers > 1 and args.worker is None:
-        code, summaries = workers.supervise(sys.argv[1:], args.workers)
-        _print_consumed(workers.combine(summaries), args.json)
+
+def file_load(settings: Settings, terminal: Terminal, *, db: str, files: Sequence[str], resume: bool = False,
+              page_size: int = 1000, partitions: int = 3, replication: int = 1, as_json: bool = False) -> int:
+    from vcdb import fitment_files
+
+    return fitment_files.load(settings, terminal, db=db, files=files, resume=resume, page_size=page_size,
+                              partitions=partitions, replication=replication, as_json=as_json)
+
+
+# ---- consumers -----------------------------------------------------------------------------------
+
+def consume(settings: Settings, terminal: Terminal, argv: Sequence[str], *, db: str = "vcdb",
+            tables: Sequence[str] = (), until_idle: bool = False, batch_size: int = 5000, linger: float = 0.3,
+            max_dead_letters: int | None = None, stall: float = 120.0, group: str | None = None,
+            assign: bool = False, workers: int = 1, worker: tuple[int, int] | None = None,
+            as_json: bool = False) -> int:
+    from consumers.runner import consume as run_worker
+    from consumers.worker import WorkerOptions
+    from vcdb import live
+    from vcdb import workers as supervisor
+
+    supervisor.die_with_supervisor()  # a worker of a supervisor, or a supervisor of `vcdb demo`
+    if workers > 1 and worker is None:
+        with live.view(terminal, f"consume {db}", database_url=settings.database_url, db=db):
+            code, summaries = supervisor.supervise(argv, workers, on_stderr=_relay(terminal))
+        _print_consumed(supervisor.combine(summaries), as_json)
         return code
-    workers.die_with_supervisor()
-    options = WorkerOptions(batch_size=args.batch_size, linger_s=args.linger, until_idle=args.until_idle,
-                            stall_s=args.stall, max_dead_letters=args.max_dead_letters)
-    try:
-        result = asyncio.run(consume(settings, args.db, options, tables=args.tables, group_id=args.group,
-                                     assign=args.assign, split=args.worker if args.assign else None))
-    except WorkerStopped as e:
-        print(f"vcdb consume: stopped: {e}", file=sys.stderr)
-        return exit_codes.FAILED
-    except (InfrastructureError, BrokerError) as e:
-        print(f"vcdb consume: {e}", file=sys.stderr)
-        return exit_codes.UNAVAILABLE
-    _print_consumed(dict(result.__dict__), args.json)
-    return exit_codes.OK
+    options = WorkerOptions(batch_size=batch_size, linger_s=linger, until_idle=until_idle, stall_s=stall,
+                            max_dead_letters=max_dead_letters)
+
+    async def main(stop: signals.Stop) -> int:
+        with live.view(terminal, f"consume {db}", database_url=settings.database_url if worker is None else None,
+                       db=db):
+            result = await run_worker(settings, db, options, tables=tables, group_id=group, assign=assign,
+                                      split=worker if assign else None, stop=stop.event, install_signals=False)
+        _print_consumed(dict(result.__dict__), as_json)
+        if stop.requested:
+            raise stop.interrupted()  # stopped between batches: the offsets are PostgreSQL's
+        return exit_codes.OK
+
+    return signals.run(main)
+
+
+def _relay(terminal: Terminal) -> Any:
+    """Where the workers' log lines go: above the live view, or straight to stderr."""
+    if not terminal.live:
+        return None
+    console = terminal.console
+    return lambda line: console.print(line, markup=False, highlight=False, soft_wrap=True)
 
 
 def _print_consumed(result: dict[str, object], as_json: bool) -> None:
@@ -138,64 +169,73 @@ def _print_consumed(result: dict[str, object], as_json: bool) -> None:
           f"read{' (idle)' if result.get('idle') else ''}")
 
 
-def dlq(settings: Settings, args: argparse.Namespace) -> int:
+def dlq_list(settings: Settings, *, db: str = "vcdb", table: str | None = None, reason: str | None = None,
+             run: int | None = None, since: dt.date | None = None, limit: int | None = None, all: bool = False,
+             as_json: bool = False) -> int:
     from vcdb import dlq_report
 
-    return asyncio.run(dlq_report.run(settings, args))
+    query = dlq_report.Query(db, table, reason, run, since, limit, include_resolved=all)
+    return signals.run(lambda _: dlq_report.list_letters(settings, query, as_json=as_json), grace_s=0)
 
 
-def verify(settings: Settings, args: argparse.Namespace) -> int:
+def dlq_show(settings: Settings, *, id: int, db: str = "vcdb", as_json: bool = False) -> int:
+    from vcdb import dlq_report
+
+    return signals.run(lambda _: dlq_report.show(settings, db, id, as_json=as_json), grace_s=0)
+
+
+def dlq_replay(settings: Settings, *, db: str = "vcdb", table: str | None = None, reason: str | None = None,
+               run: int | None = None, since: dt.date | None = None, limit: int | None = None, all: bool = False,
+               dry_run: bool = False, as_json: bool = False) -> int:
+    from vcdb import dlq_report
+
+    query = dlq_report.Query(db, table, reason, run, since, limit, include_resolved=all)
+    return signals.run(lambda _: dlq_report.replay_letters(settings, query, dry_run=dry_run, as_json=as_json))
+
+
+def verify(settings: Settings, *, db: str = "vcdb", sample: int = 5, as_json: bool = False) -> int:
     from vcdb import reports
 
-    return asyncio.run(reports.verify(settings, args))
+    return signals.run(lambda _: reports.verify(settings, db, sample=sample, as_json=as_json), grace_s=0)
 
 
-def diff(settings: Settings, args: argparse.Namespace) -> int:
+def diff(settings: Settings, *, from_run: int, to_run: int, db: str = "vcdb", tables: Sequence[str] = (),
+         as_json: bool = False) -> int:
     from vcdb import reports
 
-    return asyncio.run(reports.diff(settings, args))
+    return signals.run(lambda _: reports.diff(settings, db, from_run, to_run, tables, as_json=as_json), grace_s=0)
 
 
-def status(settings: Settings, args: argparse.Namespace) -> int:
+def status(settings: Settings, *, db: str = "vcdb", as_json: bool = False) -> int:
     from vcdb import reports
 
-    return asyncio.run(reports.status(settings, args))
+    return signals.run(lambda _: reports.status(settings, db, as_json=as_json), grace_s=0)
 
 
-def schema(settings: Settings, args: argparse.Namespace) -> int:
-    from schemas import generate, validate
+# ---- schemas -------------------------------------------------------------------------------------
 
-    if args.schema_command == "generate":
-        changed = generate.generate()
-        print("\n".join(f"wrote {p}" for p in changed) or "generated code is up to date")
-        return exit_codes.OK
-    if args.schema_command == "validate":
-        problems = validate.validate(Path(args.ddl_dir) if args.ddl_dir else None)
-        if not args.no_db and not args.ddl_dir:
-            problems += _drift(settings)
-        for p in problems:
-            print(f"schema validate: {p}", file=sys.stderr)
-        if problems:
-            print(f"schema validate: {len(problems)} problem(s)", file=sys.stderr)
-            return exit_codes.FAILED
-        print("schema validate: ok (naming, keys, FKs, cycles, generated code"
-              + (", migration drift)" if not args.no_db else ")"))
-        return exit_codes.OK
-    if args.schema_command == "plan":
-        from schemas.catalog import load_catalog
-        from schemas.graph import load_plan
+def schema_generate() -> int:
+    from schemas import generate
 
-        plan = load_plan(load_catalog(args.db))
-        if args.json:
-            print_json({"levels": plan.levels, "self_referencing": plan.self_referencing})
-        else:
-            for i, level in enumerate(plan.levels):
-                print(f"level {i}: {', '.join(level)}")
-            print(f"self-referencing: {', '.join(plan.self_referencing) or '-'}")
-        return exit_codes.OK
-    from vcdb import staging
+    changed = generate.generate()
+    print("\n".join(f"wrote {p}" for p in changed) or "generated code is up to date")
+    return exit_codes.OK
 
-    return asyncio.run(staging.stage(settings, args.db))
+
+def schema_validate(settings: Settings, *, ddl_dir: str | None = None, no_db: bool = False) -> int:
+    from schemas import validate
+
+    problems = validate.validate(Path(ddl_dir) if ddl_dir else None)
+    if not no_db and not ddl_dir:
+        problems += _drift(settings)
+    for p in problems:
+        print(f"schema validate: {p}", file=sys.stderr)
+    if problems:
+        print(f"schema validate: {len(problems)} problem(s)", file=sys.stderr)
+        return exit_codes.FAILED
+    print("schema validate: ok (naming, keys, FKs, cycles, generated code"
+          + (", migration drift)" if not no_db else ")"))
+    return exit_codes.OK
 
 
 def _drift(settings: Settings) -> list[str]:
@@ -221,69 +261,94 @@ def _drift(settings: Settings) -> list[str]:
         asyncio.run(services.drop_database(settings.database_url, name))
 
 
-def simulator(settings: Settings, args: argparse.Namespace) -> int:
-    if args.simulator_command == "aces":
-        from simulator import fitment_files
+def schema_stage(settings: Settings, *, db: str = "vcdb") -> int:
+    from vcdb import staging
 
-        return fitment_files.run(args)
+    return signals.run(lambda _: staging.stage(settings, db), grace_s=0)
+
+
+def schema_plan(*, db: str = "vcdb", as_json: bool = False) -> int:
+    from schemas.catalog import load_catalog
+    from schemas.graph import load_plan
+
+    plan = load_plan(load_catalog(db))
+    if as_json:
+        print_json({"levels": plan.levels, "self_referencing": plan.self_referencing})
+    else:
+        for i, level in enumerate(plan.levels):
+            print(f"level {i}: {', '.join(level)}")
+        print(f"self-referencing: {', '.join(plan.self_referencing) or '-'}")
+    return exit_codes.OK
+
+
+# ---- the simulator: its own command line, passed through ----------------------------------------
+
+def simulator_serve(namespace: Any) -> int:
     from simulator import runner
 
-    return runner.run(args)
+    return runner.run(namespace)
 
 
-def raw(settings: Settings, args: argparse.Namespace) -> int:
+def simulator_aces(namespace: Any) -> int:
+    from simulator import fitment_files
+
+    return fitment_files.run(namespace)
+
+
+# ---- operations ----------------------------------------------------------------------------------
+
+def raw_export(settings: Settings, *, run: int, out: str, db: str = "vcdb") -> int:
     from vcdb import raw_backup
 
-    return asyncio.run(raw_backup.run(settings, args))
+    return signals.run(lambda _: raw_backup.export(settings, db, run, Path(out)), grace_s=0)
 
 
-def demo(settings: Settings, args: argparse.Namespace) -> int:
+def raw_import(settings: Settings, *, dir: str) -> int:
+    from vcdb import raw_backup
+
+    return signals.run(lambda _: raw_backup.import_(settings, Path(dir)), grace_s=0)
+
+
+def demo(settings: Settings, terminal: Terminal, *, scale: float = 0.01, seed: int = 42,
+         anomalies: float | None = None, workdir: str = ".vcdb/demo", keep: bool = False,
+         database: str = "vcdb_demo") -> int:
     from vcdb import demo as demo_mod
 
-    return demo_mod.run(settings, args)
+    options = demo_mod.DemoOptions(scale, seed, anomalies, Path(workdir), keep, database)
+    return demo_mod.run(settings, terminal, options)
 
 
-def reset(settings: Settings, args: argparse.Namespace) -> int:
+def reset(settings: Settings, *, db: str = "vcdb", yes: bool = False) -> int:
     from vcdb import reset as reset_mod
 
-    if not args.yes:
-        raise UsageError(f"reset drops every row, the run state and the topics of {args.db}: add --yes to confirm")
-    return asyncio.run(reset_mod.reset(settings, args.db))
+    if not yes:
+        raise UsageError(f"reset drops every row, the run state and the topics of {db}: add --yes to confirm")
+    return signals.run(lambda _: reset_mod.reset(settings, db), grace_s=0)
 
 
-def fitment(settings: Settings, args: argparse.Namespace) -> int:
+# ---- fitment -------------------------------------------------------------------------------------
+
+def fitment_parts(settings: Settings, *, vehicle: int | None = None, base_vehicle: int | None = None,
+                  part_type: int | None = None, as_json: bool = False) -> int:
     from vcdb import fitment_report
 
-    return fitment_report.fitment_command(settings, args)
+    return signals.run(lambda _: fitment_report.parts(settings, vehicle=vehicle, base_vehicle=base_vehicle,
+                                                      part_type=part_type, as_json=as_json), grace_s=0)
 
 
-def aces(settings: Settings, args: argparse.Namespace) -> int:
-    if args.aces_command == "load":
-        from vcdb import fitment_files
+def fitment_vehicles(settings: Settings, *, part: str, brand: str | None = None, as_json: bool = False) -> int:
+    from vcdb import fitment_report
 
-        return fitment_files.load(settings, args)
-    if args.aces_command == "report":
-        from vcdb import fitment_report  # the loader's read side: not imported by `load`
-
-        return fitment_report.report_command(settings, args, "aces")
-    raise UsageError(f"aces {args.aces_command}: not a command")
+    return signals.run(lambda _: fitment_report.vehicles(settings, part, brand, as_json=as_json), grace_s=0)
 
 
-def pies(settings: Settings, args: argparse.Namespace) -> int:
-    if args.pies_command == "load":
-        from vcdb import fitment_files
+def aces_report(settings: Settings, *, sample: int = 10, as_json: bool = False) -> int:
+    from vcdb import fitment_report  # the loader's read side: not imported by `load`
 
-        return fitment_files.load(settings, args)
-    if args.pies_command == "report":
-        from vcdb import fitment_report
-
-        return fitment_report.report_command(settings, args, "pies")
-    raise UsageError(f"pies {args.pies_command}: not a command")
+    return signals.run(lambda _: fitment_report.aces(settings, sample=sample, as_json=as_json), grace_s=0)
 
 
-HANDLERS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
-    "migrate": migrate, "baseline": produce, "incremental": produce, "consume": consume, "dlq": dlq,
-    "verify": verify, "diff": diff, "status": status, "schema": schema, "simulator": simulator, "raw": raw,
-    "demo": demo, "reset": reset, "fitment": fitment, "aces": aces, "pies": pies,
-}
+def pies_report(settings: Settings, *, as_json: bool = False) -> int:
+    from vcdb import fitment_report
 
+    return signals.run(lambda _: fitment_report.pies(settings, as_json=as_json), grace_s=0)

@@ -1,4 +1,4 @@
-"""What every command shares to talk to a person: the usage error and JSON output."""
+"""What every command shares to talk to a person: its own errors and JSON output."""
 
 from __future__ import annotations
 
@@ -8,6 +8,10 @@ from typing import Any
 
 class UsageError(Exception):
     """Bad arguments or settings: printed as one line, exit code 2."""
+
+
+class RunFailed(Exception):
+    """A run ended failed on an error that doomed it (its `__cause__`, which picks the exit code)."""
 
 
 def print_json(obj: Any) -> None:

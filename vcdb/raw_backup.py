@@ -2,29 +2,30 @@
 
 from __future__ import annotations
 
-import argparse
-import sys
 from pathlib import Path
 
-from producers.raw import RawError, export_run, import_run
+from producers.raw import export_run, import_run
 from producers.runs import RunStore
 from schemas.settings import Settings
 from vcdb import exit_codes
 
 
-async def run(settings: Settings, args: argparse.Namespace) -> int:
+async def export(settings: Settings, db: str, run_id: int, out: Path) -> int:
     store = await RunStore.connect(settings.database_url)
     try:
-        if args.raw_command == "export":
-            summary = await export_run(settings.kafka, store, args.db, args.run, Path(args.out))
-            print(f"exported run {summary.run_id}: {sum(summary.tables.values())} records of "
-                  f"{len(summary.tables)} tables to {summary.path}")
-        else:
-            summary = await import_run(settings.kafka, store, Path(args.dir))
-            print(f"imported {summary.path} as run {summary.run_id}: {sum(summary.tables.values())} records")
-        return exit_codes.OK
-    except RawError as e:
-        print(f"vcdb raw: {e}", file=sys.stderr)
-        return exit_codes.FAILED
+        summary = await export_run(settings.kafka, store, db, run_id, out)
     finally:
         await store.close()
+    print(f"exported run {summary.run_id}: {sum(summary.tables.values())} records of "
+          f"{len(summary.tables)} tables to {summary.path}")
+    return exit_codes.OK
+
+
+async def import_(settings: Settings, folder: Path) -> int:
+    store = await RunStore.connect(settings.database_url)
+    try:
+        summary = await import_run(settings.kafka, store, folder)
+    finally:
+        await store.close()
+    print(f"imported {summary.path} as run {summary.run_id}: {sum(summary.tables.values())} records")
+    return exit_codes.OK

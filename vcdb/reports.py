@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import argparse
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import asdict
 from typing import Any
@@ -52,9 +51,9 @@ def render_verify(report: verify_mod.VerifyReport) -> str:
     return "\n".join(lines)
 
 
-async def verify(settings: Settings, args: argparse.Namespace) -> int:
-    report = await verify_report(settings, args.db, args.sample)
-    if args.json:
+async def verify(settings: Settings, db: str, *, sample: int = 5, as_json: bool = False) -> int:
+    report = await verify_report(settings, db, sample)
+    if as_json:
         print_json({"ok": report.ok, "db": report.db, "orphans": [asdict(o) for o in report.orphans],
                     "counts": [{**asdict(c), "ok": c.ok} for c in report.counts], "count_run": report.count_run,
                     "count_note": report.count_note})
@@ -63,15 +62,16 @@ async def verify(settings: Settings, args: argparse.Namespace) -> int:
     return exit_codes.OK if report.ok else exit_codes.FAILED
 
 
-async def diff(settings: Settings, args: argparse.Namespace) -> int:
-    async with _pool(settings, args.db) as pool:
-        result = await diff_mod.diff(pool, args.db, args.from_run, args.to_run, args.table or None)
-    if args.json:
+async def diff(settings: Settings, db: str, from_run: int, to_run: int, tables: Sequence[str] = (), *,
+               as_json: bool = False) -> int:
+    async with _pool(settings, db) as pool:
+        result = await diff_mod.diff(pool, db, from_run, to_run, list(tables) or None)
+    if as_json:
         print_json([asdict(d) for d in result])
         return exit_codes.OK
-    print(f"diff {args.db} run {args.from_run} -> run {args.to_run}")
+    print(f"diff {db} run {from_run} -> run {to_run}")
     for d in result:
-        if d.missing_snapshot and args.table:
+        if d.missing_snapshot and tables:
             print(f"  {d.table}: {d.missing_snapshot}")
         if d.added or d.removed or d.changed:
             print(f"  {d.table}: +{d.added} added, -{d.removed} no longer in force, ~{d.changed} changed")
@@ -80,13 +80,13 @@ async def diff(settings: Settings, args: argparse.Namespace) -> int:
     return exit_codes.OK
 
 
-async def status(settings: Settings, args: argparse.Namespace) -> int:
-    async with _pool(settings, args.db) as pool:
-        data = await status_mod.status(pool, settings.kafka, args.db)
-    if args.json:
+async def status(settings: Settings, db: str, *, as_json: bool = False) -> int:
+    async with _pool(settings, db) as pool:
+        data = await status_mod.status(pool, settings.kafka, db)
+    if as_json:
         print_json(data)
         return exit_codes.OK
-    print(f"runs of {args.db}:")
+    print(f"runs of {db}:")
     for r in data["runs"]:
         print(f"  {r['run_id']:>4} {r['kind']:<11} {r['status']:<11} started {r['started_at']:%Y-%m-%d %H:%M:%S}"
               + (f"  {r['error']}" if r["error"] else ""))

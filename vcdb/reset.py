@@ -4,12 +4,10 @@ database and its topics."""
 
 from __future__ import annotations
 
-import sys
-
 from consumers.runner import group_id_for
 from consumers.sql import q
 from consumers.store import LoadStore
-from producers.runs import LockHeld, ProducerLock
+from producers.runs import ProducerLock
 from schemas.catalog import load_catalog
 from schemas.settings import Settings
 from streams import topics
@@ -19,11 +17,7 @@ from vcdb import exit_codes
 
 async def reset(settings: Settings, db: str) -> int:
     lock = ProducerLock(settings.database_url, db)
-    try:
-        await lock.acquire()
-    except LockHeld as e:
-        print(f"vcdb reset: refused: {e}", file=sys.stderr)
-        return exit_codes.LOCKED
+    await lock.acquire()  # LockHeld: refused (exit 3)
     try:
         catalog = load_catalog(db)
         store = await LoadStore.connect(settings.database_url, group_id_for(db), size=1)
@@ -45,8 +39,7 @@ async def reset(settings: Settings, db: str) -> int:
             mine = [t for t in await list_topics(settings.kafka) if t.startswith(prefix)]
             await delete_topics(settings.kafka, mine)
         except BrokerError as e:
-            print(f"vcdb reset: database reset, but topics not deleted: {e}", file=sys.stderr)
-            return exit_codes.UNAVAILABLE
+            raise BrokerError(f"database reset, but topics not deleted: {e}") from e
         print(f"reset {db}: {len(catalog.tables)} tables truncated, {len(runs)} runs and their state dropped, "
               f"{len(mine)} topics deleted")
         return exit_codes.OK

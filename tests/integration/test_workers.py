@@ -35,7 +35,7 @@ def _workers_of(proc: subprocess.Popen[bytes], n: int, timeout: float = 30.0) ->
     raise AssertionError(f"{n} worker processes did not start")
 
 
-def test_sigterm_stops_every_worker_and_exits_0(database_url: str, kafka: str) -> None:
+def test_sigterm_stops_every_worker_and_exits_4(database_url: str, kafka: str) -> None:
     env = {**os.environ, "DATABASE_URL": database_url, "KAFKA_BOOTSTRAP_SERVERS": kafka}
     proc = _consume(env, "--workers", "2", "--assign")
     try:
@@ -44,7 +44,7 @@ def test_sigterm_stops_every_worker_and_exits_0(database_url: str, kafka: str) -
         assert proc.poll() is None, proc.stderr.read().decode()[-2000:] if proc.stderr else ""
         os.kill(proc.pid, signal.SIGTERM)
         _, err = proc.communicate(timeout=30)
-        assert proc.returncode == exit_codes.OK, err.decode()[-2000:]
+        assert proc.returncode == exit_codes.INTERRUPTED, err.decode()[-2000:]
         assert not [w for w in workers if w.is_running() and w.status() != psutil.STATUS_ZOMBIE]
     finally:
         _end(proc)

@@ -219,12 +219,12 @@ def test_render_aces_report() -> None:
 def test_the_parser_takes_the_fitment_and_report_commands() -> None:
     p = cli.build_parser()
     a = p.parse_args(["fitment", "parts", "--base-vehicle", "101", "--part-type", "7001", "--json"])
-    assert (a.command, a.fitment_command, a.vehicle, a.base_vehicle, a.part_type, a.json) == (
+    assert (a.command, a.fitment_command, a.vehicle, a.base_vehicle, a.part_type, a.as_json) == (
         "fitment", "parts", None, 101, 7001, True)
     a = p.parse_args(["fitment", "vehicles", "--part", "W-100", "--brand", "bbbb"])
     assert (a.part, a.brand) == ("W-100", "BBBB")
     a = p.parse_args(["aces", "report", "--sample", "3"])
-    assert (a.command, a.aces_command, a.sample, a.json) == ("aces", "report", 3, False)
+    assert (a.command, a.aces_command, a.sample, a.as_json) == ("aces", "report", 3, False)
     assert p.parse_args(["pies", "report", "--json"]).pies_command == "report"
 
 

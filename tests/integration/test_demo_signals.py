@@ -1,0 +1,104 @@
+"""SIGINT, SIGTERM and SIGHUP stop `vcdb demo` at any point, with exit 4, and no process it started
+outlives it: its children (the broker, the simulator, the loading workers' supervisor and the
+workers) are sampled by PID while it runs, and each is checked to be gone after it ended.  The
+demo uses the local PostgreSQL (DATABASE_URL), each time with a database of its own."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+import psutil
+import pytest
+
+from vcdb import exit_codes, services
+
+SAMPLE_S = 0.05
+
+
+_COMMANDS: dict[psutil.Process, str] = {}  # as first seen: a process that ended has no command line
+
+
+def _cmdline(p: psutil.Process) -> str:
+    if p not in _COMMANDS:
+        try:
+            _COMMANDS[p] = " ".join(p.cmdline())
+        except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+            return ""
+    return _COMMANDS[p]
+
+
+def _tansu(p: psutil.Process) -> bool:
+    return "tansu" in _cmdline(p)
+
+
+def _simulator(p: psutil.Process) -> bool:
+    return "-m simulator serve" in _cmdline(p)
+
+
+def _supervisor(p: psutil.Process) -> bool:
+    return " consume " in _cmdline(p) and "--worker " not in _cmdline(p)
+
+
+def _worker(p: psutil.Process) -> bool:
+    return "--worker " in _cmdline(p)
+
+
+@pytest.mark.parametrize(("signum", "when"), [
+    (signal.SIGINT, _simulator),  # while the services start
+    (signal.SIGTERM, _supervisor),  # the baseline under way, the workers starting
+    (signal.SIGHUP, _worker),  # the workers loading
+], ids=["SIGINT-starting", "SIGTERM-producing", "SIGHUP-loading"])
+def test_a_signal_stops_the_demo_and_every_process_it_started(
+        signum: int, when: Callable[[psutil.Process], bool], pg_admin_url: str, tmp_path: Path) -> None:
+    name = f"vcdb_demo_{uuid.uuid4().hex[:8]}"
+    env = {**os.environ, "DATABASE_URL": pg_admin_url}
+    proc = subprocess.Popen([sys.executable, "-m", "vcdb", "demo", "--workdir", str(tmp_path), "--database", name],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    seen: dict[int, psutil.Process] = {}
+    try:
+        me = psutil.Process(proc.pid)
+
+        def sample() -> None:
+            try:
+                for child in me.children(recursive=True):
+                    if child.pid not in seen:
+                        seen[child.pid] = child
+                        _cmdline(child)
+            except psutil.NoSuchProcess:
+                pass
+
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and proc.poll() is None and not any(when(p) for p in seen.values()):
+            sample()
+            time.sleep(SAMPLE_S)
+        assert proc.poll() is None, f"the demo ended before the signal: {proc.communicate()[1][-2000:]}"
+        assert any(when(p) for p in seen.values()), "the phase to signal never came"
+        sent = time.monotonic()
+        proc.send_signal(signum)
+        deadline = sent + 30
+        while time.monotonic() < deadline and proc.poll() is None:
+            sample()
+            time.sleep(SAMPLE_S)
+        _, err = proc.communicate(timeout=max(1.0, deadline - time.monotonic()))
+        took = time.monotonic() - sent
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+        asyncio.run(services.drop_database(pg_admin_url, name))
+    assert proc.returncode == exit_codes.INTERRUPTED, err[-3000:]
+    assert took < 20, f"the demo took {took:.1f} s to stop"
+    assert any(_tansu(p) for p in seen.values()), "the broker was never seen: the sampling missed the start"
+    left = psutil.wait_procs(list(seen.values()), timeout=5)[1]  # gone, or going: give them 5 s
+    assert not [p for p in left if p.is_running() and p.status() != psutil.STATUS_ZOMBIE], \
+        [(p.pid, _cmdline(p)) for p in left]
+    for p in left:  # a leak would fail the assertion above first; this only tidies up after a failure
+        p.kill()
