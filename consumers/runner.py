@@ -61,7 +61,7 @@ async def consume(settings: Settings, db: str, options: WorkerOptions, *, tables
                             replayer=AutoReplayer(catalog, store))
             relay = asyncio.ensure_future(_relay(stop, worker.stop)) if stop is not None else None
             if install_signals:
-                for sig in (signal.SIGTERM, signal.SIGINT):
+                for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
                     loop.add_signal_handler(sig, worker.stop.set)
             if assign:
                 tps = [(t, p) for t in data_topics for p in range(counts[t])]
@@ -78,7 +78,7 @@ async def consume(settings: Settings, db: str, options: WorkerOptions, *, tables
                     relay.cancel()
     finally:
         if install_signals:
-            for sig in (signal.SIGTERM, signal.SIGINT):
+            for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
                 loop.remove_signal_handler(sig)
         await reader.stop()
         await store.close()

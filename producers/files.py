@@ -186,7 +186,7 @@ async def load_files(settings: Settings, options: LoadOptions, *, progress: Prog
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     if install_signals:
-        for sig in (signal.SIGTERM, signal.SIGINT):
+        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             loop.add_signal_handler(sig, stop.set)
     store: RunStore | None = None
     result = LoadResult(options.db)
@@ -208,7 +208,7 @@ async def load_files(settings: Settings, options: LoadOptions, *, progress: Prog
         return result
     finally:
         if install_signals:
-            for sig in (signal.SIGTERM, signal.SIGINT):
+            for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
                 loop.remove_signal_handler(sig)
         if store is not None:
             await store.close()

@@ -101,7 +101,7 @@ def run(args: argparse.Namespace) -> int:
 async def _serve(config: ServerConfig) -> int:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         loop.add_signal_handler(sig, stop.set)
     runner, base_url = await start_server(config)
     try:
