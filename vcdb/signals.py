@@ -43,10 +43,17 @@ def _raise(signum: int, _frame: FrameType | None) -> None:
 Handlers = dict[signal.Signals, Any]
 
 
+def honoured() -> tuple[signal.Signals, ...]:
+    """The stop signals we act on: those not ignored when we started (`nohup` ignores SIGHUP, a
+    shell ignores SIGINT for a job it runs in the background; both stay ignored, as Python leaves
+    an ignored SIGINT alone)."""
+    return tuple(sig for sig in STOP_SIGNALS if signal.getsignal(sig) is not signal.SIG_IGN)
+
+
 def install() -> Handlers:
-    """Stop signals raise `Interrupted` (the CLI's start, and again after every `run`); the
-    handlers they had before, for `restore`."""
-    return {sig: signal.signal(sig, _raise) for sig in STOP_SIGNALS}
+    """Stop signals raise `Interrupted` (the CLI's start); the handlers they had before, for
+    `restore`."""
+    return {sig: signal.signal(sig, _raise) for sig in honoured()}
 
 
 def restore(previous: Handlers) -> None:
@@ -59,7 +66,7 @@ def deferred(*, reraise: bool = True) -> Iterator[None]:
     """Hold stop signals for the block; one that came meanwhile is raised at its end (or, with
     `reraise=False`, dropped: the block was the stopping)."""
     came: list[int] = []
-    previous = {sig: signal.signal(sig, lambda s, _f: came.append(s)) for sig in STOP_SIGNALS}
+    previous = {sig: signal.signal(sig, lambda s, _f: came.append(s)) for sig in honoured()}
     try:
         yield
     finally:
@@ -108,8 +115,9 @@ def run(main: Callable[[Stop], Awaitable[T]], *, grace_s: float = GRACE_S) -> T:
             stop.event.set()
             deadline = loop.call_later(grace_s, task.cancel)
 
-        previous = {sig: signal.getsignal(sig) for sig in STOP_SIGNALS}
-        for sig in STOP_SIGNALS:
+        wired = honoured()
+        previous = {sig: signal.getsignal(sig) for sig in wired}
+        for sig in wired:
             loop.add_signal_handler(sig, on_signal, sig)
         try:
             return await main(stop)
@@ -120,7 +128,7 @@ def run(main: Callable[[Stop], Awaitable[T]], *, grace_s: float = GRACE_S) -> T:
         finally:
             if deadline is not None:
                 deadline.cancel()
-            for sig in STOP_SIGNALS:
+            for sig in wired:
                 loop.remove_signal_handler(sig)
             restore(previous)  # remove_signal_handler left the default action in place
 

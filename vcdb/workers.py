@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import IO, Any
 
-from vcdb import exit_codes
+from vcdb import exit_codes, signals
 
 PARENT_ENV = "VCDB_SUPERVISOR_PID"
 _PR_SET_PDEATHSIG = 1
@@ -44,9 +44,6 @@ def die_with_supervisor() -> None:
     libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     if os.getppid() != int(parent):
         os._exit(exit_codes.FAILED)
-
-
-STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
 
 
 class _Lines:
@@ -101,7 +98,7 @@ def supervise(argv: Sequence[str], n: int, *, on_stderr: Callable[[str], None] |
         stopping = True
         stop_all(signum)
 
-    previous = {s: signal.signal(s, on_signal) for s in STOP_SIGNALS}
+    previous = {s: signal.signal(s, on_signal) for s in signals.honoured()}
     try:
         while any(p.poll() is None for p in procs):
             if not stopping and any(p.returncode not in (None, exit_codes.OK) for p in procs):

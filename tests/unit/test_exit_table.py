@@ -173,3 +173,16 @@ def test_outside_a_loop_a_signal_raises_interrupted_and_deferred_holds_it() -> N
             time.sleep(1)
     finally:
         signals.restore(previous)
+
+
+def test_a_signal_ignored_when_we_start_stays_ignored() -> None:
+    before = signal.signal(signal.SIGHUP, signal.SIG_IGN)  # as under nohup
+    try:
+        previous = signals.install()
+        try:
+            assert signal.SIGHUP not in previous and signal.getsignal(signal.SIGHUP) is signal.SIG_IGN
+            assert signal.SIGTERM in previous
+        finally:
+            signals.restore(previous)
+    finally:
+        signal.signal(signal.SIGHUP, before)
