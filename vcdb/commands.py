@@ -83,7 +83,7 @@ async def _produce(settings: Settings, terminal: Terminal, options: Any, stop: s
             print(f"  {result.error}")
     if result.cause is not None:
         raise RunFailed(f"run {result.run_id} failed: {result.error}") from result.cause
-    return {"succeeded": exit_codes.OK, "interrupted": exit_codes.INTERRUPTED}.get(result.status, exit_codes.FAILED)
+    return exit_codes.for_run(result.status)
 
 
 async def _produce_every(settings: Settings, terminal: Terminal, options: Any, stop: signals.Stop, minutes: float,

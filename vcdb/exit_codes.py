@@ -31,6 +31,11 @@ INTERRUPTED = 4  # stopped by a signal; resumable
 UNAVAILABLE = 5  # PostgreSQL, Kafka or the API cannot be reached
 
 
+def for_run(status: str) -> int:
+    """The code of a run that ended (rather than raised): succeeded 0, interrupted 4, else 1."""
+    return {"succeeded": OK, "interrupted": INTERRUPTED}.get(status, FAILED)
+
+
 @dataclass(frozen=True)
 class Row:
     errors: tuple[type[BaseException], ...]

@@ -31,7 +31,7 @@ def load(settings: Settings, terminal: Terminal, *, db: str, files: Sequence[str
             print(_line(db, f.to_json()))
         for name in result.not_loaded:
             print(f"{name}: not loaded (an earlier file did not succeed)")
-    return {"succeeded": exit_codes.OK, "interrupted": exit_codes.INTERRUPTED}.get(result.status, exit_codes.FAILED)
+    return exit_codes.for_run(result.status)
 
 
 def _line(db: str, f: dict[str, Any]) -> str:

@@ -186,3 +186,8 @@ def test_a_signal_ignored_when_we_start_stays_ignored() -> None:
             signals.restore(previous)
     finally:
         signal.signal(signal.SIGHUP, before)
+
+
+def test_a_run_that_ended_has_the_code_of_its_status() -> None:
+    assert [exit_codes.for_run(s) for s in ("succeeded", "interrupted", "failed")] == [
+        exit_codes.OK, exit_codes.INTERRUPTED, exit_codes.FAILED]
