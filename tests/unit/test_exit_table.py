@@ -10,6 +10,7 @@ import io
 import os
 import signal
 import time
+from collections.abc import Iterator
 
 import aiokafka.errors
 import asyncpg
@@ -137,6 +138,21 @@ def test_the_command_name_of_a_subcommand() -> None:
 
 # ---- signals --------------------------------------------------------------------------------------------
 
+@pytest.fixture
+def terminal_signals() -> Iterator[None]:
+    """The three signals as a process started from a terminal has them.  Whatever runs the suite
+    may have them ignored (a background job ignores SIGINT, nohup SIGHUP), and a signal ignored at
+    start stays ignored by design (the test below), which is not what these tests are about."""
+    wanted = {signal.SIGINT: signal.default_int_handler, signal.SIGTERM: signal.SIG_DFL, signal.SIGHUP: signal.SIG_DFL}
+    before = {signum: signal.signal(signum, handler) for signum, handler in wanted.items()}
+    try:
+        yield
+    finally:
+        for signum, handler in before.items():
+            signal.signal(signum, handler)
+
+
+@pytest.mark.usefixtures("terminal_signals")
 def test_a_signal_sets_stop_and_the_command_returns_on_its_own() -> None:
     async def main(stop: signals.Stop) -> str:
         asyncio.get_running_loop().call_later(0.05, os.kill, os.getpid(), signal.SIGTERM)
@@ -148,6 +164,7 @@ def test_a_signal_sets_stop_and_the_command_returns_on_its_own() -> None:
     assert signal.getsignal(signal.SIGTERM) is previous  # put back as it was
 
 
+@pytest.mark.usefixtures("terminal_signals")
 def test_a_command_that_does_not_stop_in_its_grace_is_cancelled_and_interrupted() -> None:
     async def main(stop: signals.Stop) -> None:
         asyncio.get_running_loop().call_later(0.05, os.kill, os.getpid(), signal.SIGHUP)
@@ -160,6 +177,7 @@ def test_a_command_that_does_not_stop_in_its_grace_is_cancelled_and_interrupted(
     assert exit_codes.classify(info.value) == (exit_codes.INTERRUPTED, "interrupted: ")
 
 
+@pytest.mark.usefixtures("terminal_signals")
 def test_outside_a_loop_a_signal_raises_interrupted_and_deferred_holds_it() -> None:
     previous = signals.install()
     try:
