@@ -8,18 +8,15 @@ message saying which; 5 PostgreSQL unreachable.  Bad arguments are refused by th
 from __future__ import annotations
 
 import sys
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from consumers import fitment
 from consumers.fitment import AcesReport, FitPart, FitVehicle, PiesReport, Vehicle
-from consumers.runner import group_id_for
-from consumers.store import LoadStore
 from schemas.settings import Settings
 from vcdb import exit_codes
 from vcdb.console import print_json
+from vcdb.reports import read_pool
 
 
 @dataclass
@@ -63,21 +60,12 @@ class VehiclesResult:
 
 # ---- in-process functions --------------------------------------------------------------------------
 
-@asynccontextmanager
-async def _pool(settings: Settings, db: str) -> AsyncIterator[Any]:
-    store = await LoadStore.connect(settings.database_url, group_id_for(db), size=2)
-    try:
-        yield store.pool
-    finally:
-        await store.close()
-
-
 async def find_parts(settings: Settings, *, vehicle_id: int | None = None, base_vehicle_id: int | None = None,
                      part_type_id: int | None = None) -> PartsResult:
     """Parts of live applications that fit a vehicle, or that name a base vehicle."""
     if (vehicle_id is None) == (base_vehicle_id is None):
         raise ValueError("one of vehicle_id or base_vehicle_id")
-    async with _pool(settings, "aces") as pool:
+    async with read_pool(settings, "aces") as pool:
         if vehicle_id is not None:
             result = PartsResult("vehicle", vehicle_id, await fitment.vehicle(pool, vehicle_id), part_type_id)
             if result.vehicle is not None:
@@ -93,7 +81,7 @@ async def find_parts(settings: Settings, *, vehicle_id: int | None = None, base_
 
 async def find_vehicles(settings: Settings, part_number: str, brand: str | None = None) -> VehiclesResult:
     """Vehicles a part fits, with the configurations its applications allow."""
-    async with _pool(settings, "aces") as pool:
+    async with read_pool(settings, "aces") as pool:
         result = VehiclesResult(part_number, brand, None, await fitment.vehicles_for_part(pool, part_number, brand))
         if not result.vehicles:
             result.presence = await fitment.part_presence(pool, part_number, brand)
@@ -101,12 +89,12 @@ async def find_vehicles(settings: Settings, part_number: str, brand: str | None 
 
 
 async def aces_report(settings: Settings, sample: int = 10) -> AcesReport:
-    async with _pool(settings, "aces") as pool:
+    async with read_pool(settings, "aces") as pool:
         return await fitment.aces_report(pool, sample)
 
 
 async def pies_report(settings: Settings) -> PiesReport:
-    async with _pool(settings, "pies") as pool:
+    async with read_pool(settings, "pies") as pool:
         return await fitment.pies_report(pool)
 
 

@@ -18,7 +18,8 @@ from vcdb.console import print_json
 
 
 @asynccontextmanager
-async def _pool(settings: Settings, db: str) -> AsyncIterator[Any]:
+async def read_pool(settings: Settings, db: str) -> AsyncIterator[Any]:
+    """A small pool of the loader's connections (its server settings) for the reading commands."""
     store = await LoadStore.connect(settings.database_url, group_id_for(db), size=2)
     try:
         yield store.pool
@@ -27,7 +28,7 @@ async def _pool(settings: Settings, db: str) -> AsyncIterator[Any]:
 
 
 async def verify_report(settings: Settings, db: str, sample: int = 5) -> verify_mod.VerifyReport:
-    async with _pool(settings, db) as pool:
+    async with read_pool(settings, db) as pool:
         return await verify_mod.verify(pool, db, sample)
 
 
@@ -64,7 +65,7 @@ async def verify(settings: Settings, db: str, *, sample: int = 5, as_json: bool 
 
 async def diff(settings: Settings, db: str, from_run: int, to_run: int, tables: Sequence[str] = (), *,
                as_json: bool = False) -> int:
-    async with _pool(settings, db) as pool:
+    async with read_pool(settings, db) as pool:
         result = await diff_mod.diff(pool, db, from_run, to_run, list(tables) or None)
     if as_json:
         print_json([asdict(d) for d in result])
@@ -81,7 +82,7 @@ async def diff(settings: Settings, db: str, from_run: int, to_run: int, tables: 
 
 
 async def status(settings: Settings, db: str, *, as_json: bool = False) -> int:
-    async with _pool(settings, db) as pool:
+    async with read_pool(settings, db) as pool:
         data = await status_mod.status(pool, settings.kafka, db)
     if as_json:
         print_json(data)
@@ -106,7 +107,7 @@ async def status(settings: Settings, db: str, *, as_json: bool = False) -> int:
 
 
 async def summary_table(settings: Settings, db: str, run_id: int) -> str:
-    async with _pool(settings, db) as pool:
+    async with read_pool(settings, db) as pool:
         rows = await pool.fetch(
             "SELECT e.table_name, e.total_count, coalesce(l.loaded, 0) AS loaded, "
             "coalesce(l.dead_lettered, 0) AS dead, coalesce(l.status, 'waiting') AS status, "

@@ -20,6 +20,7 @@ from consumers.submissions import replace_full
 from schemas import aces, naming
 from schemas.catalog import Table, load_catalog
 from streams.broker import InRecord
+from tests.integration.pipeline import fetch
 
 VCDB = load_catalog("vcdb")
 ACES = load_catalog("aces")
@@ -141,7 +142,7 @@ def test_applications_are_checked_against_vcdb_pcdb_and_qdb(database_url: str) -
         # BaseVehicle 2 (2016) has no Vehicle at all: nothing there has engine 7.
         "years-wrong-engine": ("invalid_combination", "vcdb.Vehicle"),
     }
-    rows = asyncio.run(_fetch(database_url, "SELECT ref FROM autocare_aces.app ORDER BY ref"))
+    rows = asyncio.run(fetch(database_url, "SELECT ref FROM autocare_aces.app ORDER BY ref"))
     assert [r["ref"] for r in rows] == sorted(k for k, v in verdicts.items() if v[0] == "loaded")
 
 
@@ -183,10 +184,3 @@ def test_a_sealed_full_file_ends_its_brands_applications_it_did_not_deliver(data
 
     asyncio.run(go())
 
-
-async def _fetch(url: str, sql: str) -> list[asyncpg.Record]:
-    conn = await asyncpg.connect(url)
-    try:
-        return list(await conn.fetch(sql))
-    finally:
-        await conn.close()

@@ -35,6 +35,7 @@ import pytest
 from consumers import fitment
 from consumers.sql import snapshot_sql
 from schemas.catalog import load_catalog
+from tests.integration.pipeline import execute
 from vcdb import cli, exit_codes
 
 SMALL = """
@@ -216,14 +217,6 @@ def _run(coro: Any) -> Any:
     return asyncio.run(coro)
 
 
-async def _execute(url: str, sql: str) -> None:
-    conn = await asyncpg.connect(url)
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
-
-
 async def _fetch(url: str, sql: str, *args: Any) -> list[dict[str, Any]]:
     conn = await asyncpg.connect(url)
     try:
@@ -234,7 +227,7 @@ async def _fetch(url: str, sql: str, *args: Any) -> list[dict[str, Any]]:
 
 @pytest.fixture
 def small_db(database_url: str) -> str:
-    _run(_execute(database_url, SMALL))
+    _run(execute(database_url, SMALL))
     return database_url
 
 
@@ -398,7 +391,7 @@ def test_aces_report_counts_dead_letters_brands_duplicates_and_overlaps(
     assert "BBBB base vehicle 101, part type 7001, position 81: W-100, W-700 (2 apps" in out
     # A later UPDATE file delivers A1 again.  Without the snapshot the loader takes before a later change,
     # run 1 would lose A1 and show 4; with it, 3 still.  An UPDATE's figure is an upper bound (D+A pairs).
-    _run(_execute(small_db, SNAPSHOT_THEN_RUN_2))
+    _run(execute(small_db, SNAPSHOT_THEN_RUN_2))
     code, out, _ = _cli(capsys, monkeypatch, small_db, "aces", "report", "--json")
     got = [(d["run_id"], d["received"], d["distinct_apps"], d["duplicates"], d["exact"])
            for d in json.loads(out)["duplicates"]]
@@ -445,7 +438,7 @@ async def _explain(url: str, sql: str, *args: Any, generic: bool = False) -> lis
 
 @pytest.fixture
 def bulk_db(database_url: str) -> str:
-    _run(_execute(database_url, BULK.replace("{apps}", "20000")))
+    _run(execute(database_url, BULK.replace("{apps}", "20000")))
     return database_url
 
 
