@@ -45,6 +45,17 @@ POISON_CLASSES = ("22", "23")
 SERVER_SETTINGS = {"jit": "off"}
 
 
+READER_SETTINGS = {**SERVER_SETTINGS, "default_transaction_read_only": "on"}
+
+
+async def connect_reader(url: str, size: int = 4) -> Any:
+    """A pool for reading only (the explorer): every transaction read-only, whatever the role may do."""
+    try:
+        return await asyncpg.create_pool(url, min_size=1, max_size=size, server_settings=READER_SETTINGS)
+    except (OSError, asyncpg.PostgresError) as e:
+        raise InfrastructureError(f"cannot connect to PostgreSQL: {e}") from e
+
+
 class Fenced(RuntimeError):
     """The partition's stored offset is already past this batch: another worker (or an earlier
     life of this one) applied it.  Nothing was written; re-read from `next_offset`."""

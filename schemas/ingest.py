@@ -193,6 +193,23 @@ Index("ix_dead_letters_waiting", dead_letters.c.db, dead_letters.c.missing_table
 Index("ix_dead_letters_open", dead_letters.c.db, dead_letters.c.table_name, dead_letters.c.record_key, unique=True,
       postgresql_where=dead_letters.c.status == "open")
 
+# A replay asked for from the explorer (vcdb serve): who, when, what, and what came of it.
+replays = Table(
+    "replays",
+    metadata,
+    Column("replay_id", BigInteger, primary_key=True, autoincrement=True),
+    Column("actor", Text, nullable=False, comment="the name the operator gave"),
+    Column("remote", Text, nullable=True, comment="the client address the request came from"),
+    Column("requested_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("filter", JSONB, nullable=False, comment="the dead-letter filter replayed (ids, db, table, reason, run)"),
+    Column("selected", Integer, nullable=False),
+    Column("loaded", JSONB, nullable=False, server_default=text("'[]'::jsonb"), comment="dead letter ids resolved"),
+    Column("failed", JSONB, nullable=False, server_default=text("'[]'::jsonb"),
+           comment="[id, reason, message] of those still open"),
+    Column("finished_at", DateTime(timezone=True), nullable=True),
+    schema=SCHEMA,
+)
+
 row_snapshots = Table(
     "row_snapshots",
     metadata,

@@ -40,6 +40,7 @@ SECRET_FILES = {
     "owner_password": "VCDB_OWNER_PASSWORD",
     "ingest_password": "VCDB_INGEST_PASSWORD",
     "reader_password": "VCDB_READER_PASSWORD",
+    "admin_token": "VCDB_ADMIN_TOKEN",
 }
 
 
@@ -126,6 +127,9 @@ class Settings(BaseSettings):
     ingest_password_file: Path | None = Field(default=None, alias="VCDB_INGEST_PASSWORD_FILE")
     reader_password: SecretStr | None = Field(default=None, alias="VCDB_READER_PASSWORD")
     reader_password_file: Path | None = Field(default=None, alias="VCDB_READER_PASSWORD_FILE")
+    # the explorer's replay (vcdb serve): unset, replay from the explorer is off
+    admin_token: SecretStr | None = Field(default=None, alias="VCDB_ADMIN_TOKEN")
+    admin_token_file: Path | None = Field(default=None, alias="VCDB_ADMIN_TOKEN_FILE")
 
     @field_validator("kafka_security_protocol", "kafka_sasl_mechanism", mode="before")
     @classmethod

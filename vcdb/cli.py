@@ -221,6 +221,12 @@ def build_parser() -> argparse.ArgumentParser:
     db_arg(sp)
     sp.add_argument("--yes", action="store_true", help="required: confirms the reset")
 
+    sp = _leaf(sub, "serve", "vcdb.commands:serve",
+               help="the explorer: vehicles, fitment, runs and dead letters in a browser, and a JSON API")
+    sp.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
+    sp.add_argument("--port", type=int, default=8080, help="port to listen on (8080)")
+    sp.add_argument("--read-only", action="store_true", help="no replay, whatever VCDB_ADMIN_TOKEN says")
+
     sp = sub.add_parser("fitment", help="parts for a vehicle, vehicles for a part (autocare_fitment views)")
     fsub = sp.add_subparsers(dest="fitment_command", required=True)
     fp = _leaf(fsub, "parts", "vcdb.commands:fitment_parts", help="parts of live ACES applications that fit a vehicle")

@@ -326,6 +326,21 @@ def reset(settings: Settings, *, db: str = "vcdb", yes: bool = False) -> int:
     return signals.run(lambda _: reset_mod.reset(settings, db), grace_s=0)
 
 
+# ---- explorer ------------------------------------------------------------------------------------
+
+def serve(settings: Settings, *, host: str = "127.0.0.1", port: int = 8080, read_only: bool = False) -> int:
+    from web import app
+    from web.config import WebConfig
+
+    config = WebConfig.from_settings(settings, host=host, port=port, read_only=read_only)
+
+    async def main(stop: signals.Stop) -> int:
+        await app.serve(config, stop.event)
+        raise stop.interrupted()
+
+    return signals.run(main, grace_s=0)
+
+
 # ---- fitment -------------------------------------------------------------------------------------
 
 def fitment_parts(settings: Settings, *, vehicle: int | None = None, base_vehicle: int | None = None,

@@ -1,0 +1,238 @@
+"""The explorer's aiohttp application: the pools, the templates, the routes of every endpoint
+(web/endpoints.py) as an HTML page and a JSON twin, the OpenAPI document, errors as problems."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any, get_args, get_origin
+
+import aiohttp_jinja2
+import jinja2
+from aiohttp import web
+from pydantic import ValidationError
+
+from consumers.store import InfrastructureError, connect_reader
+from web import openapi, security
+from web.config import WebConfig
+from web.endpoints import REGISTRY, Context, Endpoint, page_url
+from web.errors import BadParameter, ClientError, Problem
+
+log = logging.getLogger(__name__)
+
+HERE = Path(__file__).resolve().parent
+API = "/api/v1"
+# The modules that declare endpoints; importing one registers its endpoints.
+PAGE_MODULES = ("web.home",)
+
+CONFIG = web.AppKey("config", WebConfig)
+READ_POOL: web.AppKey[Any] = web.AppKey("read_pool")
+DATA_RUN = web.AppKey("data_run", dict)  # the newest succeeded run, cached a few seconds
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+                               "frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+}
+DATA_RUN_TTL_S = 2.0
+
+
+def build_app(config: WebConfig) -> web.Application:
+    for module in PAGE_MODULES:
+        importlib.import_module(module)
+    app = web.Application(middlewares=[problems])
+    app[CONFIG] = config
+    app[DATA_RUN] = {}
+    aiohttp_jinja2.setup(app, loader=jinja2.FileSystemLoader(HERE / "templates"), enable_async=True,
+                         autoescape=jinja2.select_autoescape(default=True, default_for_string=True),
+                         undefined=jinja2.StrictUndefined)
+    app.cleanup_ctx.append(_pools)
+    app.router.add_static("/static", HERE / "static", name="static")
+    for ep in REGISTRY.values():
+        if ep.page:
+            app.router.add_route(ep.method, ep.page, _page_handler(ep), name=f"page:{ep.name}")
+        if ep.api:
+            app.router.add_route(ep.method, API + ep.api, _api_handler(ep), name=f"api:{ep.name}")
+    document = openapi.document(REGISTRY.values(), API)
+
+    async def spec(_: web.Request) -> web.Response:
+        return web.json_response(document)
+
+    app.router.add_get(API + "/openapi.json", spec, name="openapi")
+    return app
+
+
+async def _pools(app: web.Application) -> AsyncIterator[None]:
+    app[READ_POOL] = await connect_reader(app[CONFIG].read_url)
+    yield
+    await app[READ_POOL].close()
+
+
+# ---- requests ------------------------------------------------------------------------------------
+
+def _context(request: web.Request) -> Context:
+    return Context(request, request.app[READ_POOL], request.app[CONFIG])
+
+
+def _is_list(annotation: Any) -> bool:
+    if get_origin(annotation) in (list, tuple):
+        return True
+    return any(get_origin(a) in (list, tuple) for a in get_args(annotation))
+
+
+async def _params(ep: Endpoint, request: web.Request, *, api: bool) -> Any:
+    fields = ep.params.model_fields
+    raw: dict[str, Any] = {}
+    sources: list[Any] = [request.query]
+    if ep.method == "POST":
+        security.check_same_site(request)
+        if api:
+            if request.content_type != "application/json":
+                raise BadParameter("the body must be application/json")
+            try:
+                body = await request.json()
+            except ValueError as e:
+                raise BadParameter(f"the body is not JSON: {e}") from e
+            if not isinstance(body, dict):
+                raise BadParameter("the body must be a JSON object")
+            raw.update(body)
+        else:
+            form = await request.post()
+            security.check_form_token(request, _text(form.get(security.CSRF_FIELD)))
+            sources.append(form)
+    for source in sources:
+        for name in source:
+            if name not in fields:
+                continue
+            if _is_list(fields[name].annotation):
+                values = [v for v in source.getall(name) if isinstance(v, str) and v != ""]
+                raw[name] = [x for v in values for x in v.replace(",", " ").split()]
+            elif isinstance(source[name], str) and source[name] != "":
+                raw[name] = source[name]
+    raw.update(request.match_info)
+    try:
+        return ep.params.model_validate(raw)
+    except ValidationError as e:
+        names = tuple(dict.fromkeys(str(err["loc"][0]) for err in e.errors() if err["loc"]))
+        detail = "; ".join(f"{'.'.join(str(x) for x in err['loc']) or 'parameters'}: {err['msg']}"
+                           for err in e.errors())
+        raise BadParameter(f"bad parameter {', '.join(names) or ''}: {detail}".replace("  ", " "),
+                           parameters=names) from e
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _page_handler(ep: Endpoint) -> Any:
+    async def handle(request: web.Request) -> web.StreamResponse:
+        params = await _params(ep, request, api=False)
+        result = await ep.handler(_context(request), params)
+        if isinstance(result, web.StreamResponse):
+            return result
+        template = ep.fragment if ep.fragment and request.headers.get("HX-Request") else ep.template
+        assert template is not None
+        return await render(request, template, {"page": result, "params": params})
+
+    return handle
+
+
+def _api_handler(ep: Endpoint) -> Any:
+    async def handle(request: web.Request) -> web.StreamResponse:
+        params = await _params(ep, request, api=True)
+        result = await ep.handler(_context(request), params)
+        if isinstance(result, web.StreamResponse):
+            return result
+        return web.json_response(text=result.model_dump_json())
+
+    return handle
+
+
+async def render(request: web.Request, template: str, context: dict[str, Any], *, status: int = 200
+                 ) -> web.Response:
+    app = request.app
+
+    def url(name: str, query: dict[str, Any] | None = None, **parts: Any) -> str:
+        return page_url(app, name, query=query, **parts)
+
+    base = {"url": url, "config": app[CONFIG], "request": request, "csrf_token": security.csrf_token(request),
+            "data_run": await data_run(app), "static": lambda path: f"/static/{path}"}
+    response = await aiohttp_jinja2.render_template_async(template, request, {**base, **context}, status=status)
+    security.set_cookie(request, response)
+    return response
+
+
+async def data_run(app: web.Application) -> dict[str, Any] | None:
+    """The newest succeeded run (for the "data as of" banner), cached DATA_RUN_TTL_S."""
+    cached = app[DATA_RUN]
+    now = time.monotonic()
+    if cached.get("at", -1e9) + DATA_RUN_TTL_S < now:
+        try:
+            row = await app[READ_POOL].fetchrow(
+                "SELECT run_id, db, kind, as_of, since, finished_at FROM ingest.runs WHERE status = 'succeeded' "
+                "ORDER BY run_id DESC LIMIT 1")
+        except Exception:  # the banner must not take a page down; the page's own query reports the fault
+            log.warning("cannot read the newest run for the banner", exc_info=True)
+            return None
+        cached.update(at=now, run=dict(row) if row else None)
+    run: dict[str, Any] | None = cached["run"]
+    return run
+
+
+# ---- errors --------------------------------------------------------------------------------------
+
+@web.middleware
+async def problems(request: web.Request, handler: Any) -> web.StreamResponse:
+    try:
+        response: web.StreamResponse = await handler(request)
+    except ClientError as e:
+        response = await _problem(request, Problem(e.status, e.title, e.message, e.parameters))
+    except web.HTTPNotFound:
+        response = await _problem(request, Problem(404, "Not found", f"there is no page at {request.path}"))
+    except web.HTTPMethodNotAllowed as e:
+        allowed = ", ".join(sorted(e.allowed_methods))
+        response = await _problem(request, Problem(405, "Method not allowed",
+                                                   f"{request.method} is not allowed here; use {allowed}"))
+    except web.HTTPException:
+        raise  # redirects and the like
+    except InfrastructureError as e:
+        log.error("explorer request %s failed: %s", request.path, e)
+        response = await _problem(request, Problem(503, "Unavailable", str(e)))
+    except Exception:
+        log.exception("explorer request %s failed", request.path)
+        response = await _problem(request, Problem(500, "Internal error", "the server failed; its log says why"))
+    response.headers.update(SECURITY_HEADERS)
+    return response
+
+
+async def _problem(request: web.Request, problem: Problem) -> web.Response:
+    if request.path.startswith(API + "/") or "application/json" in request.headers.get("Accept", "").split(",")[0]:
+        return web.json_response(problem.as_json(), status=problem.status)
+    try:
+        return await render(request, "error.html", {"problem": problem}, status=problem.status)
+    except Exception:
+        log.exception("cannot render the error page")
+        return web.Response(text=f"{problem.status} {problem.title}: {problem.detail}", status=problem.status)
+
+
+# ---- serving -------------------------------------------------------------------------------------
+
+async def serve(config: WebConfig, stopped: Any, announce: Any = print) -> None:
+    """Serve until `stopped` (an asyncio.Event) is set."""
+    app = build_app(config)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    try:
+        site = web.TCPSite(runner, config.host, config.port)
+        await site.start()
+        announce(f"explorer on http://{config.host}:{config.port}/"
+                 + (" (read-only)" if config.read_only else "")
+                 + ("" if config.replay_enabled or config.read_only else " (replay off: VCDB_ADMIN_TOKEN unset)"))
+        await stopped.wait()
+    finally:
+        await runner.cleanup()

@@ -1,0 +1,77 @@
+"""The OpenAPI 3.1 document of the JSON API, built from the endpoint declarations (pure)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from pydantic import BaseModel
+
+from web.endpoints import Endpoint
+
+REF = "#/components/schemas/{model}"
+
+PROBLEM_SCHEMA = {
+    "type": "object",
+    "required": ["status", "title", "detail", "parameters"],
+    "properties": {
+        "status": {"type": "integer"},
+        "title": {"type": "string"},
+        "detail": {"type": "string"},
+        "parameters": {"type": "array", "items": {"type": "string"}},
+    },
+}
+
+
+def _schema(model: type[BaseModel], components: dict[str, Any], mode: str = "serialization") -> dict[str, Any]:
+    schema = model.model_json_schema(ref_template=REF, mode=mode)  # type: ignore[arg-type]
+    components.update(schema.pop("$defs", {}))
+    return schema
+
+
+def _operation(ep: Endpoint, components: dict[str, Any]) -> dict[str, Any]:
+    params = _schema(ep.params, components, mode="validation")
+    props: dict[str, Any] = params.get("properties", {})
+    required = set(params.get("required", []))
+    op: dict[str, Any] = {"operationId": ep.name, "summary": ep.summary, "tags": [ep.tag]}
+    in_path = set(ep.path_names)
+    parameters = []
+    for name, prop in props.items():
+        where = "path" if name in in_path else "query"
+        if ep.method == "POST" and where == "query":
+            continue
+        parameters.append({"name": name, "in": where, "required": where == "path" or name in required,
+                           "schema": {k: v for k, v in prop.items() if k != "title"}})
+    if parameters:
+        op["parameters"] = parameters
+    if ep.method == "POST":
+        body = {k: v for k, v in params.items() if k != "title"}
+        body["properties"] = {k: v for k, v in props.items() if k not in in_path}
+        body["required"] = sorted(required - in_path)
+        op["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
+    name = ep.response.__name__
+    components[name] = _schema(ep.response, components)
+    problem = {"content": {"application/json": {"schema": {"$ref": REF.format(model="Problem")}}}}
+    op["responses"] = {
+        "200": {"description": "OK", "content": {"application/json": {"schema": {"$ref": REF.format(model=name)}}}},
+        "400": {"description": "a parameter is not valid", **problem},
+        "404": {"description": "not found", **problem},
+    }
+    if ep.method == "POST":
+        op["responses"]["403"] = {"description": "refused: no admin token, read-only, or cross-site", **problem}
+    return op
+
+
+def document(endpoints: Iterable[Endpoint], prefix: str) -> dict[str, Any]:
+    components: dict[str, Any] = {"Problem": PROBLEM_SCHEMA}
+    paths: dict[str, Any] = {}
+    for ep in sorted((e for e in endpoints if e.api), key=lambda e: e.api or ""):
+        assert ep.api is not None
+        paths.setdefault(prefix + ep.api, {})[ep.method.lower()] = _operation(ep, components)
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "vcdb-stream explorer", "version": "1",
+                 "description": "The explorer's JSON API: the same functions as its pages."},
+        "paths": paths,
+        "components": {"schemas": components},
+    }
