@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint unit integration bench generate validate clean
+.PHONY: install browser demo test lint unit integration bench generate validate clean
 
 install: $(STAMP)
 
@@ -13,6 +13,10 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
+
+# The explorer's browser tests drive Debian's Chromium (no browser download): install it if missing.
+browser:
+	@command -v chromium >/dev/null || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; }
 
 demo: install
 	$(BIN)/vcdb demo
@@ -26,10 +30,10 @@ lint: install
 unit: install
 	$(BIN)/pytest -q tests/unit
 
-integration: install
+integration: install browser
 	$(BIN)/pytest -q -m integration tests/integration
 
-test: install lint
+test: install browser lint
 	$(BIN)/pytest -q tests
 
 bench: install

@@ -20,21 +20,22 @@ from web.errors import Forbidden
 
 CSRF_COOKIE = "vcdb_csrf"
 CSRF_FIELD = "csrf_token"
+NEW_TOKEN: web.RequestKey[str] = web.RequestKey("new_csrf", str)
 
 
 def csrf_token(request: web.Request) -> str:
     """The page's token: the cookie's, or a new one (set on the response by web/app.py)."""
-    return request.cookies.get(CSRF_COOKIE) or request.get("new_csrf") or _new(request)
+    return request.cookies.get(CSRF_COOKIE) or request.get(NEW_TOKEN) or _new(request)
 
 
 def _new(request: web.Request) -> str:
     token = secrets.token_urlsafe(24)
-    request["new_csrf"] = token
+    request[NEW_TOKEN] = token
     return token
 
 
 def set_cookie(request: web.Request, response: web.StreamResponse) -> None:
-    token = request.get("new_csrf")
+    token = request.get(NEW_TOKEN)
     if token and not request.cookies.get(CSRF_COOKIE):
         response.set_cookie(CSRF_COOKIE, token, httponly=True, samesite="Strict", path="/")
 

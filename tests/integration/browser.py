@@ -1,0 +1,56 @@
+"""The explorer in a real browser: Debian's headless Chromium driven by Playwright's async API
+(no browser download: `make browser` installs /usr/bin/chromium), and the explorer itself served
+in-process on a free port.  Screenshots go to .vcdb/screenshots/."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from aiohttp.test_utils import TestServer
+
+from web.app import build_app
+from web.config import WebConfig
+
+CHROMIUM = "/usr/bin/chromium"
+SHOTS = Path(__file__).resolve().parents[2] / ".vcdb" / "screenshots"
+# Without the background-networking flags Chromium keeps dialling Google on a closed network.
+FLAGS = ["--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync"]
+
+
+@asynccontextmanager
+async def explorer(database_url: str, **config: Any) -> AsyncIterator[str]:
+    """The explorer on a free loopback port; yields its base URL."""
+    server = TestServer(build_app(WebConfig(read_url=database_url, write_url=database_url, **config)),
+                        host="127.0.0.1")
+    await server.start_server()
+    try:
+        yield str(server.make_url("")).rstrip("/")
+    finally:
+        await server.close()
+
+
+@asynccontextmanager
+async def chromium() -> AsyncIterator[Any]:
+    """A new page in headless Chromium; closed with the browser."""
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True, timeout=30_000)
+        try:
+            page = await browser.new_page(viewport={"width": 1280, "height": 900})
+            page.set_default_timeout(10_000)
+            yield page
+        finally:
+            await browser.close()
+
+
+async def screenshot(page: Any, name: str) -> Path:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    path = SHOTS / f"{re.sub(r'[^a-z0-9_-]+', '-', name.lower())}.png"
+    await page.screenshot(path=str(path), full_page=True)
+    return path
