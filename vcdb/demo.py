@@ -81,15 +81,24 @@ def run(settings: Settings, terminal: Terminal, options: DemoOptions) -> int:
         print(f"\ndemo finished in {time.monotonic() - t0:.1f} s")
         print(f"the data: {_safe(url)} schemas autocare_vcdb (canonical) and ingest (runs, dead letters)")
         if options.keep:
-            print("services left running (--keep): stop them with Ctrl-C")
+            print("services left running (--keep), the explorer with them: stop them with Ctrl-C")
             with contextlib.suppress(KeyboardInterrupt):  # signals.Interrupted is one
-                while True:
-                    time.sleep(3600)
+                signals.run(lambda stop: _explore(demo_settings, stop), grace_s=0)
         return code
     finally:
         with signals.deferred(reraise=False):  # a second signal must not leave a service behind
             for svc in reversed(started):
                 svc.stop()
+
+
+async def _explore(settings: Settings, stop: signals.Stop) -> None:
+    """The explorer over the demo's data (`vcdb serve`), on 8080 or, if that is taken, a free port."""
+    from web import app
+    from web.config import WebConfig
+
+    port = 8080 if services.port_free(8080) else services.free_port()
+    await app.serve(WebConfig.from_settings(settings, port=port), stop.event)
+    raise stop.interrupted()
 
 
 async def _pipeline(settings: Settings, terminal: Terminal, workers: int, stop: signals.Stop) -> int:

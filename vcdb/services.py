@@ -68,6 +68,16 @@ def free_port() -> int:
         return port
 
 
+def port_free(port: int, host: str = "127.0.0.1") -> bool:
+    """Whether `port` can be bound on `host` now (a later bind may still lose a race)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        try:
+            s.bind((host, port))
+        except OSError:
+            return False
+        return True
+
+
 def _wait_tcp(host: str, port: int, timeout: float, proc: subprocess.Popen[bytes] | None, name: str,
               log: Path | None) -> None:
     deadline = time.monotonic() + timeout

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from producers.runs import RunStore
 from producers.service import EndpointPlan, RunPlan, run_endpoints
@@ -34,8 +35,12 @@ def _consume(env: dict[str, str], *args: str, timeout: float = 120) -> subproces
 
 
 def test_sigterm_finishes_the_page_checkpoints_and_resume_completes(
-        database_url: str, kafka: str, start_simulator: Callable[..., Service]) -> None:
-    sim = start_simulator("--scale", "0.05", "--seed", "12")
+        database_url: str, kafka: str, start_simulator: Callable[..., Service], tmp_path: Path) -> None:
+    # The first 40 pages take 0.2 s each, so the baseline is still running at the signal however fast
+    # the machine is (at scale 0.05 it once finished inside the 3 s).
+    faults = tmp_path / "slow.json"
+    faults.write_text(json.dumps({"seed": 1, "rules": [{"kind": "slow", "delay_s": 0.2, "max_count": 40}]}))
+    sim = start_simulator("--scale", "0.05", "--seed", "12", "--faults", str(faults))
     env = _env(database_url, kafka, sim.url)
     proc = subprocess.Popen([sys.executable, "-m", "vcdb", "baseline", "--concurrency", "1", "--json"], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
