@@ -1,0 +1,131 @@
+"""One search box: "2015 civic", "f-150", a part number or a VCdb id.  PostgreSQL only.
+
+The query is split by `parse` (pure): a four-digit word from 1896 to 2100 is a year, a number is
+also tried as a VehicleID / BaseVehicleID, and the words are matched against make and model names
+with punctuation ignored ("f150" finds "F-150": make and model are small tables, matched first, then
+their base vehicles), and against part numbers by prefix.  An htmx request (typeahead) gets the short list.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from pydantic import BaseModel, Field
+
+from web.endpoints import Context, Params, endpoint
+
+LIMIT = 20
+_WORD = re.compile(r"[^\W_]+(?:[-./][^\W_]+)*", re.UNICODE)
+
+
+@dataclass(frozen=True)
+class Query:
+    year: int | None
+    words: tuple[str, ...]  # lower case, punctuation removed: what names are compared with
+    number: int | None  # an id to try
+    part: str | None  # the raw text, as a part-number prefix
+
+
+def parse(text: str) -> Query:
+    words = [w.lower() for w in _WORD.findall(text)]
+    year = next((int(w) for w in words if re.fullmatch(r"\d{4}", w) and 1896 <= int(w) <= 2100), None)
+    rest = [w for w in words if not (year is not None and w == str(year))]
+    number = int(text.strip()) if text.strip().isdigit() and len(text.strip()) <= 9 else None
+    names = tuple(n for n in (re.sub(r"[^\w]|_", "", w) for w in rest) if n)
+    part = text.strip() or None
+    return Query(year, names, number, part)
+
+
+class SearchParams(Params):
+    q: str = Field(default="", max_length=100)
+
+
+class BaseVehicleHit(BaseModel):
+    base_vehicle_id: int
+    year: int
+    make_id: int
+    make: str | None
+    model_id: int
+    model: str | None
+
+
+class IdHit(BaseModel):
+    kind: str  # "vehicle" | "base vehicle"
+    id: int
+    label: str
+    year: int
+    make_id: int
+    model_id: int
+
+
+class PartHit(BaseModel):
+    brand: str | None
+    part_number: str
+
+
+class SearchResults(BaseModel):
+    q: str
+    year: int | None
+    base_vehicles: list[BaseVehicleHit]
+    ids: list[IdHit]
+    parts: list[PartHit]
+
+
+# Base vehicles of the year (if given) whose make or model name, letters and digits only, holds every
+# word: the matching makes and models are found first (small tables), then their base vehicles by index.
+_BASE_VEHICLES = (
+    "WITH mk AS (SELECT make_id, make_name, regexp_replace(lower(make_name), '[^[:alnum:]]', '', 'g') AS n "
+    "FROM autocare_vcdb.make), "
+    "md AS (SELECT model_id, model_name, regexp_replace(lower(model_name), '[^[:alnum:]]', '', 'g') AS n "
+    "FROM autocare_vcdb.model), "
+    "hit_mk AS (SELECT make_id FROM mk WHERE EXISTS (SELECT 1 FROM unnest($2::text[]) w "
+    "WHERE mk.n LIKE '%' || w || '%')), "
+    "hit_md AS (SELECT model_id FROM md WHERE EXISTS (SELECT 1 FROM unnest($2::text[]) w "
+    "WHERE md.n LIKE '%' || w || '%')) "
+    "SELECT b.base_vehicle_id, b.year_id AS year, b.make_id, mk.make_name AS make, b.model_id, md.model_name AS model "
+    "FROM autocare_vcdb.base_vehicle b JOIN mk ON mk.make_id = b.make_id JOIN md ON md.model_id = b.model_id "
+    "WHERE b.end_date_time IS NULL AND ($1::int IS NULL OR b.year_id = $1) "
+    "AND (cardinality($2::text[]) = 0 OR b.make_id IN (SELECT make_id FROM hit_mk) "
+    "OR b.model_id IN (SELECT model_id FROM hit_md)) "
+    "AND NOT EXISTS (SELECT 1 FROM unnest($2::text[]) w "
+    "WHERE NOT (mk.n LIKE '%' || w || '%' OR md.n LIKE '%' || w || '%')) "
+    "ORDER BY b.year_id DESC, mk.make_name, md.model_name, b.base_vehicle_id LIMIT $3")
+_IDS = (
+    "SELECT 'vehicle' AS kind, v.vehicle_id AS id, b.year_id || ' ' || mk.make_name || ' ' || md.model_name AS label, "
+    "b.year_id AS year, b.make_id, b.model_id "
+    "FROM autocare_vcdb.vehicle v JOIN autocare_vcdb.base_vehicle b ON b.base_vehicle_id = v.base_vehicle_id "
+    "LEFT JOIN autocare_vcdb.make mk ON mk.make_id = b.make_id LEFT JOIN autocare_vcdb.model md "
+    "ON md.model_id = b.model_id WHERE v.vehicle_id = $1 UNION ALL "
+    "SELECT 'base vehicle', b.base_vehicle_id, b.year_id || ' ' || mk.make_name || ' ' || md.model_name, b.year_id, "
+    "b.make_id, b.model_id "
+    "FROM autocare_vcdb.base_vehicle b LEFT JOIN autocare_vcdb.make mk ON mk.make_id = b.make_id "
+    "LEFT JOIN autocare_vcdb.model md ON md.model_id = b.model_id WHERE b.base_vehicle_id = $1")
+# Part numbers by prefix, from live ACES applications and PIES items.
+_PARTS = (
+    "SELECT brand, part_number FROM ("
+    "SELECT brand_aaia_id AS brand, part_number FROM autocare_aces.app WHERE end_date_time IS NULL "
+    "AND part_number LIKE $1 || '%' UNION "
+    "SELECT brand_aaia_id, part_number FROM autocare_pies.item WHERE end_date_time IS NULL "
+    "AND part_number LIKE $1 || '%') p ORDER BY part_number, brand NULLS FIRST LIMIT $2")
+
+
+def _like_escaped(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+@endpoint("search", page="/search", api="/search", template="search.html", fragment="search_suggest.html",
+          tag="explorer")
+async def search(ctx: Context, p: SearchParams) -> SearchResults:
+    """Base vehicles by year and make/model words, vehicles by id, parts by number prefix (?q=)."""
+    q = parse(p.q)
+    empty = SearchResults(q=p.q, year=q.year, base_vehicles=[], ids=[], parts=[])
+    if q.part is None:
+        return empty
+    vehicles = []
+    if q.words or q.year is not None:
+        vehicles = await ctx.db.fetch(_BASE_VEHICLES, q.year, [_like_escaped(w) for w in q.words], LIMIT)
+    ids = await ctx.db.fetch(_IDS, q.number) if q.number is not None else []
+    parts = await ctx.db.fetch(_PARTS, _like_escaped(q.part), LIMIT) if len(q.part) >= 2 else []
+    return SearchResults(q=p.q, year=q.year, base_vehicles=[BaseVehicleHit(**r) for r in vehicles],
+                         ids=[IdHit(**r) for r in ids], parts=[PartHit(**r) for r in parts])
