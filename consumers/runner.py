@@ -12,7 +12,7 @@ from consumers.store import LoadStore
 from consumers.worker import Worker, WorkerOptions, WorkerResult
 from schemas.catalog import Table, load_catalog
 from schemas.settings import Settings
-from streams import topics
+from streams import metrics, topics
 from streams.broker import Publisher, Reader, ensure_topics
 
 log = logging.getLogger(__name__)
@@ -51,15 +51,18 @@ async def consume(settings: Settings, db: str, options: WorkerOptions, *, tables
     await ensure_topics(settings.kafka, [topics.dlq_topic(t) for t in chosen], 1)
     group = group_id or group_id_for(db)
     store = await LoadStore.connect(settings.database_url, group)
+    metrics.READY.set("postgres", True)
     reader = Reader(settings.kafka, None if assign else group, max_records=options.batch_size)
     loop = asyncio.get_running_loop()
     try:
         async with Publisher(settings.kafka) as dlq:
             await reader.start()
+            metrics.READY.set("broker", True)
             counts = {t: len(await reader.partitions(t)) for t in data_topics}
             worker = Worker(catalog, chosen, store, reader, dlq, options, partitions=counts,
                             replayer=AutoReplayer(catalog, store))
             relay = asyncio.ensure_future(_relay(stop, worker.stop)) if stop is not None else None
+            lag = asyncio.ensure_future(_watch_lag(reader, worker))
             if install_signals:
                 for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
                     loop.add_signal_handler(sig, worker.stop.set)
@@ -74,14 +77,30 @@ async def consume(settings: Settings, db: str, options: WorkerOptions, *, tables
             try:
                 return await worker.run()
             finally:
+                lag.cancel()
                 if relay is not None:
                     relay.cancel()
     finally:
+        for name in ("postgres", "broker", "assigned"):
+            metrics.READY.set(name, False)
         if install_signals:
             for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
                 loop.remove_signal_handler(sig)
         await reader.stop()
         await store.close()
+
+
+async def _watch_lag(reader: Reader, worker: Worker, every_s: float = 1.0) -> None:
+    """Consumer lag per assigned partition, once a second: the fetch high watermark (Tansu's
+    end_offsets can under-report) minus the position after the last record read."""
+    while True:
+        tps = reader.assignment()
+        metrics.READY.set("assigned", bool(tps))
+        for tp in tps:
+            hw = reader.highwater(tp)
+            if hw is not None:
+                metrics.LAG.labels(tp[0], str(tp[1])).set(max(hw - worker.next_offset.get(tp, hw), 0))
+        await asyncio.sleep(every_s)
 
 
 async def _relay(source: asyncio.Event, target: asyncio.Event) -> None:

@@ -34,7 +34,7 @@ from consumers.store import BatchResult, BatchTx, Fenced, InfrastructureError, T
 from consumers.verdicts import Verdict, judge
 from schemas.catalog import Catalog, Table
 from schemas.ingest import LoadStatus
-from streams import envelope, topics
+from streams import envelope, metrics, topics
 from streams.broker import InRecord, OutRecord
 from streams.dead_letters import DeadLetter
 
@@ -200,6 +200,7 @@ class Worker:
             self._read_empty = not got
             now = self.clock()
             by_tp: dict[TP, list[Consumed]] = {}
+            reads: dict[str, int] = {}
             for rec in got:
                 tp = (rec.topic, rec.partition)
                 if tp in self.gated:
@@ -209,6 +210,9 @@ class Worker:
                 self.next_offset[tp] = rec.offset + 1
                 if not c.eot:
                     self.result.read += 1
+                    reads[tp[0]] = reads.get(tp[0], 0) + 1
+            for topic, n in reads.items():
+                metrics.RECORDS_READ.labels(self.catalog.db, self.by_topic[topic].name).inc(n)
             for tp, items in by_tp.items():
                 self.buffers.add(tp, items, now)
             self.source.pause(self.buffers.to_pause(tp for tp in self.assigned_tps if tp not in self.gated))
@@ -294,7 +298,13 @@ class Worker:
                     await tx.index(letters)
             return res, letters
 
+        started = time.monotonic()
         res, letters = await self._retrying(apply)
+        labels = (self.catalog.db, table.name)
+        metrics.BATCH_SECONDS.labels(*labels).observe(time.monotonic() - started)
+        metrics.RECORDS_LOADED.labels(*labels).inc(res.loaded)
+        if letters:
+            metrics.RECORDS_DEAD_LETTERED.labels(*labels).inc(len(letters))
         self.result.batches += 1
         self.result.loaded += res.loaded
         self.result.dead_lettered += len(letters)
@@ -348,6 +358,7 @@ class Worker:
         if phase.status == LoadStatus.SEALED:
             self.gate.sealed(eot.run_id, table.name)
             self.result.sealed.append(table.name)
+            metrics.SEALS.labels(self.catalog.db, table.name).inc()
             log.info("sealed %s for run %s (%d records)", table.name, eot.run_id, eot.records)
             replayer = self.replayer
             if replayer is not None:

@@ -49,6 +49,7 @@ from producers.retry import RetryEvent, RetryPolicy, parse_retry_after
 from producers.tokens import Credentials, Grant, TokenState
 from schemas import api_map
 from schemas.settings import Settings
+from streams import metrics
 
 log = logging.getLogger(__name__)
 
@@ -280,7 +281,15 @@ class AutoCareClient:
             attempt += 1
             try:
                 token = await self._bearer()
-                resp = await self._send(url, path, token, attempt)
+                started = time.monotonic()
+                try:
+                    resp = await self._send(url, path, token, attempt)
+                except ApiError as e:
+                    metrics.API_RESPONSES.labels(path, str(e.status) if e.status else "none").inc()
+                    raise
+                finally:
+                    metrics.API_SECONDS.labels(path).observe(time.monotonic() - started)
+                metrics.API_RESPONSES.labels(path, str(resp.status)).inc()
                 if resp.status == 401:
                     if reauthenticated:
                         raise AuthenticationFailed(

@@ -32,7 +32,7 @@ from producers.service import (
 )
 from schemas.catalog import load_catalog
 from schemas.settings import Settings
-from streams import topics
+from streams import metrics, topics
 from streams.broker import Publisher, ensure_topics
 
 log = logging.getLogger(__name__)
@@ -109,7 +109,14 @@ async def produce(settings: Settings, options: ProduceOptions, source: PageSourc
     gc.freeze()
     lock = ProducerLock(settings.database_url, options.db)
     await lock.acquire()  # raises LockHeld at once
-    store = await RunStore.connect(settings.database_url)
+    metrics.PRODUCER_LOCK.labels(options.db).set(1)
+    try:
+        store = await RunStore.connect(settings.database_url)
+    except BaseException:
+        metrics.PRODUCER_LOCK.labels(options.db).set(0)
+        await lock.release()
+        raise
+    metrics.READY.set("postgres", True)
     stop = stop or asyncio.Event()
     started = time.monotonic()
     loop = asyncio.get_running_loop()
@@ -143,6 +150,7 @@ async def produce(settings: Settings, options: ProduceOptions, source: PageSourc
                  " (resumed)" if options.resume else "")
         try:
             async with Publisher(settings.kafka) as publisher:
+                metrics.READY.set("broker", True)
                 results = await run_endpoints(plan, source, publisher, store, concurrency=options.concurrency,
                                               stop=stop, progress=progress)
         except RunDoomed as doomed:  # said once, by whoever reads the result
@@ -164,6 +172,8 @@ async def produce(settings: Settings, options: ProduceOptions, source: PageSourc
         return RunResult(run.run_id, options.db, options.kind, status, as_of.isoformat() if as_of else None,
                          since.isoformat() if since else None, time.monotonic() - started, results, error)
     except BaseException as e:
+        metrics.READY.set("postgres", False)  # until the next run connects again (`--every`)
+        metrics.READY.set("broker", False)
         with contextlib.suppress(Exception):
             if "run" in locals():
                 await store.finish_run(run.run_id, "failed", f"{type(e).__name__}: {e}")
@@ -174,3 +184,4 @@ async def produce(settings: Settings, options: ProduceOptions, source: PageSourc
                 loop.remove_signal_handler(sig)
         await store.close()
         await lock.release()
+        metrics.PRODUCER_LOCK.labels(options.db).set(0)

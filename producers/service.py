@@ -30,7 +30,7 @@ from producers.runs import StateUnavailable
 from schemas.api_map import DEFAULT_SKIP
 from schemas.catalog import Catalog, Table, load_catalog
 from schemas.graph import load_plan
-from streams import envelope, topics
+from streams import envelope, metrics, topics
 from streams.broker import BrokerError, OutRecord
 
 log = logging.getLogger(__name__)
@@ -186,6 +186,9 @@ class EndpointRunner:
                 result.records += len(batch)
                 result.total_count = page.total_count
                 result.retries += page.retries
+                metrics.PAGES.labels(self.plan.db, table.name).inc()
+                metrics.RECORDS_PUBLISHED.labels(self.plan.db, table.name).inc(len(batch))
+                metrics.RETRIES.labels(self.plan.db, table.name).inc(page.retries)
                 self.progress.page_done(table.name, page, len(batch))
                 if page.next_cursor is None:
                     break

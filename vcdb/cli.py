@@ -76,6 +76,11 @@ def _leaf(sub: Any, name: str, target: str, **kw: Any) -> argparse.ArgumentParse
     return sp
 
 
+def _metrics_port(sp: argparse.ArgumentParser, more: str = "") -> None:
+    sp.add_argument("--metrics-port", type=int, metavar="PORT",
+                    help=f"serve Prometheus /metrics, /healthz and /readyz on this port{more}")
+
+
 def _json(sp: argparse.ArgumentParser, help: str | None = None) -> None:
     sp.add_argument("--json", dest="as_json", action="store_true", help=help)
 
@@ -116,6 +121,7 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("--concurrency", type=int, default=4, help="endpoints paged at once (4)")
         sp.add_argument("--partitions", type=int, default=3, help="partitions of topics created (3)")
         sp.add_argument("--replication", type=int, default=1, help="replication of topics created (1)")
+        _metrics_port(sp)
         _json(sp, "print a JSON summary at the end")
 
     sp = _leaf(sub, "consume", "vcdb.commands:consume",
@@ -134,6 +140,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help="worker processes (default: the number of cores); with --assign they split the "
                          "partitions statically, else they share them in the consumer group")
     sp.add_argument("--worker", type=_share, help=argparse.SUPPRESS)  # i/N: one worker of --workers N
+    _metrics_port(sp, " (with --workers N, worker i serves on PORT + i)")
     _json(sp)
 
     sp = sub.add_parser("dlq", help="list, show and replay dead letters")

@@ -41,26 +41,30 @@ def migrate(settings: Settings, *, revision: str = "head", down: bool = False, r
 
 def baseline(settings: Settings, terminal: Terminal, *, db: str = "vcdb", as_of: dt.date | None = None,
              resume: bool = False, tables: Sequence[str] = (), skip: Sequence[str] = (), concurrency: int = 4,
-             partitions: int = 3, replication: int = 1, as_json: bool = False) -> int:
+             partitions: int = 3, replication: int = 1, metrics_port: int | None = None, as_json: bool = False) -> int:
     from producers.runner import ProduceOptions
+    from vcdb import health
 
     options = ProduceOptions(db=db, kind="baseline", as_of=as_of, tables=tuple(tables), skip=tuple(skip),
                              resume=resume, concurrency=concurrency, partitions=partitions, replication=replication)
-    return signals.run(lambda stop: _produce(settings, terminal, options, stop, as_json))
+    with health.serving(metrics_port, health.PRODUCER_NEEDS):
+        return signals.run(lambda stop: _produce(settings, terminal, options, stop, as_json))
 
 
 def incremental(settings: Settings, terminal: Terminal, *, since: dt.date | str, db: str = "vcdb",
                 lookback: int = 7, every: float | None = None, resume: bool = False, tables: Sequence[str] = (),
                 skip: Sequence[str] = (), concurrency: int = 4, partitions: int = 3, replication: int = 1,
-                as_json: bool = False) -> int:
+                metrics_port: int | None = None, as_json: bool = False) -> int:
     from producers.runner import ProduceOptions
+    from vcdb import health
 
     options = ProduceOptions(db=db, kind="incremental", since=since, lookback_days=lookback, tables=tuple(tables),
                              skip=tuple(skip), resume=resume, concurrency=concurrency, partitions=partitions,
                              replication=replication)
-    if every is None:
-        return signals.run(lambda stop: _produce(settings, terminal, options, stop, as_json))
-    return signals.run(lambda stop: _produce_every(settings, terminal, options, stop, every, as_json))
+    with health.serving(metrics_port, health.PRODUCER_NEEDS):
+        if every is None:
+            return signals.run(lambda stop: _produce(settings, terminal, options, stop, as_json))
+        return signals.run(lambda stop: _produce_every(settings, terminal, options, stop, every, as_json))
 
 
 async def _produce(settings: Settings, terminal: Terminal, options: Any, stop: signals.Stop, as_json: bool) -> int:
@@ -123,10 +127,10 @@ def consume(settings: Settings, terminal: Terminal, argv: Sequence[str], *, db: 
             tables: Sequence[str] = (), until_idle: bool = False, batch_size: int = 5000, linger: float = 0.3,
             max_dead_letters: int | None = None, stall: float = 120.0, group: str | None = None,
             assign: bool = False, workers: int = 1, worker: tuple[int, int] | None = None,
-            as_json: bool = False) -> int:
+            metrics_port: int | None = None, as_json: bool = False) -> int:
     from consumers.runner import consume as run_worker
     from consumers.worker import WorkerOptions
-    from vcdb import live
+    from vcdb import health, live
     from vcdb import workers as supervisor
 
     supervisor.die_with_supervisor()  # a worker of a supervisor, or a supervisor of `vcdb demo`
@@ -148,7 +152,10 @@ def consume(settings: Settings, terminal: Terminal, argv: Sequence[str], *, db: 
             raise stop.interrupted()  # stopped between batches: the offsets are PostgreSQL's
         return exit_codes.OK
 
-    return signals.run(main)
+    # Worker i of a supervisor (`--workers N`) serves on --metrics-port + i: one scrape target each.
+    port = metrics_port + worker[0] if metrics_port and worker is not None else metrics_port
+    with health.serving(port, health.CONSUMER_NEEDS):
+        return signals.run(main)
 
 
 def _relay(terminal: Terminal) -> Any:
