@@ -26,6 +26,9 @@ from streams.dead_letters import DeadLetter
 
 log = logging.getLogger(__name__)
 
+# The tables the explorer's materialised view (migration 0007, autocare_fitment.explorer_year_make) reads.
+EXPLORER_SOURCES = frozenset({("vcdb", "BaseVehicle")})
+
 
 @dataclass
 class ReplayReport:
@@ -117,9 +120,12 @@ class AutoReplayer:
                 await self.parent_loaded(self.catalog.tables[name], run_id, keys2)
 
     async def table_sealed(self, table: Table, run_id: int) -> None:
-        """A table sealed: ACES and PIES dead letters that wait on it (a missing vehicle, part
+        """A table sealed: the explorer's materialised view is refreshed if it reads the table
+        (migration 0007), and ACES and PIES dead letters that wait on it (a missing vehicle, part
         type or qualifier, an invalid combination once any table of the combination check has
         changed) are tried again with their own database's catalog."""
+        if (table.db, table.name) in EXPLORER_SOURCES:
+            await self.loader.pool.execute("SELECT autocare_fitment.refresh_explorer()")
         rows = await self.store.waiting_on_table([db for db in FILE_DATABASES if db != table.db],
                                                  replayed_on_seal(table.db, table.name))
         by_db: dict[str, list[DeadLetterRow]] = defaultdict(list)

@@ -81,6 +81,11 @@ def test_baseline_equals_the_oracle_and_dead_letters_are_the_anomalies(
         assert run.status == "succeeded", run.error
         await asyncio.wait_for(worker, 180)
         await _compare(database_url, lambda t: list(expected_rows(ds, "vcdb", t)))
+        # The explorer's materialised view was refreshed when BaseVehicle sealed (migration 0007).
+        counts = (await fetch(database_url, "SELECT (SELECT count(*) FROM autocare_vcdb.base_vehicle) AS loaded, "
+                                            "(SELECT sum(base_vehicles) FROM autocare_fitment.explorer_year_make) "
+                                            "AS explorer"))[0]
+        assert counts["loaded"] > 0 and counts["explorer"] == counts["loaded"]
         expected = {(a.table, _k(a.key), a.missing_table, _k(a.missing_key)) for a in anomalies(ds, "vcdb")}
         assert expected, "the simulator made no anomalies: raise ANOMALIES"
         got = set()
