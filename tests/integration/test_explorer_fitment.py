@@ -8,19 +8,21 @@ from typing import Any
 import aiohttp
 import pytest
 
-from tests.integration.browser import explorer
+from tests.integration.browser import chromium, explorer, screenshot
 from tests.integration.pipeline import execute
 from tests.integration.test_explorer import validator
 from tests.integration.test_fitment_views import SMALL
 
 NAMES = """
 SET session_replication_role = replica;
-INSERT INTO autocare_vcdb.make (make_id, make_name, ingest_run_id) VALUES (3, 'Ford', 1);
+INSERT INTO autocare_vcdb.make (make_id, make_name, ingest_run_id) VALUES (3, 'Ford', 1), (4, 'Honda', 1);
 INSERT INTO autocare_vcdb.model (model_id, model_name, vehicle_type_id, ingest_run_id)
-VALUES (4, 'F-150', 5, 1), (5, '<script>alert(1)</script>', 5, 1);
+VALUES (4, 'F-150', 5, 1), (5, '<script>alert(1)</script>', 5, 1), (6, 'Civic', 5, 1);
 INSERT INTO autocare_vcdb.base_vehicle (base_vehicle_id, year_id, make_id, model_id, ingest_run_id, end_date_time)
 VALUES (201, 2015, 3, 4, 1, NULL), (202, 2016, 3, 4, 1, NULL), (203, 2015, 3, 5, 1, NULL),
-       (204, 2014, 3, 4, 1, '2026-01-01');
+       (204, 2014, 3, 4, 1, '2026-01-01'), (205, 2015, 4, 6, 1, NULL);
+INSERT INTO autocare_vcdb.vehicle (vehicle_id, base_vehicle_id, submodel_id, region_id, ingest_run_id)
+VALUES (2051, 205, 11, 1, 1);
 SET session_replication_role = origin;
 """
 
@@ -119,3 +121,31 @@ async def test_a_part_page_collapses_its_vehicles_into_year_ranges(base: str) ->
         missing = await _json(client, f"{base}/api/v1/part?part_number=NOPE", status=404)
         assert missing["detail"] == "there is no part 'NOPE'"
         assert (await _json(client, f"{base}/api/v1/part", status=400))["parameters"] == ["part_number"]
+
+
+async def test_in_chromium_a_vehicle_its_parts_a_part_its_vehicles_and_a_search(base: str) -> None:
+    async with chromium() as page:
+        await page.goto(f"{base}/vehicle/1001")
+        await page.wait_for_selector("#parts-table")  # loaded by htmx into the vehicle page
+        assert "Widget Pro, front" in await page.inner_text("#parts-table")
+        await screenshot(page, "fitment-1-vehicle-parts")
+        await page.click("#parts-table a:has-text('W-100')")
+        await page.wait_for_url(f"{base}/part?part_number=W-100&brand=BBBB")
+        assert "Widget Pro, front" in await page.inner_text("#description")
+        fits = await page.inner_text("#fits")
+        assert "2010" in fits and "Acme" in fits and "Roadster" in fits
+        await screenshot(page, "fitment-2-part")
+        await page.click("#fits a:has-text('1002')")
+        await page.wait_for_url(f"{base}/vehicle/1002")
+        await page.wait_for_selector("#parts-table")
+        await screenshot(page, "fitment-3-vehicle-of-the-part")
+        await page.fill("#search-box", "civic")  # the typeahead
+        await page.wait_for_selector("#suggestions a:has-text('2015 Honda Civic')")
+        await screenshot(page, "fitment-4-typeahead")
+        await page.click("#suggestions a:has-text('2015 Honda Civic')")
+        await page.wait_for_url(f"{base}/vehicles/2015/4/6")
+        assert "2051" in await page.inner_text("#configurations")
+        await screenshot(page, "fitment-5-civic")
+        await page.goto(f"{base}/search?q=civic")
+        assert "Civic" in await page.inner_text("#base-vehicles")
+        await screenshot(page, "fitment-6-search-page")

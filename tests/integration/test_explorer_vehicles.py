@@ -270,7 +270,9 @@ async def test_filters_work_without_javascript_and_htmx_gets_the_grid_alone(data
 async def test_drill_down_in_headless_chromium(database_url: str) -> None:
     await execute(database_url, VCDB)
     async with explorer(database_url) as base, chromium() as page:
-        await page.goto(f"{base}/vehicles")
+        await page.goto(f"{base}/")
+        await page.click("#nav-vehicles")
+        await page.wait_for_url(f"{base}/vehicles")
         assert await page.title() == "Vehicles · vcdb-stream explorer"
         await screenshot(page, "vehicles-1-years")
         await page.click("#years a:has-text('2015')")
