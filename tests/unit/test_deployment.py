@@ -113,3 +113,19 @@ def test_dockerfile_copies_every_package() -> None:
     text = (ROOT / "Dockerfile").read_text()
     for package in ("schemas", "streams", "producers", "consumers", "simulator", "vcdb", "alembic"):
         assert f"COPY {package} ./{package}" in text
+
+
+def test_long_running_services_are_health_checked_on_the_port_they_serve() -> None:
+    services = compose()["services"]
+    checked = []
+    for name, svc in services.items():
+        command = svc.get("command", [])
+        port = (command[command.index("--metrics-port") + 1] if "--metrics-port" in command
+                else command[command.index("--port") + 1] if "serve" in command else None)
+        if port is None:
+            continue
+        probe = " ".join(svc["healthcheck"]["test"])
+        assert f"http://127.0.0.1:{port}/" in probe, (name, probe)
+        checked.append(name)
+    assert sorted(checked) == ["consumer", "explorer", "incremental"]
+    assert "/readyz" in " ".join(services["consumer"]["healthcheck"]["test"])
