@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
+import httpx
 import psutil
 import pytest
 
@@ -111,3 +112,36 @@ def test_a_signal_stops_the_demo_and_every_process_it_started(
         [(p.pid, _cmdline(p)) for p in left]
     for p in left:  # a leak would fail the assertion above first; this only tidies up after a failure
         p.kill()
+
+
+def test_demo_keep_serves_the_explorer_over_its_data_until_ctrl_c(pg_admin_url: str, tmp_path: Path) -> None:
+    name = f"vcdb_demo_{uuid.uuid4().hex[:8]}"
+    env = {**os.environ, "DATABASE_URL": pg_admin_url}
+    out = tmp_path / "demo.out"
+    with out.open("w") as sink:
+        proc = subprocess.Popen([sys.executable, "-m", "vcdb", "demo", "--keep", "--workdir", str(tmp_path),
+                                 "--database", name], env=env, stdout=sink, stderr=subprocess.STDOUT, text=True,
+                                preexec_fn=_default_signals)
+    try:
+        url = None
+        deadline = time.monotonic() + 120
+        while url is None and time.monotonic() < deadline and proc.poll() is None:
+            url = next((line.split()[2] for line in out.read_text().splitlines()
+                        if line.startswith("explorer on http://")), None)
+            time.sleep(0.2)
+        assert url is not None, f"no explorer URL printed: {out.read_text()[-3000:]}"
+        home = httpx.get(f"{url}api/v1/", timeout=10)
+        assert home.status_code == 200
+        vcdb = next(d for d in home.json()["databases"] if d["db"] == "vcdb")
+        assert vcdb["kind"] == "baseline" and vcdb["run_id"] is not None  # the demo's run, succeeded
+        years = httpx.get(f"{url}api/v1/years", timeout=10).json()
+        assert years["years"], years  # the drill-down's view was refreshed when BaseVehicle sealed
+        proc.send_signal(signal.SIGINT)  # with --keep, Ctrl-C is how it ends: the exit is the demo's result
+        assert proc.wait(timeout=30) == exit_codes.OK
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        asyncio.run(services.drop_database(pg_admin_url, name))
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(f"{url}api/v1/", timeout=5)
