@@ -11,7 +11,9 @@
    from the whole baseline;
 5. issue #12: the load stage again as the ingest role (FK triggers on), against (1)'s load stage;
 6. issue #10: a generated ACES file of N applications end to end against merely parsing it, the
-   loader's peak RSS (<= 300 MB) and the fitment look-ups' p95 (<= 10 ms) (bench/fitment.py).
+   loader's peak RSS (<= 300 MB) and the fitment look-ups' p95 (<= 10 ms) (bench/fitment.py);
+7. issue #11: the explorer served at scale 1.0, many sequential requests: the drill-down queries'
+   and search's p95 (<= 10 ms), the vehicle page's (<= 50 ms) (bench/explorer.py).
 Prints each figure, its ratio and whether the target is met; `--json` for machines.
 """
 
@@ -27,13 +29,15 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from bench import baseline, fitment, loadstage, report
+from bench import baseline, explorer, fitment, loadstage, report
 from bench.dlt_env import DltUnavailable
 from bench.procs import ProcessFailed
 from bench.stack import Bench, consume_has_workers
 from vcdb import services
 
 WORKDIR = Path(".vcdb/bench")
+# `--only NAME`: the size argument of each group of phases, set to 0 for every group but NAME's.
+ONLY = {"rows": "load", "scale": "baseline", "aces_apps": "fitment", "explorer_scale": "explorer"}
 
 
 async def main(args: argparse.Namespace) -> dict[str, Any]:
@@ -46,6 +50,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         bench = Bench(admin, WORKDIR, args.workers, args.timeout)
         results: dict[str, Any] = {"rows": args.rows, "scale": args.scale, "workers": args.workers,
                                    "aces_apps": args.aces_apps, "aces_scale": args.aces_scale,
+                                   "explorer_scale": args.explorer_scale,
                                    "workers_flag": consume_has_workers(), "skipped": {}, "failed": {}}
         phases: list[tuple[str, Callable[[], Awaitable[dict[str, Any]]]]] = []
         if args.rows > 0:
@@ -63,11 +68,14 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
                 phases.append(("dlt", lambda: baseline.dlt_phase(bench, args.scale)))
         if args.aces_apps > 0:
             phases.append(("fitment", lambda: fitment.fitment_phase(bench, args.aces_scale, args.aces_apps)))
+        if args.explorer_scale > 0:
+            phases.append(("explorer", lambda: explorer.explorer_phase(bench, args.explorer_scale,
+                                                                       args.explorer_requests)))
         for name, phase in phases:
             print(f"bench: {name} ...", file=sys.stderr, flush=True)
             try:
                 results[name] = await phase()
-            except (ProcessFailed, services.ServiceError, DltUnavailable, OSError) as e:
+            except (ProcessFailed, services.ServiceError, DltUnavailable, explorer.ExplorerFailed, OSError) as e:
                 results["failed"][name] = str(e)  # the other phases still say something
         return results
     finally:
@@ -85,9 +93,19 @@ def run() -> int:
     p.add_argument("--skip-dlt", action="store_true", help="no dlt comparison (nor its venv)")
     p.add_argument("--aces-apps", type=int, default=1_000_000, help="applications of the generated ACES file (0: skip)")
     p.add_argument("--aces-scale", type=float, default=1.0, help="simulator scale of the ACES phase's reference data")
+    p.add_argument("--explorer-scale", type=float, default=1.0,
+                   help="simulator scale of the explorer phase's VCdb (0: skip it)")
+    p.add_argument("--explorer-requests", type=int, default=explorer.REQUESTS,
+                   help="sequential requests per kind of the explorer phase")
     p.add_argument("--timeout", type=float, default=1800.0, help="seconds a phase may take before it is stopped")
     p.add_argument("--json", action="store_true")
+    p.add_argument("--only", choices=sorted(set(ONLY.values())),
+                   help="run this group of phases alone (load: 1 and 5; baseline: 2-4; fitment; explorer)")
     args = p.parse_args()
+    if args.only:
+        for flag, phase in ONLY.items():
+            if phase != args.only:
+                setattr(args, flag, 0)
     # Tansu refuses InitProducerId; streams.broker says so once, in its own words (as the CLI does).
     logging.getLogger("aiokafka.producer.sender").setLevel(logging.CRITICAL)
     results = asyncio.run(main(args))

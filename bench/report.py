@@ -65,6 +65,16 @@ def targets(r: dict[str, Any]) -> list[Target]:
             p95 = f["lookups"][name]["p95"]
             out.append(Target(f"fitment {name[:-3].replace('_', ' ')} p95 (ms)", p95, "<= 10", _at_most(p95, 10.0),
                               "" if f["scale"] == 1.0 else f"the target is at scale 1.0; this run: {f['scale']}"))
+    if "explorer" in r:
+        x = r["explorer"]
+        for kind, goal in x["targets_ms"].items():
+            p95 = x["latency_ms"][kind]["p95"]
+            out.append(Target(f"explorer {kind.replace('_', ' ')} p95 (ms)", p95, f"<= {goal:.0f}",
+                              _at_most(p95, goal),
+                              "" if x["scale"] == 1.0 else f"the target is at scale 1.0; this run: {x['scale']}"))
+        failed = {k: v["errors"] for k, v in x["latency_ms"].items() if v["errors"]}
+        out.append(Target("explorer answers other than 200", float(sum(failed.values())), "== 0", not failed,
+                          ", ".join(f"{k} {n}" for k, n in failed.items())))
     return out
 
 
@@ -139,6 +149,15 @@ def lines(r: dict[str, Any]) -> list[str]:
         out.append("fitment look-ups            : " + "; ".join(
             f"{k[:-3].replace('_', ' ')} p50 {v['p50']:.1f} ms, p95 {v['p95']:.1f} ms"
             for k, v in lk.items() if k.endswith("_ms")) + f" ({lk['calls']} calls each)")
+    if "explorer" in r:
+        x, ref = r["explorer"], r["explorer"]["reference"]
+        out.append(f"explorer (scale {x['scale']})        : {ref['base_vehicles']:,} base vehicles, "
+                   f"{ref['vehicles']:,} vehicles ({ref['rows']:,} VCdb rows copied in {ref['seconds']:.0f} s); "
+                   "sequential requests:")
+        for kind, v in x["latency_ms"].items():
+            out.append(f"  {kind:<27}: p50 {v['p50']:5.1f} ms, p95 {v['p95']:5.1f} ms, max {v['max']:6.1f} ms "
+                       f"({v['requests']} requests, {v['mean_kb']:.1f} kB each)"
+                       + (f"; {v['errors']} NOT 200, e.g. {'; '.join(v['error_examples'])}" if v["errors"] else ""))
     for name, why in r.get("skipped", {}).items():
         out.append(f"{name}: skipped ({why})")
     for name, why in r.get("failed", {}).items():
