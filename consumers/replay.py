@@ -26,8 +26,8 @@ from streams.dead_letters import DeadLetter
 
 log = logging.getLogger(__name__)
 
-# The tables the explorer's materialised view (migration 0007, autocare_fitment.explorer_year_make) reads.
-EXPLORER_SOURCES = frozenset({("vcdb", "BaseVehicle")})
+# The tables the explorer's materialised views (migration 0007, autocare_fitment.explorer_*) read.
+EXPLORER_SOURCES = frozenset({("vcdb", "BaseVehicle"), ("vcdb", "Make"), ("vcdb", "Model")})
 
 
 @dataclass

@@ -2,8 +2,9 @@
 
 The query is split by `parse` (pure): a four-digit word from 1896 to 2100 is a year, a number is
 also tried as a VehicleID / BaseVehicleID, and the words are matched against make and model names
-with punctuation ignored ("f150" finds "F-150": make and model are small tables, matched first, then
-their base vehicles), and against part numbers by prefix.  An htmx request (typeahead) gets the short list.
+with punctuation ignored ("f150" finds "F-150"; the names as searched are computed once, in the
+materialised view `autocare_fitment.explorer_make_model`), and against part numbers by prefix.
+An htmx request (typeahead) gets the short list.
 """
 
 from __future__ import annotations
@@ -72,32 +73,29 @@ class SearchResults(BaseModel):
     parts: list[PartHit]
 
 
-# Base vehicles of the year (if given) whose make or model name, letters and digits only, holds every
-# word: the matching makes and models are found first (small tables), then their base vehicles by index.
+# Live make/model pairs whose names (autocare_fitment.explorer_make_model: letters and digits only,
+# refreshed when a run seals) hold every word and that have the year if given, then their base
+# vehicles by the (make_id, model_id, year_id) index.
 _BASE_VEHICLES = (
-    "WITH mk AS (SELECT make_id, make_name, regexp_replace(lower(make_name), '[^[:alnum:]]', '', 'g') AS n "
-    "FROM autocare_vcdb.make), "
-    "md AS (SELECT model_id, model_name, regexp_replace(lower(model_name), '[^[:alnum:]]', '', 'g') AS n "
-    "FROM autocare_vcdb.model), "
-    "hit_mk AS (SELECT make_id FROM mk WHERE EXISTS (SELECT 1 FROM unnest($2::text[]) w "
-    "WHERE mk.n LIKE '%' || w || '%')), "
-    "hit_md AS (SELECT model_id FROM md WHERE EXISTS (SELECT 1 FROM unnest($2::text[]) w "
-    "WHERE md.n LIKE '%' || w || '%')) "
-    "SELECT b.base_vehicle_id, b.year_id AS year, b.make_id, mk.make_name AS make, b.model_id, md.model_name AS model "
-    "FROM autocare_vcdb.base_vehicle b JOIN mk ON mk.make_id = b.make_id JOIN md ON md.model_id = b.model_id "
-    "WHERE b.end_date_time IS NULL AND ($1::int IS NULL OR b.year_id = $1) "
-    "AND (cardinality($2::text[]) = 0 OR b.make_id IN (SELECT make_id FROM hit_mk) "
-    "OR b.model_id IN (SELECT model_id FROM hit_md)) "
-    "AND NOT EXISTS (SELECT 1 FROM unnest($2::text[]) w "
-    "WHERE NOT (mk.n LIKE '%' || w || '%' OR md.n LIKE '%' || w || '%')) "
-    "ORDER BY b.year_id DESC, mk.make_name, md.model_name, b.base_vehicle_id LIMIT $3")
+    "WITH hits AS (SELECT make_id, model_id, make_name, model_name FROM autocare_fitment.explorer_make_model "
+    "WHERE ($1::int IS NULL OR $1 = ANY(years)) "
+    "AND NOT EXISTS (SELECT 1 FROM unnest($2::text[]) w WHERE position(w IN words) = 0) "
+    "ORDER BY make_name, model_name, make_id, model_id LIMIT $3) "
+    "SELECT b.base_vehicle_id, b.year_id AS year, h.make_id, h.make_name AS make, h.model_id, h.model_name AS model "
+    "FROM hits h JOIN autocare_vcdb.base_vehicle b ON b.make_id = h.make_id AND b.model_id = h.model_id "
+    "AND ($1::int IS NULL OR b.year_id = $1) WHERE b.end_date_time IS NULL "
+    "ORDER BY b.year_id DESC, h.make_name, h.model_name, b.base_vehicle_id LIMIT $3")
 _IDS = (
-    "SELECT 'vehicle' AS kind, v.vehicle_id AS id, b.year_id || ' ' || mk.make_name || ' ' || md.model_name AS label, "
+    "SELECT 'vehicle' AS kind, v.vehicle_id AS id, "
+    "b.year_id || ' ' || coalesce(mk.make_name, '#' || b.make_id) || ' ' || "
+    "coalesce(md.model_name, '#' || b.model_id) AS label, "
     "b.year_id AS year, b.make_id, b.model_id "
     "FROM autocare_vcdb.vehicle v JOIN autocare_vcdb.base_vehicle b ON b.base_vehicle_id = v.base_vehicle_id "
     "LEFT JOIN autocare_vcdb.make mk ON mk.make_id = b.make_id LEFT JOIN autocare_vcdb.model md "
     "ON md.model_id = b.model_id WHERE v.vehicle_id = $1 UNION ALL "
-    "SELECT 'base vehicle', b.base_vehicle_id, b.year_id || ' ' || mk.make_name || ' ' || md.model_name, b.year_id, "
+    "SELECT 'base vehicle', b.base_vehicle_id, "
+    "b.year_id || ' ' || coalesce(mk.make_name, '#' || b.make_id) || ' ' || "
+    "coalesce(md.model_name, '#' || b.model_id), b.year_id, "
     "b.make_id, b.model_id "
     "FROM autocare_vcdb.base_vehicle b LEFT JOIN autocare_vcdb.make mk ON mk.make_id = b.make_id "
     "LEFT JOIN autocare_vcdb.model md ON md.model_id = b.model_id WHERE b.base_vehicle_id = $1")
@@ -124,7 +122,7 @@ async def search(ctx: Context, p: SearchParams) -> SearchResults:
         return empty
     vehicles = []
     if q.words or q.year is not None:
-        vehicles = await ctx.db.fetch(_BASE_VEHICLES, q.year, [_like_escaped(w) for w in q.words], LIMIT)
+        vehicles = await ctx.db.fetch(_BASE_VEHICLES, q.year, list(q.words), LIMIT)
     ids = await ctx.db.fetch(_IDS, q.number) if q.number is not None else []
     parts = await ctx.db.fetch(_PARTS, _like_escaped(q.part), LIMIT) if len(q.part) >= 2 else []
     return SearchResults(q=p.q, year=q.year, base_vehicles=[BaseVehicleHit(**r) for r in vehicles],

@@ -3,7 +3,7 @@ engine x transmission x body x drive, filtered by the attributes that vary) -> o
 every configuration it has.
 
 End-dated rows (end_date_time set: VCdb deletes are soft) are hidden unless `deleted=1`.  The years
-and the makes of a year read `autocare_fitment.explorer_year_make` (migration 0007, refreshed by
+and the makes of a year read `autocare_fitment.explorer_year` and `explorer_year_make` (migration 0007, refreshed by
 `autocare_fitment.refresh_explorer()` when a run seals); the rest read the canonical tables by the
 indexes of schemas/indexes.py.  Every value reaches SQL as a parameter.
 """
@@ -169,10 +169,10 @@ SYSTEMS = ("engine", "transmission", "body", "drive", "brakes", "steering", "spr
 # ---- SQL -----------------------------------------------------------------------------------------
 
 YEARS_SQL = """
-SELECT year_id, sum(CASE WHEN $1 THEN base_vehicles ELSE base_vehicles_live END)::int AS base_vehicles,
-       count(*) FILTER (WHERE $1 OR base_vehicles_live > 0)::int AS makes
-FROM autocare_fitment.explorer_year_make
-GROUP BY year_id HAVING sum(CASE WHEN $1 THEN base_vehicles ELSE base_vehicles_live END) > 0
+SELECT year_id, CASE WHEN $1 THEN base_vehicles ELSE base_vehicles_live END AS base_vehicles,
+       CASE WHEN $1 THEN makes ELSE makes_live END AS makes
+FROM autocare_fitment.explorer_year
+WHERE $1 OR base_vehicles_live > 0
 ORDER BY year_id DESC"""
 
 MAKES_SQL = f"""

@@ -20,7 +20,8 @@ INSERT INTO autocare_vcdb.model (model_id, model_name, vehicle_type_id, ingest_r
 VALUES (4, 'F-150', 5, 1), (5, '<script>alert(1)</script>', 5, 1), (6, 'Civic', 5, 1);
 INSERT INTO autocare_vcdb.base_vehicle (base_vehicle_id, year_id, make_id, model_id, ingest_run_id, end_date_time)
 VALUES (201, 2015, 3, 4, 1, NULL), (202, 2016, 3, 4, 1, NULL), (203, 2015, 3, 5, 1, NULL),
-       (204, 2014, 3, 4, 1, '2026-01-01'), (205, 2015, 4, 6, 1, NULL);
+       (204, 2014, 3, 4, 1, '2026-01-01'), (205, 2015, 4, 6, 1, NULL),
+       (207, 2015, 3, 99, 1, NULL);
 INSERT INTO autocare_vcdb.vehicle (vehicle_id, base_vehicle_id, submodel_id, region_id, ingest_run_id)
 VALUES (2051, 205, 11, 1, 1);
 SET session_replication_role = origin;
@@ -31,6 +32,7 @@ SET session_replication_role = origin;
 async def base(database_url: str) -> Any:
     await execute(database_url, SMALL)
     await execute(database_url, NAMES)
+    await execute(database_url, "SELECT autocare_fitment.refresh_explorer()")  # what a seal does
     async with explorer(database_url) as url:
         yield url
 
@@ -62,6 +64,8 @@ async def test_search_by_year_and_words_by_id_and_by_part_number(base: str) -> N
         by_id = await hits("1001")
         assert [(i["kind"], i["id"], i["label"]) for i in by_id["ids"]] == [("vehicle", 1001, "2010 Acme Roadster")]
         assert [(i["kind"], i["id"]) for i in (await hits("101"))["ids"]] == [("base vehicle", 101)]
+        nameless = await hits("207")  # a base vehicle whose model has no row: labelled by its id
+        assert [(i["kind"], i["label"]) for i in nameless["ids"]] == [("base vehicle", "2015 Ford #99")]
         parts = await hits("W-1")
         assert [(p["brand"], p["part_number"]) for p in parts["parts"]] == [("BBBB", "W-100"), ("CCCC", "W-100")]
         assert (await hits("W-6"))["parts"] == []  # A6 is ended
