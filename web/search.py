@@ -73,18 +73,29 @@ class SearchResults(BaseModel):
     parts: list[PartHit]
 
 
-# Live make/model pairs whose names (autocare_fitment.explorer_make_model: letters and digits only,
-# refreshed when a run seals) hold every word and that have the year if given, then their base
-# vehicles by the (make_id, model_id, year_id) index.
+# Makes and models whose name (autocare_fitment.explorer_words: letters and digits only) holds a word,
+# then the live make/model pairs of those (explorer_make_model, by its make and model indexes) whose
+# names hold every word and that have the year if given, then their base vehicles by the (make_id,
+# model_id, year_id) index.  $2 holds the words as LIKE patterns.  The views are refreshed on seal.
+_WORDS = "SELECT id FROM autocare_fitment.explorer_words WHERE kind = '{}' AND words LIKE ANY($2::text[])"
 _BASE_VEHICLES = (
     "WITH hits AS (SELECT make_id, model_id, make_name, model_name FROM autocare_fitment.explorer_make_model "
-    "WHERE ($1::int IS NULL OR $1 = ANY(years)) "
-    "AND NOT EXISTS (SELECT 1 FROM unnest($2::text[]) w WHERE position(w IN words) = 0) "
+    f"WHERE (make_id = ANY(ARRAY({_WORDS.format('make')})) OR model_id = ANY(ARRAY({_WORDS.format('model')}))) "
+    "AND words LIKE ALL($2::text[]) AND ($1::int IS NULL OR $1 = ANY(years)) "
     "ORDER BY make_name, model_name, make_id, model_id LIMIT $3) "
     "SELECT b.base_vehicle_id, b.year_id AS year, h.make_id, h.make_name AS make, h.model_id, h.model_name AS model "
     "FROM hits h JOIN autocare_vcdb.base_vehicle b ON b.make_id = h.make_id AND b.model_id = h.model_id "
     "AND ($1::int IS NULL OR b.year_id = $1) WHERE b.end_date_time IS NULL "
     "ORDER BY b.year_id DESC, h.make_name, h.model_name, b.base_vehicle_id LIMIT $3")
+# A year alone: its base vehicles by make and model name, through the makes of the year (explorer_year_make).
+_YEAR = (
+    "SELECT b.base_vehicle_id, b.year_id AS year, b.make_id, mk.make_name AS make, b.model_id, md.model_name AS model "
+    "FROM autocare_fitment.explorer_year_make y "
+    "JOIN autocare_vcdb.base_vehicle b ON b.make_id = y.make_id AND b.year_id = y.year_id "
+    "LEFT JOIN autocare_vcdb.make mk ON mk.make_id = b.make_id "
+    "LEFT JOIN autocare_vcdb.model md ON md.model_id = b.model_id "
+    "WHERE y.year_id = $1 AND y.base_vehicles_live > 0 AND b.end_date_time IS NULL "
+    "ORDER BY mk.make_name, md.model_name, b.base_vehicle_id LIMIT $2")
 _IDS = (
     "SELECT 'vehicle' AS kind, v.vehicle_id AS id, "
     "b.year_id || ' ' || coalesce(mk.make_name, '#' || b.make_id) || ' ' || "
@@ -121,8 +132,10 @@ async def search(ctx: Context, p: SearchParams) -> SearchResults:
     if q.part is None:
         return empty
     vehicles = []
-    if q.words or q.year is not None:
-        vehicles = await ctx.db.fetch(_BASE_VEHICLES, q.year, list(q.words), LIMIT)
+    if q.words:
+        vehicles = await ctx.db.fetch(_BASE_VEHICLES, q.year, [f"%{_like_escaped(w)}%" for w in q.words], LIMIT)
+    elif q.year is not None:
+        vehicles = await ctx.db.fetch(_YEAR, q.year, LIMIT)
     ids = await ctx.db.fetch(_IDS, q.number) if q.number is not None else []
     parts = await ctx.db.fetch(_PARTS, _like_escaped(q.part), LIMIT) if len(q.part) >= 2 else []
     return SearchResults(q=p.q, year=q.year, base_vehicles=[BaseVehicleHit(**r) for r in vehicles],

@@ -70,6 +70,17 @@ WHERE b.end_date_time IS NULL
 GROUP BY b.make_id, b.model_id, mk.make_name, md.model_name
 """
 
+# The make and model names as searched, one row per name (the simulator pairs makes and models almost
+# freely, so explorer_make_model has nearly a row per base vehicle: matching words here first, on a few
+# thousand short names, then the pairs by index is what keeps the search under 10 ms).
+WORDS = f"{SCHEMA}.explorer_words"
+WORDS_SQL = """
+SELECT 'make'::text AS kind, make_id AS id, regexp_replace(lower(make_name), '[^[:alnum:]]', '', 'g') AS words
+FROM autocare_vcdb.make
+UNION ALL
+SELECT 'model', model_id, regexp_replace(lower(model_name), '[^[:alnum:]]', '', 'g') FROM autocare_vcdb.model
+"""
+
 
 def upgrade() -> None:
     op.execute(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
@@ -78,6 +89,9 @@ def upgrade() -> None:
     op.execute(f"CREATE UNIQUE INDEX explorer_year_year ON {YEARS} (year_id)")
     op.execute(f"CREATE MATERIALIZED VIEW {NAMES} AS {NAMES_SQL} WITH DATA")
     op.execute(f"CREATE UNIQUE INDEX explorer_make_model_ids ON {NAMES} (make_id, model_id)")
+    op.execute(f"CREATE INDEX explorer_make_model_model ON {NAMES} (model_id)")
+    op.execute(f"CREATE MATERIALIZED VIEW {WORDS} AS {WORDS_SQL} WITH DATA")
+    op.execute(f"CREATE UNIQUE INDEX explorer_words_kind_id ON {WORDS} (kind, id)")
     op.execute(f"COMMENT ON MATERIALIZED VIEW {YEARS} IS 'base vehicles and makes per year (the explorer)'")
     op.execute(f"COMMENT ON MATERIALIZED VIEW {NAMES} IS 'live make/model pairs, their names as searched and "
                f"their years (the explorer''s search)'")
@@ -92,6 +106,7 @@ BEGIN
   REFRESH MATERIALIZED VIEW CONCURRENTLY {MV};
   REFRESH MATERIALIZED VIEW CONCURRENTLY {YEARS};
   REFRESH MATERIALIZED VIEW CONCURRENTLY {NAMES};
+  REFRESH MATERIALIZED VIEW CONCURRENTLY {WORDS};
 END $$""")
     op.execute(f"COMMENT ON FUNCTION {SCHEMA}.refresh_explorer() IS "
                f"'refreshes the explorer''s materialised views; call when a run seals'")
@@ -99,6 +114,7 @@ END $$""")
 
 def downgrade() -> None:
     op.execute(f"DROP FUNCTION IF EXISTS {SCHEMA}.refresh_explorer()")
+    op.execute(f"DROP MATERIALIZED VIEW IF EXISTS {WORDS}")
     op.execute(f"DROP MATERIALIZED VIEW IF EXISTS {NAMES}")
     op.execute(f"DROP MATERIALIZED VIEW IF EXISTS {YEARS}")
     op.execute(f"DROP MATERIALIZED VIEW IF EXISTS {MV}")
