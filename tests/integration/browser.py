@@ -1,6 +1,8 @@
 """The explorer in a real browser: Debian's headless Chromium driven by Playwright's async API
 (no browser download: `make browser` installs /usr/bin/chromium), and the explorer itself served
-in-process on a free port.  Screenshots go to .vcdb/screenshots/."""
+in-process on a free port.  Screenshots go to .vcdb/screenshots/.  Also what the explorer's HTTP
+tests share: a JSON GET that checks its status, and a validator for one schema of the OpenAPI
+document."""
 
 from __future__ import annotations
 
@@ -10,12 +12,26 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 from aiohttp.test_utils import TestServer
+from jsonschema import Draft202012Validator
 
 from web.app import build_app
 from web.config import WebConfig
 
 CHROMIUM = "/usr/bin/chromium"
+
+
+async def get_json(client: aiohttp.ClientSession, url: str, status: int = 200) -> Any:
+    """GET `url`, assert its status, return its JSON body."""
+    async with client.get(url) as r:
+        assert r.status == status, (url, r.status, await r.text())
+        return await r.json()
+
+
+def validator(doc: dict[str, object], name: str) -> Draft202012Validator:
+    """A validator for `name` of the OpenAPI document's components (refs resolve within it)."""
+    return Draft202012Validator({**doc, "$ref": f"#/components/schemas/{name}"})
 SHOTS = Path(__file__).resolve().parents[2] / ".vcdb" / "screenshots"
 # Without the background-networking flags Chromium keeps dialling Google on a closed network.
 FLAGS = ["--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",

@@ -17,7 +17,7 @@ from pydantic import SecretStr
 
 from consumers.store import connect_reader
 from schemas.settings import Settings
-from tests.integration.browser import chromium, explorer, screenshot
+from tests.integration.browser import chromium, explorer, screenshot, validator
 from tests.integration.pipeline import execute
 from vcdb import exit_codes, services
 from web.app import SECURITY_HEADERS
@@ -29,10 +29,6 @@ DEADLINE_S = 30.0
 async def _get(client: aiohttp.ClientSession, url: str, **kw: object) -> tuple[int, str, dict[str, str]]:
     async with client.get(url, **kw) as r:  # type: ignore[arg-type]
         return r.status, await r.text(), dict(r.headers)
-
-
-def validator(doc: dict[str, object], name: str) -> Draft202012Validator:
-    return Draft202012Validator({**doc, "$ref": f"#/components/schemas/{name}"})
 
 
 async def test_problems_are_pages_and_json_with_the_security_headers(database_url: str) -> None:

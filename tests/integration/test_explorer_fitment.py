@@ -8,9 +8,8 @@ from typing import Any
 import aiohttp
 import pytest
 
-from tests.integration.browser import chromium, explorer, screenshot
+from tests.integration.browser import chromium, explorer, get_json, screenshot, validator
 from tests.integration.pipeline import execute
-from tests.integration.test_explorer import validator
 from tests.integration.test_fitment_views import SMALL
 
 NAMES = """
@@ -37,19 +36,14 @@ async def base(database_url: str) -> Any:
         yield url
 
 
-async def _json(client: aiohttp.ClientSession, url: str, status: int = 200) -> Any:
-    async with client.get(url) as r:
-        assert r.status == status, await r.text()
-        return await r.json()
-
 
 async def test_search_by_year_and_words_by_id_and_by_part_number(base: str) -> None:
     async with aiohttp.ClientSession() as client:
-        doc = await _json(client, f"{base}/api/v1/openapi.json")
+        doc = await get_json(client, f"{base}/api/v1/openapi.json")
         schema = validator(doc, "SearchResults")
 
         async def hits(q: str) -> Any:
-            body = await _json(client, f"{base}/api/v1/search?q={q}")
+            body = await get_json(client, f"{base}/api/v1/search?q={q}")
             schema.validate(body)
             return body
 
@@ -70,7 +64,7 @@ async def test_search_by_year_and_words_by_id_and_by_part_number(base: str) -> N
         assert [(p["brand"], p["part_number"]) for p in parts["parts"]] == [("BBBB", "W-100"), ("CCCC", "W-100")]
         assert (await hits("W-6"))["parts"] == []  # A6 is ended
         assert await hits("") == {"q": "", "year": None, "base_vehicles": [], "ids": [], "parts": []}
-        problem = await _json(client, f"{base}/api/v1/search?q={'x' * 101}", status=400)
+        problem = await get_json(client, f"{base}/api/v1/search?q={'x' * 101}", status=400)
         assert problem["parameters"] == ["q"]
 
 
@@ -88,8 +82,8 @@ async def test_typeahead_gets_the_short_list_and_names_are_escaped(base: str) ->
 
 async def test_parts_that_fit_a_vehicle(base: str) -> None:
     async with aiohttp.ClientSession() as client:
-        doc = await _json(client, f"{base}/api/v1/openapi.json")
-        body = await _json(client, f"{base}/api/v1/vehicles/1001/parts")
+        doc = await get_json(client, f"{base}/api/v1/openapi.json")
+        body = await get_json(client, f"{base}/api/v1/vehicles/1001/parts")
         validator(doc, "VehicleParts").validate(body)
         by_part = {p["part_number"]: p for p in body["parts"]}
         assert sorted(by_part) == ["W-100", "W-200", "W-700"]  # A1, A2 (its submodel 11), A7; not the ended A6
@@ -101,30 +95,30 @@ async def test_parts_that_fit_a_vehicle(base: str) -> None:
             page = await r.text()
         assert r.status == 200 and "Widget Pro, front" in page and 'href="https://img.example/z-main.jpg"' in page
         assert "/part?part_number=W-100&amp;brand=BBBB" in page
-        missing = await _json(client, f"{base}/api/v1/vehicles/999999/parts", status=404)
+        missing = await get_json(client, f"{base}/api/v1/vehicles/999999/parts", status=404)
         assert missing["detail"] == "there is no vehicle 999999"
-        bad = await _json(client, f"{base}/api/v1/vehicles/abc/parts", status=400)
+        bad = await get_json(client, f"{base}/api/v1/vehicles/abc/parts", status=400)
         assert bad["parameters"] == ["vehicle_id"]
 
 
 async def test_a_part_page_collapses_its_vehicles_into_year_ranges(base: str) -> None:
     async with aiohttp.ClientSession() as client:
-        doc = await _json(client, f"{base}/api/v1/openapi.json")
-        body = await _json(client, f"{base}/api/v1/part?part_number=Y-500&brand=CCCC")
+        doc = await get_json(client, f"{base}/api/v1/openapi.json")
+        body = await get_json(client, f"{base}/api/v1/part?part_number=Y-500&brand=CCCC")
         validator(doc, "PartPage").validate(body)
         # A5 fits 1007 (2011) and 1008 (2012), both Acme Roadster Base: one range
         assert [(r["year_from"], r["year_to"], r["make"], r["model"], r["submodel"], r["vehicle_ids"])
                 for r in body["fits"]] == [(2011, 2012, "Acme", "Roadster", "Base", [1007, 1008])]
         assert (body["vehicles"], body["live_applications"], body["ended_applications"]) == (2, 1, 0)
-        w100 = await _json(client, f"{base}/api/v1/part?part_number=W-100&brand=BBBB")
+        w100 = await get_json(client, f"{base}/api/v1/part?part_number=W-100&brand=BBBB")
         assert w100["description"] == "Widget Pro, front"
         assert sorted(v for r in w100["fits"] for v in r["vehicle_ids"]) == [1001, 1002]
         async with client.get(f"{base}/part", params={"part_number": "Y-500"}) as r:
             page = await r.text()
         assert r.status == 200 and "2011\u20132012" in page and 'href="/vehicle/1008"' in page
-        missing = await _json(client, f"{base}/api/v1/part?part_number=NOPE", status=404)
+        missing = await get_json(client, f"{base}/api/v1/part?part_number=NOPE", status=404)
         assert missing["detail"] == "there is no part 'NOPE'"
-        assert (await _json(client, f"{base}/api/v1/part", status=400))["parameters"] == ["part_number"]
+        assert (await get_json(client, f"{base}/api/v1/part", status=400))["parameters"] == ["part_number"]
 
 
 async def test_in_chromium_a_vehicle_its_parts_a_part_its_vehicles_and_a_search(base: str) -> None:

@@ -10,9 +10,8 @@ from typing import Any
 import aiohttp
 from pydantic import SecretStr
 
-from tests.integration.browser import chromium, explorer, screenshot
+from tests.integration.browser import chromium, explorer, screenshot, validator
 from tests.integration.pipeline import execute, fetch
-from tests.integration.test_explorer import validator
 
 TOKEN = "s3cret-admin"
 ADMIN = {"admin_token": SecretStr(TOKEN)}

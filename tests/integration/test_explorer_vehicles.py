@@ -8,9 +8,8 @@ from typing import Any
 
 import aiohttp
 
-from tests.integration.browser import chromium, explorer, screenshot
+from tests.integration.browser import chromium, explorer, get_json, screenshot, validator
 from tests.integration.pipeline import execute, fetch
-from tests.integration.test_explorer import validator
 
 # A hand-made VCdb: 2015 Acme Roadster (base vehicle 201) has vehicles 2001 (Base, 2.0 L4) and 2002
 # (Sport, 3.0 V6), both Electronic 6-speed, 4-door Sedan, FWD; 2003 (Sport) is end-dated, and so are
@@ -128,11 +127,6 @@ SELECT autocare_fitment.refresh_explorer();
 RESPONSES = ("YearsPage", "MakesPage", "ModelsPage", "BaseVehiclePage", "VehiclePage")
 
 
-async def _json(client: aiohttp.ClientSession, url: str, status: int = 200) -> Any:
-    async with client.get(url) as r:
-        assert r.status == status, (url, r.status, await r.text())
-        return await r.json()
-
 
 async def _text(client: aiohttp.ClientSession, url: str, status: int = 200, **kw: Any) -> str:
     async with client.get(url, **kw) as r:
@@ -144,35 +138,35 @@ async def _text(client: aiohttp.ClientSession, url: str, status: int = 200, **kw
 async def test_each_level_as_json_matches_the_openapi_document_with_the_right_counts(database_url: str) -> None:
     await execute(database_url, VCDB)
     async with explorer(database_url) as base, aiohttp.ClientSession() as client:
-        doc = await _json(client, f"{base}/api/v1/openapi.json")
+        doc = await get_json(client, f"{base}/api/v1/openapi.json")
         ids = {op["operationId"] for ops in doc["paths"].values() for op in ops.values()}
         assert {"years", "makes", "models", "base_vehicle", "vehicle"} <= ids
         api = f"{base}/api/v1"
 
-        years = await _json(client, f"{api}/years")
+        years = await get_json(client, f"{api}/years")
         validator(doc, "YearsPage").validate(years)
         assert years["years"] == [{"year": 2015, "base_vehicles": 3, "makes": 2},
                                   {"year": 2014, "base_vehicles": 1, "makes": 1}]
-        assert (await _json(client, f"{api}/years?deleted=1"))["years"][0]["base_vehicles"] == 4
+        assert (await get_json(client, f"{api}/years?deleted=1"))["years"][0]["base_vehicles"] == 4
 
-        makes = await _json(client, f"{api}/years/2015/makes")
+        makes = await get_json(client, f"{api}/years/2015/makes")
         validator(doc, "MakesPage").validate(makes)
         assert {m["make_name"]: (m["models"], m["base_vehicles"]) for m in makes["makes"]} == {
             "Acme": (2, 2), "<script>alert(1)</script>": (1, 1)}
-        acme = next(m for m in (await _json(client, f"{api}/years/2015/makes?deleted=1"))["makes"]
+        acme = next(m for m in (await get_json(client, f"{api}/years/2015/makes?deleted=1"))["makes"]
                     if m["make_id"] == 1)
         assert (acme["models"], acme["base_vehicles"]) == (3, 3)
 
-        models = await _json(client, f"{api}/years/2015/makes/1/models")
+        models = await get_json(client, f"{api}/years/2015/makes/1/models")
         validator(doc, "ModelsPage").validate(models)
         assert models["make_name"] == "Acme"
         assert [(m["model_name"], m["base_vehicle_id"], m["vehicles"]) for m in models["models"]] == [
             ("Hauler", 202, 1), ("Roadster", 201, 2)]  # the end-dated 2003 is not counted, Ghost not listed
-        with_deleted = await _json(client, f"{api}/years/2015/makes/1/models?deleted=1")
+        with_deleted = await get_json(client, f"{api}/years/2015/makes/1/models?deleted=1")
         assert [(m["model_name"], m["vehicles"], m["deleted"]) for m in with_deleted["models"]] == [
             ("Ghost", 1, True), ("Hauler", 1, False), ("Roadster", 3, False)]
 
-        grid = await _json(client, f"{api}/years/2015/makes/1/models/10/vehicles")
+        grid = await get_json(client, f"{api}/years/2015/makes/1/models/10/vehicles")
         validator(doc, "BaseVehiclePage").validate(grid)
         assert grid["base_vehicle_ids"] == [201] and grid["vehicles"] == 2
         assert [(r["vehicle_id"], r["submodel"], r["engine"], r["transmission"], r["body"], r["drive"])
@@ -182,17 +176,17 @@ async def test_each_level_as_json_matches_the_openapi_document_with_the_right_co
         # Filters only for what varies: submodel and engine; not transmission, body, drive.
         assert {f["attribute"]: [v["id"] for v in f["values"]] for f in grid["facets"]} == {
             "submodel": [21, 22], "engine": [71, 72]}
-        sport = await _json(client, f"{api}/years/2015/makes/1/models/10/vehicles?submodel=22")
+        sport = await get_json(client, f"{api}/years/2015/makes/1/models/10/vehicles?submodel=22")
         assert [r["vehicle_id"] for r in sport["rows"]] == [2002] and sport["filters"] == {"submodel": 22}
         assert sport["facets"] == grid["facets"]  # the choices stay, so one can change one's mind
         # deleted=1: the end-dated vehicle and the end-dated RWD link appear, and drive now varies.
-        everything = await _json(client, f"{api}/years/2015/makes/1/models/10/vehicles?deleted=1")
+        everything = await get_json(client, f"{api}/years/2015/makes/1/models/10/vehicles?deleted=1")
         assert everything["vehicles"] == 3
         assert [(r["vehicle_id"], r["drive"], r["deleted"]) for r in everything["rows"]] == [
             (2001, "FWD", False), (2002, "FWD", False), (2002, "RWD", False), (2003, None, True)]
         assert [f["attribute"] for f in everything["facets"]] == ["submodel", "engine", "drive"]
 
-        vehicle = await _json(client, f"{api}/vehicles/2001")
+        vehicle = await get_json(client, f"{api}/vehicles/2001")
         validator(doc, "VehiclePage").validate(vehicle)
         assert (vehicle["year"], vehicle["make_name"], vehicle["model_name"], vehicle["submodel"],
                 vehicle["region"]) == (2015, "Acme", "Roadster", "Base", "United States")
@@ -203,13 +197,13 @@ async def test_each_level_as_json_matches_the_openapi_document_with_the_right_co
             "wheel_base": "105.1 in (2670 mm)", "bed": "78.8 in Fleetside", "class": "Pickup",
             "mfr_body_code": "XK9"}
         assert [c["label"] for c in
-                (await _json(client, f"{api}/vehicles/2002"))["configurations"] if c["system"] == "drive"] == ["FWD"]
-        rwd = await _json(client, f"{api}/vehicles/2002?deleted=1")
+                (await get_json(client, f"{api}/vehicles/2002"))["configurations"] if c["system"] == "drive"] == ["FWD"]
+        rwd = await get_json(client, f"{api}/vehicles/2002?deleted=1")
         assert [(c["label"], c["deleted"]) for c in rwd["configurations"] if c["system"] == "drive"] == [
             ("FWD", False), ("RWD", True)]
         # The end-dated vehicle: hidden (404) unless deleted=1.
-        assert "deleted=1" in (await _json(client, f"{api}/vehicles/2003", 404))["detail"]
-        assert (await _json(client, f"{api}/vehicles/2003?deleted=1"))["deleted"] is True
+        assert "deleted=1" in (await get_json(client, f"{api}/vehicles/2003", 404))["detail"]
+        assert (await get_json(client, f"{api}/vehicles/2003?deleted=1"))["deleted"] is True
 
 
 async def test_the_years_follow_the_view_once_refreshed(database_url: str) -> None:
@@ -219,9 +213,9 @@ async def test_the_years_follow_the_view_once_refreshed(database_url: str) -> No
                                 "model_id, "
                                 "ingest_run_id) VALUES (206, 2016, 1, 10, 1)")
     async with explorer(database_url) as base, aiohttp.ClientSession() as client:
-        before = await _json(client, f"{base}/api/v1/years")
+        before = await get_json(client, f"{base}/api/v1/years")
         await execute(database_url, "SELECT autocare_fitment.refresh_explorer()")
-        after = await _json(client, f"{base}/api/v1/years")
+        after = await get_json(client, f"{base}/api/v1/years")
     assert [y["year"] for y in before["years"]] == [2015, 2014]
     assert [y["year"] for y in after["years"]] == [2016, 2015, 2014]
     rows = await fetch(database_url, "SELECT count(*) AS n FROM autocare_fitment.explorer_year_make")
@@ -231,17 +225,17 @@ async def test_the_years_follow_the_view_once_refreshed(database_url: str) -> No
 async def test_unknown_ids_are_404_bad_parameters_400_and_names_are_escaped(database_url: str) -> None:
     await execute(database_url, VCDB)
     async with explorer(database_url) as base, aiohttp.ClientSession() as client:
-        doc = await _json(client, f"{base}/api/v1/openapi.json")
+        doc = await get_json(client, f"{base}/api/v1/openapi.json")
         for url in ("/api/v1/vehicles/999999", "/api/v1/vehicles/999999999999", "/api/v1/years/1999/makes",
                     "/api/v1/years/2015/makes/99/models", "/api/v1/years/2015/makes/1/models/99/vehicles"):
-            validator(doc, "Problem").validate(await _json(client, base + url, 404))
+            validator(doc, "Problem").validate(await get_json(client, base + url, 404))
         assert "no vehicle 999999" in await _text(client, f"{base}/vehicle/999999", 404)
         assert "no vehicle of year 1999" in await _text(client, f"{base}/vehicles/1999", 404)
-        bad = await _json(client, f"{base}/api/v1/years/abc/makes", 400)
+        bad = await get_json(client, f"{base}/api/v1/years/abc/makes", 400)
         validator(doc, "Problem").validate(bad)
         assert bad["parameters"] == ["year"] and "year" in bad["detail"]
         assert "bad parameter year" in await _text(client, f"{base}/vehicles/abc", 400)
-        bad = await _json(client, f"{base}/api/v1/years/2015/makes/1/models/10/vehicles?submodel=x", 400)
+        bad = await get_json(client, f"{base}/api/v1/years/2015/makes/1/models/10/vehicles?submodel=x", 400)
         assert bad["parameters"] == ["submodel"]
 
         html = await _text(client, f"{base}/vehicles/2015")
