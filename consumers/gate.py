@@ -55,8 +55,8 @@ class SealGate:
         now = self.clock()
         if now - self._checked.get(run_id, -1e18) < self.refresh_s:
             return False
-        self._checked[run_id] = now
         sealed.update(await self.store.sealed_tables(run_id))
+        self._checked[run_id] = now  # after the read: a failed read is asked again at once
         return all(p in sealed for p in parents)
 
     def sealed(self, run_id: int, table: str) -> None:

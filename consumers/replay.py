@@ -125,7 +125,7 @@ class AutoReplayer:
         type or qualifier, an invalid combination once any table of the combination check has
         changed) are tried again with their own database's catalog."""
         if (table.db, table.name) in EXPLORER_SOURCES:
-            await self.loader.pool.execute("SELECT autocare_fitment.refresh_explorer()")
+            await self.loader.refresh_explorer()
         rows = await self.store.waiting_on_table([db for db in FILE_DATABASES if db != table.db],
                                                  replayed_on_seal(table.db, table.name))
         by_db: dict[str, list[DeadLetterRow]] = defaultdict(list)

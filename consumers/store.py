@@ -19,12 +19,13 @@ letter, a later run's copy supersedes the earlier one (kept, status `superseded`
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 import asyncpg
 
@@ -88,10 +89,38 @@ def is_poison(e: BaseException) -> bool:
     return isinstance(e, asyncpg.PostgresError) and str(getattr(e, "sqlstate", "") or "")[:2] in POISON_CLASSES
 
 
+# What a statement of ours raises when it is not the record's fault: the server's errors (a
+# terminated session is AdminShutdownError), the socket's, and the client's on a connection that
+# was lost under it: InterfaceError ("the underlying connection is closed", from the rollback of a
+# transaction whose session was killed) and InternalClientError ("another operation is in
+# progress", from a pooled connection given back mid-statement when its task was cancelled).
+# Poison (classes 22 and 23) is sorted out inside the batch, before anything reaches here.
+SESSION_ERRORS: tuple[type[BaseException], ...] = (
+    asyncpg.PostgresError, asyncpg.InterfaceError, asyncpg.InternalClientError, OSError, TimeoutError)
+
+
 def _infrastructure(what: str, e: BaseException) -> InfrastructureError:
     if isinstance(e, OSError):
         return InfrastructureError(f"{what}: connection lost: {e}")
     return InfrastructureError(f"{what}: {type(e).__name__}: {e}")
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _guarded(what: str) -> Callable[[Callable[P, Coroutine[Any, Any, R]]], Callable[P, Coroutine[Any, Any, R]]]:
+    """A store read whose failure is the infrastructure's: raised as InfrastructureError, which
+    the worker retries (Worker._retrying)."""
+    def wrap(fn: Callable[P, Coroutine[Any, Any, R]]) -> Callable[P, Coroutine[Any, Any, R]]:
+        @functools.wraps(fn)
+        async def call(*args: P.args, **kwargs: P.kwargs) -> R:
+            try:
+                return await fn(*args, **kwargs)
+            except SESSION_ERRORS as e:
+                raise _infrastructure(what, e) from e
+        return call
+    return wrap
 
 
 _INDEX_DEAD_LETTER = (
@@ -139,7 +168,7 @@ async def take_pending_snapshots(pool: asyncpg.Pool, sqls: Sequence[TableSql]) -
         for ts in sqls:
             async with pool.acquire() as conn, conn.transaction():
                 await snapshot_before_change(conn, ts)
-    except (asyncpg.PostgresError, OSError) as e:
+    except SESSION_ERRORS as e:
         raise _infrastructure("taking diff snapshots", e) from e
 
 
@@ -322,23 +351,27 @@ class LoadStore:
 
     # ---- offsets and gates -------------------------------------------------------------------
 
+    @_guarded("reading the stored offsets")
     async def offsets(self, tps: Sequence[tuple[str, int]]) -> dict[tuple[str, int], int]:
         rows = await self.pool.fetch(
             "SELECT topic, partition, next_offset FROM ingest.consumer_offsets WHERE group_id = $1", self.group_id)
         stored = {(r["topic"], r["partition"]): r["next_offset"] for r in rows}
         return {tp: stored.get(tp, 0) for tp in tps}
 
+    @_guarded("reading a run's tables")
     async def run_tables(self, run_id: int) -> tuple[str, ...] | None:
         raw = await self.pool.fetchval("SELECT tables FROM ingest.runs WHERE run_id = $1", run_id)
         if raw is None:
             return None
         return tuple(json.loads(raw) if isinstance(raw, str) else raw)
 
+    @_guarded("reading a run's seals")
     async def sealed_tables(self, run_id: int) -> set[str]:
         rows = await self.pool.fetch("SELECT table_name FROM ingest.table_load WHERE run_id = $1 AND status = $2",
                                      run_id, LoadStatus.SEALED.value)
         return {r["table_name"] for r in rows}
 
+    @_guarded("reading the pending runs")
     async def pending_runs(self, db: str, tables: Sequence[str]) -> dict[str, int]:
         """Per table, the oldest run whose records of it are not all loaded (neither sealed nor
         stopped on a mismatch): a running run that pulls the table (its records may come any
@@ -390,7 +423,7 @@ class LoadStore:
                     "INSERT INTO ingest.applied_batches (topic, partition, first_offset, last_offset, records) "
                     "VALUES ($1, $2, $3, $4, $5)", first.topic, first.partition, first.offset, last.offset, len(batch))
                 await self._advance(conn, first.topic, first.partition, last.offset + 1)
-        except (asyncpg.PostgresError, OSError) as e:
+        except SESSION_ERRORS as e:
             raise _infrastructure(f"loading {ts.table.name}", e) from e
 
     @asynccontextmanager
@@ -401,7 +434,7 @@ class LoadStore:
                 # A replay changes the table after every run that sealed it: snapshot them all first.
                 await snapshot_before_change(conn, ts)
                 yield BatchTx(conn, ts, run_id, self.skip_fk_triggers)
-        except (asyncpg.PostgresError, OSError) as e:
+        except SESSION_ERRORS as e:
             raise _infrastructure(f"replaying {ts.table.name}", e) from e
 
     async def _advance(self, conn: asyncpg.Connection, topic: str, partition: int, next_offset: int) -> None:
@@ -451,10 +484,16 @@ class LoadStore:
                         log.info("run %s: a FULL ACES file; %d applications of its brands it did not deliver "
                                  "ended", run_id, ended)
                 await self._advance(conn, topic, partition, offset + 1)
-        except (asyncpg.PostgresError, OSError) as e:
+        except SESSION_ERRORS as e:
             raise _infrastructure(f"sealing {table}", e) from e
         return TablePhase(LoadStatus(status), error)
 
+    @_guarded("refreshing the explorer's views")
+    async def refresh_explorer(self) -> None:
+        """The explorer's materialised views (migration 0007), after a table they read sealed."""
+        await self.pool.execute("SELECT autocare_fitment.refresh_explorer()")
+
+    @_guarded("reading the runs' state")
     async def open_run_state(self, db: str) -> list[dict[str, Any]]:
         """Per finished-or-running run of db: which endpoints completed and which tables sealed."""
         rows = await self.pool.fetch(
@@ -532,6 +571,7 @@ class DeadLetterStore:
             conds.append(f"dead_letter_id = ANY(${len(args)}::bigint[])")
         return " AND ".join(conds), args
 
+    @_guarded("reading dead letters")
     async def select(self, f: DeadLetterFilter) -> list[DeadLetterRow]:
         where, args = self._where(f)
         limit = f" LIMIT {int(f.limit)}" if f.limit else ""
@@ -546,12 +586,14 @@ class DeadLetterStore:
             f"FROM ingest.dead_letters WHERE {where} GROUP BY 1, 2, 3 ORDER BY 1, 2, 3", *args)
         return [dict(r) for r in rows]
 
+    @_guarded("reading dead letters")
     async def any_open_for(self, db: str, table: str) -> bool:
         """Open dead letters of this table, or waiting on it as their missing parent?"""
         return bool(await self.pool.fetchval(
             "SELECT EXISTS (SELECT 1 FROM ingest.dead_letters WHERE db = $1 AND status = 'open' AND "
             "(missing_table = $2 OR table_name = $2))", db, table))
 
+    @_guarded("resolving superseded dead letters")
     async def resolve_superseded(self, db: str, table: str, keys: Sequence[str]) -> int:
         """Open dead letters of these keys whose key has since loaded from a newer record (the
         value was corrected at the source): resolved, nothing to replay."""
@@ -561,6 +603,7 @@ class DeadLetterStore:
             "table_name = $2 AND status = 'open' AND record_key = ANY($3::text[])", db, table, list(keys))
         return int(status.split()[-1])
 
+    @_guarded("reading dead letters")
     async def waiting_on_table(self, dbs: Sequence[str], missing_tables: Sequence[str]) -> list[DeadLetterRow]:
         """Open dead letters of these databases waiting on one of these (`db.Table`) tables."""
         if not dbs:
@@ -570,6 +613,7 @@ class DeadLetterStore:
             "AND missing_table = ANY($2::text[]) ORDER BY created_at, dead_letter_id", list(dbs), list(missing_tables))
         return [_dead_letter(r) for r in rows]
 
+    @_guarded("reading dead letters")
     async def waiting_on(self, db: str, parent_table: str, keys: Sequence[str]) -> list[DeadLetterRow]:
         rows = await self.pool.fetch(
             "SELECT * FROM ingest.dead_letters WHERE db = $1 AND missing_table = $2 AND status = 'open' "

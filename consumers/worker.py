@@ -104,6 +104,19 @@ class WorkerResult:
     idle: bool = False
 
 
+async def _all(steps: Sequence[Awaitable[None]]) -> None:
+    """Run the steps concurrently; when one raises, the others are cancelled and awaited before
+    the error goes on, so a retry never overlaps a step still running on the same partition."""
+    tasks = [asyncio.ensure_future(s) for s in steps]
+    try:
+        await asyncio.gather(*tasks)
+    except BaseException:
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
+
+
 class Worker:
     def __init__(self, catalog: Catalog, tables: Sequence[Table], store: Store, source: Source,
                  dlq: DeadLetterPublisher, options: WorkerOptions, *, partitions: dict[str, int],
@@ -134,10 +147,21 @@ class Worker:
         self._arrived = asyncio.Event()
         self._draining = asyncio.Lock()
         self._read_empty = False
+        self._fatal: WorkerStopped | None = None  # what stopped the worker outside its loop
 
     # ---- assignment --------------------------------------------------------------------------
 
     async def assigned(self, tps: list[TP]) -> None:
+        # In a consumer group this runs in the client's rebalance listener, which logs and
+        # swallows what it raises: a failure that outlasts the retries stops the worker instead.
+        try:
+            await self._retrying(lambda: self._assign(tps))
+        except WorkerStopped as e:
+            self._fatal = e
+            self.stop.set()
+            raise
+
+    async def _assign(self, tps: list[TP]) -> None:
         offsets = await self.store.offsets(tps)
         for tp, offset in offsets.items():
             self.source.seek(tp, offset)
@@ -182,16 +206,18 @@ class Worker:
                     fetcher.result()  # re-raises what stopped the fetch task
                     break
                 async with self._draining:
-                    await self.drain()
+                    await self._retrying(self.drain)
                 # Idleness is judged only after a read came back empty: checking it forces out
                 # partial batches, which would otherwise cut batches to the size of one fetch.
-                if self.options.until_idle and self._read_empty and await self.idle():
+                if self.options.until_idle and self._read_empty and await self._retrying(self.idle):
                     self.result.idle = True
                     break
         finally:
             fetcher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await fetcher
+        if self._fatal is not None:
+            raise self._fatal
         return self.result
 
     async def _fetch(self) -> None:
@@ -226,7 +252,7 @@ class Worker:
         await self._gate_idle_partitions()
         # Partitions drain concurrently, each batch on its own connection: one partition's
         # decoding (Python) overlaps another's load (PostgreSQL, on the other core).
-        await asyncio.gather(*(self._drain_partition(tp, force) for tp in self.buffers.partitions()))
+        await _all([self._drain_partition(tp, force) for tp in self.buffers.partitions()])
         self.source.resume([tp for tp in self.buffers.to_resume() if tp not in self.gated])
 
     async def _gate_idle_partitions(self) -> None:
@@ -286,7 +312,8 @@ class Worker:
             else:
                 incoming.append(Incoming(c.source, c.run_id, c.page, c.position, None, out))  # type: ignore[arg-type]
         run_id = batch[0].run_id
-        want_keys = self.replayer is not None and await self.replayer.waiting(table)
+        replayer = self.replayer
+        want_keys = replayer is not None and await self._retrying(lambda: replayer.waiting(table))
         async def apply() -> tuple[BatchResult, list[DeadLetter]]:
             async with self.store.batch(self.sql[table.name], run_id, batch,
                                         partitions=self.partitions.get(batch[0].source.topic, 1)) as tx:
@@ -314,8 +341,10 @@ class Worker:
         if limit is not None and self.result.dead_lettered > limit:
             raise WorkerStopped(f"{self.result.dead_lettered} dead letters, more than --max-dead-letters {limit}: "
                                 f"the data is unexpectedly bad; see `vcdb dlq list`")
-        if self.replayer is not None and res.loaded_keys:
-            await self.replayer.parent_loaded(table, run_id, res.loaded_keys)
+        if replayer is not None and res.loaded_keys:
+            # Committed already; a replay is its own transaction and selects only open dead
+            # letters, so trying it again after an infrastructure error replays nothing twice.
+            await self._retrying(lambda: replayer.parent_loaded(table, run_id, res.loaded_keys))
 
     async def _retrying(self, step: Callable[[], Awaitable[T]]) -> T:
         """Run one transaction, again after infrastructure errors as the retry policy says; when
@@ -345,10 +374,11 @@ class Worker:
 
     async def _end_of_table(self, table: Table, c: Consumed) -> None:
         eot = envelope.EndOfTable.decode(c.source.value or b"{}")
-        if self.replayer is not None and table.name in table.parents(include_self=True):
+        replayer = self.replayer
+        if replayer is not None and table.name in table.parents(include_self=True):
             # Parents before children inside the table: rows that waited on a row of their own
             # table that came later load now, before the seal lets child tables in.
-            loaded = await self.replayer.self_references(table, eot.run_id)
+            loaded = await self._retrying(lambda: replayer.self_references(table, eot.run_id))
             if loaded:
                 log.info("%s: %d rows loaded once their parent row in the same table arrived", table.name, loaded)
         phase = await self._retrying(lambda: self.store.end_of_table(
@@ -360,7 +390,6 @@ class Worker:
             self.result.sealed.append(table.name)
             metrics.SEALS.labels(self.catalog.db, table.name).inc()
             log.info("sealed %s for run %s (%d records)", table.name, eot.run_id, eot.records)
-            replayer = self.replayer
             if replayer is not None:
                 await self._retrying(lambda: replayer.table_sealed(table, eot.run_id))
         elif phase.status == LoadStatus.MISMATCH:

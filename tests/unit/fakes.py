@@ -296,6 +296,7 @@ class FakeStore:
         self.infra_failures = 0  # the next n batches fail on the way in
         self.commit_failures = 0  # the next n batches fail on the way out (after the body ran)
         self.eot_failures = 0  # the next n end-of-table transactions fail
+        self.read_failures: Counter[str] = Counter()  # per read (method name): the next n calls fail
         self.calls: Counter[str] = Counter()
 
     # ---- set-up --------------------------------------------------------------------------
@@ -326,25 +327,31 @@ class FakeStore:
         """Records whose processing committed: batch records and end-of-table records."""
         return sum(a.last - a.first + 1 for a in self.committed) + self.calls["end_of_table"]
 
+    def _read(self, name: str) -> None:
+        self.calls[name] += 1
+        if self.read_failures[name] > 0:
+            self.read_failures[name] -= 1
+            raise InfrastructureError(f"{name}: ConnectionDoesNotExistError: connection was closed (fake)")
+
     # ---- GateStore -----------------------------------------------------------------------
 
     async def run_tables(self, run_id: int) -> tuple[str, ...] | None:
-        self.calls["run_tables"] += 1
+        self._read("run_tables")
         return self.runs.get(run_id)
 
     async def sealed_tables(self, run_id: int) -> set[str]:
-        self.calls["sealed_tables"] += 1
+        self._read("sealed_tables")
         return {t for (r, t), st in self.loads.items() if r == run_id and st.status == LoadStatus.SEALED}
 
     async def pending_runs(self, db: str, tables: Sequence[str]) -> dict[str, int]:
-        self.calls["pending_runs"] += 1
+        self._read("pending_runs")
         return {t: r for t in tables if (r := self.pending.get(t)) is not None
                 and self.status(r, t) not in (LoadStatus.SEALED, LoadStatus.MISMATCH)}
 
     # ---- Store ---------------------------------------------------------------------------
 
     async def offsets(self, tps: Sequence[TP]) -> dict[TP, int]:
-        self.calls["offsets"] += 1
+        self._read("offsets")
         return {tp: self.stored.get(tp, 0) for tp in tps}
 
     @asynccontextmanager
@@ -403,7 +410,7 @@ class FakeStore:
         return TablePhase(st.status, st.error)
 
     async def open_run_state(self, db: str) -> list[dict[str, Any]]:
-        self.calls["open_run_state"] += 1
+        self._read("open_run_state")
         rows: list[dict[str, Any]] = []
         for run_id, tables in self.runs.items():
             for t in tables:

@@ -293,6 +293,63 @@ async def test_when_the_attempts_run_out_the_worker_stops_with_nothing_applied()
     assert w.result.batches == 0
 
 
+async def test_a_lost_session_on_the_reads_at_assignment_and_at_idle_is_retried_and_loads_once() -> None:
+    r = Rig()
+    r.store.add_run(RUN, ["Make", "BaseVehicle"])
+    r.source.put(MK0, makes(range(1, 4)))
+    r.source.put(BV0, [*page(BASE_VEHICLE, [base_vehicle(1), base_vehicle(2)], run_id=RUN),
+                       eot(BASE_VEHICLE, run_id=RUN, records=2, partitions=1)])
+    w = r.worker([MAKE, BASE_VEHICLE])
+    r.store.read_failures.update({"offsets": 1, "sealed_tables": 1})  # two of the three attempts
+    await r.start(w, [MK0, BV0])
+    assert r.source.paused == {BV0}  # the gate's answer, once its reads went through
+    r.store.read_failures["open_run_state"] = 2
+
+    result = await until_idle(w)
+
+    assert +r.store.read_failures == {}, "every injected failure was met"
+    assert r.store.calls["offsets"] == 3  # the whole assignment is tried again, offsets first
+    assert r.store.calls["open_run_state"] >= 3
+    assert result.idle and result.sealed == ["Make", "BaseVehicle"]
+    assert r.store.rows["Make"] == [make_row(1), make_row(2), make_row(3)]
+    assert r.store.rows["BaseVehicle"] == [base_vehicle_row(1), base_vehicle_row(2)]
+    assert result.loaded == 5 and r.store.overlaps == []
+
+
+async def test_a_lost_session_on_the_gate_read_in_the_loop_is_retried_and_the_child_loads_once() -> None:
+    r = Rig()
+    r.store.add_run(RUN, ["Make", "BaseVehicle"])
+    r.source.put(BV0, [*page(BASE_VEHICLE, [base_vehicle(1), base_vehicle(2)], run_id=RUN),
+                       eot(BASE_VEHICLE, run_id=RUN, records=2, partitions=1)])
+    w = r.worker([BASE_VEHICLE], until_idle=False)  # Make is another worker's
+    await r.start(w, [BV0])
+    async with running(w):
+        await reads(r.source, 3)
+        r.store.seal(RUN, "Make")
+        r.store.read_failures["sealed_tables"] = 2
+        r.clock.advance(OPTIONS.gate_refresh_s)
+        await eventually(lambda: r.store.status(RUN, "BaseVehicle") == LoadStatus.SEALED)
+    assert r.store.read_failures["sealed_tables"] == 0
+    assert r.store.rows["BaseVehicle"] == [base_vehicle_row(1), base_vehicle_row(2)]
+    assert w.result.loaded == 2 and r.store.overlaps == []
+
+
+async def test_reads_at_assignment_that_keep_failing_stop_the_worker_even_inside_a_rebalance_listener() -> None:
+    r = Rig()
+    r.store.add_run(RUN, ["Make"])
+    r.source.put(MK0, makes(range(1, 4)))
+    r.store.read_failures["offsets"] = 10
+    w = r.worker([MAKE])
+
+    with pytest.raises(WorkerStopped, match="gave up after 3 attempts, offsets not advanced"):
+        await r.start(w, [MK0])
+    # In a consumer group the client's rebalance listener logs and swallows that: the loop still
+    # stops with it, rather than load from positions the store never gave.
+    with pytest.raises(WorkerStopped, match=r"offsets: .*gave up after 3 attempts"):
+        await until_idle(w)
+    assert r.store.calls["offsets"] == 3 and r.store.committed == []
+
+
 # ---- verdicts --------------------------------------------------------------------------------
 
 
