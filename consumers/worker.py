@@ -350,13 +350,15 @@ class Worker:
         """Run one transaction, again after infrastructure errors as the retry policy says; when
         the attempts run out the worker stops, nothing advanced past what committed."""
         attempt = 0
+        first_failure: float | None = None
         while True:
             attempt += 1
             try:
                 return await step()
             except InfrastructureError as e:
+                first_failure = self.clock() if first_failure is None else first_failure
                 try:
-                    delay = self.options.retry.next_delay(e, attempt, self.rng)
+                    delay = self.options.retry.next_delay(e, attempt, self.rng, self.clock() - first_failure)
                 except RetriesExhausted as stop:
                     raise WorkerStopped(str(stop)) from e
                 log.warning("%s; retrying in %.1f s", e, delay)

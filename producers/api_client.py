@@ -15,6 +15,7 @@ import asyncio
 import datetime as dt
 import json
 import logging
+import math
 import random
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
@@ -80,6 +81,7 @@ class ClientConfig:
     backoff_base: float = 0.5
     backoff_cap: float = 30.0
     retry_after_cap: float = 120.0
+    outage_s: float = 0.0  # AUTOCARE_OUTAGE_S
     max_response_bytes: int = 64 * 1024 * 1024
     max_concurrent_requests: int = 4
     token_refresh_margin: float = 60.0
@@ -102,6 +104,7 @@ class ClientConfig:
             "password": settings.autocare_password,
             "scope": settings.autocare_scope,
             "base_urls": base_urls,
+            "outage_s": settings.autocare_outage_s,
             "common_url": common,
         }
         return cls(**{**values, **overrides})
@@ -131,7 +134,8 @@ class ClientConfig:
         return Credentials(self.client_id, self.client_secret, self.username, self.password, self.scope)
 
     def retry_policy(self) -> RetryPolicy:
-        return RetryPolicy(self.max_attempts, self.backoff_base, self.backoff_cap, self.retry_after_cap)
+        return RetryPolicy(self.max_attempts, self.backoff_base, self.backoff_cap, self.retry_after_cap,
+                           self.outage_s)
 
     def timeout(self) -> httpx.Timeout:
         return httpx.Timeout(
@@ -175,6 +179,7 @@ class AutoCareClient:
         self._rng = rng if rng is not None else random.Random()
         self._on_retry = on_retry
         self._policy = config.retry_policy()
+        self._answered = False  # the API has answered (any status) in this process: an outage is ridden out
         self._tokens = TokenState(
             config.credentials(),
             token_path=urlsplit(config.token_url).path or "/",
@@ -277,6 +282,7 @@ class AutoCareClient:
         path = urlsplit(url).path
         attempt = 0
         reauthenticated = False
+        first_failure: float | None = None
         while True:
             attempt += 1
             try:
@@ -290,6 +296,7 @@ class AutoCareClient:
                 finally:
                     metrics.API_SECONDS.labels(path).observe(time.monotonic() - started)
                 metrics.API_RESPONSES.labels(path, str(resp.status)).inc()
+                self._answered = True
                 if resp.status == 401:
                     if reauthenticated:
                         raise AuthenticationFailed(
@@ -304,7 +311,10 @@ class AutoCareClient:
                 self._raise_for_status(resp, path)
                 return resp, parse(resp), attempt
             except ApiError as error:
-                delay = self._policy.next_delay(error, attempt, self._rng)  # raises when it is over
+                now = self._clock()
+                first_failure = now if first_failure is None else first_failure
+                failing_s = now - first_failure if self._answered else math.inf
+                delay = self._policy.next_delay(error, attempt, self._rng, failing_s=failing_s)  # raises when over
                 await self._retry(RetryEvent("GET", path, attempt, self._policy.max_attempts, delay, error))
 
     async def _retry(self, event: RetryEvent) -> None:

@@ -24,6 +24,7 @@ class RetryPolicy:
     base: float = 0.5
     cap: float = 30.0
     retry_after_cap: float = 120.0
+    outage_s: float = 0.0  # and keep trying while an API that answered before has failed for less than this
 
     def __post_init__(self) -> None:
         if self.max_attempts < 1:
@@ -34,8 +35,13 @@ class RetryPolicy:
         ceiling = min(self.cap, self.base * 2.0 ** min(max(attempt - 1, 0), 62))
         return rng.uniform(0.0, ceiling)
 
-    def next_delay(self, error: ApiError, attempt: int, rng: random.Random, method: str = "GET") -> float:
-        """Seconds to wait before attempt ``attempt + 1``; raises if there is none."""
+    def next_delay(self, error: ApiError, attempt: int, rng: random.Random, method: str = "GET",
+                   failing_s: float = math.inf) -> float:
+        """Seconds to wait before attempt ``attempt + 1``; raises if there is none.
+
+        ``failing_s``: how long the API has been failing this request, infinite when it never
+        answered in this process (a wrong address fails after ``max_attempts``, an outage of an
+        API that answered before is ridden out for ``outage_s``)."""
         if not error.transient:
             raise error
         retry_after = error.retry_after if isinstance(error, TransientApiError) else None
@@ -46,7 +52,7 @@ class RetryPolicy:
                          "run again later, or raise retry_after_cap"),
                 path=error.path, status=error.status, retry_after=retry_after,
             ) from error
-        if attempt >= self.max_attempts:
+        if attempt >= self.max_attempts and failing_s >= self.outage_s:
             raise RetriesExhausted(error, attempt) from error
         if retry_after is not None:
             return retry_after

@@ -127,6 +127,11 @@ class Settings(BaseSettings):
     ingest_password_file: Path | None = Field(default=None, alias="VCDB_INGEST_PASSWORD_FILE")
     reader_password: SecretStr | None = Field(default=None, alias="VCDB_READER_PASSWORD")
     reader_password_file: Path | None = Field(default=None, alias="VCDB_READER_PASSWORD_FILE")
+    # Seconds a service that answered earlier in the process may stop answering before the command
+    # gives up: a restart, a failover or a network blip is ridden out; a wrong address still fails
+    # after the few attempts of its retry policy.
+    autocare_outage_s: float = Field(default=120.0, ge=0, alias="AUTOCARE_OUTAGE_S")
+    database_outage_s: float = Field(default=60.0, ge=0, alias="DATABASE_OUTAGE_S")
     # the explorer's replay (vcdb serve): unset, replay from the explorer is off
     admin_token: SecretStr | None = Field(default=None, alias="VCDB_ADMIN_TOKEN")
     admin_token_file: Path | None = Field(default=None, alias="VCDB_ADMIN_TOKEN_FILE")

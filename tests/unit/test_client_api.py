@@ -459,6 +459,39 @@ async def test_retries_exhausted_is_fatal_and_names_path_and_attempts() -> None:
     assert len(h.sleeps) == 3 and len(h.api.data_requests) == 4
 
 
+def _answer(request: httpx.Request) -> None:
+    """A queued "fault" that lets the request through."""
+
+
+async def test_an_outage_of_an_api_that_answered_is_ridden_out_past_max_attempts() -> None:
+    down = [httpx.ConnectError] * 11  # page 2 refused 11 times: more than max_attempts, less than outage_s
+    h = harness(FakeApi(data_faults=[_answer, *down]), max_attempts=4, outage_s=120.0)  # type: ignore[list-item]
+    async with h.client:
+        pages = await h.all_pages()
+    assert [p.attempts for p in pages] == [1, 12, 1]
+    assert len(h.events) == 11 and all(isinstance(e.error, NetworkError) for e in h.events)
+    assert sum(h.sleeps) < 120.0  # within the window the whole time
+
+
+async def test_an_outage_longer_than_outage_s_gives_up_after_the_window() -> None:
+    h = harness(FakeApi(data_faults=[_answer, *[httpx.ConnectError] * 200]), max_attempts=4,  # type: ignore[list-item]
+                outage_s=30.0)
+    async with h.client:
+        with pytest.raises(RetriesExhausted) as info:
+            await h.all_pages()
+    assert info.value.attempts > 4
+    assert 30.0 <= sum(h.sleeps[:-1]) + h.sleeps[-1] and sum(h.sleeps[:-1]) < 30.0  # the last wait crossed it
+    assert len(h.api.data_requests) == 1 + info.value.attempts
+
+
+async def test_an_api_that_never_answered_fails_after_max_attempts_whatever_outage_s() -> None:
+    h = harness(FakeApi(data_faults=[httpx.ConnectError] * 50), max_attempts=4, outage_s=120.0)
+    async with h.client:
+        with pytest.raises(RetriesExhausted) as info:
+            await h.all_pages()
+    assert info.value.attempts == 4 and len(h.sleeps) == 3  # a wrong address: no minutes of waiting
+
+
 # --- fatal answers ----------------------------------------------------------------------------
 
 

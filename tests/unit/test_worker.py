@@ -284,13 +284,57 @@ async def test_when_the_attempts_run_out_the_worker_stops_with_nothing_applied()
     w = r.worker([MAKE])
     await r.start(w, [MK0])
 
-    with pytest.raises(WorkerStopped, match="gave up after 3 attempts, offsets not advanced"):
+    with pytest.raises(WorkerStopped, match="gave up after 3 attempts in 0 s, offsets not advanced"):
         await until_idle(w)
 
     assert r.store.calls["batch"] == 3
     assert r.store.committed == [] and r.store.rows == {} and r.store.stored == {}
     assert r.store.calls["end_of_table"] == 0  # nothing past the failed batch either
     assert w.result.batches == 0
+
+
+@asynccontextmanager
+async def ticking(clock: Clock) -> AsyncIterator[None]:
+    """The worker's clock moves on (10 ms a real millisecond) while PostgreSQL is away."""
+    async def tick() -> None:
+        while True:
+            clock.advance(0.01)
+            await asyncio.sleep(0.001)
+
+    task = asyncio.create_task(tick())
+    try:
+        yield
+    finally:
+        task.cancel()
+
+
+OUTAGE = RetryPolicy(max_attempts=3, base=0.001, cap=0.002, outage_s=5.0)
+
+
+async def test_a_store_down_for_less_than_outage_s_is_waited_for_past_max_attempts() -> None:
+    r = Rig()
+    r.store.add_run(RUN, ["Make"])
+    r.source.put(MK0, makes(range(1, 4)))
+    r.store.infra_failures = 8  # max_attempts is 3
+    w = r.worker([MAKE], retry=OUTAGE)
+    await r.start(w, [MK0])
+    async with ticking(r.clock):
+        result = await until_idle(w)
+    assert r.store.calls["batch"] == 9 and result.loaded == 3 and result.sealed == ["Make"]
+    assert len(r.store.committed) == 1
+
+
+async def test_a_store_down_for_longer_than_outage_s_stops_the_worker_once_the_window_passed() -> None:
+    r = Rig()
+    r.store.add_run(RUN, ["Make"])
+    r.source.put(MK0, makes(range(1, 4)))
+    r.store.infra_failures = 10_000  # down for good
+    w = r.worker([MAKE], retry=dataclasses.replace(OUTAGE, outage_s=0.5))
+    await r.start(w, [MK0])
+    async with ticking(r.clock):
+        with pytest.raises(WorkerStopped, match=r"gave up after \d+ attempts in [01] s, offsets not advanced"):
+            await until_idle(w)
+    assert 3 < r.store.calls["batch"] < 10_000 and r.store.committed == []
 
 
 async def test_a_lost_session_on_the_reads_at_assignment_and_at_idle_is_retried_and_loads_once() -> None:
@@ -341,7 +385,7 @@ async def test_reads_at_assignment_that_keep_failing_stop_the_worker_even_inside
     r.store.read_failures["offsets"] = 10
     w = r.worker([MAKE])
 
-    with pytest.raises(WorkerStopped, match="gave up after 3 attempts, offsets not advanced"):
+    with pytest.raises(WorkerStopped, match="gave up after 3 attempts in 0 s, offsets not advanced"):
         await r.start(w, [MK0])
     # In a consumer group the client's rebalance listener logs and swallows that: the loop still
     # stops with it, rather than load from positions the store never gave.
