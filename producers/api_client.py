@@ -15,7 +15,6 @@ import asyncio
 import datetime as dt
 import json
 import logging
-import math
 import random
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
@@ -179,7 +178,10 @@ class AutoCareClient:
         self._rng = rng if rng is not None else random.Random()
         self._on_retry = on_retry
         self._policy = config.retry_policy()
-        self._answered = False  # the API has answered (any status) in this process: an outage is ridden out
+        # When the latest request that succeeded was sent: an API that answered a request sent
+        # after another's first failure is up (that failure is the request's own); one that has
+        # answered nothing since is down, and the outage is ridden out (ClientConfig.outage_s).
+        self._ok_sent: float | None = None
         self._tokens = TokenState(
             config.credentials(),
             token_path=urlsplit(config.token_url).path or "/",
@@ -286,6 +288,7 @@ class AutoCareClient:
         while True:
             attempt += 1
             try:
+                sent = self._clock()
                 token = await self._bearer()
                 started = time.monotonic()
                 try:
@@ -296,7 +299,6 @@ class AutoCareClient:
                 finally:
                     metrics.API_SECONDS.labels(path).observe(time.monotonic() - started)
                 metrics.API_RESPONSES.labels(path, str(resp.status)).inc()
-                self._answered = True
                 if resp.status == 401:
                     if reauthenticated:
                         raise AuthenticationFailed(
@@ -309,12 +311,15 @@ class AutoCareClient:
                     self._tokens.invalidate(token)
                     continue
                 self._raise_for_status(resp, path)
-                return resp, parse(resp), attempt
+                parsed = parse(resp)
+                self._ok_sent = sent if self._ok_sent is None else max(self._ok_sent, sent)
+                return resp, parsed, attempt
             except ApiError as error:
                 now = self._clock()
-                first_failure = now if first_failure is None else first_failure
-                failing_s = now - first_failure if self._answered else math.inf
-                delay = self._policy.next_delay(error, attempt, self._rng, failing_s=failing_s)  # raises when over
+                first_failure = sent if first_failure is None else first_failure
+                down = self._ok_sent is not None and self._ok_sent <= first_failure
+                delay = self._policy.next_delay(error, attempt, self._rng,  # raises when it is over
+                                                down_s=now - first_failure if down else None)
                 await self._retry(RetryEvent("GET", path, attempt, self._policy.max_attempts, delay, error))
 
     async def _retry(self, event: RetryEvent) -> None:

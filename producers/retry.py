@@ -36,12 +36,13 @@ class RetryPolicy:
         return rng.uniform(0.0, ceiling)
 
     def next_delay(self, error: ApiError, attempt: int, rng: random.Random, method: str = "GET",
-                   failing_s: float = math.inf) -> float:
+                   down_s: float | None = None) -> float:
         """Seconds to wait before attempt ``attempt + 1``; raises if there is none.
 
-        ``failing_s``: how long the API has been failing this request, infinite when it never
-        answered in this process (a wrong address fails after ``max_attempts``, an outage of an
-        API that answered before is ridden out for ``outage_s``)."""
+        ``down_s``: how long the whole API has been down as this request sees it, or None when
+        it is not down: it never answered in this process (a wrong address), or it answered a
+        request sent after this one first failed (this request's own trouble).  Only an outage
+        is ridden out past ``max_attempts``, for ``outage_s``."""
         if not error.transient:
             raise error
         retry_after = error.retry_after if isinstance(error, TransientApiError) else None
@@ -52,7 +53,7 @@ class RetryPolicy:
                          "run again later, or raise retry_after_cap"),
                 path=error.path, status=error.status, retry_after=retry_after,
             ) from error
-        if attempt >= self.max_attempts and failing_s >= self.outage_s:
+        if attempt >= self.max_attempts and (down_s is None or down_s >= self.outage_s):
             raise RetriesExhausted(error, attempt) from error
         if retry_after is not None:
             return retry_after

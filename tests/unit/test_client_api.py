@@ -484,6 +484,35 @@ async def test_an_outage_longer_than_outage_s_gives_up_after_the_window() -> Non
     assert len(h.api.data_requests) == 1 + info.value.attempts
 
 
+async def test_a_request_failing_while_the_api_answers_others_is_not_an_outage() -> None:
+    def fail_page_2(request: httpx.Request) -> httpx.Response | None:
+        return httpx.Response(500) if request.url.params.get("PageNumber") == "2" else None
+
+    api = FakeApi(data_faults=[fail_page_2] * 100)  # type: ignore[list-item]
+    h = Harness(api, client=None)  # type: ignore[arg-type]
+
+    async def sleep(seconds: float) -> None:  # a wait lets the other requests run
+        h.sleeps.append(seconds)
+        h.t += seconds
+        await asyncio.sleep(0)
+
+    h.client = AutoCareClient(config(outage_s=120.0, max_attempts=3), transport=httpx.MockTransport(api),
+                              clock=h.clock, now=h.now, sleep=sleep, rng=random.Random(1))
+    req = h.client.config.page_request("vcdb", "BaseVehicle")
+
+    async def others() -> None:
+        for _ in range(20):  # page 3 keeps loading meanwhile
+            h.t += 0.01
+            await h.client.fetch_page(req.start(3))
+            await asyncio.sleep(0)
+
+    async with h.client:
+        await h.client.fetch_page(req.start(1))
+        with pytest.raises(RetriesExhausted) as info:
+            await asyncio.gather(h.client.fetch_page(req.start(2)), others())
+    assert info.value.attempts == 3  # the page's own trouble: max_attempts, not two minutes
+
+
 async def test_an_api_that_never_answered_fails_after_max_attempts_whatever_outage_s() -> None:
     h = harness(FakeApi(data_faults=[httpx.ConnectError] * 50), max_attempts=4, outage_s=120.0)
     async with h.client:

@@ -134,13 +134,13 @@ def test_scrub() -> None:
     assert len(out) <= 200 and out.endswith("...")
 
 
-def test_an_outage_is_ridden_out_for_outage_s_only_when_the_api_answered_before() -> None:
+def test_an_outage_is_ridden_out_for_outage_s_and_any_other_failure_stops_at_max_attempts() -> None:
     err = ServerError("GET /x: HTTP 503", path="/x", status=503)
     policy = RetryPolicy(max_attempts=3, outage_s=60.0)
     rng = random.Random(0)
-    assert policy.next_delay(err, 3, rng, failing_s=59.0) >= 0.0  # past max_attempts, inside the window
+    assert policy.next_delay(err, 3, rng, down_s=59.0) >= 0.0  # past max_attempts, inside the window
     with pytest.raises(RetriesExhausted):
-        policy.next_delay(err, 3, rng, failing_s=60.0)
+        policy.next_delay(err, 3, rng, down_s=60.0)
     with pytest.raises(RetriesExhausted):
-        policy.next_delay(err, 3, rng)  # never answered (failing_s infinite): max_attempts only
+        policy.next_delay(err, 3, rng)  # not an outage (never answered, or answered others since)
     assert policy.next_delay(err, 2, rng) >= 0.0
