@@ -13,10 +13,12 @@ Faults:
   are not connected upstream.  Bytes are held, not dropped (the kernel buffers them, as TCP
   retransmission would across a partition), so `heal()` resumes the streams intact;
 - `half_open("up" | "down")`: only that direction flows ("up" is client to target);
+- `down()`: the target is gone: current connections are reset and every new one is reset as soon
+  as it is accepted (a server that is down, as the client sees it), until `heal()`;
 - `heal()`: everything flows again, no added latency.
 
 Bounded: `close()` aborts every connection, stops the listener and joins the thread within a few
-seconds.  Counters (`accepted`, `resets`, `upstream_failures`) let a test report what happened.
+seconds.  Counters (`accepted`, `resets`, `upstream_failures`, `refused`) let a test report what happened.
 """
 
 from __future__ import annotations
@@ -58,6 +60,10 @@ class _Link:
     async def run(self) -> None:
         p = self.proxy
         try:
+            if p.mode == "down":
+                p.refused += 1
+                _rst(self.client_w)
+                return
             assert p._connectable is not None
             await p._connectable.wait()  # blackholed: accepted, held, not connected upstream
             try:
@@ -125,6 +131,7 @@ class FaultProxy:
         self.accepted = 0
         self.resets = 0  # connections aborted by reset()
         self.upstream_failures = 0
+        self.refused = 0  # connections reset on arrival while down()
         self.mode = "pass"
         self._latency_s = 0.0
         self._links: set[_Link] = set()
@@ -193,6 +200,11 @@ class FaultProxy:
 
     def half_open(self, direction: Direction = "up") -> None:
         self._call(self._set(f"half-open {direction}", direction == "up", direction == "down"))
+
+    def down(self) -> int:
+        """Reset every current connection and each new one until heal(); the number aborted now."""
+        self._call(self._set("down", True, True))
+        return self.reset()
 
     def reset(self) -> int:
         """RST every current connection; the number aborted."""

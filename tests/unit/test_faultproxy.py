@@ -158,6 +158,29 @@ def test_reset_sends_rst_to_the_client_and_new_connections_pass(proxy: FaultProx
         assert _recv_exactly(c, 1) == b"c"
 
 
+def test_down_resets_current_and_new_connections_until_heal(proxy: FaultProxy) -> None:
+    with _client(proxy) as c:
+        c.sendall(b"a")
+        assert _recv_exactly(c, 1) == b"a"
+        assert proxy.down() == 1
+        with pytest.raises(ConnectionResetError):
+            for _ in range(20):  # bounded: the RST arrives at the first read or write after it
+                c.sendall(b"b")
+                if not c.recv(1):
+                    break
+                time.sleep(0.05)
+    for _ in range(3):  # new connections are accepted and reset at once (at the connect, or the first read)
+        with pytest.raises((ConnectionResetError, BrokenPipeError)), _client(proxy, timeout=10) as c:
+            c.sendall(b"c")
+            assert c.recv(1) == b"", "an answer while down"
+            raise ConnectionResetError("closed")
+    assert _wait(lambda: proxy.refused == 3)
+    proxy.heal()
+    with _client(proxy) as c:
+        c.sendall(b"d")
+        assert _recv_exactly(c, 1) == b"d"
+
+
 def test_blackhole_holds_everything_and_heal_delivers_it(proxy: FaultProxy, echo: Echo) -> None:
     with _client(proxy) as c:
         c.sendall(b"1")
