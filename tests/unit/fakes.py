@@ -296,6 +296,7 @@ class FakeStore:
         self.infra_failures = 0  # the next n batches fail on the way in
         self.commit_failures = 0  # the next n batches fail on the way out (after the body ran)
         self.eot_failures = 0  # the next n end-of-table transactions fail
+        self.lost_commits = 0  # the next n batches commit, then a PostgreSQL crash loses them
         self.read_failures: Counter[str] = Counter()  # per read (method name): the next n calls fail
         self.calls: Counter[str] = Counter()
 
@@ -356,14 +357,13 @@ class FakeStore:
 
     @asynccontextmanager
     async def batch(self, ts: TableSql, run_id: int, batch: Sequence[Consumed], *,
-                    partitions: int) -> AsyncIterator[FakeTx]:
+                    partitions: int, expect: int) -> AsyncIterator[FakeTx]:
         self.calls["batch"] += 1
         first, last = batch[0].source, batch[-1].source
         tp = (first.topic, first.partition)
         name = ts.table.name
-        stored = self.stored.get(tp)
-        if stored is not None and stored > first.offset:
-            raise Fenced(first.topic, first.partition, first.offset, stored)
+        if (stored := self.stored.get(tp, 0)) != expect:
+            raise Fenced(first.topic, first.partition, first.offset, expect, stored)
         if self.infra_failures > 0:
             self.infra_failures -= 1
             raise InfrastructureError(f"loading {name}: connection lost: fake")
@@ -377,6 +377,10 @@ class FakeStore:
             self.commit_failures -= 1
             self.journal.append(("rollback", name))
             raise InfrastructureError(f"loading {name}: connection lost at commit: fake")
+        if self.lost_commits > 0:  # the commit answered, then a crash lost it: rows and offset together
+            self.lost_commits -= 1
+            self.journal.append(("lost", name))
+            return
         for a in self.committed:
             if (a.topic, a.partition) == tp and a.first <= last.offset and first.offset <= a.last:
                 self.overlaps.append((tp, first.offset, last.offset))
@@ -389,8 +393,10 @@ class FakeStore:
         self.journal.append(("commit", name))
 
     async def end_of_table(self, ts: TableSql, run_id: int, partition: int, partitions: int, announced: int,
-                           topic: str, offset: int) -> TablePhase:
+                           topic: str, offset: int, *, expect: int) -> TablePhase:
         self.calls["end_of_table"] += 1
+        if (stored := self.stored.get((topic, partition), 0)) != expect:
+            raise Fenced(topic, partition, offset, expect, stored)
         if self.eot_failures > 0:
             self.eot_failures -= 1
             raise InfrastructureError("sealing: connection lost: reset by peer (fake)")

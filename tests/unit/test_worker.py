@@ -247,6 +247,38 @@ async def test_a_fenced_batch_is_re_read_from_the_stored_offset_and_not_applied_
     assert r.source.handed[MK0] == 7 + 4 and result.read == 6 + 3 and result.loaded == 3
 
 
+async def test_a_commit_lost_in_a_crash_is_found_by_the_next_fence_and_applied_again() -> None:
+    r = Rig()
+    r.store.add_run(RUN, ["Make"])
+    r.source.put(MK0, makes(range(1, 7)))
+    r.store.lost_commits = 1  # the first batch's commit answers, then is lost
+    w = r.worker([MAKE], batch_size=3)
+    await r.start(w, [MK0])
+
+    result = await until_idle(w)
+
+    assert ("lost", "Make") in r.journal
+    assert [(a.first, a.last) for a in r.store.committed] == [(0, 2), (3, 5)]  # nothing skipped
+    assert r.store.rows["Make"] == [make_row(i) for i in range(1, 7)]
+    assert (MK0, 0) in r.source.seeks[1:]  # re-read from the stored offset
+    assert result.sealed == ["Make"] and r.store.overlaps == []
+
+
+async def test_a_commit_lost_before_the_end_of_table_is_applied_again_before_the_seal() -> None:
+    r = Rig()
+    r.store.add_run(RUN, ["Make"])
+    r.source.put(MK0, makes(range(1, 4)))
+    r.store.lost_commits = 1
+    w = r.worker([MAKE])
+    await r.start(w, [MK0])
+
+    result = await until_idle(w)
+
+    assert r.journal.index(("lost", "Make")) < r.journal.index(("commit", "Make")) < r.journal.index(("seal", "Make"))
+    assert r.store.rows["Make"] == [make_row(1), make_row(2), make_row(3)]
+    assert result.sealed == ["Make"] and r.store.status(RUN, "Make") == LoadStatus.SEALED
+
+
 async def test_infrastructure_errors_are_retried_and_the_batch_applies_once() -> None:
     r = Rig()
     r.store.add_run(RUN, ["Make"])
