@@ -109,8 +109,10 @@ class Load:
     """The consumer subprocess (its own session, SIGKILLed by group on the way out) and the
     load's progress, read from PostgreSQL directly (never through a proxy)."""
 
-    def __init__(self, env: dict[str, str], direct_url: str, log: Path, stall_s: float = STALL_S) -> None:
+    def __init__(self, env: dict[str, str], direct_url: str, log: Path, stall_s: float = STALL_S,
+                 group: bool = False) -> None:
         self.env, self.direct_url, self.log, self.stall_s = env, direct_url, log, stall_s
+        self.group = group  # a member of the consumer group, not a static --assign of every partition
         self.proc: Process | None = None
         self.began = time.monotonic()
         self.total = 0
@@ -119,9 +121,9 @@ class Load:
         self.total = _expected_records()
         with self.log.open("wb") as out:
             self.proc = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "vcdb", "consume", "--assign", "--until-idle", "--stall", f"{self.stall_s:g}",
-                "--batch-size", "500", env=self.env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                stderr=out, start_new_session=True)
+                sys.executable, "-m", "vcdb", "consume", *([] if self.group else ["--assign"]), "--until-idle",
+                "--stall", f"{self.stall_s:g}", "--batch-size", "500", env=self.env, stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL, stderr=out, start_new_session=True)
         self.began = time.monotonic()
 
     async def applied(self) -> float:
@@ -479,9 +481,54 @@ def test_postgres_server_restarted_three_times_mid_load(own_postgres: OwnPostgre
                 if nth < PG_RESTARTS:
                     done = await load.until_applied(done + 0.05)
             await load.finish(figures, last)
+            lost = load.tail(10**9).count("after a commit lost in a PostgreSQL crash")
+            figures.faults.append(f"partitions re-read after a commit lost in a crash: {lost}")
         finally:
             await load.stop()
         await _check(url, figures)
 
     asyncio.run(go())
     print(f"\nPostgreSQL restarts: {figures}")
+
+
+FREEZE_S = 15.0  # past the consumer's session timeout (aiokafka's default, 10 s)
+
+
+def test_a_worker_frozen_past_its_session_timeout_then_thawed_applies_nothing_twice(
+        database_url: str, kafka: str, start_simulator: Callable[..., Service], tmp_path: Path) -> None:
+    sim = _sim(start_simulator)
+    env = _env(database_url, kafka, sim.url)
+    _publish(env)
+    figures = Figures()
+
+    async def go() -> None:
+        # Two members of one consumer group; nothing moves while the frozen one holds its
+        # partitions and the group has not yet given them away, so --stall outlasts the freeze.
+        a = Load(env, database_url, tmp_path / "consume-a.log", stall_s=FREEZE_S + 30, group=True)
+        b = Load(env, database_url, tmp_path / "consume-b.log", stall_s=FREEZE_S + 30, group=True)
+        try:
+            await a.start()
+            await b.start()
+            done = await a.until_applied(0.1, within_s=60)
+            assert a.proc is not None
+            os.killpg(a.proc.pid, signal.SIGSTOP)
+            figures.note(a.began, f"worker A frozen at {done:.0%} applied")
+            await asyncio.sleep(FREEZE_S)
+            during = await a.applied()
+            os.killpg(a.proc.pid, signal.SIGCONT)
+            last = time.monotonic()
+            figures.note(a.began, f"thawed after {FREEZE_S:.0f} s; {during:.0%} applied meanwhile (by B)")
+            await a.finish(figures, last)
+            await b.finish(figures, last)
+            fenced = sum(log.read_text(errors="replace").count("already applied") for log in (a.log, b.log))
+            figures.faults.append(f"batches refused by the fence: {fenced}")
+        finally:
+            if a.proc is not None and a.proc.returncode is None:
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(a.proc.pid, signal.SIGCONT)
+            await a.stop()
+            await b.stop()
+        await _check(database_url, figures)
+
+    asyncio.run(go())
+    print(f"\nzombie worker: {figures}")
