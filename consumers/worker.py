@@ -50,6 +50,11 @@ class WorkerStopped(RuntimeError):
     anything that was not applied."""
 
 
+class StoreUnavailable(WorkerStopped):
+    """PostgreSQL failed for infrastructure reasons on every attempt, for longer than the outage
+    window (DATABASE_OUTAGE_S): the worker stops, nothing advanced past what committed (exit 5)."""
+
+
 class Source(Protocol):
     async def read(self, timeout_ms: int = 500) -> list[InRecord]: ...
     def seek(self, tp: TP, offset: int) -> None: ...
@@ -375,7 +380,7 @@ class Worker:
                 try:
                     delay = self.options.retry.next_delay(e, attempt, self.rng, self.clock() - first_failure)
                 except RetriesExhausted as stop:
-                    raise WorkerStopped(str(stop)) from e
+                    raise StoreUnavailable(str(stop)) from e
                 log.warning("%s; retrying in %.1f s", e, delay)
                 await asyncio.sleep(delay)
 

@@ -65,7 +65,7 @@ def table() -> tuple[Row, ...]:
 
     from consumers.fitment import NotMigrated
     from consumers.store import InfrastructureError
-    from consumers.worker import WorkerStopped
+    from consumers.worker import StoreUnavailable, WorkerStopped
     from producers.errors import ApiError
     from producers.raw import RawError
     from producers.runs import LockHeld, RunStateError, StateUnavailable
@@ -82,7 +82,7 @@ def table() -> tuple[Row, ...]:
         Row((UsageError, ProducerError, RunStateError, FormatRefused, FileUnreadable, SettingsError), USAGE),
         Row((pydantic.ValidationError,), USAGE, "bad settings in the environment: "),
         Row((LockHeld,), LOCKED, "refused: "),
-        Row((InfrastructureError, StateUnavailable, BrokerError, ServiceError), UNAVAILABLE),
+        Row((InfrastructureError, StoreUnavailable, StateUnavailable, BrokerError, ServiceError), UNAVAILABLE),
         Row((ApiError,), UNAVAILABLE, "the API cannot be reached: ", when=_api_unreachable),
         Row((asyncpg.PostgresConnectionError, asyncpg.InterfaceError, asyncpg.CannotConnectNowError,
              asyncpg.InvalidCatalogNameError, asyncpg.InvalidAuthorizationSpecificationError,

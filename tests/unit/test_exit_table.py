@@ -20,7 +20,7 @@ import pytest
 
 from consumers.fitment import NotMigrated
 from consumers.store import InfrastructureError
-from consumers.worker import WorkerStopped
+from consumers.worker import StoreUnavailable, WorkerStopped
 from producers.errors import InvalidGrant, NotFound, RetriesExhausted, ServerError, TokenEndpointUnavailable
 from producers.runs import LockHeld, RunStateError, StateUnavailable
 from producers.service import ProducerError
@@ -74,6 +74,7 @@ CASES: list[tuple[BaseException, int]] = [
     (RetriesExhausted(ServerError("GET /Make: HTTP 500", status=500), 5), exit_codes.FAILED),
     (NotFound("GET /Nope: HTTP 404"), exit_codes.FAILED),
     (WorkerStopped("more than --max-dead-letters 5"), exit_codes.FAILED),
+    (StoreUnavailable("loading Make: connection lost; gave up after 6 attempts in 61 s"), exit_codes.UNAVAILABLE),
     (NotMigrated("autocare_fitment is missing"), exit_codes.FAILED),
     (ParseError("a.xml", 1, 1, "not XML"), exit_codes.FAILED),
     (FileNotFoundError(errno.ENOENT, "No such file", "/x/manifest.json"), exit_codes.FAILED),

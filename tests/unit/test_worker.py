@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from consumers.retry import RetryPolicy
-from consumers.worker import Worker, WorkerOptions, WorkerResult, WorkerStopped
+from consumers.worker import StoreUnavailable, Worker, WorkerOptions, WorkerResult, WorkerStopped
 from schemas.catalog import Table
 from schemas.ingest import EndpointStatus, LoadStatus, RunStatus
 from streams.broker import BrokerError
@@ -316,7 +316,7 @@ async def test_when_the_attempts_run_out_the_worker_stops_with_nothing_applied()
     w = r.worker([MAKE])
     await r.start(w, [MK0])
 
-    with pytest.raises(WorkerStopped, match="gave up after 3 attempts in 0 s, offsets not advanced"):
+    with pytest.raises(StoreUnavailable, match="gave up after 3 attempts in 0 s, offsets not advanced"):
         await until_idle(w)
 
     assert r.store.calls["batch"] == 3
@@ -364,7 +364,7 @@ async def test_a_store_down_for_longer_than_outage_s_stops_the_worker_once_the_w
     w = r.worker([MAKE], retry=dataclasses.replace(OUTAGE, outage_s=0.5))
     await r.start(w, [MK0])
     async with ticking(r.clock):
-        with pytest.raises(WorkerStopped, match=r"gave up after \d+ attempts in [01] s, offsets not advanced"):
+        with pytest.raises(StoreUnavailable, match=r"gave up after \d+ attempts in [01] s, offsets not advanced"):
             await until_idle(w)
     assert 3 < r.store.calls["batch"] < 10_000 and r.store.committed == []
 
@@ -417,11 +417,11 @@ async def test_reads_at_assignment_that_keep_failing_stop_the_worker_even_inside
     r.store.read_failures["offsets"] = 10
     w = r.worker([MAKE])
 
-    with pytest.raises(WorkerStopped, match="gave up after 3 attempts in 0 s, offsets not advanced"):
+    with pytest.raises(StoreUnavailable, match="gave up after 3 attempts in 0 s, offsets not advanced"):
         await r.start(w, [MK0])
     # In a consumer group the client's rebalance listener logs and swallows that: the loop still
     # stops with it, rather than load from positions the store never gave.
-    with pytest.raises(WorkerStopped, match=r"offsets: .*gave up after 3 attempts"):
+    with pytest.raises(StoreUnavailable, match=r"offsets: .*gave up after 3 attempts"):
         await until_idle(w)
     assert r.store.calls["offsets"] == 3 and r.store.committed == []
 
