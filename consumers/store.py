@@ -47,14 +47,24 @@ SERVER_SETTINGS = {"jit": "off"}
 
 
 READER_SETTINGS = {**SERVER_SETTINGS, "default_transaction_read_only": "on"}
+# No connection floor: asyncpg restores a floor from a background task that logs a traceback at
+# WARNING every second while PostgreSQL is away; our own retries already say so, once per attempt.
+# Connections are still pooled and reused; the first use after start connects.
+POOL_FLOOR = 0
 
 
 async def connect_reader(url: str, size: int = 4) -> Any:
     """A pool for reading only (the explorer): every transaction read-only, whatever the role may do."""
     try:
-        return await asyncpg.create_pool(url, min_size=1, max_size=size, server_settings=READER_SETTINGS)
+        pool = await asyncpg.create_pool(url, min_size=POOL_FLOOR, max_size=size, server_settings=READER_SETTINGS)
     except (OSError, asyncpg.PostgresError) as e:
         raise InfrastructureError(f"cannot connect to PostgreSQL: {e}") from e
+    try:
+        await pool.fetchval("SELECT 1")  # no floor: connect once now, so a server that is not there says so
+    except (OSError, asyncpg.PostgresError) as e:
+        await pool.close()
+        raise InfrastructureError(f"cannot connect to PostgreSQL: {e}") from e
+    return pool
 
 
 class Fenced(RuntimeError):
@@ -341,7 +351,7 @@ class LoadStore:
     @classmethod
     async def connect(cls, url: str, group_id: str, size: int = 4) -> LoadStore:
         try:
-            pool = await asyncpg.create_pool(url, min_size=1, max_size=size, server_settings=SERVER_SETTINGS)
+            pool = await asyncpg.create_pool(url, min_size=POOL_FLOOR, max_size=size, server_settings=SERVER_SETTINGS)
             allowed = await pool.fetchval(
                 "SELECT rolsuper OR (current_setting('server_version_num')::int >= 150000 AND "
                 "has_parameter_privilege('session_replication_role', 'SET')) "

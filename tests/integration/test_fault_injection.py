@@ -532,3 +532,36 @@ def test_a_worker_frozen_past_its_session_timeout_then_thawed_applies_nothing_tw
 
     asyncio.run(go())
     print(f"\nzombie worker: {figures}")
+
+
+OUTAGE_WINDOW_S = 3.0  # DATABASE_OUTAGE_S for the test that does not bring PostgreSQL back
+
+
+def test_postgres_gone_for_longer_than_the_outage_window_stops_the_loader_with_5(
+        own_postgres: OwnPostgres, kafka: str, start_simulator: Callable[..., Service], tmp_path: Path) -> None:
+    pg = own_postgres
+    url = asyncio.run(services.create_database(pg.url, "vcdb_gone"))
+    migrations.upgrade(sqlalchemy_url(url))
+    sim = _sim(start_simulator)
+    env = {**_env(url, kafka, sim.url), "DATABASE_OUTAGE_S": f"{OUTAGE_WINDOW_S:g}"}
+    _publish(env)
+
+    async def go() -> None:
+        load = Load(env, url, tmp_path / "consume.log")
+        try:
+            await load.start()
+            await load.until_applied(0.05)
+            pg.crash()  # and it stays down
+            gone = time.monotonic()
+            assert load.proc is not None
+            # Six attempts (waits of at most 0.5 + 1 + 2 + 4 + 8 s) and the window: bounded.
+            code = await asyncio.wait_for(load.proc.wait(), OUTAGE_WINDOW_S + 15.5 + 10)
+            took = time.monotonic() - gone
+            log = load.tail()
+            assert code == 5, f"exit {code} after {took:.1f} s:\n{log}"
+            assert took >= OUTAGE_WINDOW_S, f"gave up after {took:.1f} s, inside the {OUTAGE_WINDOW_S:g} s window"
+            assert "gave up after" in log and "offsets not advanced" in log and "Traceback" not in log
+        finally:
+            await load.stop()
+
+    asyncio.run(go())
