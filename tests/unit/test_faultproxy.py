@@ -115,6 +115,16 @@ def _wait(cond: object, timeout: float = 2.0) -> bool:
     return False
 
 
+def _until_reset(c: socket.socket) -> None:
+    """Write and read until the proxy's RST arrives (at the first read or write after it; bounded)."""
+    with pytest.raises(ConnectionResetError):
+        for _ in range(20):
+            c.sendall(b"b")
+            if not c.recv(1):
+                break
+            time.sleep(0.05)
+
+
 def test_pass_forwards_both_ways_intact(proxy: FaultProxy) -> None:
     payload = bytes(range(256)) * 4096  # 1 MiB: several chunks, back-pressure
     with _client(proxy) as c:
@@ -145,12 +155,7 @@ def test_reset_sends_rst_to_the_client_and_new_connections_pass(proxy: FaultProx
         c.sendall(b"a")
         assert _recv_exactly(c, 1) == b"a"
         assert proxy.reset() == 1
-        with pytest.raises(ConnectionResetError):
-            for _ in range(20):  # bounded: the RST arrives at the first read or write after it
-                c.sendall(b"b")
-                if not c.recv(1):
-                    break
-                time.sleep(0.05)
+        _until_reset(c)
     assert proxy.resets == 1
     assert _wait(lambda: proxy.connections() == 0)
     with _client(proxy) as c:
@@ -163,12 +168,7 @@ def test_down_resets_current_and_new_connections_until_heal(proxy: FaultProxy) -
         c.sendall(b"a")
         assert _recv_exactly(c, 1) == b"a"
         assert proxy.down() == 1
-        with pytest.raises(ConnectionResetError):
-            for _ in range(20):  # bounded: the RST arrives at the first read or write after it
-                c.sendall(b"b")
-                if not c.recv(1):
-                    break
-                time.sleep(0.05)
+        _until_reset(c)
     for _ in range(3):  # new connections are accepted and reset at once (at the connect, or the first read)
         with pytest.raises((ConnectionResetError, BrokenPipeError)), _client(proxy, timeout=10) as c:
             c.sendall(b"c")
