@@ -241,7 +241,7 @@ async def _fetch(pool: Pool, sql: str, *args: Any) -> list[dict[str, Any]]:
     try:
         return [dict(r) for r in await pool.fetch(sql, *args)]
     except OSError as e:
-        raise InfrastructureError(f"PostgreSQL: connection lost: {e}") from e
+        raise InfrastructureError(f"PostgreSQL: connection lost: {e}", unreachable=True) from e
     except Exception as e:
         if getattr(e, "sqlstate", None) in _UNDEFINED:
             raise NotMigrated(f"{e}: the database is not migrated to the fitment views (run `vcdb migrate`)") from e
@@ -300,7 +300,7 @@ async def _dead_letters(pool: Any, db: str) -> list[dict[str, Any]]:
     try:
         return await DeadLetterStore(pool).counts(DeadLetterFilter(db))
     except OSError as e:
-        raise InfrastructureError(f"PostgreSQL: connection lost: {e}") from e
+        raise InfrastructureError(f"PostgreSQL: connection lost: {e}", unreachable=True) from e
 
 
 async def aces_report(pool: Any, sample: int = 10) -> AcesReport:

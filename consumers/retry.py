@@ -4,9 +4,10 @@ Shaped like the producer's policy (producers/retry.py): `next_delay` is the one 
 on the verdict.  Infrastructure errors (connection lost, disk full, deadlock, any SQLSTATE that
 is not the record's fault) are transient: the batch is retried with capped exponential backoff
 and full jitter, nothing advanced meanwhile.  The worker gives up (and stops without advancing)
-once the attempts have run out AND the store has been failing for `outage_s`: a PostgreSQL
-restart or failover (seconds to a minute) is ridden out, however the jitter falls.  The random
-generator and the clock are the caller's.
+once the attempts have run out, and, when PostgreSQL is unreachable (the session lost, the
+server not answering), once it has been down for `outage_s`: a restart or failover (seconds to
+a minute) is ridden out, however the jitter falls; a disk that is full is not waited for.  The
+random generator and the clock are the caller's.
 """
 
 from __future__ import annotations
@@ -35,10 +36,12 @@ class RetryPolicy:
         ceiling = min(self.cap, self.base * 2.0 ** min(max(attempt - 1, 0), 62))
         return rng.uniform(0.0, ceiling)
 
-    def next_delay(self, error: Exception, attempt: int, rng: random.Random, failing_s: float = 0.0) -> float:
-        """Seconds to wait before attempt `attempt + 1` of a step that has been failing for
-        `failing_s`; raises RetriesExhausted if there is none."""
-        if attempt >= self.max_attempts and failing_s >= self.outage_s:
-            raise RetriesExhausted(f"{error}; gave up after {attempt} attempts in {failing_s:.0f} s, "
-                                   f"offsets not advanced") from error
+    def next_delay(self, error: Exception, attempt: int, rng: random.Random, down_s: float | None = None) -> float:
+        """Seconds to wait before attempt `attempt + 1`; raises RetriesExhausted if there is none.
+        `down_s`: how long PostgreSQL has been unreachable for this step, None when the error is
+        not that (the attempts alone decide)."""
+        if attempt >= self.max_attempts and (down_s is None or down_s >= self.outage_s):
+            waited = f" in {down_s:.0f} s" if down_s is not None else ""
+            raise RetriesExhausted(f"{error}; gave up after {attempt} attempts{waited}, "
+                                   "offsets not advanced") from error
         return self.backoff(attempt, rng)

@@ -83,7 +83,13 @@ class Fenced(RuntimeError):
 
 class InfrastructureError(RuntimeError):
     """PostgreSQL failed for reasons that are not the record's (connection, disk, permissions,
-    deadlock, ...): transient, never dead-lettered."""
+    deadlock, ...): transient, never dead-lettered.  `unreachable`: the session was lost or the
+    server does not answer (an outage, waited out for DATABASE_OUTAGE_S), rather than an answer
+    that refused the statement."""
+
+    def __init__(self, message: str, *, unreachable: bool = False) -> None:
+        super().__init__(message)
+        self.unreachable = unreachable
 
 
 @dataclass
@@ -113,10 +119,17 @@ SESSION_ERRORS: tuple[type[BaseException], ...] = (
     asyncpg.PostgresError, asyncpg.InterfaceError, asyncpg.InternalClientError, OSError, TimeoutError)
 
 
+# What says "PostgreSQL is not there" rather than "this statement was refused".
+UNREACHABLE_ERRORS: tuple[type[BaseException], ...] = (
+    OSError, TimeoutError, asyncpg.InterfaceError, asyncpg.InternalClientError, asyncpg.PostgresConnectionError,
+    asyncpg.AdminShutdownError, asyncpg.CrashShutdownError, asyncpg.CannotConnectNowError)
+
+
 def _infrastructure(what: str, e: BaseException) -> InfrastructureError:
+    unreachable = isinstance(e, UNREACHABLE_ERRORS)
     if isinstance(e, OSError):
-        return InfrastructureError(f"{what}: connection lost: {e}")
-    return InfrastructureError(f"{what}: {type(e).__name__}: {e}")
+        return InfrastructureError(f"{what}: connection lost: {e}", unreachable=unreachable)
+    return InfrastructureError(f"{what}: {type(e).__name__}: {e}", unreachable=unreachable)
 
 
 P = ParamSpec("P")

@@ -51,8 +51,8 @@ class WorkerStopped(RuntimeError):
 
 
 class StoreUnavailable(WorkerStopped):
-    """PostgreSQL failed for infrastructure reasons on every attempt, for longer than the outage
-    window (DATABASE_OUTAGE_S): the worker stops, nothing advanced past what committed (exit 5)."""
+    """PostgreSQL was unreachable on every attempt, for longer than the outage window
+    (DATABASE_OUTAGE_S): the worker stops, nothing advanced past what committed (exit 5)."""
 
 
 class Source(Protocol):
@@ -377,10 +377,11 @@ class Worker:
                 return await step()
             except InfrastructureError as e:
                 first_failure = self.clock() if first_failure is None else first_failure
+                down_s = self.clock() - first_failure if e.unreachable else None
                 try:
-                    delay = self.options.retry.next_delay(e, attempt, self.rng, self.clock() - first_failure)
+                    delay = self.options.retry.next_delay(e, attempt, self.rng, down_s)
                 except RetriesExhausted as stop:
-                    raise StoreUnavailable(str(stop)) from e
+                    raise (StoreUnavailable if e.unreachable else WorkerStopped)(str(stop)) from e
                 log.warning("%s; retrying in %.1f s", e, delay)
                 await asyncio.sleep(delay)
 

@@ -297,7 +297,8 @@ class FakeStore:
         self.commit_failures = 0  # the next n batches fail on the way out (after the body ran)
         self.eot_failures = 0  # the next n end-of-table transactions fail
         self.lost_commits = 0  # the next n batches commit, then a PostgreSQL crash loses them
-        self.read_failures: Counter[str] = Counter()  # per read (method name): the next n calls fail
+        self.read_failures: Counter[str] = Counter()  # per read (method name): the next n calls lose the session
+        self.read_refusals: Counter[str] = Counter()  # ... or are refused (PostgreSQL answers: disk full)
         self.calls: Counter[str] = Counter()
 
     # ---- set-up --------------------------------------------------------------------------
@@ -332,7 +333,11 @@ class FakeStore:
         self.calls[name] += 1
         if self.read_failures[name] > 0:
             self.read_failures[name] -= 1
-            raise InfrastructureError(f"{name}: ConnectionDoesNotExistError: connection was closed (fake)")
+            raise InfrastructureError(f"{name}: ConnectionDoesNotExistError: connection was closed (fake)",
+                                      unreachable=True)
+        if self.read_refusals[name] > 0:
+            self.read_refusals[name] -= 1
+            raise InfrastructureError(f"{name}: DiskFullError: No space left on device (fake)")
 
     # ---- GateStore -----------------------------------------------------------------------
 
@@ -366,7 +371,7 @@ class FakeStore:
             raise Fenced(first.topic, first.partition, first.offset, expect, stored)
         if self.infra_failures > 0:
             self.infra_failures -= 1
-            raise InfrastructureError(f"loading {name}: connection lost: fake")
+            raise InfrastructureError(f"loading {name}: connection lost: fake", unreachable=True)
         tx = FakeTx(ts, run_id, self)
         try:
             yield tx
@@ -376,7 +381,7 @@ class FakeStore:
         if self.commit_failures > 0:
             self.commit_failures -= 1
             self.journal.append(("rollback", name))
-            raise InfrastructureError(f"loading {name}: connection lost at commit: fake")
+            raise InfrastructureError(f"loading {name}: connection lost at commit: fake", unreachable=True)
         if self.lost_commits > 0:  # the commit answered, then a crash lost it: rows and offset together
             self.lost_commits -= 1
             self.journal.append(("lost", name))
@@ -399,7 +404,7 @@ class FakeStore:
             raise Fenced(topic, partition, offset, expect, stored)
         if self.eot_failures > 0:
             self.eot_failures -= 1
-            raise InfrastructureError("sealing: connection lost: reset by peer (fake)")
+            raise InfrastructureError("sealing: connection lost: reset by peer (fake)", unreachable=True)
         name = ts.table.name
         st = self.state(run_id, name)
         st.eot_partitions.add(partition)

@@ -369,6 +369,20 @@ async def test_a_store_down_for_longer_than_outage_s_stops_the_worker_once_the_w
     assert 3 < r.store.calls["batch"] < 10_000 and r.store.committed == []
 
 
+async def test_a_refusal_that_is_not_an_outage_stops_after_the_attempts_whatever_outage_s() -> None:
+    r = Rig()
+    r.store.add_run(RUN, ["Make"])
+    r.source.put(MK0, makes(range(1, 4)))
+    w = r.worker([MAKE], retry=OUTAGE)
+    await r.start(w, [MK0])
+    r.store.read_refusals["open_run_state"] = 100  # PostgreSQL answers, and refuses
+
+    with pytest.raises(WorkerStopped, match=r"DiskFullError.*gave up after 3 attempts, offsets not advanced") as info:
+        await until_idle(w)
+    assert not isinstance(info.value, StoreUnavailable)  # exit 1, not 5
+    assert r.store.read_refusals["open_run_state"] == 97
+
+
 async def test_a_lost_session_on_the_reads_at_assignment_and_at_idle_is_retried_and_loads_once() -> None:
     r = Rig()
     r.store.add_run(RUN, ["Make", "BaseVehicle"])
