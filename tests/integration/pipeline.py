@@ -1,10 +1,12 @@
 """Helpers for integration tests: publish hand-made API records as a real producer run (the
-producer service over a page source of given records), and consume until idle."""
+producer service over a page source of given records), consume until idle, and the environment
+of a `python -m vcdb` subprocess."""
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import os
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -12,12 +14,20 @@ import asyncpg
 
 from bench.workload import RecordsSource, base_vehicle, lookups, vehicle
 
-__all__ = ["RecordsSource", "base_vehicle", "consume_until_idle", "execute", "fetch", "lookups", "publish",
-           "vehicle"]
+__all__ = ["RecordsSource", "base_vehicle", "cli_env", "consume_until_idle", "execute", "fetch", "lookups",
+           "publish", "vehicle"]
 from consumers.runner import consume
 from consumers.worker import WorkerOptions, WorkerResult
 from producers.runner import ProduceOptions, RunResult, produce
 from schemas.settings import Settings
+
+
+def cli_env(database_url: str, kafka: str, api: str = "http://127.0.0.1:9", **extra: str) -> dict[str, str]:
+    """The environment of a `python -m vcdb` subprocess: PostgreSQL, the broker, and the API (the
+    simulator's URL, or by default a port where nothing listens) for the token and every database."""
+    return {**os.environ, "DATABASE_URL": database_url, "KAFKA_BOOTSTRAP_SERVERS": kafka,
+            "AUTOCARE_TOKEN_URL": f"{api}/connect/token", "AUTOCARE_VCDB_URL": api, "AUTOCARE_PCDB_URL": api,
+            "AUTOCARE_PADB_URL": api, "AUTOCARE_QDB_URL": api, **extra}
 
 
 async def publish(settings: Settings, records: Mapping[str, Sequence[dict[str, Any]]], *, kind: str = "baseline",

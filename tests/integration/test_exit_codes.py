@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -16,17 +15,12 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from producers.runs import ProducerLock
-from tests.integration.pipeline import fetch
+from tests.integration.pipeline import cli_env, fetch
 from tests.unit.test_aces_parse import write_aces_file
 from vcdb import exit_codes, services
 from vcdb.services import Service
 
 DEADLINE_S = 60.0
-
-
-def _env(database_url: str, kafka: str, api: str, **extra: str) -> dict[str, str]:
-    return {**os.environ, "DATABASE_URL": database_url, "KAFKA_BOOTSTRAP_SERVERS": kafka,
-            "AUTOCARE_TOKEN_URL": f"{api}/connect/token", "AUTOCARE_VCDB_URL": api, **extra}
 
 
 def _closed() -> str:
@@ -61,7 +55,7 @@ def _said_once(result: subprocess.CompletedProcess[str], command: str, *words: s
 
 def test_postgresql_down_gives_5_for_every_command_family(kafka: str, tmp_path: Path) -> None:
     aces = write_aces_file(tmp_path / "a.xml", 3)
-    env = _env(f"postgresql://postgres@{_closed()}/postgres", kafka, f"http://{_closed()}")
+    env = cli_env(f"postgresql://postgres@{_closed()}/postgres", kafka, f"http://{_closed()}")
     # (Two machine cores: a dozen interpreters starting at once take as long as one after the other.)
     commands = [["baseline"], ["incremental", "--since", "auto"], ["consume", "--until-idle", "--workers", "1"],
                 ["dlq", "list"], ["verify"], ["status"], ["diff", "--from", "1", "--to", "2"],
@@ -74,7 +68,7 @@ def test_postgresql_down_gives_5_for_every_command_family(kafka: str, tmp_path: 
 
 
 def test_the_broker_down_gives_5(database_url: str) -> None:
-    env = _env(database_url, _closed(), f"http://{_closed()}")
+    env = cli_env(database_url, _closed(), f"http://{_closed()}")
     commands = [["baseline"], ["consume", "--until-idle", "--workers", "1", "--assign"]]
     for cmd, r in zip(commands, _all(env, commands), strict=True):
         assert r.returncode == exit_codes.UNAVAILABLE, (cmd, r.stderr[-2000:])
@@ -84,7 +78,7 @@ def test_the_broker_down_gives_5(database_url: str) -> None:
 
 
 def test_the_api_unreachable_gives_5_with_one_message(database_url: str, kafka: str) -> None:
-    env = _env(database_url, kafka, f"http://{_closed()}")
+    env = cli_env(database_url, kafka, f"http://{_closed()}")
     (r,) = _all(env, [["baseline"]])
     assert r.returncode == exit_codes.UNAVAILABLE, r.stderr[-2000:]
     _said_once(r, "baseline", "the API cannot be reached", "token endpoint unreachable")
@@ -94,7 +88,7 @@ def test_the_api_unreachable_gives_5_with_one_message(database_url: str, kafka: 
 
 
 def test_bad_arguments_and_settings_give_2() -> None:
-    env = _env(f"postgresql://postgres@{_closed()}/postgres", _closed(), f"http://{_closed()}")
+    env = cli_env(f"postgresql://postgres@{_closed()}/postgres", _closed(), f"http://{_closed()}")
     commands = [["baseline", "--bogus"], ["fitment", "parts", "--vehicle", "x"], ["reset"],
                 ["aces", "load", "/nonexistent/file.xml"], ["baseline", "--tables", "NoSuchTable"]]
     for cmd, r in zip(commands, _all(env, commands), strict=True):
@@ -109,7 +103,7 @@ def test_the_lock_gives_3(database_url: str, kafka: str) -> None:
         lock = ProducerLock(database_url, "vcdb")
         await lock.acquire()
         try:
-            env = _env(database_url, kafka, f"http://{_closed()}")
+            env = cli_env(database_url, kafka, f"http://{_closed()}")
             return await asyncio.to_thread(_all, env, [["baseline"], ["incremental", "--since", "2026-01-01"]])
         finally:
             await lock.release()
@@ -125,7 +119,7 @@ def test_sigterm_to_a_baseline_against_a_slow_api_gives_4_at_once(
     faults.write_text(json.dumps({"seed": 1, "rules": [{"kind": "slow", "delay_s": 8}]}))
     sim = start_simulator("--scale", "0.002", "--faults", str(faults))
     proc = subprocess.Popen([sys.executable, "-m", "vcdb", "baseline", "--json"],
-                            env=_env(database_url, kafka, sim.url), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env=cli_env(database_url, kafka, sim.url), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True)
     try:
         deadline = time.monotonic() + 30
@@ -159,7 +153,7 @@ def test_refused_credentials_or_scope_stop_the_run_with_one_message_and_exit_1(
              ({"AUTOCARE_CLIENT_SECRET": "not-the-secret"}, "client rejected"),
              ({"AUTOCARE_SCOPE": "CommonApis"}, "scope does not include VcdbApis")]
     for extra, said in cases:
-        (r,) = _all(_env(database_url, kafka, sim.url, **extra), [["baseline", "--concurrency", "8"]])
+        (r,) = _all(cli_env(database_url, kafka, sim.url, **extra), [["baseline", "--concurrency", "8"]])
         assert r.returncode == exit_codes.FAILED, (extra, r.stderr[-2000:])
         _said_once(r, "baseline", said)
         assert sum(said in line for line in r.stderr.splitlines()) == 1, r.stderr

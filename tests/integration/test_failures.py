@@ -19,14 +19,9 @@ from producers.service import EndpointPlan, RunPlan, run_endpoints
 from schemas.catalog import load_catalog
 from streams.broker import OutRecord, Publisher, ensure_topics
 from tests.conftest import settings_for
-from tests.integration.pipeline import RecordsSource, execute, fetch, publish
+from tests.integration.pipeline import RecordsSource, cli_env, execute, fetch, publish
 from vcdb import exit_codes
 from vcdb.services import Service
-
-
-def _env(database_url: str, kafka: str, api: str = "http://127.0.0.1:9") -> dict[str, str]:
-    return {**os.environ, "DATABASE_URL": database_url, "KAFKA_BOOTSTRAP_SERVERS": kafka,
-            "AUTOCARE_TOKEN_URL": f"{api}/connect/token", "AUTOCARE_VCDB_URL": api}
 
 
 def _consume(env: dict[str, str], *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
@@ -41,7 +36,7 @@ def test_sigterm_finishes_the_page_checkpoints_and_resume_completes(
     faults = tmp_path / "slow.json"
     faults.write_text(json.dumps({"seed": 1, "rules": [{"kind": "slow", "delay_s": 0.2, "max_count": 40}]}))
     sim = start_simulator("--scale", "0.05", "--seed", "12", "--faults", str(faults))
-    env = _env(database_url, kafka, sim.url)
+    env = cli_env(database_url, kafka, sim.url)
     proc = subprocess.Popen([sys.executable, "-m", "vcdb", "baseline", "--concurrency", "1", "--json"], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     time.sleep(3.0)
@@ -94,7 +89,7 @@ def test_a_lost_record_makes_a_mismatch_not_a_seal(database_url: str, kafka: str
         await store.close()
 
     asyncio.run(go())
-    done = _consume(_env(database_url, kafka), "--until-idle", "--stall", "30")
+    done = _consume(cli_env(database_url, kafka), "--until-idle", "--stall", "30")
     assert done.returncode == exit_codes.FAILED
     assert "announced 20 records, the consumer received 19" in done.stderr
     load = asyncio.run(fetch(database_url, "SELECT status, error FROM ingest.table_load"))
@@ -114,7 +109,7 @@ def test_infrastructure_errors_are_retried_never_dead_lettered_and_offsets_stay(
         CREATE TRIGGER disk_full BEFORE INSERT OR UPDATE ON autocare_vcdb.make
           FOR EACH ROW EXECUTE FUNCTION disk_full();
         ALTER TABLE autocare_vcdb.make ENABLE ALWAYS TRIGGER disk_full;"""))
-    env = _env(database_url, kafka)
+    env = cli_env(database_url, kafka)
     failed = _consume(env, "--until-idle", timeout=180)
     assert failed.returncode == exit_codes.FAILED, failed.stderr[-2000:]
     assert "DiskFullError" in failed.stderr and "offsets not advanced" in failed.stderr
@@ -133,7 +128,7 @@ def test_max_dead_letters_stops_a_run_whose_data_is_bad(database_url: str, kafka
     settings = settings_for(database_url, kafka)
     makes = [{"MakeID": i, "MakeName": "x" * 60 if i % 2 else f"M{i}"} for i in range(1, 41)]  # 20 too long
     asyncio.run(publish(settings, {"Make": makes}))
-    stopped = _consume(_env(database_url, kafka), "--until-idle", "--max-dead-letters", "5")
+    stopped = _consume(cli_env(database_url, kafka), "--until-idle", "--max-dead-letters", "5")
     assert stopped.returncode == exit_codes.FAILED
     assert "more than --max-dead-letters 5" in stopped.stderr
 
@@ -158,7 +153,7 @@ def test_until_idle_says_at_once_what_a_failed_run_left_unloadable(database_url:
 
     asyncio.run(go())
     started = time.monotonic()
-    done = _consume(_env(database_url, kafka), "--until-idle", "--stall", "100")
+    done = _consume(cli_env(database_url, kafka), "--until-idle", "--stall", "100")
     assert done.returncode == exit_codes.FAILED
     assert time.monotonic() - started < 60, "it waited for the stall timeout instead of saying why at once"
     assert "BaseVehicle waits for Model, whose endpoint did not finish (failed)" in done.stderr

@@ -41,7 +41,7 @@ from simulator.oracle import expected_rows
 from simulator.timeline import Timeline
 from tests.conftest import WORKDIR
 from tests.integration.faultproxy import FaultProxy
-from tests.integration.pipeline import fetch
+from tests.integration.pipeline import cli_env, fetch
 from tests.integration.test_end_to_end import TABLES, _compare
 from tests.integration.test_kills_with_orphans import _assert_no_batch_applied_twice
 from vcdb import migrations, services
@@ -70,11 +70,6 @@ class Figures:
 
     def note(self, began: float, what: str) -> None:
         self.faults.append(f"{time.monotonic() - began:5.1f}s {what}")
-
-
-def _env(database_url: str, kafka: str, api: str) -> dict[str, str]:
-    return {**os.environ, "DATABASE_URL": database_url, "KAFKA_BOOTSTRAP_SERVERS": kafka,
-            "AUTOCARE_TOKEN_URL": f"{api}/connect/token", "AUTOCARE_VCDB_URL": api}
 
 
 def _via(url: str, address: str) -> str:
@@ -194,7 +189,7 @@ def _sim(start_simulator: Callable[..., Service]) -> Service:
 def test_loader_sessions_killed_ten_times_mid_load(database_url: str, pg_admin_url: str, kafka: str,
                                                    start_simulator: Callable[..., Service], tmp_path: Path) -> None:
     sim = _sim(start_simulator)
-    env = _env(database_url, kafka, sim.url)
+    env = cli_env(database_url, kafka, sim.url)
     _publish(env)
     dbname = urlsplit(database_url).path.lstrip("/")
     figures = Figures()
@@ -240,10 +235,10 @@ def test_loader_sessions_killed_ten_times_mid_load(database_url: str, pg_admin_u
 def test_postgres_link_slowed_then_reset_mid_load(database_url: str, kafka: str,
                                                   start_simulator: Callable[..., Service], tmp_path: Path) -> None:
     sim = _sim(start_simulator)
-    _publish(_env(database_url, kafka, sim.url))
+    _publish(cli_env(database_url, kafka, sim.url))
     figures = Figures()
     with FaultProxy(*_host_port(database_url)) as proxy:
-        env = _env(_via(database_url, proxy.address), kafka, sim.url)
+        env = cli_env(_via(database_url, proxy.address), kafka, sim.url)
 
         async def go() -> None:
             load = Load(env, database_url, tmp_path / "consume.log")
@@ -302,7 +297,7 @@ def test_broker_link_reset_and_blackholed_mid_load(database_url: str, proxied_ka
     faults = tmp_path / "slow-pages.json"
     faults.write_text(json.dumps({"seed": SEED, "rules": [{"kind": "slow", "delay_s": BROKER_PAGE_DELAY_S}]}))
     sim = start_simulator("--scale", str(SCALE), "--seed", str(SEED), "--anomalies", "0", "--faults", str(faults))
-    env = _env(database_url, proxy.address, sim.url)
+    env = cli_env(database_url, proxy.address, sim.url)
     figures = Figures()
 
     async def go() -> None:
@@ -360,7 +355,7 @@ def test_api_down_for_a_minute_mid_baseline_is_ridden_out(database_url: str, kaf
     sim = start_simulator("--scale", str(SCALE), "--seed", str(SEED), "--anomalies", "0", "--faults", str(faults))
     figures = Figures()
     with FaultProxy(*_host_port(sim.url)) as proxy:
-        env = _env(database_url, kafka, f"http://{proxy.address}")  # the token endpoint too: the whole API
+        env = cli_env(database_url, kafka, f"http://{proxy.address}")  # the token endpoint too: the whole API
 
         async def go() -> None:
             # The consumer loads alongside; --stall must outlast the outage, in which nothing moves.
@@ -460,7 +455,7 @@ def test_postgres_server_restarted_three_times_mid_load(own_postgres: OwnPostgre
     url = asyncio.run(services.create_database(pg.url, "vcdb_restarts"))
     migrations.upgrade(sqlalchemy_url(url))
     sim = _sim(start_simulator)
-    env = _env(url, kafka, sim.url)
+    env = cli_env(url, kafka, sim.url)
     _publish(env)
     figures = Figures()
 
@@ -497,7 +492,7 @@ FREEZE_S = 15.0  # past the consumer's session timeout (aiokafka's default, 10 s
 def test_a_worker_frozen_past_its_session_timeout_then_thawed_applies_nothing_twice(
         database_url: str, kafka: str, start_simulator: Callable[..., Service], tmp_path: Path) -> None:
     sim = _sim(start_simulator)
-    env = _env(database_url, kafka, sim.url)
+    env = cli_env(database_url, kafka, sim.url)
     _publish(env)
     figures = Figures()
 
@@ -543,7 +538,7 @@ def test_postgres_gone_for_longer_than_the_outage_window_stops_the_loader_with_5
     url = asyncio.run(services.create_database(pg.url, "vcdb_gone"))
     migrations.upgrade(sqlalchemy_url(url))
     sim = _sim(start_simulator)
-    env = {**_env(url, kafka, sim.url), "DATABASE_OUTAGE_S": f"{OUTAGE_WINDOW_S:g}"}
+    env = {**cli_env(url, kafka, sim.url), "DATABASE_OUTAGE_S": f"{OUTAGE_WINDOW_S:g}"}
     _publish(env)
 
     async def go() -> None:

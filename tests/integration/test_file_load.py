@@ -19,16 +19,12 @@ from producers.runs import ProducerLock
 from schemas.catalog import load_catalog
 from streams import envelope, topics
 from streams.broker import InRecord, read_topic
-from tests.integration.pipeline import fetch
+from tests.integration.pipeline import cli_env, fetch
 from tests.unit.test_aces_parse import write_aces_file
 from vcdb import exit_codes
 
 FIXTURES = Path(__file__).resolve().parent.parent / "unit" / "fixtures"
 PARTITIONS = 3
-
-
-def _env(database_url: str, kafka: str) -> dict[str, str]:
-    return {**os.environ, "DATABASE_URL": database_url, "KAFKA_BOOTSTRAP_SERVERS": kafka}
 
 
 def _vcdb(env: dict[str, str], *args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
@@ -68,7 +64,7 @@ def _progress(database_url: str, run_id: int) -> dict[str, dict[str, Any]]:
 
 def test_a_full_then_an_update_are_two_file_runs_with_their_end_of_table_records(
         database_url: str, kafka: str) -> None:
-    env = _env(database_url, kafka)
+    env = cli_env(database_url, kafka)
     full, update = FIXTURES / "aces" / "full_4_2.xml", FIXTURES / "aces" / "update_4_2.xml"
     done = _vcdb(env, "aces", "load", str(full), str(update), "--json")
     assert done.returncode == exit_codes.OK, done.stderr[-3000:]
@@ -115,7 +111,7 @@ def test_a_full_then_an_update_are_two_file_runs_with_their_end_of_table_records
 
 
 def test_an_iso_8859_1_file_arrives_with_its_characters(database_url: str, kafka: str) -> None:
-    done = _vcdb(_env(database_url, kafka), "aces", "load", str(FIXTURES / "aces" / "latin1_3_1.xml"))
+    done = _vcdb(cli_env(database_url, kafka), "aces", "load", str(FIXTURES / "aces" / "latin1_3_1.xml"))
     assert done.returncode == exit_codes.OK, done.stderr[-3000:]
     (app,) = _values(_split(_topic(kafka, "aces", "App"))[0])
     assert json.loads(app["Notes"])[0]["text"] == "für Fahrzeuge mit Anhängerkupplung ± 5°"
@@ -124,7 +120,7 @@ def test_an_iso_8859_1_file_arrives_with_its_characters(database_url: str, kafka
 
 
 def test_a_pies_file_fills_every_segment_topic(database_url: str, kafka: str) -> None:
-    done = _vcdb(_env(database_url, kafka), "pies", "load", str(FIXTURES / "pies" / "items_7_2.xml"), "--json")
+    done = _vcdb(cli_env(database_url, kafka), "pies", "load", str(FIXTURES / "pies" / "items_7_2.xml"), "--json")
     assert done.returncode == exit_codes.OK, done.stderr[-3000:]
     expected = {"Item": 3, "ItemDescription": 5, "ItemPrice": 2, "ItemExtendedInfo": 1, "ItemAttribute": 2,
                 "ItemPackage": 1, "ItemInterchange": 2, "ItemDigitalAsset": 1, "PiesFile": 1}
@@ -142,7 +138,7 @@ def test_a_pies_file_fills_every_segment_topic(database_url: str, kafka: str) ->
 
 def test_a_malformed_file_fails_at_its_position_and_resumes_once_corrected(
         database_url: str, kafka: str, tmp_path: Path) -> None:
-    env = _env(database_url, kafka)
+    env = cli_env(database_url, kafka)
     path = tmp_path / "catalog.xml"
     write_aces_file(path, 4000, broken_after=2500)
     failed = _vcdb(env, "aces", "load", str(path), "--page-size", "1000")
@@ -176,7 +172,7 @@ def test_a_second_load_is_refused_while_the_lock_is_held(database_url: str, kafk
         lock = ProducerLock(database_url, "aces")
         await lock.acquire()
         try:
-            return await asyncio.to_thread(_vcdb, _env(database_url, kafka), "aces", "load",
+            return await asyncio.to_thread(_vcdb, cli_env(database_url, kafka), "aces", "load",
                                            str(FIXTURES / "aces" / "full_4_2.xml"))
         finally:
             await lock.release()
@@ -186,12 +182,12 @@ def test_a_second_load_is_refused_while_the_lock_is_held(database_url: str, kafk
     assert "another producer run holds the aces lock" in refused.stderr
     assert _runs(database_url) == []
     # PIES has its own lock: not held.
-    done = _vcdb(_env(database_url, kafka), "pies", "load", str(FIXTURES / "pies" / "plain_7_1.xml"))
+    done = _vcdb(cli_env(database_url, kafka), "pies", "load", str(FIXTURES / "pies" / "plain_7_1.xml"))
     assert done.returncode == exit_codes.OK, done.stderr[-3000:]
 
 
 def test_another_version_is_refused_before_anything_is_published(database_url: str, kafka: str) -> None:
-    env = _env(database_url, kafka)
+    env = cli_env(database_url, kafka)
     full = FIXTURES / "aces" / "full_4_2.xml"
     refused = _vcdb(env, "aces", "load", str(full), str(FIXTURES / "aces" / "version_5_0.xml"))
     assert refused.returncode == exit_codes.USAGE
@@ -204,7 +200,7 @@ def test_another_version_is_refused_before_anything_is_published(database_url: s
 
 def test_sigkill_mid_run_then_resume_gives_every_app_once_per_content_key(
         database_url: str, kafka: str, tmp_path: Path) -> None:
-    env = _env(database_url, kafka)
+    env = cli_env(database_url, kafka)
     apps = 60_000
     path = write_aces_file(tmp_path / "big.xml.gz", apps, compress=True)
     kills, first = 0, True
@@ -253,7 +249,7 @@ def _published(database_url: str) -> int:
 
 def test_sigterm_checkpoints_exits_4_and_resume_finishes_without_a_duplicate(
         database_url: str, kafka: str, tmp_path: Path) -> None:
-    env = _env(database_url, kafka)
+    env = cli_env(database_url, kafka)
     apps = 40_000
     path = write_aces_file(tmp_path / "big.xml", apps)
     proc = subprocess.Popen([sys.executable, "-m", "vcdb", "aces", "load", str(path), "--page-size", "500"],

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import signal
 import socket
 import subprocess
@@ -18,16 +17,11 @@ from pathlib import Path
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.integration.pipeline import fetch
+from tests.integration.pipeline import cli_env, fetch
 from vcdb import exit_codes, services
 from vcdb.services import Service
 
 DEADLINE_S = 60.0
-
-
-def _env(database_url: str, kafka: str, api: str) -> dict[str, str]:
-    return {**os.environ, "DATABASE_URL": database_url, "KAFKA_BOOTSTRAP_SERVERS": kafka,
-            "AUTOCARE_TOKEN_URL": f"{api}/connect/token", "AUTOCARE_VCDB_URL": api}
 
 
 def _samples(port: int) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
@@ -71,7 +65,7 @@ def test_baseline_then_consume_report_what_they_did(database_url: str, kafka: st
     faults = tmp_path / "slow.json"
     faults.write_text(json.dumps({"seed": 1, "rules": [{"kind": "slow", "delay_s": 0.3, "max_count": 15}]}))
     sim = start_simulator("--scale", "0.002", "--faults", str(faults))
-    env = _env(database_url, kafka, sim.url)
+    env = cli_env(database_url, kafka, sim.url)
     port = services.free_port()
     producer = _start(["baseline", "--concurrency", "1", "--metrics-port", str(port)], env, tmp_path / "baseline.log")
     try:
@@ -126,7 +120,7 @@ def test_a_metrics_port_in_use_is_a_usage_error(database_url: str, kafka: str) -
         taken.bind(("0.0.0.0", 0))  # all interfaces: what the metrics server binds
         taken.listen()
         port = taken.getsockname()[1]
-        env = _env(database_url, kafka, "http://127.0.0.1:9")
+        env = cli_env(database_url, kafka, "http://127.0.0.1:9")
         done = subprocess.run([sys.executable, "-m", "vcdb", "consume", "--assign", "--workers", "1",
                                "--metrics-port", str(port)], env=env, capture_output=True, text=True,
                               timeout=DEADLINE_S, check=False)

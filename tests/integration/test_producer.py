@@ -21,17 +21,11 @@ from schemas.catalog import load_catalog
 from streams import envelope, topics
 from streams.broker import read_topic
 from streams.partitioner import partition_of
-from tests.integration.pipeline import fetch
+from tests.integration.pipeline import cli_env, fetch
 from vcdb import exit_codes
 from vcdb.services import Service
 
 SCALE = "0.005"
-
-
-def _env(database_url: str, kafka: str, sim: Service) -> dict[str, str]:
-    return {**os.environ, "DATABASE_URL": database_url, "KAFKA_BOOTSTRAP_SERVERS": kafka,
-            "AUTOCARE_TOKEN_URL": f"{sim.url}/connect/token", "AUTOCARE_VCDB_URL": sim.url,
-            "AUTOCARE_PCDB_URL": sim.url, "AUTOCARE_PADB_URL": sim.url, "AUTOCARE_QDB_URL": sim.url}
 
 
 def _vcdb(env: dict[str, str], *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
@@ -82,7 +76,7 @@ def _api_totals(sim: Service) -> dict[str, int]:
 def test_baseline_puts_exactly_total_count_records_on_each_topic(
         database_url: str, kafka: str, start_simulator: Callable[..., Service]) -> None:
     sim = start_simulator("--scale", SCALE, "--seed", "3")
-    env = _env(database_url, kafka, sim)
+    env = cli_env(database_url, kafka, sim.url)
     done = _vcdb(env, "baseline", "--json")
     assert done.returncode == 0, done.stderr[-3000:]
     summary = json.loads(done.stdout)
@@ -111,7 +105,7 @@ def _pages_published(database_url: str) -> int:
 def test_killed_baseline_resumes_and_loses_nothing(
         database_url: str, kafka: str, start_simulator: Callable[..., Service], tmp_path: Path) -> None:
     sim = start_simulator("--scale", "0.05", "--seed", "4")
-    env = _env(database_url, kafka, sim)
+    env = cli_env(database_url, kafka, sim.url)
     rng = random.Random(11)
     kills = 0
     first = True
@@ -162,7 +156,7 @@ def test_second_baseline_is_refused_with_the_lock_exit_code(
     # Every page takes 1.5 s: whichever baseline gets the lock holds it while the other starts.
     slow = {"seed": 1, "rules": [{"kind": "slow", "delay_s": 1.5}]}
     assert httpx.post(f"{sim.url}/_sim/faults", json=slow, timeout=10).status_code == 200
-    env = _env(database_url, kafka, sim)
+    env = cli_env(database_url, kafka, sim.url)
     for trial in range(10):
         a = subprocess.Popen([sys.executable, "-m", "vcdb", "baseline", "--tables", "Make,Year"], env=env,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -177,7 +171,7 @@ def test_second_baseline_is_refused_with_the_lock_exit_code(
 def test_baseline_survives_faults_and_a_page_failing_for_good_is_resumable(
         database_url: str, kafka: str, start_simulator: Callable[..., Service], tmp_path: Path) -> None:
     sim = start_simulator("--scale", "0.02", "--seed", "6")
-    env = {**_env(database_url, kafka, sim)}
+    env = {**cli_env(database_url, kafka, sim.url)}
     faults = {"seed": 9, "rules": [
         {"kind": "status", "status": 429, "retry_after": "1", "probability": 0.03},
         {"kind": "status", "status": 503, "probability": 0.03},
@@ -207,7 +201,7 @@ def test_baseline_survives_faults_and_a_page_failing_for_good_is_resumable(
 def test_incremental_service_runs_every_interval_and_stops_on_sigterm(
         database_url: str, kafka: str, start_simulator: Callable[..., Service]) -> None:
     sim = start_simulator("--scale", "0.002", "--seed", "13")
-    env = _env(database_url, kafka, sim)
+    env = cli_env(database_url, kafka, sim.url)
     proc = subprocess.Popen([sys.executable, "-m", "vcdb", "incremental", "--since", "2026-01-31", "--tables",
                              "Make,Model", "--every", "0.02"], env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
