@@ -63,6 +63,7 @@ async def consume(settings: Settings, db: str, options: WorkerOptions, *, tables
                             replayer=AutoReplayer(catalog, store))
             relay = asyncio.ensure_future(_relay(stop, worker.stop)) if stop is not None else None
             lag = asyncio.ensure_future(_watch_lag(reader, worker))
+            lag.add_done_callback(_said)
             if install_signals:
                 for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
                     loop.add_signal_handler(sig, worker.stop.set)
@@ -101,6 +102,12 @@ async def _watch_lag(reader: Reader, worker: Worker, every_s: float = 1.0) -> No
             if hw is not None:
                 metrics.LAG.labels(tp[0], str(tp[1])).set(max(hw - worker.next_offset.get(tp, hw), 0))
         await asyncio.sleep(every_s)
+
+
+def _said(task: asyncio.Future[None]) -> None:
+    """The lag gauge is not the load's business, but a gauge that stops must say so, once."""
+    if not task.cancelled() and (e := task.exception()) is not None:
+        log.error("the consumer-lag metric stopped updating: %s: %s", type(e).__name__, e)
 
 
 async def _relay(source: asyncio.Event, target: asyncio.Event) -> None:
