@@ -5,7 +5,7 @@ twice and `vcdb verify` passes.
 
 Kills are placed by progress, not by the clock alone, so that they land mid-run on a slow machine
 as on a fast one: a start is killed a random moment after it checkpointed a random number of pages
-(the producer) or applied a batch (the worker).  Three of the producer's kills are aimed at the
+(the producer) or applied a drawn number of batches (the worker).  Three of the producer's kills are aimed at the
 window where a crash makes a resumed run publish orphans a second time: a page of a table with
 orphans acknowledged by the broker, its checkpoint not yet written.  The test holds that window
 open by locking the table's `ingest.endpoint_progress` row until the producer waits on it.
@@ -268,13 +268,15 @@ async def _worker_schedule(worker: Restarted, watch: Watch, rng: random.Random, 
     consume = ("consume", "--batch-size", "500", "--assign")
     for _ in range(WORKER_KILLS):
         await worker.start(*consume)
-        start = await watch.progress()
+        start, need = await watch.progress(), rng.randint(1, 3)
 
-        async def applied_a_batch(start: Progress = start) -> bool:
-            return (await watch.progress()).batches > start.batches
+        async def applied_enough(start: Progress = start, need: int = need) -> bool:
+            return (await watch.progress()).batches - start.batches >= need
 
-        await _poll_until(worker, worker.born + WORKER_MAX_LIFE_S, applied_a_batch)
-        await asyncio.sleep(rng.uniform(0.0, 0.6))
+        # Killed a few batches into its life, not a few seconds: a worker loads 50k records in a
+        # few seconds, and ten lives measured in time could finish the load before the last kill.
+        await _poll_until(worker, worker.born + WORKER_MAX_LIFE_S, applied_enough)
+        await asyncio.sleep(rng.uniform(0.0, 0.15))
         progress = await watch.progress()
         await worker.kill()
         tally.worker_kills_mid_load += not progress.finished
