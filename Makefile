@@ -33,8 +33,9 @@ unit: install
 integration: install browser
 	$(BIN)/pytest -q -m integration tests/integration
 
+# Two test processes, one file each at a time: most integration tests wait on subprocesses and the clock.
 test: install browser lint
-	$(BIN)/pytest -q tests
+	$(BIN)/pytest -q -n 2 --dist loadfile tests
 
 bench: install
 	$(BIN)/python -m bench $(BENCH_ARGS)
