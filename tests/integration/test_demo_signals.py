@@ -32,16 +32,22 @@ def _default_signals() -> None:
         signal.signal(signum, signal.SIG_DFL)
 
 
-_COMMANDS: dict[psutil.Process, str] = {}  # as first seen: a process that ended has no command line
+# As last seen: a process that ended has no command line, and one sampled between its fork and its
+# exec still has its parent's (the broker, a binary, was once seen only as `python -m vcdb demo`).
+_COMMANDS: dict[psutil.Process, str] = {}
+
+
+def _remember(p: psutil.Process) -> None:
+    try:
+        line = " ".join(p.cmdline())
+    except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+        return
+    if line:
+        _COMMANDS[p] = line
 
 
 def _cmdline(p: psutil.Process) -> str:
-    if p not in _COMMANDS:
-        try:
-            _COMMANDS[p] = " ".join(p.cmdline())
-        except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
-            return ""
-    return _COMMANDS[p]
+    return _COMMANDS.get(p, "")
 
 
 def _tansu(p: psutil.Process) -> bool:
@@ -79,9 +85,8 @@ def test_a_signal_stops_the_demo_and_every_process_it_started(
         def sample() -> None:
             try:
                 for child in me.children(recursive=True):
-                    if child.pid not in seen:
-                        seen[child.pid] = child
-                        _cmdline(child)
+                    seen.setdefault(child.pid, child)
+                    _remember(child)
             except psutil.NoSuchProcess:
                 pass
 
