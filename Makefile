@@ -33,9 +33,9 @@ unit: install
 integration: install browser
 	$(BIN)/pytest -q -m integration tests/integration
 
-# Two test processes, one file each at a time: most integration tests wait on subprocesses and the clock.
+# One process: under pytest-xdist (-n 2, installed) two timing-bound tests flaked on a clean clone.
 test: install browser lint
-	$(BIN)/pytest -q -n 2 --dist loadfile tests
+	$(BIN)/pytest -q tests
 
 bench: install
 	$(BIN)/python -m bench $(BENCH_ARGS)
