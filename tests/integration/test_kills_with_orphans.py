@@ -5,8 +5,8 @@ twice and `vcdb verify` passes.
 
 Kills are placed by progress, not by the clock alone, so that they land mid-run on a slow machine
 as on a fast one: a start is killed a random moment after it checkpointed a random number of pages
-(the producer) or applied a drawn number of batches (the worker).  Three of the producer's kills are aimed at the
-window where a crash makes a resumed run publish orphans a second time: a page of a table with
+(the producer) or applied a drawn number of batches (the worker).  Three of the producer's kills
+are aimed at the window where a crash makes a resumed run publish orphans a second time: a page of a table with
 orphans acknowledged by the broker, its checkpoint not yet written.  The test holds that window
 open by locking the table's `ingest.endpoint_progress` row until the producer waits on it.
 """
