@@ -231,6 +231,8 @@ class EndpointRunner:
             if not fetch.done():
                 fetch.cancel()
                 await asyncio.wait((fetch,))
+            if not fetch.cancelled():
+                fetch.exception()  # read here too: a caller cancelled as the fetch failed would leave it unread
         if fetch.cancelled():
             return _STOPPED
         return fetch.result()
