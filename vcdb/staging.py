@@ -3,7 +3,8 @@ for side-by-side inspection with the canonical schema."""
 
 from __future__ import annotations
 
-from schemas.ddl import ddl_path, executable_statements
+from schemas.ddl import ddl_path
+from schemas.ddl_parse import executable_statements
 from schemas.settings import Settings
 from vcdb import exit_codes, services
 

@@ -281,7 +281,7 @@ def proxied_kafka() -> Iterator[FaultProxy]:
              "--advertised-listener-url", f"tcp://{proxy.address}", "--storage-engine", "memory://tansu/"],
             stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
     try:
-        services._wait_tcp("127.0.0.1", broker_port, 20, proc, "Tansu broker", log)
+        services.wait_tcp("127.0.0.1", broker_port, 20, proc, "Tansu broker", log)
         yield proxy
     finally:
         proxy.close()

@@ -33,14 +33,16 @@ class FakeClient:
     async def close(self) -> None:
         return None
 
+    topics: set[str] = {"autocare.vcdb.make"}
+
     async def list_topics(self) -> list[str]:
-        return ["autocare.vcdb.make"]
+        return sorted(self.topics)
 
     async def create_topics(self, topics: list[Any]) -> None:
         return None
 
-    async def delete_topics(self, topics: list[str]) -> None:
-        return None
+    async def delete_topics(self, topics: list[str], timeout_ms: int | None = None) -> None:
+        self.topics = self.topics - set(topics)
 
 
 class Producer(FakeClient):

@@ -8,7 +8,7 @@ import pytest
 
 from schemas import naming
 from schemas.catalog import DATABASES, load_catalog
-from schemas.ddl import DdlError, parse_ddl
+from schemas.ddl_parse import DdlError, parse_ddl
 from schemas.generate import stale
 from schemas.graph import CycleError, load_plan
 from schemas.validate import check_catalog, validate
