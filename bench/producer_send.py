@@ -28,7 +28,8 @@ from pathlib import Path
 from typing import Any
 
 from streams import envelope
-from streams.broker import OutRecord, Publisher, ensure_topics
+from streams.broker import Publisher, ensure_topics
+from streams.records import OutRecord
 from vcdb import services
 
 PAGE = 1000

@@ -12,8 +12,8 @@ from typing import Any, NamedTuple
 
 from schemas.catalog import Table
 from streams import envelope, topics
-from streams.broker import InRecord
 from streams.dead_letters import DeadLetter, Failure
+from streams.records import InRecord
 
 _RUN = envelope.H_RUN
 _PAGE = envelope.H_PAGE

@@ -21,8 +21,8 @@ from consumers.sql import table_sql
 from consumers.store import DeadLetterFilter, DeadLetterRow, DeadLetterStore, LoadStore
 from schemas.catalog import FILE_DATABASES, Catalog, Table, load_catalog
 from schemas.graph import load_plan
-from streams.broker import InRecord
 from streams.dead_letters import DeadLetter
+from streams.records import InRecord
 
 log = logging.getLogger(__name__)
 

@@ -14,12 +14,9 @@ from schemas.catalog import Table, load_catalog
 from schemas.settings import Settings
 from streams import metrics, topics
 from streams.broker import Publisher, Reader, ensure_topics
+from streams.topics import group_id_for
 
 log = logging.getLogger(__name__)
-
-
-def group_id_for(db: str) -> str:
-    return f"vcdb-stream.{db}.loader"
 
 
 def consumed_tables(db: str, names: Sequence[str] = ()) -> list[Table]:

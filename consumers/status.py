@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from consumers.runner import group_id_for
 from schemas.catalog import load_catalog
 from streams import topics
 from streams.broker import Kafka, high_watermarks
+from streams.topics import group_id_for
 
 
 async def status(pool: Any, bootstrap: Kafka | None, db: str, runs: int = 5) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from enum import StrEnum
 from typing import Any
 
 from schemas.catalog import Catalog
-from schemas.ingest import EndpointStatus, LoadStatus, RunStatus
+from schemas.statuses import EndpointStatus, LoadStatus, RunStatus
 
 StateRow = Mapping[str, Any]  # run_id, run_status, table_name, endpoint_status, load_status, error
 

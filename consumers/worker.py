@@ -33,10 +33,10 @@ from consumers.sql import TableSql, table_sql
 from consumers.store import BatchResult, BatchTx, Fenced, InfrastructureError, TablePhase
 from consumers.verdicts import Verdict, judge
 from schemas.catalog import Catalog, Table
-from schemas.ingest import LoadStatus
+from schemas.statuses import LoadStatus
 from streams import envelope, metrics, topics
-from streams.broker import InRecord, OutRecord
 from streams.dead_letters import DeadLetter
+from streams.records import InRecord, OutRecord
 
 log = logging.getLogger(__name__)
 

@@ -36,8 +36,8 @@ from producers.runs import ProducerLock, Run, RunStateError, RunStore
 from producers.service import EndpointPlan, EndpointResult, Progress, RunPlan, run_endpoints
 from producers.xml_stream import FileError, FormatRefused, XmlStream, file_digest, peek
 from schemas.catalog import Table, load_catalog
-from schemas.ingest import EndpointStatus, RunKind, RunStatus
 from schemas.settings import Settings
+from schemas.statuses import EndpointStatus, RunKind, RunStatus
 from streams import topics
 from streams.broker import Publisher, ensure_topics
 

@@ -18,7 +18,8 @@ from typing import Any
 from producers.runs import RunStore
 from schemas.catalog import load_catalog
 from streams import envelope, topics
-from streams.broker import Kafka, OutRecord, Publisher, ensure_topics, read_topic
+from streams.broker import Kafka, Publisher, ensure_topics, read_topic
+from streams.records import OutRecord
 
 MANIFEST = "manifest.json"
 

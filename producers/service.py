@@ -31,7 +31,8 @@ from schemas.api_map import DEFAULT_SKIP
 from schemas.catalog import Catalog, Table, load_catalog
 from schemas.graph import load_plan
 from streams import envelope, metrics, topics
-from streams.broker import BrokerError, OutRecord
+from streams.broker import BrokerError
+from streams.records import OutRecord
 
 log = logging.getLogger(__name__)
 

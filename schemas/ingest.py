@@ -1,11 +1,10 @@
 """The `ingest` schema: runs, endpoint progress, table load state, consumer offsets, dead letters.
 
-Producers and consumers talk to each other only through Kafka and these tables.
+Producers and consumers talk to each other only through Kafka and these tables.  The statuses
+written in them are in schemas/statuses.py, which does not import SQLAlchemy.
 """
 
 from __future__ import annotations
-
-from enum import StrEnum
 
 from sqlalchemy import (
     BigInteger,
@@ -26,43 +25,6 @@ from schemas.metadata import metadata
 
 SCHEMA = "ingest"
 
-
-class RunStatus(StrEnum):
-    RUNNING = "running"
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"
-    INTERRUPTED = "interrupted"
-
-
-class RunKind(StrEnum):
-    """runs.kind: what a run pulls (the column is text; these are the kinds written)."""
-
-    BASELINE = "baseline"
-    INCREMENTAL = "incremental"
-    IMPORT = "import"  # vcdb raw import
-    FILE = "file"  # one ACES or PIES file (vcdb aces load / vcdb pies load)
-
-
-class EndpointStatus(StrEnum):
-    PENDING = "pending"
-    RUNNING = "running"
-    PAGED = "paged"  # every page published; the end-of-table records are missing
-    DONE = "done"
-    FAILED = "failed"
-    INTERRUPTED = "interrupted"
-
-
-class LoadStatus(StrEnum):
-    WAITING = "waiting"  # nothing consumed yet (not a row of table_load)
-    LOADING = "loading"
-    SEALED = "sealed"
-    MISMATCH = "mismatch"
-
-
-class DeadLetterStatus(StrEnum):
-    OPEN = "open"
-    RESOLVED = "resolved"  # loaded on replay, or a newer record of its key loaded
-    SUPERSEDED = "superseded"  # a later run delivered the same record again: that copy is the open one
 
 runs = Table(
     "runs",

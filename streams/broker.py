@@ -23,7 +23,7 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from itertools import compress
 from operator import attrgetter
-from typing import Any, NamedTuple
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -32,6 +32,7 @@ from aiokafka.helpers import create_ssl_context
 
 from schemas.settings import KafkaConnection
 from streams.partitioner import partitions_of
+from streams.records import TP, InRecord, OutRecord
 
 log = logging.getLogger(__name__)
 
@@ -40,29 +41,6 @@ class BrokerError(RuntimeError):
     """The broker failed us (unreachable, refused a write, timed out): always transient."""
 
 
-class OutRecord(NamedTuple):
-    """A record to publish (a NamedTuple: one is built per record on the hot path).  Without a
-    partition it goes where Kafka's default partitioner puts its key."""
-
-    topic: str
-    key: bytes
-    value: bytes
-    headers: list[tuple[str, bytes]]
-    partition: int | None = None
-
-
-class InRecord(NamedTuple):
-    """A consumed record (a NamedTuple: one is built per record on the hot path)."""
-
-    topic: str
-    partition: int
-    offset: int
-    key: bytes | None
-    value: bytes | None
-    headers: tuple[tuple[str, bytes], ...]
-
-
-TP = tuple[str, int]
 # Where the broker is: a bootstrap string (PLAINTEXT) or a connection with its security settings.
 Kafka = str | KafkaConnection
 

@@ -12,7 +12,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from streams.broker import OutRecord
+from streams.records import OutRecord
 
 REASON_MISSING_PARENT = "missing_parent"
 REASON_CONSTRAINT = "constraint"

@@ -1,4 +1,5 @@
-"""Topic names: `autocare.<db>.<table>` and `autocare.<db>.<table>.dlq`, table in snake_case."""
+"""Names on the broker: topics `autocare.<db>.<table>` and `autocare.<db>.<table>.dlq` (table in
+snake_case), and the loaders' consumer group `vcdb-stream.<db>.loader`."""
 
 from __future__ import annotations
 
@@ -22,3 +23,8 @@ def parse_topic(topic: str) -> tuple[str, str, bool]:
     if len(parts) not in (3, 4) or parts[0] != PREFIX or (len(parts) == 4 and parts[3] != "dlq"):
         raise ValueError(f"not an AutoCare topic: {topic!r}")
     return parts[1], parts[2], len(parts) == 4
+
+
+def group_id_for(db: str) -> str:
+    """The loading workers' consumer group for one database."""
+    return f"vcdb-stream.{db}.loader"

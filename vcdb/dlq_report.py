@@ -7,11 +7,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass
 
-from consumers.replay import replay
-from consumers.runner import group_id_for
 from consumers.store import DeadLetterFilter, DeadLetterStore, LoadStore
 from schemas.catalog import load_catalog
 from schemas.settings import Settings
+from streams.topics import group_id_for
 from vcdb import exit_codes
 from vcdb.console import UsageError, print_json
 
@@ -89,6 +88,8 @@ async def list_letters(settings: Settings, query: Query, *, as_json: bool = Fals
 
 
 async def replay_letters(settings: Settings, query: Query, *, dry_run: bool = False, as_json: bool = False) -> int:
+    from consumers.replay import replay  # the decoder and the record models: only replay needs them
+
     f = query.filter()
     async with _loader(settings, query.db) as loader:
         report = await replay(load_catalog(query.db), loader, f, dry_run=dry_run)

@@ -252,8 +252,8 @@ class _Drawer(threading.Thread):
 
 
 async def _pool(database_url: str, db: str) -> Any:
-    from consumers.runner import group_id_for
     from consumers.store import LoadStore
+    from streams.topics import group_id_for
 
     try:
         return (await asyncio.wait_for(LoadStore.connect(database_url, group_id_for(db), size=1), 5)).pool

@@ -10,9 +10,9 @@ from typing import Any
 from consumers import diff as diff_mod
 from consumers import status as status_mod
 from consumers import verify as verify_mod
-from consumers.runner import group_id_for
 from consumers.store import LoadStore
 from schemas.settings import Settings
+from streams.topics import group_id_for
 from vcdb import exit_codes
 from vcdb.console import print_json
 

@@ -4,7 +4,6 @@ database and its topics."""
 
 from __future__ import annotations
 
-from consumers.runner import group_id_for
 from consumers.sql import q
 from consumers.store import LoadStore
 from producers.runs import ProducerLock
@@ -12,6 +11,7 @@ from schemas.catalog import load_catalog
 from schemas.settings import Settings
 from streams import topics
 from streams.broker import BrokerError, delete_topics, list_topics
+from streams.topics import group_id_for
 from vcdb import exit_codes
 
 

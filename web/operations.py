@@ -16,9 +16,9 @@ from markupsafe import escape
 from pydantic import BaseModel, Field, SecretStr, field_validator
 
 from consumers.replay import replay
-from consumers.runner import group_id_for
 from consumers.store import DeadLetterFilter, LoadStore
 from schemas.catalog import DATABASES, load_catalog
+from streams.topics import group_id_for
 from web import security
 from web.endpoints import Context, Params, endpoint
 from web.errors import BadParameter, NotFound

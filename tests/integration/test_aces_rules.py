@@ -19,7 +19,7 @@ from consumers.store import LoadStore
 from consumers.submissions import replace_full
 from schemas import aces, naming
 from schemas.catalog import Table, load_catalog
-from streams.broker import InRecord
+from streams.records import InRecord
 from tests.integration.pipeline import fetch
 
 VCDB = load_catalog("vcdb")

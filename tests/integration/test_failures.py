@@ -17,7 +17,8 @@ from pathlib import Path
 from producers.runs import RunStore
 from producers.service import EndpointPlan, RunPlan, run_endpoints
 from schemas.catalog import load_catalog
-from streams.broker import OutRecord, Publisher, ensure_topics
+from streams.broker import Publisher, ensure_topics
+from streams.records import OutRecord
 from tests.conftest import settings_for
 from tests.integration.pipeline import RecordsSource, cli_env, execute, fetch, publish
 from vcdb import exit_codes

@@ -18,7 +18,8 @@ from typing import Any
 from producers.runs import ProducerLock
 from schemas.catalog import load_catalog
 from streams import envelope, topics
-from streams.broker import InRecord, read_topic
+from streams.broker import read_topic
+from streams.records import InRecord
 from tests.integration.pipeline import cli_env, fetch
 from tests.unit.test_aces_parse import write_aces_file
 from vcdb import exit_codes

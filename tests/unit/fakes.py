@@ -26,10 +26,10 @@ from consumers.records import Consumed, Incoming, consumed
 from consumers.sql import TableSql
 from consumers.store import BatchResult, BatchTx, Fenced, InfrastructureError, TablePhase
 from schemas.catalog import Table, load_catalog
-from schemas.ingest import EndpointStatus, LoadStatus, RunStatus
+from schemas.statuses import EndpointStatus, LoadStatus, RunStatus
 from streams import envelope, topics
-from streams.broker import InRecord, OutRecord
 from streams.dead_letters import DeadLetter, Failure
+from streams.records import InRecord, OutRecord
 
 TP = tuple[str, int]
 Row = tuple[Any, ...]

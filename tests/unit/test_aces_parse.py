@@ -23,7 +23,7 @@ from producers.service import EndpointResult, run_endpoints
 from producers.xml_stream import FormatRefused, ParseError, XmlStream
 from schemas.aces import app_key, fitment_key
 from streams import envelope
-from streams.broker import OutRecord
+from streams.records import OutRecord
 
 FIX = Path(__file__).parent / "fixtures" / "aces"
 EFFECTIVE = "2026-03-01T10:00:00"

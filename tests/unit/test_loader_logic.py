@@ -11,8 +11,8 @@ from consumers.records import consumed
 from consumers.sql import table_sql
 from schemas.catalog import load_catalog
 from streams import envelope
-from streams.broker import InRecord
 from streams.dead_letters import Failure
+from streams.records import InRecord
 
 VCDB = load_catalog("vcdb")
 

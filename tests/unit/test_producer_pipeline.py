@@ -15,7 +15,7 @@ from producers.paging import Page, PageCursor, Pagination
 from producers.service import EndpointPlan, EndpointResult, RunPlan, run_endpoints
 from schemas.catalog import load_catalog
 from streams import envelope
-from streams.broker import OutRecord
+from streams.records import OutRecord
 
 PAGES = 4
 WHEN = dt.datetime(2026, 2, 1, tzinfo=dt.UTC)

@@ -23,7 +23,8 @@ from producers.paging import Page, PageCursor, Pagination
 from producers.runs import StateUnavailable
 from producers.service import EndpointPlan, RunDoomed, RunPlan, dooms_run, run_endpoints
 from schemas.catalog import load_catalog
-from streams.broker import BrokerError, OutRecord
+from streams.broker import BrokerError
+from streams.records import OutRecord
 
 TABLES = ("Make", "Year", "VehicleType", "Aspiration", "BedLength", "BodyNumDoors")
 

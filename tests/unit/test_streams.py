@@ -144,8 +144,9 @@ class _Metadata:
 
 
 async def test_publisher_groups_by_kafka_partition_keeping_order() -> None:
-    from streams.broker import OutRecord, Publisher
+    from streams.broker import Publisher
     from streams.partitioner import partition_of
+    from streams.records import OutRecord
 
     keyed = [OutRecord("t3", b"[%d]" % i, b"v%d" % i, []) for i in range(40)]
     other = [OutRecord("t2", b"[%d]" % i, b"w%d" % i, []) for i in range(10)]
