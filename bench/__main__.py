@@ -13,7 +13,10 @@
 6. issue #10: a generated ACES file of N applications end to end against merely parsing it, the
    loader's peak RSS (<= 300 MB) and the fitment look-ups' p95 (<= 10 ms) (bench/fitment.py);
 7. issue #11: the explorer served at scale 1.0, many sequential requests: the drill-down queries'
-   and search's p95 (<= 10 ms), the vehicle page's (<= 50 ms) (bench/explorer.py).
+   and search's p95 (<= 10 ms), the vehicle page's (<= 50 ms) (bench/explorer.py);
+8. issue #18: the short commands' start-up (`vcdb --help`, `status`, `fitment parts`, `dlq list`):
+   wall time (<= 0.3 s) and `python -X importtime` totals, each as a ratio to `python -c pass`
+   (bench/startup.py).
 Prints each figure, its ratio and whether the target is met; `--json` for machines.
 """
 
@@ -29,7 +32,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from bench import baseline, explorer, fitment, loadstage, report
+from bench import baseline, explorer, fitment, loadstage, report, startup
 from bench.dlt_env import DltUnavailable
 from bench.procs import ProcessFailed
 from bench.stack import Bench, consume_has_workers
@@ -38,6 +41,7 @@ from vcdb import services
 WORKDIR = Path(".vcdb/bench")
 # `--only NAME`: the size argument of each group of phases, set to 0 for every group but NAME's.
 ONLY = {"rows": "load", "scale": "baseline", "aces_apps": "fitment", "explorer_scale": "explorer"}
+ONLY_FLAGS = {"skip_startup": "startup"}  # --only NAME: these are set for every group but NAME
 
 
 async def main(args: argparse.Namespace) -> dict[str, Any]:
@@ -53,6 +57,8 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
                                    "explorer_scale": args.explorer_scale,
                                    "workers_flag": consume_has_workers(), "skipped": {}, "failed": {}}
         phases: list[tuple[str, Callable[[], Awaitable[dict[str, Any]]]]] = []
+        if not args.skip_startup:
+            phases.append(("startup", lambda: startup.startup_phase(bench)))
         if args.rows > 0:
             phases += [("copy", lambda: loadstage.copy_phase(bench, args.rows)),
                        ("load_stage", lambda: loadstage.load_stage_phase(bench, args.rows, args.batch_size)),
@@ -98,14 +104,17 @@ def run() -> int:
     p.add_argument("--explorer-requests", type=int, default=explorer.REQUESTS,
                    help="sequential requests per kind of the explorer phase")
     p.add_argument("--timeout", type=float, default=1800.0, help="seconds a phase may take before it is stopped")
+    p.add_argument("--skip-startup", action="store_true", help="no start-up figures of the short commands")
     p.add_argument("--json", action="store_true")
-    p.add_argument("--only", choices=sorted(set(ONLY.values())),
-                   help="run this group of phases alone (load: 1 and 5; baseline: 2-4; fitment; explorer)")
+    p.add_argument("--only", choices=sorted({*ONLY.values(), *ONLY_FLAGS.values()}),
+                   help="run this group of phases alone (load: 1 and 5; baseline: 2-4; fitment; explorer; startup)")
     args = p.parse_args()
     if args.only:
         for flag, phase in ONLY.items():
             if phase != args.only:
                 setattr(args, flag, 0)
+        for flag, phase in ONLY_FLAGS.items():
+            setattr(args, flag, phase != args.only)
     # Tansu refuses InitProducerId; streams.broker says so once, in its own words (as the CLI does).
     logging.getLogger("aiokafka.producer.sender").setLevel(logging.CRITICAL)
     results = asyncio.run(main(args))

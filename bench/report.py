@@ -55,6 +55,15 @@ def targets(r: dict[str, Any]) -> list[Target]:
         out.append(Target("worker peak RSS (MB)", b["worker_peak_rss_mb"], f"<= {RSS_LIMIT_MB:.0f}",
                           _at_most(b["worker_peak_rss_mb"], RSS_LIMIT_MB),
                           "" if at_scale else f"the target is at scale {RSS_AT_SCALE}; this run: scale {b['scale']}"))
+    if "startup" in r:
+        s = r["startup"]
+        for name, c in s["commands"].items():
+            out.append(Target(f"vcdb {name}: wall / python -c pass", c["wall_ratio"], "report", None,
+                              f"{c['wall_s']:.3f} s against {s['python_c_pass']['wall_s']:.3f} s"))
+            out.append(Target(f"vcdb {name}: wall (s)", c["wall_s"], f"<= {s['target_s']}",
+                              _at_most(c["wall_s"], s["target_s"])))
+            out.append(Target(f"vcdb {name}: importtime total / python -c pass", c["imports_ratio"], "report", None,
+                              f"{c['imports_ms']:.0f} ms against {s['python_c_pass']['imports_ms']:.0f} ms"))
     if "fitment" in r:
         f = r["fitment"]
         out.append(Target("ACES end to end / parse only (apps/s)", f["ratio_to_parse"], "report", None,
@@ -113,6 +122,14 @@ def lines(r: dict[str, Any]) -> list[str]:
         out.append(f"load stage as ingest role    : {li['rows_per_s']:>10,.0f} rows/s ({li['batch_rows']:,} rows, "
                    f"{li['batches']} batches in {li['seconds']:.2f} s; FK triggers "
                    f"{'on' if li['fk_triggers'] else 'off'}; CPU {li['cpu_s']:.1f} s)")
+    if "startup" in r:
+        s = r["startup"]
+        bare = s["python_c_pass"]
+        out.append(f"python -c pass               : {bare['wall_s']:.3f} s wall (median of {s['runs']}), "
+                   f"imports {bare['imports_ms']:.0f} ms")
+        for name, c in s["commands"].items():
+            out.append(f"vcdb {name:<24}: {c['wall_s']:.3f} s wall = {c['wall_ratio']:.1f} x python -c pass; "
+                       f"imports {c['imports_ms']:.0f} ms = {c['imports_ratio']:.1f} x")
     if "ceiling" in r:
         c = r["ceiling"]
         out.append(f"bare httpx client (ceiling)  : {c['records_per_s']:>10,.0f} records/s ({c['records']:,} records, "

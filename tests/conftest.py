@@ -87,6 +87,13 @@ def kafka(apache_kafka: str) -> str:
     return apache_kafka
 
 
+@pytest.fixture(params=["apache-kafka", "tansu"])
+def each_broker(request: pytest.FixtureRequest) -> str:
+    """The test runs twice: on Apache Kafka, and on Tansu (the demo's broker without Java)."""
+    url: str = request.getfixturevalue("kafka" if request.param == "apache-kafka" else "tansu")
+    return url
+
+
 @pytest.fixture
 def tansu() -> Iterator[str]:
     """A Tansu broker of the test's own (memory storage): the demo's broker on machines without Java."""

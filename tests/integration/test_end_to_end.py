@@ -70,7 +70,8 @@ async def _baseline(settings: Settings, **kw: Any) -> RunResult:
 
 
 def test_baseline_equals_the_oracle_and_dead_letters_are_the_anomalies(
-        database_url: str, kafka: str, start_simulator: Callable[..., Service]) -> None:
+        database_url: str, each_broker: str, start_simulator: Callable[..., Service]) -> None:
+    kafka = each_broker
     sim = start_simulator(*_sim_args())
     settings = settings_for(database_url, kafka, sim.url)
     ds = _dataset()
