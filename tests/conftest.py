@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from schemas.settings import Settings, sqlalchemy_url
+from schemas.settings import sqlalchemy_url
 from streams import broker
 from vcdb import kafka_broker, migrations, services
 
@@ -116,11 +116,3 @@ def start_simulator() -> Iterator[Callable[..., services.Service]]:
     yield start
     for svc in started:
         svc.stop()
-
-
-def settings_for(database_url: str, kafka: str, api_url: str = "http://127.0.0.1:9") -> Settings:
-    env = {"DATABASE_URL": database_url, "KAFKA_BOOTSTRAP_SERVERS": kafka,
-           "AUTOCARE_TOKEN_URL": f"{api_url}/connect/token",
-           "AUTOCARE_VCDB_URL": api_url, "AUTOCARE_PCDB_URL": api_url, "AUTOCARE_PADB_URL": api_url,
-           "AUTOCARE_QDB_URL": api_url}
-    return Settings(**{k: v for k, v in env.items()})  # type: ignore[arg-type]

@@ -13,7 +13,7 @@ from producers.api_client import AutoCareClient, ClientConfig
 from schemas.catalog import load_catalog
 from simulator.dataset import Dataset, DatasetConfig
 from simulator.timeline import Timeline
-from tests.conftest import settings_for
+from tests.support import settings_for
 from vcdb.services import Service
 
 FAULTS = {"seed": 5, "rules": [

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import json
 from collections.abc import Callable
 from typing import Any
 
@@ -18,50 +17,23 @@ from consumers.store import LoadStore
 from consumers.worker import WorkerOptions
 from producers.runner import ProduceOptions, RunResult, produce
 from producers.source import client_source
-from schemas.catalog import load_catalog
 from schemas.settings import Settings
 from simulator.dataset import Dataset, DatasetConfig
 from simulator.oracle import anomalies, changes_between, expected_after_increments, expected_rows
 from simulator.timeline import Timeline
 from streams import envelope, topics
 from streams.broker import read_topic
-from tests.conftest import settings_for
 from tests.integration.pipeline import fetch
+from tests.support import TABLES, compare_with_oracle, key_json, settings_for
 from vcdb.services import Service
 
 SEED, SCALE, ANOMALIES = 21, 0.005, 0.01
-VCDB = load_catalog("vcdb")
-TABLES = [t for t in VCDB.api_tables() if t.name != "VCdbChanges"]
-
-
-def _k(key: Any) -> str:
-    """A key as on the topic: its values as a compact JSON array."""
-    return json.dumps(list(key), separators=(",", ":"), default=str)
-
-
 def _dataset() -> Dataset:
     return Dataset(DatasetConfig(seed=SEED, scale=SCALE, anomalies=ANOMALIES, timeline=Timeline.monthly(3)))
 
 
 def _sim_args(*extra: str) -> list[str]:
     return ["--scale", str(SCALE), "--seed", str(SEED), "--anomalies", str(ANOMALIES), *extra]
-
-
-async def _table_rows(url: str, name: str) -> dict[tuple[Any, ...], dict[str, Any]]:
-    table = VCDB.tables[name]
-    cols = [c.canonical for c in table.columns]
-    rows = await fetch(url, f"SELECT {', '.join(cols)} FROM autocare_vcdb.{table.canonical}")
-    return {tuple(r[k] for k in table.key_canonical): dict(r) for r in rows}
-
-
-async def _compare(url: str, expected: Callable[[str], list[dict[str, Any]]]) -> None:
-    for table in TABLES:
-        want = {tuple(r[k] for k in table.key_canonical): r for r in expected(table.name)}
-        got = await _table_rows(url, table.name)
-        assert got.keys() == want.keys(), (f"{table.name}: missing {sorted(want.keys() - got.keys())[:5]}, "
-                                           f"unexpected {sorted(got.keys() - want.keys())[:5]}")
-        for key, row in want.items():
-            assert got[key] == row, f"{table.name} {key}: loaded {got[key]}, oracle {row}"
 
 
 async def _baseline(settings: Settings, **kw: Any) -> RunResult:
@@ -81,13 +53,13 @@ def test_baseline_equals_the_oracle_and_dead_letters_are_the_anomalies(
         run = await _baseline(settings)
         assert run.status == "succeeded", run.error
         await asyncio.wait_for(worker, 180)
-        await _compare(database_url, lambda t: list(expected_rows(ds, "vcdb", t)))
+        await compare_with_oracle(database_url, lambda t: list(expected_rows(ds, "vcdb", t)))
         # The explorer's materialised view was refreshed when BaseVehicle sealed (migration 0007).
         counts = (await fetch(database_url, "SELECT (SELECT count(*) FROM autocare_vcdb.base_vehicle) AS loaded, "
                                             "(SELECT sum(base_vehicles) FROM autocare_fitment.explorer_year_make) "
                                             "AS explorer"))[0]
         assert counts["loaded"] > 0 and counts["explorer"] == counts["loaded"]
-        expected = {(a.table, _k(a.key), a.missing_table, _k(a.missing_key)) for a in anomalies(ds, "vcdb")}
+        expected = {(a.table, key_json(a.key), a.missing_table, key_json(a.missing_key)) for a in anomalies(ds, "vcdb")}
         assert expected, "the simulator made no anomalies: raise ANOMALIES"
         got = set()
         for table in TABLES:
@@ -124,7 +96,7 @@ def test_releases_flow_in_through_incremental_runs(
             late = [a for a in anomalies(ds, "vcdb", 1) if a.kind == "late_parent"]
             assert late, "no late-parent vehicle at this seed and scale"
             open_dead = await fetch(database_url, "SELECT record_key FROM ingest.dead_letters WHERE status = 'open'")
-            late_keys = {_k(a.key) for a in late}
+            late_keys = {key_json(a.key) for a in late}
             assert late_keys <= {r["record_key"] for r in open_dead}
 
             runs = [first]
@@ -143,18 +115,18 @@ def test_releases_flow_in_through_incremental_runs(
                     for table in TABLES:
                         view, at = ds.view("vcdb", table.name, now=2, since=since)
                         rows = ds.rows("vcdb", table.name)
-                        expected_keys = {_k(rows.key(i, at)) for i in view}
+                        expected_keys = {key_json(rows.key(i, at)) for i in view}
                         published = [(r.key or b"").decode() for r in await read_topic(
                             kafka, topics.data_topic(table), idle_ms=300)
                             if dict(r.headers).get(envelope.H_RUN) == str(inc.run_id).encode()
                             and dict(r.headers).get(envelope.H_KIND) == envelope.KIND_DATA]
                         assert sorted(published) == sorted(expected_keys), table.name
                         changed = changes_between(ds, "vcdb", table.name, 1, 2)
-                        oracle = {_k(k) for k in changed.added + changed.removed + changed.changed}
+                        oracle = {key_json(k) for k in changed.added + changed.removed + changed.changed}
                         assert oracle - late_keys <= expected_keys  # late-parent rows are not re-sent
             resolved = await fetch(database_url, "SELECT record_key FROM ingest.dead_letters WHERE status = 'resolved'")
             assert late_keys <= {r["record_key"] for r in resolved}
-            await _compare(database_url, lambda t: list(expected_after_increments(ds, "vcdb", t, 3)))
+            await compare_with_oracle(database_url, lambda t: list(expected_after_increments(ds, "vcdb", t, 3)))
 
             store = await LoadStore.connect(database_url, "diff")
             try:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from producers.runs import ProducerLock
 from tests.integration.pipeline import cli_env, fetch
-from tests.unit.test_aces_parse import write_aces_file
+from tests.support import write_aces_file
 from vcdb import exit_codes, services
 from vcdb.services import Service
 

@@ -10,7 +10,7 @@ import pytest
 
 from tests.integration.browser import chromium, explorer, get_json, screenshot, validator
 from tests.integration.pipeline import execute
-from tests.integration.test_fitment_views import SMALL
+from tests.support import SMALL
 
 NAMES = """
 SET session_replication_role = replica;

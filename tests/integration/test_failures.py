@@ -19,8 +19,8 @@ from producers.service import EndpointPlan, RunPlan, run_endpoints
 from schemas.catalog import load_catalog
 from streams.broker import Publisher, ensure_topics
 from streams.records import OutRecord
-from tests.conftest import settings_for
 from tests.integration.pipeline import RecordsSource, cli_env, execute, fetch, publish
+from tests.support import settings_for
 from vcdb import exit_codes
 from vcdb.services import Service
 

@@ -21,7 +21,7 @@ from streams import envelope, topics
 from streams.broker import read_topic
 from streams.records import InRecord
 from tests.integration.pipeline import cli_env, fetch
-from tests.unit.test_aces_parse import write_aces_file
+from tests.support import write_aces_file
 from vcdb import exit_codes
 
 FIXTURES = Path(__file__).resolve().parent.parent / "unit" / "fixtures"

@@ -27,8 +27,8 @@ from simulator import fitment_files
 from simulator.config import DEFAULT_ANOMALIES, DatasetConfig
 from simulator.dataset import Dataset
 from simulator.timeline import Timeline
-from tests.conftest import settings_for
 from tests.integration.pipeline import fetch
+from tests.support import settings_for
 from vcdb import fitment_report
 from vcdb.services import Service
 

@@ -38,7 +38,7 @@ from simulator.oracle import anomalies, expected_rows
 from simulator.timeline import Timeline
 from streams import topics
 from tests.integration.pipeline import fetch
-from tests.integration.test_end_to_end import TABLES, VCDB, _compare, _k
+from tests.support import TABLES, VCDB, assert_no_batch_applied_twice, compare_with_oracle, key_json
 from vcdb.services import Service
 
 SEED, SCALE, ANOMALIES = 29, 0.02, 0.006  # 50.7k records on 111 pages; 62 orphans in Vehicle and VTEC
@@ -331,16 +331,6 @@ async def _republished(url: str) -> dict[str, int]:
     return out
 
 
-async def _assert_no_batch_applied_twice(url: str) -> None:
-    batches = await fetch(url, "SELECT topic, partition, first_offset, last_offset FROM ingest.applied_batches "
-                               "ORDER BY topic, partition, first_offset")
-    last: dict[tuple[str, int], int] = {}
-    for b in batches:
-        tp = (b["topic"], b["partition"])
-        assert b["first_offset"] > last.get(tp, -1), f"batch applied twice or overlapping: {dict(b)}"
-        last[tp] = b["last_offset"]
-
-
 async def _open_dead_letters(url: str) -> Counter[tuple[str, str]]:
     rows = await fetch(url, "SELECT table_name, record_key FROM ingest.dead_letters WHERE status = 'open'")
     return Counter((r["table_name"], r["record_key"]) for r in rows)
@@ -373,10 +363,10 @@ def test_killed_producer_and_worker_on_orphans_load_exactly_once(
         f"only {tally.worker_kills_after_a_batch} worker kills came after the start applied a batch: "
         "the workers spent their lives starting up")
 
-    asyncio.run(_assert_no_batch_applied_twice(database_url))
-    asyncio.run(_compare(database_url, lambda t: list(expected_rows(ds, "vcdb", t))))
+    asyncio.run(assert_no_batch_applied_twice(database_url))
+    asyncio.run(compare_with_oracle(database_url, lambda t: list(expected_rows(ds, "vcdb", t))))
     got = asyncio.run(_open_dead_letters(database_url))
-    want = Counter((a.table, _k(a.key)) for a in orphans)
+    want = Counter((a.table, key_json(a.key)) for a in orphans)
     duplicated = sorted((key, n) for key, n in got.items() if n > 1)
     missing = sorted(want - got)
     extra = sorted(set(got) - set(want))

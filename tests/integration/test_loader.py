@@ -12,7 +12,6 @@ from producers.runs import RunStore
 from producers.service import EndpointPlan, RunPlan, run_endpoints
 from schemas.catalog import load_catalog
 from streams.broker import Publisher, ensure_topics, read_topic
-from tests.conftest import settings_for
 from tests.integration.pipeline import (
     RecordsSource,
     base_vehicle,
@@ -22,6 +21,7 @@ from tests.integration.pipeline import (
     publish,
     vehicle,
 )
+from tests.support import settings_for
 
 
 def test_batch_with_one_bad_row_loads_the_others(database_url: str, kafka: str) -> None:

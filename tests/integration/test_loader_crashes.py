@@ -11,8 +11,8 @@ import subprocess
 import sys
 import time
 
-from tests.conftest import settings_for
 from tests.integration.pipeline import base_vehicle, fetch, lookups, publish, vehicle
+from tests.support import settings_for
 
 KILLS = 20
 

@@ -12,8 +12,8 @@ from pathlib import Path
 
 from producers.runs import ProducerLock
 from schemas.settings import sqlalchemy_url
-from tests.conftest import settings_for
 from tests.integration.pipeline import base_vehicle, consume_until_idle, fetch, lookups, publish, vehicle
+from tests.support import settings_for
 from vcdb import exit_codes, migrations
 
 

@@ -8,7 +8,6 @@ import os
 import subprocess
 import sys
 
-from tests.conftest import settings_for
 from tests.integration.pipeline import (
     base_vehicle,
     consume_until_idle,
@@ -18,6 +17,7 @@ from tests.integration.pipeline import (
     publish,
     vehicle,
 )
+from tests.support import settings_for
 from vcdb import exit_codes
 
 

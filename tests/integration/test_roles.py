@@ -20,8 +20,8 @@ import asyncpg
 import pytest
 
 from consumers.store import LoadStore
-from tests.conftest import settings_for
 from tests.integration.pipeline import base_vehicle, consume_until_idle, execute, fetch, lookups, publish, vehicle
+from tests.support import settings_for
 from vcdb import roles, services
 
 OURS = ("autocare_vcdb", "autocare_pcdb", "autocare_padb", "autocare_qdb", "autocare_aces", "autocare_pies",

@@ -24,6 +24,7 @@ from producers.xml_stream import FormatRefused, ParseError, XmlStream
 from schemas.aces import app_key, fitment_key
 from streams import envelope
 from streams.records import OutRecord
+from tests.support import write_aces_file
 
 FIX = Path(__file__).parent / "fixtures" / "aces"
 EFFECTIVE = "2026-03-01T10:00:00"
@@ -45,28 +46,6 @@ def read(path: Path, name: str | None = None) -> tuple[list[dict[str, Any]], Ace
 
 def by_id(apps: list[dict[str, Any]]) -> dict[int, dict[str, Any]]:
     return {a["AppID"]: a for a in apps}
-
-
-def write_aces_file(path: Path, apps: int, *, submission: str = "FULL", broken_after: int | None = None,
-                    compress: bool = False, seed: int = 0) -> Path:
-    """A generated ACES 4.2 file of `apps` distinct applications (made-up ids), streamed to disk;
-    with `broken_after`, the XML breaks inside the App after that many complete ones."""
-    opener = gzip.open if compress else open
-    with opener(path, "wt", encoding="utf-8") as f:  # type: ignore[operator]
-        f.write('<?xml version="1.0" encoding="UTF-8"?>\n<ACES version="4.2">\n<Header><Company>Gen</Company>'
-                f"<BrandAAIAID>ZZXB</BrandAAIAID><SubmissionType>{submission}</SubmissionType>"
-                "<VcdbVersionDate>2026-01-01</VcdbVersionDate><QdbVersionDate>2026-01-01</QdbVersionDate>"
-                "<PcdbVersionDate>2026-01-01</PcdbVersionDate></Header>\n")
-        for i in range(1, apps + 1):
-            if broken_after is not None and i == broken_after + 1:
-                f.write(f'<App action="A" id="{i}"><BaseVehicle id="{800000 + i}"\n</ACES>\n')
-                return path
-            f.write(f'<App action="A" id="{i}"><BaseVehicle id="{800000 + i}"/><EngineBase id="{seed + i % 97}"/>'
-                    f'<Qual id="{900000 + i % 13}"><param value="{i % 7}" uom="in"/><text>with widget</text></Qual>'
-                    f"<Note>note {i}</Note><Qty>1</Qty><PartType id=\"900501\"/><Position id=\"900601\"/>"
-                    f"<Part>G-{i}</Part></App>\n")
-        f.write(f"<Footer><RecordCount>{apps}</RecordCount></Footer>\n</ACES>\n")
-    return path
 
 
 # --- the records ------------------------------------------------------------------------------------------------
