@@ -126,13 +126,18 @@ _PART_ORDER = "part_type NULLS LAST, part_type_id, position NULLS LAST, brand NU
 
 def parts_query(*, base_vehicle: bool, part_type: bool) -> str:
     """Parts of live applications that fit vehicle $1 (or name base vehicle $1), of part type $2."""
+    conditions = ["p.part_type_id = $2"] if part_type else []
     if base_vehicle:
-        # Applications naming the base vehicle, whichever of its vehicles they fit.
-        source = (f"{VIEWS}.app_part p WHERE p.app_key IN (SELECT abv.app_key FROM {VIEWS}.app_base_vehicle abv "
-                  "WHERE abv.base_vehicle_id = $1)")
+        # Applications naming the base vehicle, whichever of its vehicles they fit: each application's
+        # parts looked up by its key (OFFSET 0 keeps the subquery a parameterised look-up; PostgreSQL 18
+        # planned `app_key IN (...)` as a hash semi-join over every application's parts).
+        source = (f"(SELECT DISTINCT abv.app_key AS wanted FROM {VIEWS}.app_base_vehicle abv "
+                  "WHERE abv.base_vehicle_id = $1) k "
+                  f"CROSS JOIN LATERAL (SELECT * FROM {VIEWS}.app_part a WHERE a.app_key = k.wanted OFFSET 0) p")
     else:
-        source = f"{VIEWS}.vehicle_part p WHERE p.vehicle_id = $1"
-    where = " AND p.part_type_id = $2" if part_type else ""
+        source = f"{VIEWS}.vehicle_part p"
+        conditions.insert(0, "p.vehicle_id = $1")
+    where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
     return f"SELECT {_PART_COLUMNS} FROM {source}{where} ORDER BY {_PART_ORDER}"
 
 

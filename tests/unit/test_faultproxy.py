@@ -247,8 +247,9 @@ def test_unreachable_target_resets_the_client() -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         dead_port = s.getsockname()[1]  # bound, never listening: connections are refused
-        with FaultProxy("127.0.0.1", dead_port) as p, _client(p) as c:
-            c.settimeout(10)  # bounded; a loaded machine took more than 2 s once
-            with pytest.raises(ConnectionResetError):
+        with FaultProxy("127.0.0.1", dead_port) as p:
+            # The reset may reach the client while its connect() is still returning (seen under -n 2), or later.
+            with pytest.raises(ConnectionResetError), _client(p) as c:
+                c.settimeout(10)  # bounded; a loaded machine took more than 2 s once
                 c.recv(1)
-            assert p.upstream_failures == 1
+            assert p.upstream_failures == 1  # counted before the reset is sent

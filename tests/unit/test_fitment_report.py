@@ -48,8 +48,9 @@ def test_parts_query_reads_the_view_of_its_target_with_the_optional_part_type() 
     typed = fitment.parts_query(base_vehicle=False, part_type=True)
     assert "p.vehicle_id = $1 AND p.part_type_id = $2 ORDER BY" in typed
     by_base = fitment.parts_query(base_vehicle=True, part_type=True)
-    assert "autocare_fitment.app_part p WHERE p.app_key IN (SELECT abv.app_key FROM " \
-           "autocare_fitment.app_base_vehicle abv WHERE abv.base_vehicle_id = $1) AND p.part_type_id = $2" in by_base
+    assert "(SELECT DISTINCT abv.app_key AS wanted FROM autocare_fitment.app_base_vehicle abv " \
+           "WHERE abv.base_vehicle_id = $1) k CROSS JOIN LATERAL (SELECT * FROM autocare_fitment.app_part a " \
+           "WHERE a.app_key = k.wanted OFFSET 0) p WHERE p.part_type_id = $2 ORDER BY" in by_base
     assert "vehicle_part" not in by_base
 
 
