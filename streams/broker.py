@@ -267,12 +267,16 @@ class _Listener(ConsumerRebalanceListener):  # type: ignore[misc]
 class Reader:
     """Batch reads.  Offsets live in PostgreSQL; the broker's commits are never relied upon."""
 
-    def __init__(self, kafka: Kafka, group_id: str | None, *, max_records: int = 5000) -> None:
+    def __init__(self, kafka: Kafka, group_id: str | None, *, max_records: int = 5000,
+                 fetch_max_wait_ms: int = 500) -> None:
+        """`fetch_max_wait_ms`: how long the broker holds a fetch that finds nothing new.  Apache
+        Kafka holds it that long (Tansu answered at once), so a reader that reads to the end of a
+        topic and stops asks for less than the loader's long poll."""
         bootstrap = connection(kafka).bootstrap
         self._consumer = AIOKafkaConsumer(
             **client_options(kafka), group_id=group_id, enable_auto_commit=False,
             auto_offset_reset="earliest", max_partition_fetch_bytes=8 << 20, fetch_max_bytes=64 << 20,
-            isolation_level="read_uncommitted", metadata_max_age_ms=5000,
+            isolation_level="read_uncommitted", metadata_max_age_ms=5000, fetch_max_wait_ms=fetch_max_wait_ms,
         )
         self._max_records = max_records
         self._bootstrap = bootstrap
@@ -335,10 +339,15 @@ class Reader:
         return out
 
 
+# Readers that stop at the end of a topic: an empty partition's fetch answers after this, not 500 ms.
+END_FETCH_WAIT_MS = 20
+
+
 async def read_topic(kafka: Kafka, topic: str, *, idle_ms: int = 1500, limit_s: float = 120.0) -> list[InRecord]:
-    """Everything on a topic, read with a private assignment until a read comes back empty past
-    the high watermark of every partition (tests, `vcdb raw export`)."""
-    reader = Reader(kafka, None)
+    """Everything on a topic, read with a private assignment until the position of every
+    partition reaches the high watermark its last fetch returned (tests, `vcdb raw export`).
+    `idle_ms` bounds each read that finds nothing (50 ms at most)."""
+    reader = Reader(kafka, None, fetch_max_wait_ms=END_FETCH_WAIT_MS)
     await reader.start()
     try:
         parts = await reader.partitions(topic)
@@ -349,16 +358,15 @@ async def read_topic(kafka: Kafka, topic: str, *, idle_ms: int = 1500, limit_s: 
         loop = asyncio.get_running_loop()
         deadline = loop.time() + limit_s
         while loop.time() < deadline:
-            got = await reader.read(timeout_ms=idle_ms)
-            out.extend(got)
-            if not got:
-                done = True
-                for p in parts:
-                    hw = reader.highwater((topic, p))
-                    if hw is None or await reader.position((topic, p)) < hw:
-                        done = False
-                if done:
-                    break
+            # Short reads: a read that finds nothing waits its whole timeout, even past the end.
+            out.extend(await reader.read(timeout_ms=min(idle_ms, 50)))
+            done = True
+            for p in parts:  # at the end once every partition's watermark is known and reached
+                hw = reader.highwater((topic, p))
+                if hw is None or await reader.position((topic, p)) < hw:
+                    done = False
+            if done:
+                break
         return out
     finally:
         await reader.stop()
@@ -369,7 +377,7 @@ async def high_watermarks(kafka: Kafka, positions: dict[TP, int], wait_ms: int =
     watermark a fetch returns is right).  Reads from the given positions once, privately."""
     if not positions:
         return {}
-    reader = Reader(kafka, None, max_records=1)
+    reader = Reader(kafka, None, max_records=1, fetch_max_wait_ms=END_FETCH_WAIT_MS)
     await reader.start()
     try:
         reader.assign(list(positions))

@@ -138,6 +138,9 @@ def test_releases_flow_in_through_incremental_runs(
                 d = result[table.name]
                 assert (d.added, d.removed, d.changed) == (len(ch.added), len(ch.removed), len(ch.changed)), table.name
         finally:
+            # Awaited here, bounded: left to asyncio.run's shutdown, the cancelled worker's clean-up ran
+            # into a second cancellation and the test took 40 s longer.
             worker.cancel()
+            await asyncio.wait({worker}, timeout=30)
 
     asyncio.run(go())

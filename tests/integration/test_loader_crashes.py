@@ -1,5 +1,10 @@
 """SIGKILL the loading worker at random points, restart it each time: nothing lost, nothing
-duplicated, no batch applied twice (checked through the applied-batch log and the offsets)."""
+duplicated, no batch applied twice (checked through the applied-batch log and the offsets).
+
+Each worker is killed a drawn number of batches into its life (progress, read from PostgreSQL),
+never after a fixed sleep; the workers take their partitions statically (`--assign`), so a restart
+does not wait for the broker to expire the killed member of a consumer group (its session
+timeout, 10 s, each time)."""
 
 from __future__ import annotations
 
@@ -23,6 +28,10 @@ def _worker(env: dict[str, str], *extra: str, capture: bool = False) -> subproce
                             stderr=subprocess.PIPE if capture else subprocess.DEVNULL, start_new_session=True)
 
 
+async def _batches_applied(url: str) -> int:
+    return int((await fetch(url, "SELECT count(*) AS n FROM ingest.applied_batches"))[0]["n"])
+
+
 def test_killed_worker_loses_and_duplicates_nothing(database_url: str, kafka: str) -> None:
     settings = settings_for(database_url, kafka)
     n_base, n_vehicles = 2000, 30000
@@ -36,14 +45,18 @@ def test_killed_worker_loses_and_duplicates_nothing(database_url: str, kafka: st
     kills = 0
     deadline = time.monotonic() + 400
     while kills < KILLS and time.monotonic() < deadline:
-        proc = _worker(env)
-        time.sleep(rng.uniform(5.5, 8.0))  # group join ~5 s, then some batches
+        want = asyncio.run(_batches_applied(database_url)) + rng.randint(1, 3)
+        proc = _worker(env, "--assign")
+        started = time.monotonic()
+        while (proc.poll() is None and time.monotonic() - started < 60
+               and asyncio.run(_batches_applied(database_url)) < want):
+            time.sleep(0.02)
         if proc.poll() is not None:
             break  # finished everything before we could kill it
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(10)
         kills += 1
-    final = _worker(env, "--until-idle", "--stall", "60", capture=True)
+    final = _worker(env, "--assign", "--until-idle", "--stall", "60", capture=True)
     try:
         _, err = final.communicate(timeout=240)
     finally:
