@@ -223,6 +223,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--database", default="vcdb_demo",
                     help="the database (re)created on the PostgreSQL server (default vcdb_demo)")
     sp.add_argument("--keep", action="store_true", help="leave the services running and print how to reach them")
+    sp.add_argument("--broker", choices=["tansu", "kafka"], default="tansu",
+                    help="tansu: the light broker (memory, starts at once, no Java; default); kafka: Apache Kafka "
+                         "(KRaft), the broker production runs, from Maven Central (Java 17+ and Maven)")
 
     sp = _leaf(sub, "reset", "vcdb.commands:reset", help="drop canonical data, run state and topics of a database")
     db_arg(sp)

@@ -319,10 +319,10 @@ def raw_import(settings: Settings, *, dir: str) -> int:
 
 def demo(settings: Settings, terminal: Terminal, *, scale: float = 0.01, seed: int = 42,
          anomalies: float | None = None, workdir: str = ".vcdb/demo", keep: bool = False,
-         database: str = "vcdb_demo") -> int:
+         database: str = "vcdb_demo", broker: str = "tansu") -> int:
     from vcdb import demo as demo_mod
 
-    options = demo_mod.DemoOptions(scale, seed, anomalies, Path(workdir), keep, database)
+    options = demo_mod.DemoOptions(scale, seed, anomalies, Path(workdir), keep, database, broker)
     return demo_mod.run(settings, terminal, options)
 
 
