@@ -189,13 +189,13 @@ async def _wait_metadata(url: str, deadline: float, proc: subprocess.Popen[bytes
     raise ServiceError(f"Apache Kafka at {url} did not answer a metadata request in time ({last}); log: {log}")
 
 
-# `make kafka` / `make kafka-stop`: one broker by hand, its PID and address in .vcdb/kafka/manual/.
+# `make kafka` / `make kafka-stop`: one broker by hand, its data, PID and address in .vcdb/kafka/manual/.
 MANUAL = CACHE / "manual"
 
 
-def _manual_pid() -> int | None:
+def _manual_pid(state: Path) -> int | None:
     try:
-        pid = int((MANUAL / "broker.pid").read_text())
+        pid = int((state / "broker.pid").read_text())
     except (FileNotFoundError, ValueError):
         return None
     try:
@@ -203,23 +203,28 @@ def _manual_pid() -> int | None:
     except FileNotFoundError:
         return None
     # Only the broker we started: a recycled PID running something else is never signalled.
-    return pid if b"kafka.Kafka" in cmdline and str(MANUAL / "server.properties").encode() in cmdline else None
+    return pid if b"kafka.Kafka" in cmdline and str(state / "server.properties").encode() in cmdline else None
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Exit 0: started, already running, stopped, or nothing to stop; 1: the broker could not start
+    (no Java, no Maven, Maven or the broker failed: the message says which); 2: the port is taken."""
     parser = argparse.ArgumentParser(prog="python -m vcdb.kafka_broker",
                                      description="Start or stop a single-node Apache Kafka (KRaft) by hand.")
     parser.add_argument("action", choices=["start", "stop"])
     parser.add_argument("--port", type=int, default=9092, help="the PLAINTEXT port (default 9092)")
+    parser.add_argument("--state", type=Path, default=MANUAL,
+                        help=f"its data, PID file and address (default {MANUAL.relative_to(PROJECT)})")
     args = parser.parse_args(argv)
-    pid = _manual_pid()
+    state = args.state.resolve()
+    pid = _manual_pid(state)
     if args.action == "stop":
         if pid is None:
             print("no broker started by `make kafka` is running")
             return 0
         os.kill(pid, signal.SIGTERM)
         for _ in range(300):
-            if not Path(f"/proc/{pid}").exists() or _manual_pid() is None:
+            if not Path(f"/proc/{pid}").exists() or _manual_pid(state) is None:
                 break
             time.sleep(0.1)
         else:
@@ -227,22 +232,22 @@ def main(argv: list[str] | None = None) -> int:
         print(f"stopped Apache Kafka (pid {pid})")
         return 0
     if pid is not None:
-        print(f"Apache Kafka is already running (pid {pid}): {(MANUAL / 'bootstrap').read_text().strip()}")
+        print(f"Apache Kafka is already running (pid {pid}): {(state / 'bootstrap').read_text().strip()}")
         return 0
     if not services.port_free(args.port):
         print(f"port {args.port} is in use; choose another with --port", file=sys.stderr)
         return 2
     try:
-        svc = start_apache_kafka(MANUAL, args.port)
+        svc = start_apache_kafka(state, args.port)
     except ServiceError as e:
         print(e, file=sys.stderr)
         return 1
     assert svc.process is not None
-    (MANUAL / "broker.pid").write_text(str(svc.process.pid))
-    (MANUAL / "bootstrap").write_text(svc.url + "\n")
+    (state / "broker.pid").write_text(str(svc.process.pid))
+    (state / "bootstrap").write_text(svc.url + "\n")
+    print(f"Apache Kafka {kafka_version()} running (pid {svc.process.pid}); log: {svc.log_path}\n"
+          f"KAFKA_BOOTSTRAP_SERVERS={svc.url}")
     svc.process = None  # left running on purpose: `make kafka-stop` stops it by this PID
-    print(f"Apache Kafka {kafka_version()} running (pid {(MANUAL / 'broker.pid').read_text()}); "
-          f"log: {svc.log_path}\nKAFKA_BOOTSTRAP_SERVERS={svc.url}")
     return 0
 
 
