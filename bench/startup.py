@@ -14,6 +14,8 @@ import sys
 import time
 from typing import Any
 
+import asyncpg
+
 from bench.stack import Bench, env_for, fresh_db, settings_for
 from vcdb import services
 
@@ -26,6 +28,16 @@ COMMANDS: dict[str, list[str]] = {
     "dlq list": ["dlq", "list", "--json"],
 }
 BARE = [sys.executable, "-c", "pass"]
+# One vehicle, so that `fitment parts` answers (an error would also import the whole error table).
+VEHICLE = """
+SET session_replication_role = replica;
+INSERT INTO autocare_vcdb.make (make_id, make_name, ingest_run_id) VALUES (1, 'Acme', 1);
+INSERT INTO autocare_vcdb.model (model_id, model_name, vehicle_type_id, ingest_run_id) VALUES (2, 'Roadster', 5, 1);
+INSERT INTO autocare_vcdb.base_vehicle (base_vehicle_id, year_id, make_id, model_id, ingest_run_id)
+VALUES (101, 2010, 1, 2, 1);
+INSERT INTO autocare_vcdb.vehicle (vehicle_id, base_vehicle_id, submodel_id, region_id, ingest_run_id)
+VALUES (1, 101, 11, 1, 1);
+"""
 
 
 def importtime_total_ms(stderr: str) -> float:
@@ -54,6 +66,11 @@ def _timed(argv: list[str], env: dict[str, str]) -> tuple[float, str]:
 
 async def startup_phase(bench: Bench) -> dict[str, Any]:
     url = await fresh_db(bench.admin_url, "vcdb_bench_startup")
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.execute(VEHICLE)
+    finally:
+        await conn.close()
     kafka = services.start_tansu(bench.workdir)
     try:
         env = env_for(settings_for(url, kafka))

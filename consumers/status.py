@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from schemas.catalog import load_catalog
 from streams import topics
-from streams.broker import Kafka, high_watermarks
 from streams.topics import group_id_for
+
+if TYPE_CHECKING:
+    from streams.broker import Kafka
+
+
+async def _high_watermarks(bootstrap: Kafka, positions: dict[tuple[str, int], int]
+                           ) -> dict[tuple[str, int], int | None]:
+    from streams.broker import high_watermarks  # aiokafka: only when there is a lag to measure
+
+    return await high_watermarks(bootstrap, positions)
 
 
 async def status(pool: Any, bootstrap: Kafka | None, db: str, runs: int = 5) -> dict[str, Any]:
@@ -32,7 +41,7 @@ async def status(pool: Any, bootstrap: Kafka | None, db: str, runs: int = 5) -> 
             group_id_for(db))}
         known = {topics.data_topic(t) for t in catalog.loaded_tables()}
         positions = {tp: off for tp, off in offsets.items() if tp[0] in known}
-        marks = await high_watermarks(bootstrap, positions)
+        marks = await _high_watermarks(bootstrap, positions) if positions else {}
         per_topic: dict[str, int] = {}
         for (topic, _), off in positions.items():
             hw = marks.get((topic, _))

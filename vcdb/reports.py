@@ -5,16 +5,18 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import asdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from consumers import diff as diff_mod
-from consumers import status as status_mod
-from consumers import verify as verify_mod
 from consumers.store import LoadStore
 from schemas.settings import Settings
 from streams.topics import group_id_for
 from vcdb import exit_codes
 from vcdb.console import print_json
+
+if TYPE_CHECKING:
+    from consumers.verify import VerifyReport
+
+# Each report imports its consumers module when it runs: `vcdb status` does not pay for verify and diff.
 
 
 @asynccontextmanager
@@ -27,12 +29,14 @@ async def read_pool(settings: Settings, db: str) -> AsyncIterator[Any]:
         await store.close()
 
 
-async def verify_report(settings: Settings, db: str, sample: int = 5) -> verify_mod.VerifyReport:
+async def verify_report(settings: Settings, db: str, sample: int = 5) -> VerifyReport:
+    from consumers import verify as verify_mod
+
     async with read_pool(settings, db) as pool:
         return await verify_mod.verify(pool, db, sample)
 
 
-def render_verify(report: verify_mod.VerifyReport) -> str:
+def render_verify(report: VerifyReport) -> str:
     lines = [f"verify {report.db}: {'OK' if report.ok else 'PROBLEMS FOUND'}"]
     bad = [o for o in report.orphans if o.orphans]
     lines.append(f"  orphan checks: {len(report.orphans)} references "
@@ -65,6 +69,8 @@ async def verify(settings: Settings, db: str, *, sample: int = 5, as_json: bool 
 
 async def diff(settings: Settings, db: str, from_run: int, to_run: int, tables: Sequence[str] = (), *,
                as_json: bool = False) -> int:
+    from consumers import diff as diff_mod
+
     async with read_pool(settings, db) as pool:
         result = await diff_mod.diff(pool, db, from_run, to_run, list(tables) or None)
     if as_json:
@@ -82,6 +88,8 @@ async def diff(settings: Settings, db: str, from_run: int, to_run: int, tables: 
 
 
 async def status(settings: Settings, db: str, *, as_json: bool = False) -> int:
+    from consumers import status as status_mod
+
     async with read_pool(settings, db) as pool:
         data = await status_mod.status(pool, settings.kafka, db)
     if as_json:
