@@ -67,7 +67,9 @@ class _Link:
             assert p._connectable is not None
             await p._connectable.wait()  # blackholed: accepted, held, not connected upstream
             try:
-                up_r, up_w = await asyncio.wait_for(asyncio.open_connection(p.target_host, p.target_port), 10)
+                opening = (asyncio.open_unix_connection(p.target_path) if p.target_path is not None
+                           else asyncio.open_connection(p.target_host, p.target_port))
+                up_r, up_w = await asyncio.wait_for(opening, 10)
             except (OSError, TimeoutError):
                 p.upstream_failures += 1
                 _rst(self.client_w)
@@ -124,8 +126,10 @@ class _Link:
 
 
 class FaultProxy:
-    def __init__(self, target_host: str, target_port: int, *, listen_port: int = 0) -> None:
-        self.target_host, self.target_port = target_host, target_port
+    def __init__(self, target_host: str, target_port: int, *, listen_port: int = 0,
+                 target_path: str | None = None) -> None:
+        """Forwards 127.0.0.1:<port> to target_host:target_port, or to the Unix socket `target_path`."""
+        self.target_host, self.target_port, self.target_path = target_host, target_port, target_path
         self._listen_port = listen_port
         self.port = 0
         self.accepted = 0
