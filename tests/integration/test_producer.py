@@ -157,7 +157,7 @@ def test_second_baseline_is_refused_with_the_lock_exit_code(
     slow = {"seed": 1, "rules": [{"kind": "slow", "delay_s": 1.5}]}
     assert httpx.post(f"{sim.url}/_sim/faults", json=slow, timeout=10).status_code == 200
     env = cli_env(database_url, kafka, sim.url)
-    for trial in range(10):
+    for trial in range(5):
         a = subprocess.Popen([sys.executable, "-m", "vcdb", "baseline", "--tables", "Make,Year"], env=env,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         b = subprocess.Popen([sys.executable, "-m", "vcdb", "baseline", "--tables", "Make,Year"], env=env,
