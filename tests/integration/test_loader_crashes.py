@@ -17,7 +17,7 @@ import sys
 import time
 
 from tests.integration.pipeline import base_vehicle, fetch, lookups, publish, vehicle
-from tests.support import settings_for
+from tests.support import assert_no_batch_applied_twice, settings_for
 
 KILLS = 20
 
@@ -69,13 +69,7 @@ def test_killed_worker_loses_and_duplicates_nothing(database_url: str, kafka: st
         rows = await fetch(database_url, "SELECT count(*) AS n, count(DISTINCT vehicle_id) AS d, min(vehicle_id) AS lo,"
                                          " max(vehicle_id) AS hi FROM autocare_vcdb.vehicle")
         assert dict(rows[0]) == {"n": n_vehicles, "d": n_vehicles, "lo": 1, "hi": n_vehicles}
-        batches = await fetch(database_url, "SELECT topic, partition, first_offset, last_offset FROM "
-                                            "ingest.applied_batches ORDER BY topic, partition, first_offset")
-        last: dict[tuple[str, int], int] = {}
-        for b in batches:
-            tp = (b["topic"], b["partition"])
-            assert b["first_offset"] > last.get(tp, -1), f"batch applied twice or overlapping: {dict(b)}"
-            last[tp] = b["last_offset"]
+        await assert_no_batch_applied_twice(database_url)
         dead = await fetch(database_url, "SELECT record_key FROM ingest.dead_letters")
         assert [d["record_key"] for d in dead] == [f"[{n_vehicles + 1}]"]
         load = await fetch(database_url, "SELECT status, announced FROM ingest.table_load WHERE table_name = "
