@@ -2,8 +2,11 @@
 
 It converts aiokafka's objects into our small value types (`OutRecord`, `InRecord`) and its
 errors into `BrokerError`, so producers and consumers never see aiokafka.  Producers are
-`acks=all`; idempotence is used where the broker supports it (Tansu, our test broker, fails
-InitProducerId: we then fall back and say so in the log).
+`acks=all`; idempotence is used where the broker supports it.  Two workarounds exist for Tansu,
+the demo's broker on machines without Java, and both are tested on both brokers
+(tests/integration/test_broker_contract.py): Tansu fails InitProducerId, so `Publisher.start`
+falls back to a plain producer and says so in the log; Tansu's ListOffsets can under-report, so
+`high_watermarks` reads the watermark a fetch returns.  Apache Kafka needs neither.
 
 `Publisher` fills aiokafka's record batches itself (`create_batch`/`send_batch`), one per
 partition per call, keyed records placed by `streams.partitioner` (Kafka's own murmur2): per
@@ -143,6 +146,7 @@ class Publisher:
                                 linger_ms=self._linger_ms, max_batch_size=1 << 20, request_timeout_ms=30000)
 
     async def start(self) -> None:
+        # Tansu workaround: asked for (not demanded) and refused, idempotence falls back to acks=all alone.
         if self._idempotent is not False:
             producer = self._make(True)
             try:
@@ -373,8 +377,9 @@ async def read_topic(kafka: Kafka, topic: str, *, idle_ms: int = 1500, limit_s: 
 
 
 async def high_watermarks(kafka: Kafka, positions: dict[TP, int], wait_ms: int = 1500) -> dict[TP, int | None]:
-    """The fetch high watermark of each partition (Tansu's ListOffsets can under-report; the
-    watermark a fetch returns is right).  Reads from the given positions once, privately."""
+    """The fetch high watermark of each partition.  Tansu workaround: its ListOffsets can
+    under-report, the watermark a fetch returns is right (exact on Apache Kafka too).  Reads from
+    the given positions once, privately."""
     if not positions:
         return {}
     reader = Reader(kafka, None, max_records=1, fetch_max_wait_ms=END_FETCH_WAIT_MS)
