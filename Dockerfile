@@ -8,6 +8,7 @@ COPY producers ./producers
 COPY consumers ./consumers
 COPY simulator ./simulator
 COPY vcdb ./vcdb
+COPY web ./web
 COPY bench ./bench
 COPY alembic ./alembic
 RUN pip install --no-cache-dir -c constraints.txt -e .  # editable: migrations run from /app/alembic

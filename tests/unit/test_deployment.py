@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import importlib.resources
 import json
+import tomllib
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -110,8 +111,12 @@ def test_settings_are_known_and_secrets_are_files() -> None:
 
 
 def test_dockerfile_copies_every_package() -> None:
+    # The packages pyproject installs (the explorer's `web` was once missing: `vcdb serve` failed in the image).
     text = (ROOT / "Dockerfile").read_text()
-    for package in ("schemas", "streams", "producers", "consumers", "simulator", "vcdb", "alembic"):
+    found = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]["find"]
+    packages = [pattern.rstrip("*") for pattern in found["include"]]
+    assert "web" in packages
+    for package in (*packages, "alembic"):
         assert f"COPY {package} ./{package}" in text
 
 
