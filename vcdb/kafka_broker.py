@@ -90,8 +90,13 @@ def render_properties(props: Mapping[str, str]) -> str:
 
 
 def cluster_id() -> str:
-    """What `kafka-storage.sh random-uuid` prints: 16 random bytes, URL-safe base64 without padding."""
-    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+    """What `kafka-storage.sh random-uuid` prints: 16 random bytes, URL-safe base64 without padding,
+    drawn again when it starts with "-" (as Kafka's own Uuid.randomUuid does: a command line would
+    take it for an option, and did, one format in 64)."""
+    while True:
+        text = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not text.startswith("-"):
+            return text
 
 
 def _java() -> str:
@@ -135,7 +140,7 @@ def jars(cache: Path = CACHE) -> Path:
 def _format(java: str, classpath: str, props_path: Path, workdir: Path) -> None:
     done = subprocess.run(
         [java, f"-Dlog4j2.configurationFile={LOG4J}", f"-Dkafka.logs.dir={workdir}", "-cp", classpath,
-         "kafka.tools.StorageTool", "format", "-t", cluster_id(), "-c", str(props_path)],
+         "kafka.tools.StorageTool", "format", f"--cluster-id={cluster_id()}", "-c", str(props_path)],
         capture_output=True, text=True, check=False, timeout=120)
     if done.returncode != 0:
         raise ServiceError(f"formatting Kafka's storage failed (exit {done.returncode}): "

@@ -71,7 +71,7 @@ def test_broker_properties_keep_the_shared_settings_and_set_this_host() -> None:
     assert "process.roles=broker,controller\n" in rendered
 
 
-def test_cluster_ids_are_what_random_uuid_prints() -> None:
-    ids = {kafka_broker.cluster_id() for _ in range(20)}
-    assert len(ids) == 20
-    assert all(len(i) == 22 and "=" not in i for i in ids)
+def test_cluster_ids_are_what_random_uuid_prints_and_never_look_like_an_option() -> None:
+    ids = {kafka_broker.cluster_id() for _ in range(2000)}  # about 31 of them would start with "-" undrawn
+    assert len(ids) == 2000
+    assert all(len(i) == 22 and "=" not in i and not i.startswith("-") for i in ids)
