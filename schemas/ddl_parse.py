@@ -8,6 +8,7 @@ generation, validation and staging import this module: everything else reads the
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,16 @@ class DdlError(ValueError):
 
 
 def read_ddl(db: str, path: Path | None = None) -> dict[str, DdlTable]:
-    path = path or ddl_path(db)
+    """The parse of `path`, or of the shipped DDL of `db` (parsed once per process: validation
+    and generation each ask for it again, once per database and once per logical reference)."""
+    if path is not None:
+        return parse_ddl(path.read_text(), source=str(path))
+    return _shipped(db)
+
+
+@functools.cache
+def _shipped(db: str) -> dict[str, DdlTable]:
+    path = ddl_path(db)
     return parse_ddl(path.read_text(), source=str(path))
 
 
