@@ -12,13 +12,6 @@ if TYPE_CHECKING:
     from streams.broker import Kafka
 
 
-async def _high_watermarks(bootstrap: Kafka, positions: dict[tuple[str, int], int]
-                           ) -> dict[tuple[str, int], int | None]:
-    from streams.broker import high_watermarks  # aiokafka: only when there is a lag to measure
-
-    return await high_watermarks(bootstrap, positions)
-
-
 async def status(pool: Any, bootstrap: Kafka | None, db: str, runs: int = 5) -> dict[str, Any]:
     run_rows = await pool.fetch(
         "SELECT run_id, kind, status, as_of, since, started_at, finished_at, error FROM ingest.runs WHERE db = $1 "
@@ -41,7 +34,11 @@ async def status(pool: Any, bootstrap: Kafka | None, db: str, runs: int = 5) -> 
             group_id_for(db))}
         known = {topics.data_topic(t) for t in catalog.loaded_tables()}
         positions = {tp: off for tp, off in offsets.items() if tp[0] in known}
-        marks = await _high_watermarks(bootstrap, positions) if positions else {}
+        marks = {}
+        if positions:  # aiokafka is imported only when there is a lag to measure
+            from streams.broker import high_watermarks
+
+            marks = await high_watermarks(bootstrap, positions)
         per_topic: dict[str, int] = {}
         for (topic, _), off in positions.items():
             hw = marks.get((topic, _))

@@ -343,14 +343,15 @@ class Reader:
         return out
 
 
-# Readers that stop at the end of a topic: an empty partition's fetch answers after this, not 500 ms.
+# Readers that stop at the end of a topic: an empty partition's fetch answers after this, not 500 ms,
+# and a read that finds nothing returns after END_READ_MS (then the watermarks say whether it is the end).
 END_FETCH_WAIT_MS = 20
+END_READ_MS = 50
 
 
-async def read_topic(kafka: Kafka, topic: str, *, idle_ms: int = 1500, limit_s: float = 120.0) -> list[InRecord]:
+async def read_topic(kafka: Kafka, topic: str, *, limit_s: float = 120.0) -> list[InRecord]:
     """Everything on a topic, read with a private assignment until the position of every
-    partition reaches the high watermark its last fetch returned (tests, `vcdb raw export`).
-    `idle_ms` bounds each read that finds nothing (50 ms at most)."""
+    partition reaches the high watermark its last fetch returned (tests, `vcdb raw export`)."""
     reader = Reader(kafka, None, fetch_max_wait_ms=END_FETCH_WAIT_MS)
     await reader.start()
     try:
@@ -363,7 +364,7 @@ async def read_topic(kafka: Kafka, topic: str, *, idle_ms: int = 1500, limit_s: 
         deadline = loop.time() + limit_s
         while loop.time() < deadline:
             # Short reads: a read that finds nothing waits its whole timeout, even past the end.
-            out.extend(await reader.read(timeout_ms=min(idle_ms, 50)))
+            out.extend(await reader.read(timeout_ms=END_READ_MS))
             done = True
             for p in parts:  # at the end once every partition's watermark is known and reached
                 hw = reader.highwater((topic, p))

@@ -12,7 +12,7 @@ from typing import Any
 
 from schemas.catalog import load_catalog
 from schemas.settings import Settings
-from tests.integration.pipeline import fetch
+from tests.integration.pipeline import fetch, service_env
 
 VCDB = load_catalog("vcdb")
 TABLES = [t for t in VCDB.api_tables() if t.name != "VCdbChanges"]
@@ -24,11 +24,8 @@ def key_json(key: Any) -> str:
 
 
 def settings_for(database_url: str, kafka: str, api_url: str = "http://127.0.0.1:9") -> Settings:
-    env = {"DATABASE_URL": database_url, "KAFKA_BOOTSTRAP_SERVERS": kafka,
-           "AUTOCARE_TOKEN_URL": f"{api_url}/connect/token",
-           "AUTOCARE_VCDB_URL": api_url, "AUTOCARE_PCDB_URL": api_url, "AUTOCARE_PADB_URL": api_url,
-           "AUTOCARE_QDB_URL": api_url}
-    return Settings(**{k: v for k, v in env.items()})  # type: ignore[arg-type]
+    """The settings `cli_env` gives a subprocess, built in this process."""
+    return Settings(**service_env(database_url, kafka, api_url))  # type: ignore[arg-type]
 
 
 def write_aces_file(path: Path, apps: int, *, submission: str = "FULL", broken_after: int | None = None,

@@ -46,12 +46,14 @@ class DemoOptions:
     broker: str = "tansu"  # or "kafka": Apache Kafka from Maven Central (vcdb/kafka_broker.py)
 
 
-def _start_broker(broker: str, workdir: Path) -> services.Service:
-    """Tansu by default: it starts at once and needs no Java (a first `make demo` measured below a
-    second for it against several for Apache Kafka: README, "The two commands")."""
+def _start_broker(broker: str, workdir: Path) -> tuple[services.Service, str]:
+    """The broker and how to say which it is.  Tansu by default: it needs no Java, and the demo
+    measured 9.9 s on it against 18.3 s on Apache Kafka (README, "Brokers")."""
     if broker == "kafka":
-        return kafka_broker.start_apache_kafka(workdir / "kafka")
-    return services.start_tansu(workdir)
+        kafka = kafka_broker.start_apache_kafka(workdir / "kafka")
+        return kafka, f"Apache Kafka {kafka_broker.kafka_version()} (KRaft) on {kafka.url}, data in {workdir / 'kafka'}"
+    kafka = services.start_tansu(workdir)
+    return kafka, f"Tansu broker on {kafka.url} (memory storage)"
 
 
 def run(settings: Settings, terminal: Terminal, options: DemoOptions) -> int:
@@ -72,11 +74,9 @@ def run(settings: Settings, terminal: Terminal, options: DemoOptions) -> int:
         migrations.upgrade(sqlalchemy_url(url))
         print(f"PostgreSQL: database {options.database} migrated")
         with signals.deferred():
-            kafka = _start_broker(options.broker, workdir)
+            kafka, which = _start_broker(options.broker, workdir)
             started.append(kafka)
-        print(f"Kafka: Tansu broker on {kafka.url} (memory storage)" if options.broker == "tansu"
-              else f"Kafka: Apache Kafka {kafka_broker.kafka_version()} (KRaft) on {kafka.url}, data in "
-                   f"{workdir / 'kafka'}")
+        print(f"Kafka: {which}")
         sim_args = ["--scale", str(options.scale), "--seed", str(options.seed)]
         if options.anomalies is not None:
             sim_args += ["--anomalies", str(options.anomalies)]

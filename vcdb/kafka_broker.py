@@ -73,12 +73,12 @@ def shared_settings(text: str) -> dict[str, str]:
 
 
 def broker_properties(shared: Mapping[str, str], *, port: int, controller_port: int, log_dir: Path,
-                      host: str = "127.0.0.1", advertised: str | None = None) -> dict[str, str]:
+                      host: str = "127.0.0.1") -> dict[str, str]:
     """server.properties for one combined node on loopback: the shared settings, then this
     host's listeners and data directory, then the test settings."""
     return {**shared,
             "listeners": f"PLAINTEXT://{host}:{port},CONTROLLER://{host}:{controller_port}",
-            "advertised.listeners": f"PLAINTEXT://{advertised or f'{host}:{port}'}",
+            "advertised.listeners": f"PLAINTEXT://{host}:{port}",
             # a static quorum of this one node, as docker-compose.yml's KAFKA_CONTROLLER_QUORUM_VOTERS
             "controller.quorum.voters": f"{shared.get('node.id', '1')}@{host}:{controller_port}",
             "log.dirs": str(log_dir),
@@ -147,8 +147,7 @@ def _format(java: str, classpath: str, props_path: Path, workdir: Path) -> None:
                            f"{(done.stdout + done.stderr).strip()[-2000:]}")
 
 
-def start_apache_kafka(workdir: Path, port: int | None = None, *, advertised: str | None = None,
-                       timeout: float = START_TIMEOUT_S) -> Service:
+def start_apache_kafka(workdir: Path, port: int | None = None, *, timeout: float = START_TIMEOUT_S) -> Service:
     """A fresh single-node broker with its data under `workdir` (wiped first)."""
     java = _java()
     classpath = str(jars() / "*")
@@ -157,7 +156,7 @@ def start_apache_kafka(workdir: Path, port: int | None = None, *, advertised: st
     port = port or services.free_port()
     controller_port = services.free_port()
     props = broker_properties(shared_settings(SHARED_SETTINGS.read_text()), port=port,
-                              controller_port=controller_port, log_dir=workdir / "data", advertised=advertised)
+                              controller_port=controller_port, log_dir=workdir / "data")
     props_path = workdir / "server.properties"
     props_path.write_text(render_properties(props))
     _format(java, classpath, props_path, workdir)

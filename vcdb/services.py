@@ -79,7 +79,7 @@ def port_free(port: int, host: str = "127.0.0.1") -> bool:
 
 
 def wait_tcp(host: str, port: int, timeout: float, proc: subprocess.Popen[bytes] | None, name: str,
-              log: Path | None) -> None:
+             log: Path | None) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc is not None and proc.poll() is not None:

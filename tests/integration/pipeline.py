@@ -15,19 +15,24 @@ import asyncpg
 from bench.workload import RecordsSource, base_vehicle, lookups, vehicle
 
 __all__ = ["RecordsSource", "base_vehicle", "cli_env", "consume_until_idle", "execute", "fetch", "lookups",
-           "publish", "vehicle"]
+           "publish", "service_env", "vehicle"]
 from consumers.runner import consume
 from consumers.worker import WorkerOptions, WorkerResult
 from producers.runner import ProduceOptions, RunResult, produce
 from schemas.settings import Settings
 
 
-def cli_env(database_url: str, kafka: str, api: str = "http://127.0.0.1:9", **extra: str) -> dict[str, str]:
-    """The environment of a `python -m vcdb` subprocess: PostgreSQL, the broker, and the API (the
-    simulator's URL, or by default a port where nothing listens) for the token and every database."""
-    return {**os.environ, "DATABASE_URL": database_url, "KAFKA_BOOTSTRAP_SERVERS": kafka,
+def service_env(database_url: str, kafka: str, api: str = "http://127.0.0.1:9") -> dict[str, str]:
+    """The settings of a test's services: PostgreSQL, the broker, and the API (the simulator's URL,
+    or by default a port where nothing listens) for the token and every database."""
+    return {"DATABASE_URL": database_url, "KAFKA_BOOTSTRAP_SERVERS": kafka,
             "AUTOCARE_TOKEN_URL": f"{api}/connect/token", "AUTOCARE_VCDB_URL": api, "AUTOCARE_PCDB_URL": api,
-            "AUTOCARE_PADB_URL": api, "AUTOCARE_QDB_URL": api, **extra}
+            "AUTOCARE_PADB_URL": api, "AUTOCARE_QDB_URL": api}
+
+
+def cli_env(database_url: str, kafka: str, api: str = "http://127.0.0.1:9", **extra: str) -> dict[str, str]:
+    """The environment of a `python -m vcdb` subprocess: ours, the test's services, and `extra`."""
+    return {**os.environ, **service_env(database_url, kafka, api), **extra}
 
 
 async def publish(settings: Settings, records: Mapping[str, Sequence[dict[str, Any]]], *, kind: str = "baseline",

@@ -29,7 +29,7 @@ def test_apache_kafka_runs_the_idempotent_producer_and_keeps_every_record_once(k
     async def go() -> None:
         assert await _publish(kafka, None, 500) is True  # the default asks for it, and gets it
         assert await _publish(kafka, True, 500) is True  # demanded: no fallback needed
-        got = await read_topic(kafka, TOPIC, idle_ms=300)
+        got = await read_topic(kafka, TOPIC)
         keys = sorted(int(r.key or b"-1") for r in got)
         assert keys == sorted(list(range(500)) * 2)  # two runs, each record once per run
         assert all(dict(r.headers)["vcdb.run"] == b"1" for r in got)
@@ -43,7 +43,7 @@ def test_tansu_refuses_the_idempotent_producer_and_the_publisher_falls_back(tans
         assert await _publish(tansu, None, 50) is False
         with pytest.raises(BrokerError, match="idempotent producer refused"):
             await _publish(tansu, True, 1)
-        assert len(await read_topic(tansu, TOPIC, idle_ms=300)) == 50
+        assert len(await read_topic(tansu, TOPIC)) == 50
 
     asyncio.run(go())
 
@@ -55,7 +55,7 @@ def test_high_watermarks_are_the_end_of_every_partition(broker: str, request: py
 
     async def go() -> None:
         await _publish(url, False, 300)
-        got = await read_topic(url, TOPIC, idle_ms=300)
+        got = await read_topic(url, TOPIC)
         per_partition = {p: sum(1 for r in got if r.partition == p) for p in range(3)}
         ends = await high_watermarks(url, {(TOPIC, p): 0 for p in range(3)})
         assert ends == {(TOPIC, p): per_partition[p] for p in range(3)}

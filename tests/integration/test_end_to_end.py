@@ -63,7 +63,7 @@ def test_baseline_equals_the_oracle_and_dead_letters_are_the_anomalies(
         assert expected, "the simulator made no anomalies: raise ANOMALIES"
         got = set()
         for table in TABLES:
-            for rec in await read_topic(kafka, topics.dlq_topic(table), idle_ms=300):
+            for rec in await read_topic(kafka, topics.dlq_topic(table)):
                 h = dict(rec.headers)
                 got.add((table.name, (rec.key or b"").decode(), h["vcdb.error.missing_table"].decode(),
                          h["vcdb.error.missing_key"].decode()))
@@ -117,7 +117,7 @@ def test_releases_flow_in_through_incremental_runs(
                         rows = ds.rows("vcdb", table.name)
                         expected_keys = {key_json(rows.key(i, at)) for i in view}
                         published = [(r.key or b"").decode() for r in await read_topic(
-                            kafka, topics.data_topic(table), idle_ms=300)
+                            kafka, topics.data_topic(table))
                             if dict(r.headers).get(envelope.H_RUN) == str(inc.run_id).encode()
                             and dict(r.headers).get(envelope.H_KIND) == envelope.KIND_DATA]
                         assert sorted(published) == sorted(expected_keys), table.name

@@ -34,7 +34,7 @@ def _vcdb(env: dict[str, str], *args: str, timeout: float = 180) -> subprocess.C
 
 
 def _topic(kafka: str, db: str, table: str) -> list[InRecord]:
-    return asyncio.run(read_topic(kafka, topics.data_topic(load_catalog(db).table(table)), idle_ms=500))
+    return asyncio.run(read_topic(kafka, topics.data_topic(load_catalog(db).table(table))))
 
 
 def _split(records: list[InRecord]) -> tuple[list[InRecord], list[InRecord]]:

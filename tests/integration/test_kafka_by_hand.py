@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from streams.broker import list_topics
-from vcdb import services
+from vcdb import kafka_broker, services
 
 
 def _broker(state: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -26,7 +29,7 @@ def test_a_broker_by_hand_starts_answers_and_stops_by_its_pid(tmp_path: Path) ->
         assert f"KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:{port}" in started.stdout
         pid = int((state / "broker.pid").read_text())
         assert Path(f"/proc/{pid}").exists()
-        assert asyncio.run(list_topics(f"127.0.0.1:{port}")) is not None  # a metadata request answers
+        assert asyncio.run(list_topics(f"127.0.0.1:{port}")) == []  # it answers metadata, and is a fresh broker
         again = _broker(state, "start", "--port", str(port))
         assert again.returncode == 0 and f"already running (pid {pid})" in again.stdout
         taken = _broker(tmp_path / "other", "start", "--port", str(port))
@@ -44,3 +47,12 @@ def test_without_java_the_broker_cannot_start_and_says_why(tmp_path: Path) -> No
     refused = _broker(tmp_path / "manual", "start", "--port", str(services.free_port()), env=env)
     assert refused.returncode == 1
     assert "Apache Kafka needs Java 17 or newer on the PATH" in refused.stderr
+
+
+def test_a_broker_that_exits_while_starting_is_reported_with_its_log(tmp_path: Path) -> None:
+    with socket.socket() as taken:  # listening already: the broker cannot bind its port and exits
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(services.ServiceError, match=r"Apache Kafka exited with code \d+ while starting; log: "):
+            kafka_broker.start_apache_kafka(tmp_path / "broker", port, timeout=60)

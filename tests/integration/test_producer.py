@@ -41,7 +41,7 @@ def _topic_contents(kafka: str, run_ids: set[int] | None = None) -> dict[str, Co
             if table.name == "VCdbChanges":
                 continue
             c: Counter[tuple[bytes, int]] = Counter()
-            for rec in await read_topic(kafka, topics.data_topic(table), idle_ms=300):
+            for rec in await read_topic(kafka, topics.data_topic(table)):
                 h = envelope.header_map(rec.headers)
                 if h.get(envelope.H_KIND) != envelope.KIND_DATA:
                     continue
@@ -91,7 +91,7 @@ def test_baseline_puts_exactly_total_count_records_on_each_topic(
     assert {r["table_name"]: r["records_published"] for r in rows} == totals
     assert all(r["status"] == "done" for r in rows)
     # Each key on the partition Kafka's own partitioner gives it, whichever client asks.
-    placed = asyncio.run(read_topic(kafka, topics.data_topic(load_catalog("vcdb").table("BaseVehicle")), idle_ms=300))
+    placed = asyncio.run(read_topic(kafka, topics.data_topic(load_catalog("vcdb").table("BaseVehicle"))))
     data = [r for r in placed if envelope.header_map(r.headers)[envelope.H_KIND] == envelope.KIND_DATA]
     assert data and all(r.partition == partition_of(r.key or b"", 3) for r in data)
 

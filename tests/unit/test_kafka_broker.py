@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from vcdb import kafka_broker
+from vcdb.services import ServiceError
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -75,3 +76,11 @@ def test_cluster_ids_are_what_random_uuid_prints_and_never_look_like_an_option()
     ids = {kafka_broker.cluster_id() for _ in range(2000)}  # about 31 of them would start with "-" undrawn
     assert len(ids) == 2000
     assert all(len(i) == 22 and "=" not in i and not i.startswith("-") for i in ids)
+
+
+def test_without_maven_the_jars_cannot_be_fetched_and_it_says_so(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))  # no mvn
+    with pytest.raises(ServiceError, match=r"mvn not found \(apt-get install maven\)"):
+        kafka_broker.jars(tmp_path / "cache")
+    assert not list((tmp_path / "cache").glob("jars-*"))  # nothing half-made left behind
