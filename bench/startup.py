@@ -16,7 +16,7 @@ from typing import Any
 
 import asyncpg
 
-from bench.stack import Bench, env_for, fresh_db, settings_for
+from bench.stack import Bench, env_for, fresh_db, settings_for, vcdb
 from vcdb import services
 
 RUNS = 7
@@ -77,8 +77,7 @@ async def startup_phase(bench: Bench) -> dict[str, Any]:
     kafka = services.start_tansu(bench.workdir)
     try:
         env = env_for(settings_for(url, kafka))
-        lines = {"python -c pass": BARE} | {name: [sys.executable, "-m", "vcdb", *args]
-                                             for name, args in COMMANDS.items()}
+        lines = {"python -c pass": BARE} | {name: vcdb(*args) for name, args in COMMANDS.items()}
         walls: dict[str, list[float]] = {name: [] for name in lines}
         for _ in range(RUNS):  # interleaved: each round measures every line once
             for name, argv in lines.items():

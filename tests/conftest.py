@@ -13,15 +13,13 @@ import asyncio
 import os
 import uuid
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import pytest
 
 from schemas.settings import sqlalchemy_url
 from streams import broker
+from tests.support import WORKDIR
 from vcdb import kafka_broker, migrations, services
-
-WORKDIR = Path(__file__).resolve().parent.parent / ".vcdb" / "test-services"
 
 
 def _admin_url() -> str:

@@ -14,6 +14,9 @@ from schemas.catalog import load_catalog
 from schemas.settings import Settings
 from tests.integration.pipeline import fetch, service_env
 
+# Where the services the tests start keep their data and logs.
+WORKDIR = Path(__file__).resolve().parent.parent / ".vcdb" / "test-services"
+
 VCDB = load_catalog("vcdb")
 TABLES = [t for t in VCDB.api_tables() if t.name != "VCdbChanges"]
 

@@ -39,10 +39,9 @@ from simulator.config import DatasetConfig
 from simulator.dataset import Dataset
 from simulator.oracle import expected_rows
 from simulator.timeline import Timeline
-from tests.conftest import WORKDIR
 from tests.integration.faultproxy import FaultProxy
 from tests.integration.pipeline import cli_env, fetch
-from tests.support import TABLES, assert_no_batch_applied_twice, compare_with_oracle
+from tests.support import TABLES, WORKDIR, assert_no_batch_applied_twice, compare_with_oracle
 from vcdb import migrations, services
 from vcdb.services import Service
 
