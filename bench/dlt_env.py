@@ -70,20 +70,23 @@ def job(settings: Settings, dsn: str, workdir: Path) -> dict[str, Any]:
         "token_url": settings.autocare_token_url,
         "form": password_grant(settings),
         "base_url": settings.base_url("vcdb"),
-        "dsn": with_password(dsn),
+        "dsn": for_dlt(dsn),
         "dataset": catalog.schema,
         "pipelines_dir": str(pipelines.resolve()),
         "tables": tables,
     }
 
 
-def with_password(dsn: str) -> str:
-    """dlt insists on a password; a trust-authenticated server ignores the one given."""
+def for_dlt(dsn: str) -> str:
+    """dlt insists on a password and a host.  A trust-authenticated server ignores the password
+    given; a server on a Unix socket (the embedded one: `@/db?host=/folder`) gets host `localhost`
+    in the URL, which libpq overrides with the `host` of the query."""
     parts = urlsplit(dsn)
-    if parts.password is not None or "@" not in parts.netloc:
+    if "@" not in parts.netloc:
         return dsn
-    user, _, host = parts.netloc.rpartition("@")
-    return parts._replace(netloc=f"{user}:unused@{host}").geturl()
+    userinfo, _, host = parts.netloc.rpartition("@")
+    user, _, password = userinfo.partition(":")
+    return parts._replace(netloc=f"{user}:{password or 'unused'}@{host or 'localhost'}").geturl()
 
 
 def env(concurrency: int) -> dict[str, str]:
