@@ -5,6 +5,7 @@ COPY pyproject.toml constraints.txt README.md alembic.ini ./
 COPY schemas ./schemas
 COPY streams ./streams
 COPY producers ./producers
+COPY ledger ./ledger
 COPY consumers ./consumers
 COPY simulator ./simulator
 COPY vcdb ./vcdb

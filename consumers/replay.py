@@ -64,7 +64,9 @@ async def replay(catalog: Catalog, loader: LoadStore, f: DeadLetterFilter, *, dr
 
 
 async def _replay_rows(catalog: Catalog, loader: LoadStore, rows: Sequence[DeadLetterRow],
-                       report: ReplayReport) -> None:
+                       report: ReplayReport, *, staged_run: int | None = None) -> None:
+    """Replay into the canonical tables, or with `staged_run` into that run's staged rows (the
+    parent they waited on arrived in a run that is not published yet: they publish with it)."""
     by_table: dict[str, list[DeadLetterRow]] = defaultdict(list)
     for r in rows:
         by_table[r.table_name].append(r)
@@ -73,8 +75,8 @@ async def _replay_rows(catalog: Catalog, loader: LoadStore, rows: Sequence[DeadL
         table = catalog.tables[name]
         items = [(r, _incoming(r, table)) for r in by_table[name]]
         by_source = {(inc.source.topic, inc.source.partition, inc.source.offset): dl for dl, inc in items}
-        run_id = max((dl.run_id or 0) for dl, _ in items)
-        async with loader.replay(table_sql(catalog, table), run_id) as tx:
+        run_id = staged_run if staged_run is not None else max((dl.run_id or 0) for dl, _ in items)
+        async with loader.replay(table_sql(catalog, table), run_id, staged=staged_run is not None) as tx:
             result = await tx.load([inc for _, inc in items])
             failed: list[tuple[int, DeadLetter]] = []
             for inc, f in result.dead:
@@ -101,7 +103,7 @@ class AutoReplayer:
         not miss the parent that arrives now (one indexed EXISTS per batch)."""
         return await self.store.any_open_for(self.catalog.db, table.name)
 
-    async def parent_loaded(self, table: Table, run_id: int, keys: list[str]) -> None:
+    async def parent_loaded(self, table: Table, run_id: int, keys: list[str], *, staged: bool) -> None:
         superseded = await self.store.resolve_superseded(self.catalog.db, table.name, keys)
         if superseded:
             log.info("%d dead letters of %s superseded by newer records that loaded", superseded, table.name)
@@ -109,7 +111,7 @@ class AutoReplayer:
         if not waiting:
             return
         report = ReplayReport(selected=len(waiting))
-        await _replay_rows(self.catalog, self.loader, waiting, report)
+        await _replay_rows(self.catalog, self.loader, waiting, report, staged_run=run_id if staged else None)
         log.info("parent %s arrived: replayed %d dead letters, %d loaded, %d still failing", table.name,
                  len(waiting), len(report.loaded), len(report.failed))
         if report.loaded:
@@ -117,27 +119,25 @@ class AutoReplayer:
             done = set(report.loaded)
             for name in sorted({dl.table_name for dl in waiting if dl.dead_letter_id in done}):
                 keys2 = [dl.record_key for dl in waiting if dl.table_name == name and dl.dead_letter_id in done]
-                await self.parent_loaded(self.catalog.tables[name], run_id, keys2)
+                await self.parent_loaded(self.catalog.tables[name], run_id, keys2, staged=staged)
 
-    async def table_sealed(self, table: Table, run_id: int) -> None:
-        """A table sealed: the explorer's materialised view is refreshed if it reads the table
-        (migration 0007), and ACES and PIES dead letters that wait on it (a missing vehicle, part
-        type or qualifier, an invalid combination once any table of the combination check has
-        changed) are tried again with their own database's catalog."""
-        if (table.db, table.name) in EXPLORER_SOURCES:
-            await self.loader.refresh_explorer()
-        rows = await self.store.waiting_on_table([db for db in FILE_DATABASES if db != table.db],
-                                                 replayed_on_seal(table.db, table.name))
+    async def release_published(self, catalog: Catalog, tables: Sequence[str], run_id: int) -> None:
+        """A release published: ACES and PIES dead letters that wait on one of its tables (a
+        missing vehicle, part type or qualifier, an invalid combination once any table of the
+        combination check has changed) are tried again with their own database's catalog, into
+        the live tables (they check against published rows only)."""
+        waits = sorted({w for t in tables for w in replayed_on_seal(catalog.db, t)})
+        rows = await self.store.waiting_on_table([db for db in FILE_DATABASES if db != catalog.db], waits)
         by_db: dict[str, list[DeadLetterRow]] = defaultdict(list)
         for r in rows:
             by_db[r.db].append(r)
         for db, waiting in sorted(by_db.items()):
             report = ReplayReport(selected=len(waiting))
             await _replay_rows(load_catalog(db), self.loader, waiting, report)
-            log.info("%s.%s sealed (run %s): replayed %d %s dead letters waiting on it, %d loaded, %d still failing",
-                     table.db, table.name, run_id, len(waiting), db, len(report.loaded), len(report.failed))
+            log.info("release of run %s (%s): replayed %d %s dead letters waiting on it, %d loaded, %d still failing",
+                     run_id, catalog.db, len(waiting), db, len(report.loaded), len(report.failed))
 
-    async def self_references(self, table: Table, run_id: int) -> int:
+    async def self_references(self, table: Table, run_id: int, *, staged: bool) -> int:
         """Rows of a self-referencing table whose parent row is in the same table but came in a
         later batch or on another partition: replayed at every end-of-table of the run, before the
         seal, until nothing more loads (chains load link by link).  What is still missing then is
@@ -149,7 +149,7 @@ class AutoReplayer:
             if not rows:
                 return loaded
             report = ReplayReport(selected=len(rows))
-            await _replay_rows(self.catalog, self.loader, rows, report)
+            await _replay_rows(self.catalog, self.loader, rows, report, staged_run=run_id if staged else None)
             if not report.loaded:
                 return loaded
             loaded += len(report.loaded)

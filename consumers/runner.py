@@ -7,6 +7,7 @@ import logging
 import signal
 from collections.abc import Sequence
 
+from consumers.publish import Publisher as ReleasePublisher
 from consumers.replay import AutoReplayer
 from consumers.store import LoadStore
 from consumers.worker import Worker, WorkerOptions, WorkerResult
@@ -56,8 +57,11 @@ async def consume(settings: Settings, db: str, options: WorkerOptions, *, tables
             await reader.start()
             metrics.READY.set("broker", True)
             counts = {t: len(await reader.partitions(t)) for t in data_topics}
+            replayer = AutoReplayer(catalog, store)
+            releases = ReleasePublisher(store.pool, skip_fk_triggers=store.skip_fk_triggers,
+                                        after=replayer.release_published)
             worker = Worker(catalog, chosen, store, reader, dlq, options, partitions=counts,
-                            replayer=AutoReplayer(catalog, store))
+                            replayer=replayer, releases=releases)
             relay = asyncio.ensure_future(_relay(stop, worker.stop)) if stop is not None else None
             lag = asyncio.ensure_future(_watch_lag(reader, worker))
             lag.add_done_callback(_said)

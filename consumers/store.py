@@ -29,11 +29,10 @@ from typing import Any, ParamSpec, TypeVar
 
 import asyncpg
 
-from consumers import submissions
 from consumers.records import Consumed, Incoming
-from consumers.sql import ORD, TableSql, table_sql
-from schemas.catalog import load_catalog
-from schemas.statuses import LoadStatus
+from consumers.sql import ORD, TableSql
+from ledger import releases
+from schemas.statuses import LoadStatus, Publication
 from streams import envelope
 from streams.dead_letters import REASON_CONSTRAINT, REASON_MISSING_PARENT, DeadLetter, Failure
 
@@ -202,11 +201,14 @@ async def take_pending_snapshots(pool: asyncpg.Pool, sqls: Sequence[TableSql]) -
 class BatchTx:
     """The writes of one transaction: load records, index dead letters, settle replayed ones."""
 
-    def __init__(self, conn: asyncpg.Connection, ts: TableSql, run_id: int, skip_fk_triggers: bool) -> None:
+    def __init__(self, conn: asyncpg.Connection, ts: TableSql, run_id: int, skip_fk_triggers: bool, *,
+                 staged: bool) -> None:
         self.conn = conn
         self.ts = ts
         self.run_id = run_id
         self.skip_fk_triggers = skip_fk_triggers
+        self.staged = staged  # into the run's staged rows, else the canonical table
+        self.target = ts.target(staged)
         self.loaded = 0
         self.dead_lettered = 0
 
@@ -238,9 +240,10 @@ class BatchTx:
     async def _divert_orphans(self, good: Sequence[Incoming], result: BatchResult) -> set[int]:
         ts = self.ts
         orphaned: set[int] = set()
-        if not ts.find_orphans:
+        if not self.target.find_orphans:
             return orphaned
-        for r in await self.conn.fetch(ts.find_orphans):
+        args = (self.run_id,) if self.staged else ()
+        for r in await self.conn.fetch(self.target.find_orphans, *args):
             i = r[ORD]
             check = next(c for c, flag in zip(ts.checks, r["missing"], strict=True) if flag)
             row = good[i].row
@@ -281,15 +284,14 @@ class BatchTx:
         """Upsert staged rows lo..hi-1; on a poison error, bisect with savepoints down to the bad
         rows.  With `want_keys`, the keys the upsert really wrote (not those the version guard
         kept out)."""
-        ts = self.ts
         try:
             async with self.conn.transaction():
-                if self.skip_fk_triggers:
+                if self.skip_fk_triggers and not self.staged:
                     await self.conn.execute("SET LOCAL session_replication_role = replica")
                 if want_keys:
-                    rows = await self.conn.fetch(ts.upsert_returning, self.run_id, lo, hi)
+                    rows = await self.conn.fetch(self.target.upsert_returning, self.run_id, lo, hi)
                     return [], [envelope.key_text(list(r.values())) for r in rows]
-                await self.conn.execute(ts.upsert, self.run_id, lo, hi)
+                await self.conn.execute(self.target.upsert, self.run_id, lo, hi)
             return [], []
         except asyncpg.PostgresError as e:
             if not is_poison(e):
@@ -429,10 +431,11 @@ class LoadStore:
 
     @asynccontextmanager
     async def batch(self, ts: TableSql, run_id: int, batch: Sequence[Consumed], *,
-                    partitions: int, expect: int) -> AsyncIterator[BatchTx]:
+                    partitions: int, expect: int, staged: bool) -> AsyncIterator[BatchTx]:
         """One batch's transaction: fenced at its partition's stored offset (`expect`); the body
-        loads and indexes; on the way out the receipts, counters, applied-batch log and offset are
-        written and the transaction commits (or rolls back, if the body raised)."""
+        loads (into the run's staged rows, or in place) and indexes; on the way out the receipts,
+        counters, applied-batch log and offset are written and the transaction commits (or rolls
+        back, if the body raised)."""
         first, last = batch[0].source, batch[-1].source
         try:
             async with self.pool.acquire() as conn, conn.transaction():
@@ -442,8 +445,9 @@ class LoadStore:
                 # commit synchronously, which flushes every batch committed before them.
                 await conn.execute("SET LOCAL synchronous_commit = off")
                 await self._fence(conn, first.topic, first.partition, first.offset, expect)
-                await snapshot_before_change(conn, ts, run_id)
-                tx = BatchTx(conn, ts, run_id, self.skip_fk_triggers)
+                if not staged:  # a staged run changes the canonical table when it publishes
+                    await snapshot_before_change(conn, ts, run_id)
+                tx = BatchTx(conn, ts, run_id, self.skip_fk_triggers, staged=staged)
                 yield tx
                 await tx.receipts(batch)
                 await conn.execute(
@@ -460,13 +464,15 @@ class LoadStore:
             raise _infrastructure(f"loading {ts.table.name}", e) from e
 
     @asynccontextmanager
-    async def replay(self, ts: TableSql, run_id: int) -> AsyncIterator[BatchTx]:
-        """A transaction for replaying dead letters: no offsets, no receipts."""
+    async def replay(self, ts: TableSql, run_id: int, *, staged: bool = False) -> AsyncIterator[BatchTx]:
+        """A transaction for replaying dead letters: no offsets, no receipts.  Staged: into the
+        staged rows of `run_id` (a parent that run brought), published with it; else live."""
         try:
             async with self.pool.acquire() as conn, conn.transaction():
-                # A replay changes the table after every run that sealed it: snapshot them all first.
-                await snapshot_before_change(conn, ts)
-                yield BatchTx(conn, ts, run_id, self.skip_fk_triggers)
+                if not staged:
+                    # A replay changes the table after every run that sealed it: snapshot them all first.
+                    await snapshot_before_change(conn, ts)
+                yield BatchTx(conn, ts, run_id, self.skip_fk_triggers, staged=staged)
         except SESSION_ERRORS as e:
             raise _infrastructure(f"replaying {ts.table.name}", e) from e
 
@@ -479,10 +485,13 @@ class LoadStore:
     # ---- end of table and seals --------------------------------------------------------------
 
     async def end_of_table(self, ts: TableSql, run_id: int, partition: int, partitions: int, announced: int,
-                           topic: str, offset: int, *, expect: int) -> TablePhase:
+                           topic: str, offset: int, *, expect: int, staged: bool) -> TablePhase:
         """Record one partition's end-of-table; seal the table when every partition has ended and
-        the page receipts account for every announced record.  The diff snapshot of the sealed
-        table is taken later (`snapshot_before_change`), off the path that children wait on."""
+        the page receipts account for every announced record.  A sealed table is ANALYZEd (its
+        staged twin, or the canonical table of a run loaded in place): the run's child tables
+        check their parents against it next, and bulk loads meet servers without autovacuum, or
+        before it wakes.  The diff snapshot is taken later (`snapshot_before_change`), off the
+        path that children wait on."""
         table = ts.table.name
         try:
             async with self.pool.acquire() as conn, conn.transaction():
@@ -510,14 +519,9 @@ class LoadStore:
                     "status = $6, error = $7, sealed_at = CASE WHEN $6 = 'sealed' THEN now() END "
                     "WHERE run_id = $1 AND table_name = $2",
                     run_id, table, json.dumps(seen), partitions, announced, status, error)
-                if status == "sealed" and submissions.replaces_full(ts.table):
-                    app = load_catalog("aces").tables["App"]
-                    await snapshot_before_change(conn, table_sql(load_catalog("aces"), app), run_id)
-                    ended = await submissions.replace_full(conn, run_id)
-                    if ended:
-                        log.info("run %s: a FULL ACES file; %d applications of its brands it did not deliver "
-                                 "ended", run_id, ended)
                 await self._advance(conn, topic, partition, offset + 1)
+            if status == LoadStatus.SEALED:
+                await self.pool.execute(f"ANALYZE {ts.staged_table if staged else ts.canonical_table}")
         except SESSION_ERRORS as e:
             raise _infrastructure(f"sealing {table}", e) from e
         return TablePhase(LoadStatus(status), error)
@@ -526,6 +530,17 @@ class LoadStore:
     async def refresh_explorer(self) -> None:
         """The explorer's materialised views (migration 0007), after a table they read sealed."""
         await self.pool.execute("SELECT autocare_fitment.refresh_explorer()")
+
+    @_guarded("reading a run's publication")
+    async def staged(self, run_id: int) -> bool:
+        """Do the run's records load into the staged twins (else in place)?"""
+        async with self.pool.acquire() as conn:
+            return await releases.publication(conn, run_id) == Publication.STAGED
+
+    @_guarded("reading the runs waiting for publication")
+    async def waiting_runs(self, db: str) -> list[dict[str, Any]]:
+        async with self.pool.acquire() as conn:
+            return await releases.waiting_runs(conn, db)
 
     @_guarded("reading the runs' state")
     async def open_run_state(self, db: str) -> list[dict[str, Any]]:

@@ -68,18 +68,23 @@ class DeadLetterPublisher(Protocol):
 
 class Store(GateStore, Protocol):
     async def offsets(self, tps: Sequence[TP]) -> dict[TP, int]: ...
+    async def staged(self, run_id: int) -> bool: ...
     def batch(self, ts: TableSql, run_id: int, batch: Sequence[Consumed], *,
-              partitions: int, expect: int) -> AbstractAsyncContextManager[BatchTx]: ...
+              partitions: int, expect: int, staged: bool) -> AbstractAsyncContextManager[BatchTx]: ...
     async def end_of_table(self, ts: TableSql, run_id: int, partition: int, partitions: int, announced: int,
-                           topic: str, offset: int, *, expect: int) -> TablePhase: ...
+                           topic: str, offset: int, *, expect: int, staged: bool) -> TablePhase: ...
     async def open_run_state(self, db: str) -> list[dict[str, Any]]: ...
+    async def waiting_runs(self, db: str) -> list[dict[str, Any]]: ...
 
 
 class Replayer(Protocol):
     async def waiting(self, table: Table) -> bool: ...
-    async def parent_loaded(self, table: Table, run_id: int, keys: list[str]) -> None: ...
-    async def self_references(self, table: Table, run_id: int) -> int: ...
-    async def table_sealed(self, table: Table, run_id: int) -> None: ...
+    async def parent_loaded(self, table: Table, run_id: int, keys: list[str], *, staged: bool) -> None: ...
+    async def self_references(self, table: Table, run_id: int, *, staged: bool) -> int: ...
+
+
+class Releases(Protocol):
+    async def publish_ready(self, db: str) -> list[Any]: ...
 
 
 @dataclass(frozen=True)
@@ -125,7 +130,8 @@ async def _all(steps: Sequence[Awaitable[None]]) -> None:
 class Worker:
     def __init__(self, catalog: Catalog, tables: Sequence[Table], store: Store, source: Source,
                  dlq: DeadLetterPublisher, options: WorkerOptions, *, partitions: dict[str, int],
-                 replayer: Replayer | None = None, clock: Callable[[], float] = time.monotonic,
+                 replayer: Replayer | None = None, releases: Releases | None = None,
+                 clock: Callable[[], float] = time.monotonic,
                  rng: random.Random | None = None) -> None:
         self.catalog = catalog
         self.tables = list(tables)
@@ -136,6 +142,8 @@ class Worker:
         self.clock = clock
         self.rng = rng or random.Random()
         self.replayer = replayer
+        self.releases = releases
+        self._staged: dict[int, bool] = {}  # run -> staged (else loaded in place)
         self.by_topic: dict[str, Table] = {topics.data_topic(t): t for t in tables}
         self.sql: dict[str, TableSql] = {t.name: table_sql(catalog, t) for t in tables}
         self.partitions = partitions  # topic -> partition count
@@ -184,6 +192,16 @@ class Worker:
             self._gate(tp, table, waiting[table.name])
         self.source.pause(held)
         log.info("assigned %d partitions (%d wait for their parents)", len(tps), len(held))
+        await self._publish_ready()  # a run completed by a worker that stopped before publishing it
+
+    async def _publish_ready(self) -> None:
+        if self.releases is not None:
+            await self.releases.publish_ready(self.catalog.db)
+
+    async def _is_staged(self, run_id: int) -> bool:
+        if run_id not in self._staged:
+            self._staged[run_id] = await self.store.staged(run_id)
+        return self._staged[run_id]
 
     async def revoked(self, tps: list[TP]) -> None:
         # Called inside a read, before the partitions go to another worker: let the batch in
@@ -333,10 +351,13 @@ class Worker:
         run_id = batch[0].run_id
         replayer = self.replayer
         want_keys = replayer is not None and await self._retrying(lambda: replayer.waiting(table))
+        staged = await self._retrying(lambda: self._is_staged(run_id))
+
         async def apply() -> tuple[BatchResult, list[DeadLetter]]:
             first = batch[0].source
             async with self.store.batch(self.sql[table.name], run_id, batch, partitions=self.partitions.get(
-                    first.topic, 1), expect=self.stored.get((first.topic, first.partition), 0)) as tx:
+                    first.topic, 1), expect=self.stored.get((first.topic, first.partition), 0),
+                    staged=staged) as tx:
                 res = await tx.load(incoming, want_keys=want_keys)
                 letters = [dead_letter(table, inc, f, 1) for inc, f in res.dead]
                 if letters:
@@ -364,7 +385,7 @@ class Worker:
         if replayer is not None and res.loaded_keys:
             # Committed already; a replay is its own transaction and selects only open dead
             # letters, so trying it again after an infrastructure error replays nothing twice.
-            await self._retrying(lambda: replayer.parent_loaded(table, run_id, res.loaded_keys))
+            await self._retrying(lambda: replayer.parent_loaded(table, run_id, res.loaded_keys, staged=staged))
 
     async def _retrying(self, step: Callable[[], Awaitable[T]]) -> T:
         """Run one transaction, again after infrastructure errors as the retry policy says; when
@@ -398,23 +419,24 @@ class Worker:
     async def _end_of_table(self, table: Table, c: Consumed) -> None:
         eot = envelope.EndOfTable.decode(c.source.value or b"{}")
         replayer = self.replayer
+        staged = await self._retrying(lambda: self._is_staged(eot.run_id))
         if replayer is not None and table.name in table.parents(include_self=True):
             # Parents before children inside the table: rows that waited on a row of their own
             # table that came later load now, before the seal lets child tables in.
-            loaded = await self._retrying(lambda: replayer.self_references(table, eot.run_id))
+            loaded = await self._retrying(lambda: replayer.self_references(table, eot.run_id, staged=staged))
             if loaded:
                 log.info("%s: %d rows loaded once their parent row in the same table arrived", table.name, loaded)
         phase = await self._retrying(lambda: self.store.end_of_table(
             self.sql[table.name], eot.run_id, c.source.partition, eot.partitions, eot.records, c.source.topic,
-            c.source.offset, expect=self.stored.get((c.source.topic, c.source.partition), 0)))
+            c.source.offset, expect=self.stored.get((c.source.topic, c.source.partition), 0), staged=staged))
         self.last_progress = self.clock()
         if phase.status == LoadStatus.SEALED:
             self.gate.sealed(eot.run_id, table.name)
             self.result.sealed.append(table.name)
             metrics.SEALS.labels(self.catalog.db, table.name).inc()
             log.info("sealed %s for run %s (%d records)", table.name, eot.run_id, eot.records)
-            if replayer is not None:
-                await self._retrying(lambda: replayer.table_sealed(table, eot.run_id))
+            # The seal that completes a run publishes it (consumers/publish.py).
+            await self._retrying(self._publish_ready)
         elif phase.status == LoadStatus.MISMATCH:
             log.error("%s", phase.error)
 
@@ -422,9 +444,10 @@ class Worker:
         """Every endpoint a producer finished is sealed, no producer is running, nothing is held."""
         async with self._draining:
             await self.drain(force=True)
+        await self._publish_ready()
         j = judge(self.catalog, await self.store.open_run_state(self.catalog.db), {t.name for t in self.tables},
                   holding=self.buffers.held > 0, quiet_s=self.clock() - self.last_progress,
-                  stall_s=self.options.stall_s)
+                  stall_s=self.options.stall_s, unpublished=await self.store.waiting_runs(self.catalog.db))
         if j.verdict == Verdict.STOP:
             raise WorkerStopped(j.message)
         return j.verdict == Verdict.IDLE

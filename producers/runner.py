@@ -54,6 +54,7 @@ class ProduceOptions:
     concurrency: int = 4
     partitions: int = 3
     replication: int = 1
+    in_place: bool = False  # load straight into the canonical tables (readers see the run as it loads)
 
 
 @dataclass
@@ -133,7 +134,8 @@ async def produce(settings: Settings, options: ProduceOptions, source: PageSourc
             as_of = options.as_of if options.kind == "baseline" else None
             since = await resolve_since(store, options.db, options.since, options.lookback_days) \
                 if options.kind == "incremental" else None
-            run = await store.create_run(options.db, options.kind, as_of, since, [t.name for t in chosen])
+            run = await store.create_run(options.db, options.kind, as_of, since, [t.name for t in chosen],
+                                         in_place=options.in_place)
             states = {}
         plan = RunPlan(run.run_id, options.db, as_of, since)
         for t in chosen:

@@ -18,6 +18,7 @@ from typing import Any, ParamSpec, TypeVar
 import asyncpg
 
 from producers.paging import PageCursor
+from schemas.statuses import Publication, RunKind
 
 
 class LockHeld(RuntimeError):
@@ -74,6 +75,7 @@ class Run:
     tables: tuple[str, ...]
     status: str
     started_at: dt.datetime
+    publication: str = Publication.STAGED
 
 
 @dataclass(frozen=True)
@@ -123,7 +125,8 @@ class ProducerLock:
 def _run(row: asyncpg.Record) -> Run:
     tables = row["tables"]
     return Run(row["run_id"], row["db"], row["kind"], row["as_of"], row["since"],
-               tuple(json.loads(tables) if isinstance(tables, str) else tables), row["status"], row["started_at"])
+               tuple(json.loads(tables) if isinstance(tables, str) else tables), row["status"], row["started_at"],
+               row["publication"])
 
 
 class RunStore:
@@ -142,12 +145,17 @@ class RunStore:
 
     @_guarded
     async def create_run(self, db: str, kind: str, as_of: dt.date | None, since: dt.date | None,
-                         tables: list[str]) -> Run:
+                         tables: list[str], *, in_place: bool = False) -> Run:
+        """Record a new run.  Its records are staged and published whole when it is complete,
+        except a baseline (or raw import) into a database with no published release, which has
+        nothing to protect and loads in place (as does any run asked `in_place`)."""
         async with self._pool.acquire() as conn, conn.transaction():
             row = await conn.fetchrow(
-                "INSERT INTO ingest.runs (db, kind, as_of, since, status, tables) "
-                "VALUES ($1, $2, $3, $4, 'running', $5::jsonb) RETURNING *",
-                db, kind, as_of, since, json.dumps(tables))
+                "INSERT INTO ingest.runs (db, kind, as_of, since, status, tables, publication) "
+                "VALUES ($1, $2, $3, $4, 'running', $5::jsonb, CASE WHEN $6 OR ($2 = ANY($7::text[]) AND NOT EXISTS "
+                "(SELECT 1 FROM ingest.releases WHERE db = $1 AND status = 'published')) THEN 'in_place' "
+                "ELSE 'staged' END) RETURNING *",
+                db, kind, as_of, since, json.dumps(tables), in_place, [RunKind.BASELINE.value, RunKind.IMPORT.value])
             await conn.executemany(
                 "INSERT INTO ingest.endpoint_progress (run_id, table_name, status) VALUES ($1, $2, 'pending')",
                 [(row["run_id"], t) for t in tables])

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     Date,
     DateTime,
+    Float,
     Index,
     Integer,
     PrimaryKeyConstraint,
@@ -39,6 +41,8 @@ runs = Table(
     Column("error", Text, nullable=True),
     Column("started_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("finished_at", DateTime(timezone=True), nullable=True),
+    Column("publication", Text, nullable=False, server_default=text("'staged'"),
+           comment="staged (published whole when complete) | in_place (a first baseline, or --in-place)"),
     schema=SCHEMA,
 )
 
@@ -184,3 +188,24 @@ row_snapshots = Table(
     comment="per-run row hashes for `vcdb diff`",
     schema=SCHEMA,
 )
+
+# One row per run that reached publication: published, refused by the automatic rule (counts off,
+# orphans found: `vcdb release publish RUN --force` or `discard`), or discarded.
+releases = Table(
+    "releases",
+    metadata,
+    Column("release_id", BigInteger, primary_key=True, autoincrement=True),
+    Column("db", Text, nullable=False),
+    Column("run_id", BigInteger, nullable=False, unique=True),
+    Column("status", Text, nullable=False, comment="published | refused | discarded"),
+    Column("publication", Text, nullable=False, comment="staged | in_place"),
+    Column("reason", Text, nullable=True, comment="why the automatic rule refused it"),
+    Column("forced", Boolean, nullable=False, server_default=text("false")),
+    Column("counts", JSONB, nullable=False, server_default=text("'{}'::jsonb"),
+           comment="per AutoCare table: rows published"),
+    Column("seconds", Float, nullable=True, comment="the publishing transaction's duration"),
+    Column("decided_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("published_at", DateTime(timezone=True), nullable=True),
+    schema=SCHEMA,
+)
+Index("ix_releases_db", releases.c.db, releases.c.release_id)

@@ -141,3 +141,9 @@ def find_collisions(names: dict[str, str]) -> list[str]:
 def schema_name(db: str) -> str:
     """PostgreSQL schema holding a database's canonical tables."""
     return f"autocare_{db}"
+
+
+def staged_schema_name(db: str) -> str:
+    """PostgreSQL schema holding a database's staged releases: the canonical tables' twins, keyed
+    by run, which readers never query (consumers/publish.py)."""
+    return f"autocare_{db}_staged"

@@ -44,3 +44,16 @@ class DeadLetterStatus(StrEnum):
     OPEN = "open"
     RESOLVED = "resolved"  # loaded on replay, or a newer record of its key loaded
     SUPERSEDED = "superseded"  # a later run delivered the same record again: that copy is the open one
+
+
+class Publication(StrEnum):
+    """runs.publication: how a run's records reach the canonical tables."""
+
+    STAGED = "staged"  # into the staged twins; published whole, in one transaction, when complete
+    IN_PLACE = "in_place"  # straight into the canonical tables (a first baseline, or --in-place)
+
+
+class ReleaseStatus(StrEnum):
+    PUBLISHED = "published"
+    REFUSED = "refused"  # complete, but the automatic rule found counts off or orphans: the operator decides
+    DISCARDED = "discarded"  # its staged rows were dropped (`vcdb release discard`)

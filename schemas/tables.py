@@ -1,5 +1,5 @@
 """Every SQLAlchemy table: the generated canonical tables (the four reference databases, ACES and
-PIES) and `ingest`.
+PIES), their staged twins (schemas/staged.py) and `ingest`.
 
 Importing this module fills schemas.metadata.metadata, which Alembic compares with the database.
 """
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import Table
 
-from schemas import indexes, ingest
+from schemas import indexes, ingest, naming, staged
 from schemas.generated import aces_tables, padb_tables, pcdb_tables, pies_tables, qdb_tables, vcdb_tables
 from schemas.metadata import metadata
 
@@ -21,7 +21,8 @@ CANONICAL: dict[str, dict[str, Table]] = {
     "pies": pies_tables.TABLES,
 }
 INDEXES = indexes.declare(CANONICAL)
-SCHEMAS: tuple[str, ...] = ("autocare_vcdb", "autocare_pcdb", "autocare_padb", "autocare_qdb", "autocare_aces",
-                            "autocare_pies", ingest.SCHEMA)
+STAGED: dict[str, dict[str, Table]] = staged.declare(CANONICAL)
+SCHEMAS: tuple[str, ...] = (*(naming.schema_name(db) for db in CANONICAL), ingest.SCHEMA,
+                            *(naming.staged_schema_name(db) for db in CANONICAL))
 
-__all__ = ["CANONICAL", "SCHEMAS", "ingest", "metadata"]
+__all__ = ["CANONICAL", "SCHEMAS", "STAGED", "ingest", "metadata"]

@@ -111,6 +111,8 @@ def build_parser() -> argparse.ArgumentParser:
         db_arg(sp, REFERENCE_DATABASES)  # ACES and PIES come from files: `vcdb aces load`
         if kind == "baseline":
             sp.add_argument("--as-of", type=_date, help="AsOfDate of the pull (YYYY-MM-DD)")
+            sp.add_argument("--in-place", action="store_true", help="load straight into the live tables instead of "
+                            "staging the release (faster; readers see it change as it loads)")
         else:
             sp.add_argument("--since", type=_since, required=True, help="SinceDate YYYY-MM-DD, or auto")
             sp.add_argument("--lookback", type=int, default=7, help="days subtracted for --since auto (7)")
@@ -159,6 +161,21 @@ def build_parser() -> argparse.ArgumentParser:
             d.add_argument("--all", action="store_true", help="include resolved ones (list)")
         if name == "replay":
             d.add_argument("--dry-run", action="store_true", help="print what would be replayed, change nothing")
+        _json(d)
+
+    sp = _leaf(sub, "releases", "vcdb.commands:releases", help="the releases: published, refused, discarded, waiting")
+    sp.add_argument("--db", choices=DATABASES, help="only this database (default all)")
+    _json(sp)
+
+    sp = sub.add_parser("release", help="publish or discard a run the automatic rule did not publish")
+    rsub = sp.add_subparsers(dest="release_command", required=True)
+    for name, what in (("publish", "publish a complete run's staged rows (refused: say why, --force publishes)"),
+                       ("discard", "drop a run's staged rows; nothing of it is published")):
+        d = _leaf(rsub, name, f"vcdb.commands:release_{name}", help=what)
+        d.add_argument("run", type=int, help="the run id (`vcdb releases`, `vcdb status`)")
+        if name == "publish":
+            d.add_argument("--force", action="store_true",
+                           help="publish even when counts are off, orphans were found or tables are not sealed")
         _json(d)
 
     sp = _leaf(sub, "verify", "vcdb.commands:verify",

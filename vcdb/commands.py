@@ -41,12 +41,14 @@ def migrate(settings: Settings, *, revision: str = "head", down: bool = False, r
 
 def baseline(settings: Settings, terminal: Terminal, *, db: str = "vcdb", as_of: dt.date | None = None,
              resume: bool = False, tables: Sequence[str] = (), skip: Sequence[str] = (), concurrency: int = 4,
-             partitions: int = 3, replication: int = 1, metrics_port: int | None = None, as_json: bool = False) -> int:
+             partitions: int = 3, replication: int = 1, metrics_port: int | None = None, as_json: bool = False,
+             in_place: bool = False) -> int:
     from producers.runner import ProduceOptions
     from vcdb import health
 
     options = ProduceOptions(db=db, kind="baseline", as_of=as_of, tables=tuple(tables), skip=tuple(skip),
-                             resume=resume, concurrency=concurrency, partitions=partitions, replication=replication)
+                             resume=resume, concurrency=concurrency, partitions=partitions, replication=replication,
+                             in_place=in_place)
     with health.serving(metrics_port, health.PRODUCER_NEEDS):
         return signals.run(lambda stop: _produce(settings, terminal, options, stop, as_json))
 
@@ -212,6 +214,24 @@ def diff(settings: Settings, *, from_run: int, to_run: int, db: str = "vcdb", ta
     from vcdb import reports
 
     return signals.run(lambda _: reports.diff(settings, db, from_run, to_run, tables, as_json=as_json), grace_s=0)
+
+
+def releases(settings: Settings, *, db: str | None = None, as_json: bool = False) -> int:
+    from vcdb import release_commands
+
+    return signals.run(lambda _: release_commands.list_releases(settings, db, as_json=as_json), grace_s=0)
+
+
+def release_publish(settings: Settings, *, run: int, force: bool = False, as_json: bool = False) -> int:
+    from vcdb import release_commands
+
+    return signals.run(lambda _: release_commands.publish(settings, run, force=force, as_json=as_json))
+
+
+def release_discard(settings: Settings, *, run: int, as_json: bool = False) -> int:
+    from vcdb import release_commands
+
+    return signals.run(lambda _: release_commands.discard(settings, run, as_json=as_json))
 
 
 def status(settings: Settings, *, db: str = "vcdb", as_json: bool = False) -> int:

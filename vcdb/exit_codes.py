@@ -8,7 +8,7 @@ traceback (exit 1).
 
     0 OK            the command did what it was asked
     1 FAILED        a run failed, a check found problems, a worker stopped on an error, the API
-                    refused our credentials or scope
+                    refused our credentials or scope, a release was not published (or discarded)
     2 USAGE         bad arguments, settings or input files
     3 LOCKED        another producer run holds the lock of the database
     4 INTERRUPTED   stopped by SIGINT, SIGTERM or SIGHUP (checkpointed: resumable)
@@ -74,6 +74,7 @@ def table() -> tuple[Row, ...]:
     from schemas.settings import SettingsError
     from streams.broker import BrokerError
     from vcdb.console import UsageError
+    from vcdb.release_commands import ReleaseRefused
     from vcdb.services import ServiceError
     from vcdb.signals import Interrupted
 
@@ -94,6 +95,7 @@ def table() -> tuple[Row, ...]:
         Row((OSError, TimeoutError), UNAVAILABLE, "cannot connect to PostgreSQL: "),  # the others wrap theirs
         Row((WorkerStopped,), FAILED, "stopped: "),
         Row((ApiError, NotMigrated, ParseError, RawError), FAILED),
+        Row((ReleaseRefused,), FAILED, "refused: "),
         Row((asyncpg.UndefinedTableError, asyncpg.InvalidSchemaNameError), FAILED,
             "PostgreSQL (is the database migrated? `vcdb migrate`): "),
         Row((asyncpg.PostgresError,), FAILED, "PostgreSQL: "),

@@ -254,7 +254,7 @@ class FakeTx(BatchTx):
     (what the worker calls) are faked; it has no connection."""
 
     def __init__(self, ts: TableSql, run_id: int, store: FakeStore) -> None:
-        super().__init__(None, ts, run_id, False)
+        super().__init__(None, ts, run_id, False, staged=True)
         self.store = store
         self.rows: list[Row] = []
         self.letters: list[DeadLetter] = []
@@ -300,6 +300,9 @@ class FakeStore:
         self.read_failures: Counter[str] = Counter()  # per read (method name): the next n calls lose the session
         self.read_refusals: Counter[str] = Counter()  # ... or are refused (PostgreSQL answers: disk full)
         self.calls: Counter[str] = Counter()
+        self.in_place: set[int] = set()  # runs loaded in place (the others are staged)
+        self.staged_batches = 0
+        self.unpublished: list[dict[str, Any]] = []  # ledger.releases.waiting_runs rows
 
     # ---- set-up --------------------------------------------------------------------------
 
@@ -360,10 +363,19 @@ class FakeStore:
         self._read("offsets")
         return {tp: self.stored.get(tp, 0) for tp in tps}
 
+    async def staged(self, run_id: int) -> bool:
+        self._read("staged")
+        return run_id not in self.in_place
+
+    async def waiting_runs(self, db: str) -> list[dict[str, Any]]:
+        self._read("waiting_runs")
+        return list(self.unpublished)
+
     @asynccontextmanager
     async def batch(self, ts: TableSql, run_id: int, batch: Sequence[Consumed], *,
-                    partitions: int, expect: int) -> AsyncIterator[FakeTx]:
+                    partitions: int, expect: int, staged: bool) -> AsyncIterator[FakeTx]:
         self.calls["batch"] += 1
+        self.staged_batches += staged
         first, last = batch[0].source, batch[-1].source
         tp = (first.topic, first.partition)
         name = ts.table.name
@@ -398,7 +410,7 @@ class FakeStore:
         self.journal.append(("commit", name))
 
     async def end_of_table(self, ts: TableSql, run_id: int, partition: int, partitions: int, announced: int,
-                           topic: str, offset: int, *, expect: int) -> TablePhase:
+                           topic: str, offset: int, *, expect: int, staged: bool) -> TablePhase:
         self.calls["end_of_table"] += 1
         if (stored := self.stored.get((topic, partition), 0)) != expect:
             raise Fenced(topic, partition, offset, expect, stored)

@@ -64,17 +64,47 @@ def test_batch_sql_checks_declared_and_logical_parents() -> None:
     ts = table_sql(VCDB, VCDB.table("EngineConfig2"))
     parents = {c.parent.name for c in ts.checks}
     assert {"EngineBase2", "Mfr", "PowerOutput"} <= parents  # PowerOutput is a logical reference
-    assert ts.find_orphans is not None and "NOT EXISTS" in ts.find_orphans
-    assert "ON CONFLICT (\"engine_config_id\") DO UPDATE" in ts.upsert
+    assert ts.live.find_orphans is not None and "NOT EXISTS" in ts.live.find_orphans
+    assert "ON CONFLICT (\"engine_config_id\") DO UPDATE" in ts.live.upsert
 
 
 def test_self_reference_accepts_parents_in_the_same_batch() -> None:
     ts = table_sql(VCDB, VCDB.table("Region"))
-    assert ts.find_orphans is not None and '"stage_vcdb_region" p' in ts.find_orphans
+    for target in (ts.live, ts.staged):
+        assert target.find_orphans is not None and '"stage_vcdb_region" p' in target.find_orphans
+
+
+def test_a_staged_batch_finds_parents_live_or_staged_by_its_own_run() -> None:
+    ts = table_sql(VCDB, VCDB.table("Vehicle"))
+    assert ts.staged.find_orphans is not None and ts.live.find_orphans is not None
+    staged_parent = ('"autocare_vcdb_staged"."base_vehicle" p WHERE p."base_vehicle_id" = s."base_vehicle_id" '
+                     'AND p."ingest_run_id" = $1')
+    assert staged_parent in ts.staged.find_orphans
+    assert "autocare_vcdb_staged" not in ts.live.find_orphans  # live rows check against live parents only
+    assert ts.staged.upsert.startswith('INSERT INTO "autocare_vcdb_staged"."vehicle"')
+    assert 'ON CONFLICT ("ingest_run_id", "vehicle_id")' in ts.staged.upsert
+    assert ts.live.upsert.startswith('INSERT INTO "autocare_vcdb"."vehicle"')
+
+
+def test_publication_moves_one_runs_staged_rows_with_the_loaders_guard() -> None:
+    ts = table_sql(VCDB, VCDB.table("Vehicle"))
+    assert ts.publish.startswith('INSERT INTO "autocare_vcdb"."vehicle" AS t')
+    assert 'FROM "autocare_vcdb_staged"."vehicle" WHERE "ingest_run_id" = $1' in ts.publish
+    assert 'EXCLUDED."effective_date_time" >= t."effective_date_time"' in ts.publish
+    assert ts.clear_staged == 'DELETE FROM "autocare_vcdb_staged"."vehicle" WHERE "ingest_run_id" = $1'
+    assert ts.staged_orphans is not None and ts.staged_orphans.count("NOT EXISTS") == 2 * len(ts.checks)
+
+
+def test_a_file_table_checks_reference_databases_against_their_published_rows_only() -> None:
+    aces = load_catalog("aces")
+    ts = table_sql(aces, aces.tables["App"])
+    assert ts.staged.find_orphans is not None
+    assert "autocare_vcdb_staged" not in ts.staged.find_orphans
+    assert '"autocare_vcdb"."base_vehicle" p' in ts.staged.find_orphans
 
 
 def test_upsert_guard_keeps_newer_versions_and_ended_rows() -> None:
-    up = table_sql(VCDB, VCDB.table("Vehicle")).upsert
+    up = table_sql(VCDB, VCDB.table("Vehicle")).live.upsert
     assert 'EXCLUDED."effective_date_time" >= t."effective_date_time"' in up
     assert 't."end_date_time" IS NOT NULL AND EXCLUDED."end_date_time" IS NULL' in up
     assert "DISTINCT ON (\"vehicle_id\")" in up
