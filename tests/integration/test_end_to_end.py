@@ -80,13 +80,15 @@ def test_releases_flow_in_through_incremental_runs(
     dates = [ds.timeline.date_of(r) for r in (1, 2, 3)]
 
     async def until_sealed(run_id: int) -> None:
+        """Every table sealed, and the run published as a release (the worker publishes it)."""
         for _ in range(600):
-            rows = await fetch(database_url, "SELECT count(*) FILTER (WHERE status = 'sealed') AS s, count(*) AS n "
+            rows = await fetch(database_url, "SELECT count(*) FILTER (WHERE status = 'sealed') AS s, count(*) AS n, "
+                                             "(SELECT status FROM ingest.releases WHERE run_id = $1) AS release "
                                              "FROM ingest.table_load WHERE run_id = $1", run_id)
-            if rows[0]["s"] == len(TABLES):
+            if rows[0]["s"] == len(TABLES) and rows[0]["release"] == "published":
                 return
             await asyncio.sleep(0.2)
-        raise AssertionError(f"run {run_id} not sealed: {dict(rows[0])}")
+        raise AssertionError(f"run {run_id} not sealed and published: {dict(rows[0])}")
 
     async def go() -> None:
         worker = asyncio.create_task(consume(settings, "vcdb", WorkerOptions(), install_signals=False))
