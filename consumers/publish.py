@@ -39,6 +39,7 @@ from ledger.releases import RunFacts
 from schemas.catalog import Catalog, load_catalog
 from schemas.graph import load_plan
 from schemas.statuses import LoadStatus, Publication, ReleaseStatus
+from streams import envelope
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +63,10 @@ class Result:
     seconds: float = 0.0
     db: str = ""
     tables: tuple[str, ...] = ()
+
+
+def _in_load_order(catalog: Catalog) -> list[TableSql]:
+    return [table_sql(catalog, catalog.tables[n]) for level in load_plan(catalog).levels for n in level]
 
 
 def refusal(facts: RunFacts, orphans: dict[str, int]) -> str | None:
@@ -134,8 +139,9 @@ class Publisher:
                 return Result(run_id, Outcome.ALREADY, facts.release, db=facts.db, tables=names)
             if not facts.complete and not force:
                 return Result(run_id, Outcome.INCOMPLETE, incomplete(facts), db=facts.db, tables=names)
-            order = [n for level in load_plan(catalog, list(names)).levels for n in level]
-            sqls = [table_sql(catalog, catalog.tables[n]) for n in order]
+            # Every table of the database, not only those the run pulls: dead letters waiting on a
+            # parent the run brought were replayed into its staged rows of their own tables.
+            sqls = _in_load_order(catalog)
             staged = facts.publication == Publication.STAGED
             orphans = {ts.table.name: int(await conn.fetchval(ts.staged_orphans, run_id))
                        for ts in sqls if staged and ts.staged_orphans}
@@ -145,6 +151,7 @@ class Publisher:
                 return Result(run_id, Outcome.REFUSED, reason, db=facts.db, tables=names)
             started = time.monotonic()
             counts = await self._move(conn, sqls, run_id) if staged else {}
+            names = tuple(dict.fromkeys([*names, *(n for n, c in counts.items() if c)]))
             if facts.db == "aces":
                 await snapshot_before_change(conn, table_sql(catalog, catalog.tables["App"]), run_id)
                 ended = await submissions.replace_full(conn, run_id)
@@ -166,6 +173,8 @@ class Publisher:
             # would only repeat that check.  Parents publish before children all the same.
             await conn.execute("SET LOCAL session_replication_role = replica")
         for ts in sqls:
+            if not await conn.fetchval(ts.staged_rows, run_id):
+                continue
             await snapshot_before_change(conn, ts, run_id)
             status = await conn.execute(ts.publish, run_id)
             counts[ts.table.name] = int(status.split()[-1])
@@ -199,11 +208,17 @@ class Publisher:
                 if facts.publication == Publication.IN_PLACE:
                     return Result(run_id, Outcome.ALREADY, "loaded in place: its rows are already live",
                                   db=facts.db, tables=names)
-                catalog = load_catalog(facts.db)
                 counts = {}
-                for n in names:
-                    status = await conn.execute(table_sql(catalog, catalog.tables[n]).clear_staged, run_id)
-                    counts[n] = int(status.split()[-1])
+                for ts in _in_load_order(load_catalog(facts.db)):
+                    keys = [envelope.key_text(list(r.values())) for r in await conn.fetch(ts.staged_keys, run_id)]
+                    if not keys:
+                        continue
+                    reopened = await releases.reopen_replayed(conn, run_id, facts.db, ts.table.name, keys)
+                    if reopened:
+                        log.info("run %s discarded: %d dead letters of %s its replays had resolved are open again",
+                                 run_id, reopened, ts.table.name)
+                    status = await conn.execute(ts.clear_staged, run_id)
+                    counts[ts.table.name] = int(status.split()[-1])
                 release_id = await releases.record(conn, facts, ReleaseStatus.DISCARDED, reason=facts.reason,
                                                    counts=counts)
                 return Result(run_id, Outcome.DISCARDED, facts.reason, release_id, counts, db=facts.db, tables=names)

@@ -49,7 +49,8 @@ class ParentCheck:
 class Target:
     """Where a batch goes: the canonical table, or the run's rows of its staged twin."""
 
-    find_orphans: str | None  # SELECT _ord, check flags...  ($1: run, for a staged target)
+    find_orphans: str | None  # SELECT _ord, check flags...
+    orphans_take_run: bool  # find_orphans reads $1, the run (a staged target with a parent in its database)
     upsert: str  # $1 run, $2..$3 the _ord range
     upsert_returning: str  # the same, answering the keys it wrote
 
@@ -71,6 +72,7 @@ class TableSql:
     staged_rows: str  # $1 run: how many rows the run has staged
     staged_orphans: str | None  # $1 run: staged rows whose parent is neither live nor staged by the run
     clear_staged: str  # $1 run
+    staged_keys: str  # $1 run: the key columns of the run's staged rows
     staged_table: str
     canonical_table: str
 
@@ -164,8 +166,9 @@ def table_sql(catalog: Catalog, table: Table) -> TableSql:
 
     live_upsert = upsert_into(target, keys)
     staged_upsert = upsert_into(twin, f"{q(RUN_COLUMN)}, {keys}")
-    live = Target(_find_orphans(stage, [c.sql for c in checks]), live_upsert, live_upsert + returning)
-    staged = Target(_find_orphans(stage, staged_checks), staged_upsert, staged_upsert + returning)
+    live = Target(_find_orphans(stage, [c.sql for c in checks]), False, live_upsert, live_upsert + returning)
+    staged = Target(_find_orphans(stage, staged_checks), any(not c.cross_db for c in checks), staged_upsert,
+                    staged_upsert + returning)
     publish = (f"INSERT INTO {target} AS t ({collist}, {q(RUN_COLUMN)}) "
                f"SELECT {collist}, {q(RUN_COLUMN)} FROM {twin} WHERE {q(RUN_COLUMN)} = $1 "
                f"ON CONFLICT ({keys}) DO UPDATE SET {updates} WHERE {guard}")
@@ -176,7 +179,8 @@ def table_sql(catalog: Catalog, table: Table) -> TableSql:
     return TableSql(table, stage, cols, create, checks, live, staged, rules, find_rules,
                     f"DELETE FROM {q(stage)} WHERE {ORD} = ANY($1::int[])", snapshot_sql(table), publish,
                     f"SELECT count(*) FROM {twin} WHERE {q(RUN_COLUMN)} = $1", orphans,
-                    f"DELETE FROM {twin} WHERE {q(RUN_COLUMN)} = $1", twin, target)
+                    f"DELETE FROM {twin} WHERE {q(RUN_COLUMN)} = $1",
+                    f"SELECT {keys} FROM {twin} WHERE {q(RUN_COLUMN)} = $1", twin, target)
 
 
 def snapshot_sql(table: Table) -> str:

@@ -242,7 +242,7 @@ class BatchTx:
         orphaned: set[int] = set()
         if not self.target.find_orphans:
             return orphaned
-        args = (self.run_id,) if self.staged else ()
+        args = (self.run_id,) if self.target.orphans_take_run else ()
         for r in await self.conn.fetch(self.target.find_orphans, *args):
             i = r[ORD]
             check = next(c for c, flag in zip(ts.checks, r["missing"], strict=True) if flag)

@@ -169,3 +169,18 @@ async def waiting_runs(conn: Connection, db: str) -> list[dict[str, Any]]:
 async def publication(conn: Connection, run_id: int) -> Publication:
     raw = await conn.fetchval("SELECT publication FROM ingest.runs WHERE run_id = $1", run_id)
     return Publication(raw or Publication.STAGED)
+
+
+async def reopen_replayed(conn: Connection, run_id: int, db: str, table: str, keys: list[str]) -> int:
+    """Dead letters resolved by a replay into a run's staged rows (their parent arrived with the
+    run), when the run is discarded: open again, since what resolved them is gone."""
+    if not keys:
+        return 0
+    status = await conn.execute(
+        "UPDATE ingest.dead_letters d SET status = 'open', resolved_at = NULL, updated_at = now(), "
+        "message = d.message || ' [reopened: the run its replay loaded into was discarded]' "
+        "FROM ingest.runs r WHERE r.run_id = $1 AND d.db = $2 AND d.table_name = $3 AND d.status = 'resolved' "
+        "AND d.resolved_at >= r.started_at AND d.record_key = ANY($4::text[]) AND NOT EXISTS ("
+        "SELECT 1 FROM ingest.dead_letters o WHERE o.db = d.db AND o.table_name = d.table_name "
+        "AND o.record_key = d.record_key AND o.status = 'open')", run_id, db, table, keys)
+    return int(status.split()[-1])
