@@ -76,6 +76,13 @@ def vehicle_matches(app: str, vehicle: str) -> str:
     return " AND ".join(parts)
 
 
+def names_any(app: str) -> str:
+    """A boolean: the App names a SubModel or an attribute (aces.NARROWING_COLUMNS), something
+    `vehicle_matches` holds a vehicle to.  An App naming nothing fits every vehicle of its base
+    vehicles: with none yet it fits none, and that is no invalid combination."""
+    return "(" + " OR ".join(f"{_app(app, c)} IS NOT NULL" for c in aces.NARROWING_COLUMNS) + ")"
+
+
 def any_vehicle_matches(app: str) -> str:
     """A boolean: some VCdb vehicle of the App's base vehicles has all its attributes."""
     return (f"EXISTS (SELECT 1 FROM ({base_vehicles(app)}) bvs(base_vehicle_id) JOIN {_table('Vehicle')} v "

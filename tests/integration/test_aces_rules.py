@@ -1,7 +1,8 @@
 """The loader's checks of ACES applications against VCdb, PCdb and Qdb, in real PostgreSQL: the
 cross-database FK checks, the invalid-combination rule (attributes of one system on one config
-row; years ranges expanded; waived for validate="no"), Qdb qualifier ids and parameter counts,
-and the FULL file that ends its brand's applications when it seals."""
+row; years ranges expanded; waived for validate="no"; no rule for an application that names no
+attribute and no submodel), Qdb qualifier ids and parameter counts, and the FULL file that ends
+its brand's applications when it seals."""
 
 from __future__ import annotations
 
@@ -129,6 +130,12 @@ def test_applications_are_checked_against_vcdb_pcdb_and_qdb(database_url: str) -
         _app("years", "R4", YearFrom=2014, YearTo=2016, MakeID=1, ModelID=1, EngineBaseID=7),
         _app("years-no-vehicle", "R5", YearFrom=2014, YearTo=2016, MakeID=1, ModelID=2),
         _app("years-wrong-engine", "R6", YearFrom=2016, YearTo=2016, MakeID=1, ModelID=1, EngineBaseID=7),
+        # BaseVehicle 2 has no Vehicle yet: what names nothing fits none yet and loads; a submodel or an
+        # attribute is a combination no vehicle has.
+        _app("bv-no-vehicle", BaseVehicleID=2),
+        _app("years-bv-no-vehicle", "R7", YearFrom=2016, YearTo=2016, MakeID=1, ModelID=1),
+        _app("bv-no-vehicle-submodel", BaseVehicleID=2, SubModelID=5),
+        _app("bv-no-vehicle-region", BaseVehicleID=2, RegionID=1),
     ]
     verdicts = asyncio.run(_load(database_url, recs))
     assert verdicts == {
@@ -138,9 +145,13 @@ def test_applications_are_checked_against_vcdb_pcdb_and_qdb(database_url: str) -
         "unknown-part-type": ("missing_parent", "pcdb.Parts"), "unknown-position": ("missing_parent", "pcdb.Positions"),
         "unknown-qual": ("missing_parent", "qdb.Qualifier"), "qual-params": ("qualifier_param_count", "qdb.Qualifier"),
         "qual-ok": ("loaded", None), "years": ("loaded", None),
-        "years-no-vehicle": ("invalid_combination", "vcdb.Vehicle"),
+        # Model 2 has no BaseVehicle in 2014-2016: a range that names nothing else fits no vehicle yet.
+        "years-no-vehicle": ("loaded", None),
         # BaseVehicle 2 (2016) has no Vehicle at all: nothing there has engine 7.
         "years-wrong-engine": ("invalid_combination", "vcdb.Vehicle"),
+        "bv-no-vehicle": ("loaded", None), "years-bv-no-vehicle": ("loaded", None),
+        "bv-no-vehicle-submodel": ("invalid_combination", "vcdb.Vehicle"),
+        "bv-no-vehicle-region": ("invalid_combination", "vcdb.Vehicle"),
     }
     rows = asyncio.run(fetch(database_url, "SELECT ref FROM autocare_aces.app ORDER BY ref"))
     assert [r["ref"] for r in rows] == sorted(k for k, v in verdicts.items() if v[0] == "loaded")
