@@ -6,9 +6,12 @@ reference table its verdict depends on (`depends_on`, kept as the dead letter's 
 when that table seals in a later run (a VCdb incremental bringing the vehicle), the dead
 letters waiting on it are replayed, and those that now pass load by themselves.
 
-  App   invalid_combination    no VCdb vehicle of the App's base vehicles (its BaseVehicle, or
-                               every one of its Years range) has every attribute it names, all
-                               at once (schemas/fitment_sql.py); waived for validate="no"
+  App   invalid_combination    the App names a SubModel or a VCdb attribute, and no VCdb vehicle
+                               of its base vehicles (its BaseVehicle, or every one of its Years
+                               range) has them all at once (schemas/fitment_sql.py); waived for
+                               validate="no".  An App naming neither (BaseVehicle or Years/Make/
+                               Model alone) loads even while no vehicle has its base vehicles: it
+                               fits none yet, which `vcdb aces report` counts
         missing_parent         a Qual id that is not a Qdb Qualifier (the key it waits on)
         qualifier_param_count  a Qual whose <param> count differs from the <pN> placeholders
                                in the Qdb qualifier's text
@@ -73,9 +76,11 @@ def _app_rules() -> tuple[Rule, ...]:
         Rule(REASON_QUALIFIER_PARAMS, _flag(wrong_params),
              "a <Qual> has another number of <param> than its Qdb qualifier text has placeholders",
              "qdb.Qualifier"),
-        Rule(REASON_INVALID_COMBINATION, _flag(f"{validated} AND NOT {fitment_sql.any_vehicle_matches('s')}"),
-             "invalid combination: no VCdb vehicle of its base vehicle(s) has every attribute it names",
-             "vcdb.Vehicle"),
+        # An App naming nothing narrows nothing: whatever vehicles its base vehicles have, it fits them.
+        Rule(REASON_INVALID_COMBINATION,
+             _flag(f"{validated} AND {fitment_sql.names_any('s')} AND NOT {fitment_sql.any_vehicle_matches('s')}"),
+             "invalid combination: no VCdb vehicle of its base vehicle(s) has the submodel and every attribute "
+             "it names", "vcdb.Vehicle"),
     )
 
 

@@ -131,6 +131,12 @@ ATTRIBUTES: tuple[VehicleAttribute, ...] = (
 )
 ATTRIBUTE_BY_ELEMENT: dict[str, VehicleAttribute] = {a.element: a for a in ATTRIBUTES}
 
+# The App columns that narrow which vehicles of its base vehicles an application fits (its
+# SubModel and every attribute: schemas/fitment_sql.vehicle_matches).  An application with all of
+# them empty names nothing: it fits every vehicle of its base vehicles, and none while they have
+# none, which is no invalid combination.
+NARROWING_COLUMNS: tuple[str, ...] = ("SubModelID", *(a.column for a in ATTRIBUTES))
+
 
 @dataclass(frozen=True)
 class IdentReference:

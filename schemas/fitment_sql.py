@@ -76,7 +76,17 @@ def vehicle_matches(app: str, vehicle: str) -> str:
     return " AND ".join(parts)
 
 
-def any_vehicle_matches(app: str) -> str:
-    """A boolean: some VCdb vehicle of the App's base vehicles has all its attributes."""
+def names_any(app: str) -> str:
+    """A boolean: the App names a SubModel or an attribute (aces.NARROWING_COLUMNS), something
+    `vehicle_matches` holds a vehicle to.  An App naming nothing fits every vehicle of its base
+    vehicles: with none yet it fits none, and that is no invalid combination."""
+    return "(" + " OR ".join(f"{_app(app, c)} IS NOT NULL" for c in aces.NARROWING_COLUMNS) + ")"
+
+
+def any_vehicle_matches(app: str, *, live: bool = False) -> str:
+    """A boolean: some VCdb vehicle of the App's base vehicles has all its attributes.  With
+    `live`, a vehicle not ended: the App has a row in the fitment views' `app_vehicle` (asked per
+    App, this stops at the first vehicle; NOT EXISTS against the view builds all of it)."""
+    ended = " AND v.end_date_time IS NULL" if live else ""
     return (f"EXISTS (SELECT 1 FROM ({base_vehicles(app)}) bvs(base_vehicle_id) JOIN {_table('Vehicle')} v "
-            f"ON v.base_vehicle_id = bvs.base_vehicle_id WHERE {vehicle_matches(app, 'v')})")
+            f"ON v.base_vehicle_id = bvs.base_vehicle_id{ended} WHERE {vehicle_matches(app, 'v')})")

@@ -2,7 +2,8 @@
 identity a delete matches, schemas/aces.py `app_key`) and how one delivery of it reads.
 
 Pure values.  The generator also records why each application is what it is (`fault`,
-`category`, `late`), which the oracle's load model reads instead of validating anything.
+`category`, `late`, `fits_nothing`), which the oracle's load model reads instead of validating
+anything.
 """
 
 from __future__ import annotations
@@ -108,3 +109,4 @@ class App:
     fault: str | None = None  # the reason it is dead-lettered with at the baseline; None: it loads
     category: str = ""
     late: bool = False  # its BaseVehicle is published by a later release: loads after the incremental
+    fits_nothing: bool = False  # its vehicle and attributes hold for no vehicle of any release

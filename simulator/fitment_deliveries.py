@@ -1,8 +1,9 @@
 """The four ACES deliveries, in load order, and how many applications of each category they hold.
 
 1. FULL of brand 1: mostly valid applications (base vehicle, submodel, attributes of one or
-   several systems, qualifiers with params, year ranges, `validate="no"`), bad ones of every
-   reason, late ones, duplicates, overlaps and `D` records (which a FULL file ignores);
+   several systems, qualifiers with params, year ranges, `validate="no"`, year ranges naming
+   nothing else over years without a base vehicle, which load and fit no vehicle), bad ones of
+   every reason, late ones, duplicates, overlaps and `D` records (which a FULL file ignores);
 2. FULL of brand 2 (a later FULL of brand 1 must not end these);
 3. UPDATE of brand 1: deletes matching loaded applications as delivered, new ones, D+A pairs
    that change an application, a re-delivery that replaces one, a delete of something never
@@ -29,7 +30,7 @@ from simulator.fitment_oracle import FULL, UPDATE, Delivery, LoadModel
 VALID_SHARES: dict[str, float] = {"bv": 0.12, "submodel": 0.10, "one_attribute": 0.16, "one_system": 0.14,
                                   "several_systems": 0.14, "quals": 0.06, "years": 0.07}
 MISSING_IDENTS = ("BaseVehicle", "SubModel", "Make", "Model", "Parts", "Positions", "Qualifier")
-INVALID_KINDS = {"foreign": 0.015, "cross": 0.01, "years": 0.005, "empty_years": 0.005}
+INVALID_KINDS = {"foreign": 0.015, "cross": 0.01, "years": 0.005}
 BRAND_LETTERS = ("BCDFGHJKLMNPQRSTVWXYZ", "BCDFGHJKLMNPQRSTUVWXYZ", "BCDEFGHIJKLMNPQRSTVWXYZ", string.ascii_uppercase)
 
 
@@ -96,6 +97,7 @@ class Planner:
         self._fill(apps, self.count(0.01), lambda: f.param_count(brand))
         for kind, share in INVALID_KINDS.items():
             self._fill(apps, self.count(share), lambda k=kind: f.invalid(brand, k))  # type: ignore[misc]
+        self._fill(apps, self.count(0.005), lambda: f.fits_nothing(brand))
         for k in range(self.count(0.002)):
             element = ("EngineBase", "FrontBrakeType", "SubModel")[k % 3]
             self._fill(apps, 1, lambda e=element: f.missing_parent(brand, e, validate=False))  # type: ignore[misc]

@@ -137,7 +137,8 @@ class AppFactory:
     def _app(self, brand: str, ident: VehicleIdent, attrs: dict[str, int], *, category: str,
              quals: tuple[Qual, ...] = (), part: Part | None = None, part_type: int | None = None,
              position: int | None = None, no_position: bool = False, fault: str | None = None,
-             validate: bool = True, late: bool = False, overlap: bool = False) -> App | None:
+             validate: bool = True, late: bool = False, overlap: bool = False,
+             fits_nothing: bool = False) -> App | None:
         """Register and dress an application; None when its content or fitment is taken."""
         part = part or self.rng.choice(self._parts[brand])
         content = Content(brand, part.number, ident, attributes(attrs), tuple(sorted(quals)),
@@ -148,7 +149,7 @@ class AppFactory:
         self._contents.add(content)
         self._fitments[content.fitment].add((brand, part.number))
         return dataclasses.replace(self.dress(App("A", content)), validate=validate, fault=fault, category=category,
-                                   late=late)
+                                   late=late, fits_nothing=fits_nothing)
 
     def dress(self, app: App) -> App:
         """Notes, quantity, label and display order: what a later delivery may change."""
@@ -234,7 +235,7 @@ class AppFactory:
             return None
         return self._app(c.brand, c.vehicle, dict(c.attributes), category="overlap", quals=c.quals,
                          part=self.rng.choice(others), overlap=True, validate=app.validate, fault=app.fault,
-                         late=app.late)
+                         late=app.late, fits_nothing=app.fits_nothing)
 
     def repart(self, app: App) -> App | None:
         """A changed application: the same fitment, another part (a supersession)."""
@@ -297,7 +298,7 @@ class AppFactory:
     def invalid(self, brand: str, kind: str, *, validate: bool = True) -> App | None:
         """kind: foreign (an id the base vehicle's vehicles never have), cross (two attributes of two
         vehicles of one base vehicle that no vehicle has together), years (a year range whose vehicles
-        lack an attribute), empty_years (a year range with no base vehicle)."""
+        lack an attribute)."""
         bv = self.rng.choice(self.pool)
         b = self.ref.base_vehicles[bv]
         v = self._stable_vehicle(bv)
@@ -314,22 +315,30 @@ class AppFactory:
             attrs = {**a1, **a2} if len(a1) == len(a2) == 1 and set(a1) != set(a2) else None
             if attrs is not None and "TransmissionBase" in attrs and TRANSMISSION_PARTS & set(attrs):
                 attrs = None
-        elif kind == "years":
+        else:
             ident = VehicleIdent(years=(b.year - 1, b.year + 1), make=b.make, model=b.model)
             attrs = self._foreign(ident, v)
-        else:
-            years = {self.ref.base_vehicles[s].year for s in self.ref.make_model_siblings(bv)}
-            start = self.rng.randint(1950, 2000)
-            if years & {start, start + 1}:
-                return None
-            ident, attrs = VehicleIdent(years=(start, start + 1), make=b.make, model=b.model), {}
         if attrs is None or not all(self._exists(e, val) for e, val in attrs.items()):
             return None
         if not self.ref.never_holds(ident, attrs):
             return None
         category = f"invalid:{kind}" if validate else f"validate_no:{kind}"
         return self._app(brand, ident, attrs, category=category, fault=INVALID if validate else None,
-                         validate=validate)
+                         validate=validate, fits_nothing=True)
+
+    def fits_nothing(self, brand: str) -> App | None:
+        """A year range of a make and model that names nothing else, over years with no base vehicle
+        of them in any release: valid (every id exists, and naming no attribute and no submodel it
+        is no combination), it loads and fits no vehicle."""
+        b = self.ref.base_vehicles[self.rng.choice(self.pool)]
+        years = {self.ref.base_vehicles[s].year for s in self.ref.make_model_siblings(b.id)}
+        start = self.rng.randint(1950, 2000)
+        if years & {start, start + 1}:
+            return None
+        ident = VehicleIdent(years=(start, start + 1), make=b.make, model=b.model)
+        if not self.ref.never_holds(ident, {}):
+            return None
+        return self._app(brand, ident, {}, category="fits_nothing", fits_nothing=True)
 
     def late(self, brand: str) -> App | None:
         """An application on a base vehicle a later release publishes: missing at the baseline,

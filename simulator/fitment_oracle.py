@@ -119,6 +119,9 @@ class LoadModel:
             "dead_letters": {r: len(v) for r, v in sorted(by_reason.items())},
             "dead_letter_refs": {r: sorted(v, key=ref_order) for r, v in sorted(by_reason.items())},
             "live_by_brand": dict(sorted(Counter(c.brand for c in self.live).items())),
+            # Live, yet in no fitment view: `vcdb aces report`'s "fits no vehicle yet".
+            "live_fitting_nothing_refs": sorted((refs(c) for c, a in self.live.items() if a.fits_nothing),
+                                                key=ref_order),
         }
 
 

@@ -189,6 +189,7 @@ def render_aces_report(r: AcesReport) -> str:
     for b in r.brands:
         lines.append(f"    {b['brand'] or '-':<6} {b['live']:>8} {b['ended']:>8} {b['parts']:>7} "
                      f"{b['not_in_pies']:>12}")
+    lines.append(fits_no_vehicle_line(r.fits_no_vehicle_yet))
     lines.append(f"  duplicates (the same application twice in one file): {len(r.duplicates)} file run(s)")
     for d in r.duplicates:
         lines.append(f"    run {d['run_id']} {d['file_name'] or '(file unknown)'} {d['submission_type'] or ''}: "
@@ -204,6 +205,19 @@ def render_aces_report(r: AcesReport) -> str:
                      f"{o['position_id'] if o['position_id'] is not None else '-'}: {', '.join(o['parts'])} "
                      f"({o['apps']} apps, fitment key {o['fitment_key']})")
     return "\n".join(lines)
+
+
+_FITS_NO_VEHICLE_LABELS = {"naming_nothing": "naming no attribute or submodel", "validate_no": 'validate="no"',
+                           "equipment": "equipment", "other": "other"}
+
+
+def fits_no_vehicle_line(counts: dict[str, int]) -> str:
+    """Live applications that loaded and fit no VCdb vehicle yet, and why the loader let them in."""
+    total = counts.get("applications", 0)
+    line = f"  fits no vehicle yet (live applications no VCdb vehicle fits): {total}"
+    if total:
+        line += " (" + ", ".join(f"{counts.get(k, 0)} {label}" for k, label in _FITS_NO_VEHICLE_LABELS.items()) + ")"
+    return line
 
 
 def render_pies_report(r: PiesReport) -> str:

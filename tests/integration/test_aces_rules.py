@@ -1,26 +1,34 @@
 """The loader's checks of ACES applications against VCdb, PCdb and Qdb, in real PostgreSQL: the
 cross-database FK checks, the invalid-combination rule (attributes of one system on one config
-row; years ranges expanded; waived for validate="no"), Qdb qualifier ids and parameter counts,
-and the FULL file that ends its brand's applications when it seals."""
+row; years ranges expanded; waived for validate="no"; no rule for an application that names no
+attribute and no submodel), Qdb qualifier ids and parameter counts, and the FULL file that ends
+its brand's applications when it seals."""
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
 import json
+from pathlib import Path
 from typing import Any
 
 import asyncpg
+import pytest
 
 from consumers.decode import decoder_for
 from consumers.records import Incoming
+from consumers.runner import consume
 from consumers.sql import table_sql
 from consumers.store import LoadStore
 from consumers.submissions import replace_full
+from consumers.worker import WorkerOptions
+from producers.files import LoadOptions, load_files
 from schemas import aces, naming
 from schemas.catalog import Table, load_catalog
 from streams.records import InRecord
 from tests.integration.pipeline import fetch
+from tests.support import settings_for
+from vcdb import cli, exit_codes
 
 VCDB = load_catalog("vcdb")
 ACES = load_catalog("aces")
@@ -129,6 +137,12 @@ def test_applications_are_checked_against_vcdb_pcdb_and_qdb(database_url: str) -
         _app("years", "R4", YearFrom=2014, YearTo=2016, MakeID=1, ModelID=1, EngineBaseID=7),
         _app("years-no-vehicle", "R5", YearFrom=2014, YearTo=2016, MakeID=1, ModelID=2),
         _app("years-wrong-engine", "R6", YearFrom=2016, YearTo=2016, MakeID=1, ModelID=1, EngineBaseID=7),
+        # BaseVehicle 2 has no Vehicle yet: what names nothing fits none yet and loads; a submodel or an
+        # attribute is a combination no vehicle has.
+        _app("bv-no-vehicle", BaseVehicleID=2),
+        _app("years-bv-no-vehicle", "R7", YearFrom=2016, YearTo=2016, MakeID=1, ModelID=1),
+        _app("bv-no-vehicle-submodel", BaseVehicleID=2, SubModelID=5),
+        _app("bv-no-vehicle-region", BaseVehicleID=2, RegionID=1),
     ]
     verdicts = asyncio.run(_load(database_url, recs))
     assert verdicts == {
@@ -138,9 +152,13 @@ def test_applications_are_checked_against_vcdb_pcdb_and_qdb(database_url: str) -
         "unknown-part-type": ("missing_parent", "pcdb.Parts"), "unknown-position": ("missing_parent", "pcdb.Positions"),
         "unknown-qual": ("missing_parent", "qdb.Qualifier"), "qual-params": ("qualifier_param_count", "qdb.Qualifier"),
         "qual-ok": ("loaded", None), "years": ("loaded", None),
-        "years-no-vehicle": ("invalid_combination", "vcdb.Vehicle"),
+        # Model 2 has no BaseVehicle in 2014-2016: a range that names nothing else fits no vehicle yet.
+        "years-no-vehicle": ("loaded", None),
         # BaseVehicle 2 (2016) has no Vehicle at all: nothing there has engine 7.
         "years-wrong-engine": ("invalid_combination", "vcdb.Vehicle"),
+        "bv-no-vehicle": ("loaded", None), "years-bv-no-vehicle": ("loaded", None),
+        "bv-no-vehicle-submodel": ("invalid_combination", "vcdb.Vehicle"),
+        "bv-no-vehicle-region": ("invalid_combination", "vcdb.Vehicle"),
     }
     rows = asyncio.run(fetch(database_url, "SELECT ref FROM autocare_aces.app ORDER BY ref"))
     assert [r["ref"] for r in rows] == sorted(k for k, v in verdicts.items() if v[0] == "loaded")
@@ -184,3 +202,63 @@ def test_a_sealed_full_file_ends_its_brands_applications_it_did_not_deliver(data
 
     asyncio.run(go())
 
+
+
+# BaseVehicle 2 (2016 Make 1 Model 1) has no Vehicle; EngineBase 9 exists and no vehicle has it.
+NAMING_FILE = """<?xml version="1.0" encoding="UTF-8"?>
+<ACES version="4.2"><Header><Company>T</Company><BrandAAIAID>BKZT</BrandAAIAID><SubmissionType>FULL</SubmissionType>
+<VcdbVersionDate>2026-01-01</VcdbVersionDate><QdbVersionDate>2026-01-01</QdbVersionDate>
+<PcdbVersionDate>2026-01-01</PcdbVersionDate></Header>
+<App action="A" id="1" ref="ymm-no-vehicle"><Years from="2016" to="2016"/><Make id="1"/><Model id="1"/>
+<Qty>1</Qty><PartType id="1896"/><Position id="30"/><Part>N-1</Part></App>
+<App action="A" id="2" ref="attribute-no-vehicle-has"><BaseVehicle id="1"/><EngineBase id="9"/>
+<Qty>1</Qty><PartType id="1896"/><Position id="30"/><Part>N-2</Part></App>
+<App action="A" id="3" ref="fits"><BaseVehicle id="1"/><EngineBase id="8"/>
+<Qty>1</Qty><PartType id="1896"/><Position id="30"/><Part>N-3</Part></App>
+<Footer><RecordCount>3</RecordCount></Footer></ACES>
+"""
+
+
+def test_an_application_naming_nothing_loads_and_the_report_counts_it_as_fitting_no_vehicle_yet(
+        database_url: str, kafka: str, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """`vcdb aces load` of a file against a VCdb where the Years/Make/Model application's base
+    vehicle has no vehicle yet: it loads (naming nothing, it is no combination) and `vcdb aces
+    report` counts it under "fits no vehicle yet"; the application naming an engine no vehicle has
+    is still an invalid combination; the one that fits is neither."""
+    asyncio.run(_reference_data(database_url))
+
+    async def engine_9() -> None:
+        conn = await asyncpg.connect(database_url)
+        try:
+            await _insert(conn, "vcdb", "EngineBase", EngineBaseID=9)
+        finally:
+            await conn.close()
+
+    asyncio.run(engine_9())
+    path = tmp_path / "full.xml"
+    path.write_text(NAMING_FILE, encoding="utf-8")
+    settings = settings_for(database_url, kafka)
+
+    async def load() -> None:
+        result = await load_files(settings, LoadOptions(db="aces", files=(str(path),)), install_signals=False)
+        assert result.status == "succeeded", result.to_json()
+        await asyncio.wait_for(consume(settings, "aces", WorkerOptions(until_idle=True, stall_s=60),
+                                       install_signals=False, assign=True), timeout=240)
+
+    asyncio.run(load())
+    apps = asyncio.run(fetch(database_url, "SELECT ref FROM autocare_aces.app WHERE end_date_time IS NULL"))
+    assert sorted(a["ref"] for a in apps) == ["fits", "ymm-no-vehicle"]
+    dead = asyncio.run(fetch(database_url, "SELECT record->>'Ref' AS ref, reason, missing_table "
+                                           "FROM ingest.dead_letters WHERE db = 'aces' AND status = 'open'"))
+    assert [(d["ref"], d["reason"], d["missing_table"]) for d in dead] == [
+        ("attribute-no-vehicle-has", "invalid_combination", "vcdb.Vehicle")]
+
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    assert cli.main(["aces", "report", "--json"]) == exit_codes.OK
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["fits_no_vehicle_yet"] == {"applications": 1, "naming_nothing": 1, "validate_no": 0, "equipment": 0,
+                                          "other": 0}
+    assert cli.main(["aces", "report"]) == exit_codes.OK
+    assert "\n  fits no vehicle yet (live applications no VCdb vehicle fits): 1 (1 naming no attribute or submodel, " \
+           in capsys.readouterr().out

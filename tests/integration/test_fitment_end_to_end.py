@@ -1,8 +1,9 @@
 """ACES and PIES files through the whole pipeline against the simulator's reference data and the
 generator's oracle: VCdb, PCdb and Qdb baselines from the simulator over HTTP, then each file
 (`vcdb aces load` / `vcdb pies load` as a run) consumed into PostgreSQL and compared with the
-oracle after each one: live and ended applications, open dead letters by reason, the PIES rows;
-every live application found by both fitment look-ups; and the applications whose base vehicle
+oracle after each one: live and ended applications, open dead letters by reason, the live
+applications that fit no vehicle, the PIES rows; every live application that fits a vehicle found
+by both fitment look-ups; and the applications whose base vehicle
 only a later VCdb release brings loading by themselves after `vcdb incremental`."""
 
 from __future__ import annotations
@@ -60,14 +61,18 @@ async def _state(url: str) -> dict[str, Any]:
                             "WHERE db = 'aces' AND status = 'open'")
     reasons = collections.Counter(d["reason"] if d["reason"] != "missing_parent" else
                                   f"missing_parent:{d['missing_table']}" for d in dead)
+    unfit = await fetch(url, "SELECT a.ref FROM autocare_aces.app a WHERE a.end_date_time IS NULL AND NOT EXISTS "
+                             "(SELECT 1 FROM autocare_fitment.app_vehicle f WHERE f.app_key = a.app_key)")
     return {"live_refs": sorted(a["ref"] for a in apps if not a["ended"]),
             "ended_refs": sorted(a["ref"] for a in apps if a["ended"]),
-            "dead_letters": dict(reasons), "dead_refs": sorted(d["ref"] for d in dead)}
+            "dead_letters": dict(reasons), "dead_refs": sorted(d["ref"] for d in dead),
+            "live_fitting_nothing_refs": sorted(r["ref"] for r in unfit)}
 
 
 def _expected(after: dict[str, Any]) -> dict[str, Any]:
     return {"live_refs": sorted(after["live_refs"]), "ended_refs": sorted(after["ended_refs"]),
-            "dead_letters": {k: v for k, v in after["dead_letters"].items() if v}}
+            "dead_letters": {k: v for k, v in after["dead_letters"].items() if v},
+            "live_fitting_nothing_refs": sorted(after["live_fitting_nothing_refs"])}
 
 
 def test_aces_and_pies_files_load_against_the_reference_data_as_the_oracle_says(
@@ -96,6 +101,7 @@ def test_aces_and_pies_files_load_against_the_reference_data_as_the_oracle_says(
                 assert {k: state[k] for k in want} == want, name
         await _check_pies(database_url, oracle["pies"])
         await _check_lookups(settings, database_url)
+        assert oracle["files"][-1]["after"]["live_fitting_nothing_refs"]  # so the look-ups leave some out
 
         # The next VCdb releases bring the base vehicles (and vehicles) the late applications name.
         last = (await fetch(database_url, "SELECT max(started_at) AS t FROM ingest.runs WHERE db = 'vcdb'"))[0]["t"]
@@ -128,9 +134,11 @@ async def _check_pies(url: str, pies: dict[str, Any]) -> None:
 
 
 async def _check_lookups(settings: Settings, url: str) -> None:
-    """Every live application is found from its part and from a vehicle it fits."""
-    apps = await fetch(url, "SELECT DISTINCT brand_aaia_id, part_number FROM autocare_aces.app "
-                            "WHERE end_date_time IS NULL")
+    """Every live application that fits a vehicle (the oracle's `live_fitting_nothing_refs` fit none,
+    compared in `_state`) is found from its part and from a vehicle it fits."""
+    apps = await fetch(url, "SELECT DISTINCT a.brand_aaia_id, a.part_number FROM autocare_aces.app a "
+                            "WHERE a.end_date_time IS NULL AND EXISTS "
+                            "(SELECT 1 FROM autocare_fitment.app_vehicle f WHERE f.app_key = a.app_key)")
     assert apps
     for a in apps:
         found = await fitment_report.find_vehicles(settings, a["part_number"], a["brand_aaia_id"])

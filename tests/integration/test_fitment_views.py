@@ -293,9 +293,14 @@ def test_aces_report_counts_dead_letters_brands_duplicates_and_overlaps(
                                   "received": 14, "distinct_apps": 11, "duplicates": 3, "exact": True, "note": None}]
     assert (doc["overlap_groups"], doc["overlap_apps"]) == (1, 2)
     assert doc["overlaps"][0]["parts"] == ["W-100", "W-700"] and doc["overlaps"][0]["base_vehicle_id"] == 101
+    # A9 (validate="no", engine 32 on base vehicle 102); A6 and A10 fit nothing either, but have ended.
+    assert doc["fits_no_vehicle_yet"] == {"applications": 1, "naming_nothing": 0, "validate_no": 1, "equipment": 0,
+                                          "other": 0}
     code, out, _ = _cli(capsys, monkeypatch, small_db, "aces", "report")
     assert code == exit_codes.OK
     assert "run 1 bbbb_full.xml FULL: 14 App records, 11 distinct, 3 duplicate(s)\n" in out
+    assert "  fits no vehicle yet (live applications no VCdb vehicle fits): 1 (0 naming no attribute or submodel, " \
+           '1 validate="no", 0 equipment, 0 other)\n' in out
     assert "BBBB base vehicle 101, part type 7001, position 81: W-100, W-700 (2 apps" in out
     # A later UPDATE file delivers A1 again.  Without the snapshot the loader takes before a later change,
     # run 1 would lose A1 and show 4; with it, 3 still.  An UPDATE's figure is an upper bound (D+A pairs).
@@ -350,7 +355,8 @@ def bulk_db(database_url: str) -> str:
     return database_url
 
 
-def test_lookups_are_index_scans_and_the_views_agree_with_the_fitment_builder(bulk_db: str) -> None:
+def test_lookups_are_index_scans_and_the_views_agree_with_the_fitment_builder(
+        bulk_db: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     big = ("app", "vehicle", "base_vehicle")
     for sql, args in ((fitment.parts_query(base_vehicle=False, part_type=False), (4500,)),
                       (fitment.parts_query(base_vehicle=False, part_type=True), (4500, 20)),
@@ -375,6 +381,14 @@ def test_lookups_are_index_scans_and_the_views_agree_with_the_fitment_builder(bu
                                   f"(SELECT count(*) FROM (({reference}) EXCEPT "
                                   "(SELECT app_key, vehicle_id FROM autocare_fitment.app_vehicle)) x) AS missing"))[0]
     assert counts["ref"] == counts["view"] > 10000 and counts["missing"] == 0, counts
+    # `aces report`'s "fits no vehicle yet" asks the builder per application: the view's answer.
+    unfit = _run(_fetch(bulk_db, "SELECT count(*) AS n FROM autocare_aces.app a WHERE a.end_date_time IS NULL "
+                                 "AND NOT EXISTS (SELECT 1 FROM autocare_fitment.app_vehicle f "
+                                 "WHERE f.app_key = a.app_key)"))[0]["n"]
+    code, out, _ = _cli(capsys, monkeypatch, bulk_db, "aces", "report", "--json")
+    assert code == exit_codes.OK
+    counted = json.loads(out)["fits_no_vehicle_yet"]
+    assert counted["applications"] == counted["other"] == unfit > 1000, (counted, unfit)  # all validated by hand
 
 
 async def _timings(url: str, sql: str, args: list[tuple[Any, ...]]) -> list[float]:
@@ -408,7 +422,9 @@ def test_report_agrees_with_the_oracle_of_the_simulated_files(
         database_url: str, kafka: str, start_simulator: Callable[..., Any], tmp_path: Path) -> None:
     """VCdb/PCdb/Qdb at release 1 through the API, then the simulator's ACES files through `aces load`
     and the loader: duplicates of every FULL file, live applications per brand and overlap groups as
-    the oracle says, and every live validated application fits a vehicle."""
+    the oracle says, and the live applications that fit no vehicle are those it says (built to fit
+    none: validate="no" on a combination no vehicle has, Years ranges naming nothing without a
+    base vehicle), the others fit one."""
     sim = start_simulator("--scale", "0.01", "--seed", "42", "--release", "1")
     env = {**os.environ, "DATABASE_URL": database_url, "KAFKA_BOOTSTRAP_SERVERS": kafka,
            "AUTOCARE_TOKEN_URL": f"{sim.url}/connect/token", **{f"AUTOCARE_{db.upper()}_URL": sim.url
@@ -445,7 +461,15 @@ def test_report_agrees_with_the_oracle_of_the_simulated_files(
     last_of_brand = {f["brand"]: f for f in oracle["files"]}
     assert all(f["submission_type"] == "FULL" for f in last_of_brand.values())
     assert report["overlap_groups"] == sum(f["overlap_groups"] for f in last_of_brand.values()) > 0
-    unfit = _run(_fetch(database_url, "SELECT count(*) AS n FROM autocare_aces.app a WHERE a.end_date_time IS NULL "
-                                      "AND a.validate = 'yes' AND NOT EXISTS (SELECT 1 FROM "
-                                      "autocare_fitment.app_vehicle av WHERE av.app_key = a.app_key)"))
-    assert unfit[0]["n"] == 0
+    unfit = _run(_fetch(database_url, "SELECT a.ref FROM autocare_aces.app a WHERE a.end_date_time IS NULL "
+                                      "AND NOT EXISTS (SELECT 1 FROM autocare_fitment.app_vehicle av "
+                                      "WHERE av.app_key = a.app_key)"))
+    assert sorted((r["ref"] for r in unfit), key=lambda r: int(r[1:])) == last["live_fitting_nothing_refs"]
+    # ... and `aces report` counts them under "fits no vehicle yet": a Years range naming nothing else, or a
+    # validate="no" application naming an attribute.
+    nameless = [r for r in last["live_fitting_nothing_refs"]
+                if not oracle["apps"][r]["attributes"] and "submodel" not in oracle["apps"][r]["vehicle"]]
+    assert report["fits_no_vehicle_yet"] == {
+        "applications": len(last["live_fitting_nothing_refs"]), "naming_nothing": len(nameless),
+        "validate_no": len(last["live_fitting_nothing_refs"]) - len(nameless), "equipment": 0, "other": 0}
+    assert nameless and len(nameless) < len(last["live_fitting_nothing_refs"])

@@ -11,6 +11,7 @@ import pytest
 from consumers import fitment
 from consumers.fitment import AcesReport, FitPart, FitVehicle, PartPresence, Vehicle
 from consumers.store import InfrastructureError
+from schemas import fitment_sql
 from vcdb import cli, exit_codes
 from vcdb.fitment_report import (
     PartsResult,
@@ -124,7 +125,9 @@ def test_aces_report_duplicates_and_overlap_totals() -> None:
         "HAVING count(DISTINCT part_number) > 1": [
             {"brand": "BBBB", "fitment_key": "F1", "apps": 3, "parts": ("A", "B"), "base_vehicle_id": 101,
              "year_from": None, "year_to": None, "make_id": None, "model_id": None, "part_type_id": 7001,
-             "position_id": None, "groups": 4, "grouped_apps": 9}]})
+             "position_id": None, "groups": 4, "grouped_apps": 9}],
+        "AS naming_nothing": [
+            {"applications": 6, "naming_nothing": 3, "validate_no": 2, "equipment": 1, "other": 0}]})
     report = asyncio.run(fitment.aces_report(pool, sample=1))
     assert report.duplicates == [{"run_id": 3, "file_name": "f.xml", "submission_type": "FULL", "received": 14,
                                   "distinct_apps": 11, "duplicates": 3, "exact": True, "note": None}]
@@ -132,6 +135,21 @@ def test_aces_report_duplicates_and_overlap_totals() -> None:
     assert report.overlaps[0]["parts"] == ["A", "B"] and "groups" not in report.overlaps[0]
     assert any(args == (1,) for q, args in pool.asked if "LIMIT $1" in q)
     assert any(args == ("aces",) for q, args in pool.asked if "ingest.dead_letters" in q)
+    assert report.fits_no_vehicle_yet == {"applications": 6, "naming_nothing": 3, "validate_no": 2, "equipment": 1,
+                                          "other": 0}
+
+
+def test_fits_no_vehicle_yet_counts_live_applications_the_views_fit_to_nothing() -> None:
+    sql = " ".join(fitment._FITS_NO_VEHICLE.split())
+    live_vehicle = " ".join(fitment_sql.any_vehicle_matches("a", live=True).split())
+    assert "JOIN \"autocare_vcdb\".\"vehicle\" v ON v.base_vehicle_id = bvs.base_vehicle_id " \
+           "AND v.end_date_time IS NULL WHERE" in live_vehicle
+    assert f"FROM autocare_aces.app a WHERE a.end_date_time IS NULL AND NOT {live_vehicle}) u" in sql
+    assert f"{fitment_sql.names_any('a')} AS names" in sql  # "naming nothing" is the loader's rule's
+    kinds = {"naming_nothing": "NOT equipment AND NOT names", "validate_no": "NOT equipment AND names AND waived",
+             "equipment": "equipment", "other": "NOT equipment AND names AND NOT waived"}
+    for kind, condition in kinds.items():
+        assert f"count(*) FILTER (WHERE {condition}) AS {kind}" in sql
 
 
 @pytest.mark.parametrize(("submission", "snapshot", "newest", "note"), [
@@ -206,8 +224,13 @@ def test_render_aces_report() -> None:
         overlap_groups=1, overlap_apps=2,
         overlaps=[{"brand": "BBBB", "fitment_key": "F1", "apps": 2, "parts": ["W-100", "W-700"],
                    "base_vehicle_id": None, "year_from": 2011, "year_to": 2012, "make_id": 1, "model_id": None,
-                   "part_type_id": 7001, "position_id": 81}])
+                   "part_type_id": 7001, "position_id": 81}],
+        fits_no_vehicle_yet={"applications": 6, "naming_nothing": 3, "validate_no": 2, "equipment": 1, "other": 0})
     text = render_aces_report(report)
+    assert "\n  fits no vehicle yet (live applications no VCdb vehicle fits): 6 (3 naming no attribute or submodel, " \
+           '2 validate="no", 1 equipment, 0 other)\n' in text
+    assert "\n  fits no vehicle yet (live applications no VCdb vehicle fits): 0\n" in \
+        render_aces_report(AcesReport(fits_no_vehicle_yet={"applications": 0}))
     assert "  dead letters (open): 5\n" in text
     assert "App missing_parent waiting on vcdb.BaseVehicle: 1" in text
     assert "    BBBB          7        2       7            5" in text

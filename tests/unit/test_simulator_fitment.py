@@ -233,7 +233,8 @@ class Loaded:
                 out.append("missing_parent:qdb.Qualifier")
             elif len(set(PLACEHOLDER.findall(q["qualifier_text"] or ""))) != len(params):
                 out.append("qualifier_param_count")
-        if vcdb_ok and app.validate and not self.combination(app):
+        names = bool(app.attrs) or "SubModelID" in app.ident  # naming nothing, it is no combination
+        if vcdb_ok and app.validate and names and not self.combination(app):
             out.append("invalid_combination")
         return out
 
@@ -318,6 +319,8 @@ def test_every_application_is_what_the_oracle_says_by_an_independent_check(out: 
     late = set(the_oracle["late"]["refs"])
     reasons: dict[str, str] = {}
     for meta, apps in zip(the_oracle["files"], parsed(out).values(), strict=True):
+        live, unfit = set(meta["after"]["live_refs"]), set(meta["after"]["live_fitting_nothing_refs"])
+        assert unfit <= live
         for app in apps:
             outcome = meta["apps"][str(app.id)]["outcome"]
             assert meta["apps"][str(app.id)]["ref"] == app.ref
@@ -327,6 +330,12 @@ def test_every_application_is_what_the_oracle_says_by_an_independent_check(out: 
             elif outcome in ("loaded", "duplicate"):
                 assert found == [] and at_last.faults(app) == [], (meta["file"], app.id, found)
                 assert app.validate or not ever.combination(app), "validate=no is there for a bad combination"
+                if meta["apps"][str(app.id)]["category"] == "fits_nothing":
+                    assert not app.attrs and set(app.ident) == {"YearFrom", "YearTo", "MakeID", "ModelID"}
+                    assert app.ref in unfit
+                if app.ref in live:  # the oracle's "fits no vehicle yet", checked against the data set
+                    assert (app.ref in unfit) is (not ever.combination(app)), (meta["file"], app.id)
+                    assert (app.ref in unfit) is (not at_base.combination(app)), (meta["file"], app.id)
             else:
                 assert found == [outcome], (meta["file"], app.id, outcome, found)  # exactly its one fault
                 if outcome == "invalid_combination":
@@ -355,6 +364,7 @@ def test_every_category_is_there_twice_at_scale_001(out: Path, the_oracle: dict[
     loaded = [a for a in apps[first["file"]] if first["apps"][str(a.id)]["outcome"] == "loaded"]
     systems = [{aces.ATTRIBUTE_BY_ELEMENT[e].system for e in a.attrs} for a in loaded]
     assert sum(1 for a in loaded if "YearFrom" in a.ident) >= 2
+    assert sum(1 for a in loaded if first["apps"][str(a.id)]["category"] == "fits_nothing") >= 2
     assert sum(1 for a in loaded if "SubModelID" in a.ident) >= 2
     assert sum(1 for a in loaded if not a.validate) >= 2
     assert sum(1 for a in loaded if any(p for _, p in a.quals)) >= 2
