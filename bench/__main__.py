@@ -40,7 +40,8 @@ from vcdb import services
 
 WORKDIR = Path(".vcdb/bench")
 # `--only NAME`: the size argument of each group of phases, set to 0 for every group but NAME's.
-ONLY = {"rows": "load", "scale": "baseline", "aces_apps": "fitment", "explorer_scale": "explorer"}
+ONLY = {"rows": "load", "scale": "baseline", "aces_apps": "fitment", "explorer_scale": "explorer",
+        "release_scale": "releases"}
 ONLY_FLAGS = {"skip_startup": "startup"}  # --only NAME: these are set for every group but NAME
 
 
@@ -54,7 +55,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         bench = Bench(admin, WORKDIR, args.workers, args.timeout)
         results: dict[str, Any] = {"rows": args.rows, "scale": args.scale, "workers": args.workers,
                                    "aces_apps": args.aces_apps, "aces_scale": args.aces_scale,
-                                   "explorer_scale": args.explorer_scale,
+                                   "explorer_scale": args.explorer_scale, "release_scale": args.release_scale,
                                    "workers_flag": consume_has_workers(), "skipped": {}, "failed": {}}
         phases: list[tuple[str, Callable[[], Awaitable[dict[str, Any]]]]] = []
         if not args.skip_startup:
@@ -72,6 +73,8 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
                 results["skipped"]["dlt"] = "--skip-dlt"
             else:
                 phases.append(("dlt", lambda: baseline.dlt_phase(bench, args.scale)))
+        if args.release_scale > 0:
+            phases.append(("releases", lambda: baseline.releases_phase(bench, args.release_scale)))
         if args.aces_apps > 0:
             phases.append(("fitment", lambda: fitment.fitment_phase(bench, args.aces_scale, args.aces_apps)))
         if args.explorer_scale > 0:
@@ -97,6 +100,9 @@ def run() -> int:
                    help="simulator scale of the producer, whole-baseline and dlt phases (0: skip them)")
     p.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="vcdb consume --workers (CPU count)")
     p.add_argument("--skip-dlt", action="store_true", help="no dlt comparison (nor its venv)")
+    p.add_argument("--release-scale", type=float, default=1.0,
+                   help="simulator scale of the releases phase: a first baseline, then the same over it staged and "
+                        "--in-place (0: skip it)")
     p.add_argument("--aces-apps", type=int, default=1_000_000, help="applications of the generated ACES file (0: skip)")
     p.add_argument("--aces-scale", type=float, default=1.0, help="simulator scale of the ACES phase's reference data")
     p.add_argument("--explorer-scale", type=float, default=1.0,
@@ -107,7 +113,8 @@ def run() -> int:
     p.add_argument("--skip-startup", action="store_true", help="no start-up figures of the short commands")
     p.add_argument("--json", action="store_true")
     p.add_argument("--only", choices=sorted({*ONLY.values(), *ONLY_FLAGS.values()}),
-                   help="run this group of phases alone (load: 1 and 5; baseline: 2-4; fitment; explorer; startup)")
+                   help="run this group of phases alone (load: 1 and 5; baseline: 2-4; releases; fitment; explorer; "
+                        "startup)")
     args = p.parse_args()
     if args.only:
         for flag, phase in ONLY.items():

@@ -82,12 +82,20 @@ async def ceiling_phase(bench: Bench, scale: float) -> dict[str, Any]:
         sim.stop()
 
 
-async def _wait_for_run(url: str, producer: Tracked, deadline: float) -> None:
+async def _runs(url: str) -> int:
+    conn = await asyncpg.connect(url)
+    try:
+        return int(await conn.fetchval("SELECT count(*) FROM ingest.runs"))
+    finally:
+        await conn.close()
+
+
+async def _wait_for_run(url: str, producer: Tracked, deadline: float, before: int = 0) -> None:
     """Until the producer's run is in ingest.runs (with its endpoints: one transaction).  A worker
     started before it would find nothing open and be idle at once."""
     conn = await asyncpg.connect(url)
     try:
-        while not await conn.fetchval("SELECT count(*) FROM ingest.runs"):
+        while await conn.fetchval("SELECT count(*) FROM ingest.runs") <= before:
             if producer.poll() is not None or time.monotonic() > deadline:
                 raise ProcessFailed(f"the producer made no run (exit {producer.code}); log: {producer.log}")
             await asyncio.sleep(0.02)
@@ -100,17 +108,56 @@ async def baseline_phase(bench: Bench, scale: float) -> dict[str, Any]:
     wall time from the producer's start until both have exited."""
     sim = services.start_simulator(bench.workdir, *bench.simulator_args(scale))
     kafka = None
-    producer = consumer = None
     try:
         kafka = services.start_tansu(bench.workdir)
         url = await fresh_db(bench.admin_url, "vcdb_bench_baseline")
+        return {"scale": scale, **await _baseline_run(bench, url, settings_for(url, kafka, sim), sim, kafka)}
+    finally:
+        if kafka is not None:
+            kafka.stop()
+        sim.stop()
+
+
+async def releases_phase(bench: Bench, scale: float) -> dict[str, Any]:
+    """What staged publication costs (issue 19): a first baseline into an empty database (loaded in
+    place), then the same baseline over that release twice, staged and published, and `--in-place`,
+    from one simulator and broker, one after the other."""
+    sim = services.start_simulator(bench.workdir, *bench.simulator_args(scale))
+    kafka = None
+    try:
+        kafka = services.start_tansu(bench.workdir)
+        url = await fresh_db(bench.admin_url, "vcdb_bench_releases")
         settings = settings_for(url, kafka, sim)
+        first = await _baseline_run(bench, url, settings, sim, kafka)
+        staged = await _baseline_run(bench, url, settings, sim, kafka)
+        in_place = await _baseline_run(bench, url, settings, sim, kafka, "--in-place")
+        conn = await asyncpg.connect(url)
+        try:
+            rows = await conn.fetch("SELECT publication, seconds FROM ingest.releases ORDER BY release_id")
+        finally:
+            await conn.close()
+        assert [r["publication"] for r in rows] == ["in_place", "staged", "in_place"], rows
+        return {"scale": scale, "records": first["records"], "first_wall_s": first["wall_s"],
+                "staged_wall_s": staged["wall_s"], "in_place_wall_s": in_place["wall_s"],
+                "publish_s": rows[1]["seconds"], "staged_per_in_place": staged["wall_s"] / in_place["wall_s"],
+                "cpu_s": {"first": first["cpu_s"], "staged": staged["cpu_s"], "in_place": in_place["cpu_s"]}}
+    finally:
+        if kafka is not None:
+            kafka.stop()
+        sim.stop()
+
+
+async def _baseline_run(bench: Bench, url: str, settings: Settings, sim: services.Service,
+                        kafka: services.Service, *args: str) -> dict[str, Any]:
+    producer = consumer = None
+    try:
         consume_argv(bench.workers)  # asks `consume --help` now, outside the timed span
+        before = await _runs(url)
         sim0, broker0 = cpu_s(_pid(sim)), cpu_s(_pid(kafka))
         deadline = time.monotonic() + bench.timeout_s
-        producer = Tracked("baseline-producer", vcdb("baseline", "--json"), env=env_for(settings),
+        producer = Tracked("baseline-producer", vcdb("baseline", "--json", *args), env=env_for(settings),
                            workdir=bench.workdir)
-        await _wait_for_run(url, producer, deadline)
+        await _wait_for_run(url, producer, deadline, before)
         consumer = Tracked("baseline-consumer", consume_argv(bench.workers, "--stall", "600"),
                            env=env_for(settings), workdir=bench.workdir)
         p, c = await asyncio.gather(asyncio.to_thread(producer.wait, deadline),
@@ -121,7 +168,7 @@ async def baseline_phase(bench: Bench, scale: float) -> dict[str, Any]:
         check(c)
         run, out = p.json(), c.json()
         loaded, read = out.get("loaded") or 0, out.get("read")
-        return {"scale": scale, "records": run["records"], "pages": run["pages"], "loaded": loaded,
+        return {"records": run["records"], "pages": run["pages"], "loaded": loaded,
                 "dead_lettered": out.get("dead_lettered"), "read": read,
                 "read_per_loaded": read / loaded if read is not None and loaded else None,
                 "wall_s": wall, "records_per_s": run["records"] / wall, "producer_s": run["seconds"],
@@ -136,9 +183,6 @@ async def baseline_phase(bench: Bench, scale: float) -> dict[str, Any]:
         for proc in (producer, consumer):
             if proc is not None:
                 proc.stop()
-        if kafka is not None:
-            kafka.stop()
-        sim.stop()
 
 
 async def dlt_phase(bench: Bench, scale: float) -> dict[str, Any]:

@@ -74,6 +74,11 @@ def targets(r: dict[str, Any]) -> list[Target]:
             p95 = f["lookups"][name]["p95"]
             out.append(Target(f"fitment {name[:-3].replace('_', ' ')} p95 (ms)", p95, "<= 10", _at_most(p95, 10.0),
                               "" if f["scale"] == 1.0 else f"the target is at scale 1.0; this run: {f['scale']}"))
+    if "releases" in r:
+        x = r["releases"]
+        out.append(Target("staged baseline / in place (over a release)", x["staged_per_in_place"], "<= 1.3",
+                          _at_most(x["staged_per_in_place"], 1.3),
+                          "" if x["scale"] == 1.0 else f"the target is at scale 1.0; this run: {x['scale']}"))
     if "explorer" in r:
         x = r["explorer"]
         for kind, goal in x["targets_ms"].items():
@@ -166,6 +171,12 @@ def lines(r: dict[str, Any]) -> list[str]:
         out.append("fitment look-ups            : " + "; ".join(
             f"{k[:-3].replace('_', ' ')} p50 {v['p50']:.1f} ms, p95 {v['p95']:.1f} ms"
             for k, v in lk.items() if k.endswith("_ms")) + f" ({lk['calls']} calls each)")
+    if "releases" in r:
+        x = r["releases"]
+        out.append(f"releases (scale {x['scale']})        : {x['records']:,} records; first baseline (in place) "
+                   f"{x['first_wall_s']:.1f} s; the same over it staged and published {x['staged_wall_s']:.1f} s "
+                   f"(publication {x['publish_s']:.1f} s), --in-place {x['in_place_wall_s']:.1f} s: "
+                   f"{x['staged_per_in_place']:.2f}x")
     if "explorer" in r:
         x, ref = r["explorer"], r["explorer"]["reference"]
         out.append(f"explorer (scale {x['scale']})        : {ref['base_vehicles']:,} base vehicles, "
