@@ -73,7 +73,9 @@ async def _published(url: str, run_id: int, timeout_s: float = 120) -> dict[str,
     while time.monotonic() < deadline:
         rows = await fetch(url, "SELECT * FROM ingest.releases WHERE run_id = $1", run_id)
         if rows and rows[0]["status"] == "published":
-            return dict(rows[0])
+            release = dict(rows[0])
+            release["counts"] = json.loads(release["counts"])
+            return release
         await asyncio.sleep(0.1)
     raise AssertionError(f"run {run_id} was not published within {timeout_s} s")
 
