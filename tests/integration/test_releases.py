@@ -25,6 +25,7 @@ from producers.files import LoadOptions, load_files
 from producers.runner import ProduceOptions, RunResult, produce
 from producers.source import client_source
 from schemas.settings import Settings
+from simulator.timeline import Timeline
 from tests.integration.pipeline import cli_env, execute, fetch
 from tests.support import settings_for
 from vcdb import exit_codes
@@ -57,8 +58,11 @@ FROM autocare_aces.app WHERE brand_aaia_id = '{BRAND}'
 """
 
 
+TIMELINE = Timeline.monthly(3)
+
+
 def _sim_args(release: int) -> list[str]:
-    return ["--scale", str(SCALE), "--seed", str(SEED), "--release", str(release)]
+    return ["--scale", str(SCALE), "--seed", str(SEED), "--releases", "3", "--release", str(release)]
 
 
 async def _produce(settings: Settings, db: str = "vcdb", **kw: Any) -> RunResult:
@@ -137,7 +141,8 @@ def test_readers_see_whole_vcdb_releases_only(
                 await _move(sim.url, to)
                 reader = Reader(database_url, VCDB_STATE)
                 reader.start()
-                run = await _produce(settings, kind=kind, **({"since": "auto"} if kind == "incremental" else {}))
+                since = {"since": TIMELINE.date_of(to - 1)} if kind == "incremental" else {}
+                run = await _produce(settings, kind=kind, **since)
                 release = await _published(database_url, run.run_id)
                 await asyncio.sleep(0.2)
                 await reader.stop()
@@ -244,7 +249,7 @@ def test_an_aces_full_file_replaces_its_brand_in_one_step_and_a_malformed_one_pu
         assert await brand() == state2  # live fitment unchanged
         staged = await fetch(database_url, "SELECT count(*) AS n FROM autocare_aces_staged.app WHERE "
                                            "ingest_run_id = $1", result.run_id)
-        assert staged[0]["n"] == 20  # its complete pages (2 of 10 Apps) wait staged for --resume
+        assert staged[0]["n"] == 29  # its complete Apps wait staged for --resume
         listed = json.loads((await asyncio.to_thread(_vcdb, env, "releases", "--db", "aces", "--json")).stdout)
         assert [w["run_id"] for w in listed["waiting"]] == [result.run_id]
 
