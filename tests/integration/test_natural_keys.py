@@ -25,8 +25,8 @@ def test_no_canonical_column_invents_ids(database_url: str) -> None:
     ours = asyncio.run(fetch(database_url, "SELECT table_name, column_name FROM information_schema.columns "
                                            "WHERE table_schema = 'ingest' AND column_default LIKE 'nextval%' "
                                            "ORDER BY 1"))
-    assert [tuple(r) for r in ours] == [("dead_letters", "dead_letter_id"), ("replays", "replay_id"),
-                                       ("runs", "run_id")]
+    assert [tuple(r) for r in ours] == [("dead_letters", "dead_letter_id"), ("releases", "release_id"),
+                                       ("replays", "replay_id"), ("runs", "run_id")]
 
 
 def test_an_insert_without_the_id_fails(database_url: str) -> None:
