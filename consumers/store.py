@@ -32,8 +32,8 @@ import asyncpg
 from consumers import submissions
 from consumers.records import Consumed, Incoming
 from consumers.sql import ORD, TableSql, table_sql
+from ledger.statuses import LoadStatus
 from schemas.catalog import load_catalog
-from schemas.statuses import LoadStatus
 from streams import envelope
 from streams.dead_letters import REASON_CONSTRAINT, REASON_MISSING_PARENT, DeadLetter, Failure
 

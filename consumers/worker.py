@@ -32,8 +32,8 @@ from consumers.retry import RetriesExhausted, RetryPolicy
 from consumers.sql import TableSql, table_sql
 from consumers.store import BatchResult, BatchTx, Fenced, InfrastructureError, TablePhase
 from consumers.verdicts import Verdict, judge
+from ledger.statuses import LoadStatus
 from schemas.catalog import Catalog, Table
-from schemas.statuses import LoadStatus
 from streams import envelope, metrics, topics
 from streams.dead_letters import DeadLetter
 from streams.records import InRecord, OutRecord

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ledger.statuses import EndpointStatus, RunKind, RunStatus
 from producers import aces_file, pies_file
 from producers.file_source import PAGE_ENTITIES, FileSource, cursor_file
 from producers.runs import ProducerLock, Run, RunStateError, RunStore
@@ -37,7 +38,6 @@ from producers.service import EndpointPlan, EndpointResult, Progress, RunPlan, r
 from producers.xml_stream import FileError, FormatRefused, XmlStream, file_digest, peek
 from schemas.catalog import Table, load_catalog
 from schemas.settings import Settings
-from schemas.statuses import EndpointStatus, RunKind, RunStatus
 from streams import topics
 from streams.broker import Publisher, ensure_topics
 

@@ -25,8 +25,8 @@ from typing import Any
 from consumers.records import Consumed, Incoming, consumed
 from consumers.sql import TableSql
 from consumers.store import BatchResult, BatchTx, Fenced, InfrastructureError, TablePhase
+from ledger.statuses import EndpointStatus, LoadStatus, RunStatus
 from schemas.catalog import Table, load_catalog
-from schemas.statuses import EndpointStatus, LoadStatus, RunStatus
 from streams import envelope, topics
 from streams.dead_letters import DeadLetter, Failure
 from streams.records import InRecord, OutRecord
