@@ -32,7 +32,7 @@ import asyncpg
 from bench.procs import Tracked, check
 from bench.stack import Bench, env_for, fresh_db, settings_for, vcdb
 from consumers import fitment
-from consumers.store import LoadStore
+from ledger import pools
 from producers.files import FORMATS, check_file
 from producers.xml_stream import XmlStream
 from schemas.catalog import load_catalog
@@ -131,8 +131,7 @@ def parse_only(path: Path) -> dict[str, Any]:
 async def lookups(url: str, n: int = LOOKUPS, seed: int = 1) -> dict[str, Any]:
     """p50/p95 (ms) of the two look-ups over random vehicles that have parts and random parts."""
     rng = random.Random(seed)
-    store = await LoadStore.connect(url, "bench", size=2)  # the pool the commands use
-    pool = store.pool
+    pool = await pools.connect_pool(url, size=2)  # the pool the commands use
     try:
         vehicles = [r["vehicle_id"] for r in await pool.fetch(
             "SELECT DISTINCT vehicle_id FROM autocare_fitment.app_vehicle LIMIT 20000")]
@@ -154,7 +153,7 @@ async def lookups(url: str, n: int = LOOKUPS, seed: int = 1) -> dict[str, Any]:
             await fitment.vehicles_for_part(pool, part, brand)
             by_part.append((time.perf_counter() - t0) * 1000)
     finally:
-        await store.close()
+        await pool.close()
     return {"calls": n, "parts_for_vehicle_ms": _percentiles(by_vehicle), "vehicles_for_part_ms": _percentiles(by_part)}
 
 

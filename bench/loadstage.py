@@ -27,8 +27,8 @@ from bench.procs import Tracked, check
 from bench.stack import Bench, consume_argv, consume_has_workers, env_for, fresh_db, settings_for
 from bench.workload import RecordsSource, base_vehicle, lookups, vehicle
 from consumers.runner import consume
-from consumers.store import LoadStore
 from consumers.worker import WorkerOptions
+from ledger import pools
 from producers.runner import ProduceOptions, produce
 from schemas.settings import Settings
 from vcdb import roles, services
@@ -112,11 +112,11 @@ async def as_ingest_role(url: str) -> str:
 
 async def fk_triggers_run(url: str) -> bool:
     """Whether the loader, connected as `url`'s role, leaves PostgreSQL's FK triggers on."""
-    store = await LoadStore.connect(url, "bench-probe", size=1)
+    writer = await pools.connect_writer(url, size=1)
     try:
-        return not store.skip_fk_triggers
+        return not writer.skip_fk_triggers
     finally:
-        await store.close()
+        await writer.pool.close()
 
 
 async def drop_bench_roles(admin: str, name: str) -> None:

@@ -20,7 +20,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from consumers.store import DeadLetterFilter, DeadLetterStore, InfrastructureError
+from consumers.store import DeadLetterFilter, DeadLetterStore
+from ledger.errors import InfrastructureError
 from schemas import naming
 from schemas.catalog import load_catalog
 

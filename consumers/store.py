@@ -19,19 +19,21 @@ letter, a later run's copy supersedes the earlier one (kept, status `superseded`
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
-from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any, ParamSpec, TypeVar
+from typing import Any
 
 import asyncpg
 
 from consumers import submissions
 from consumers.records import Consumed, Incoming
 from consumers.sql import ORD, TableSql, table_sql
+from ledger import pools
+from ledger.errors import Fenced
+from ledger.pools import SESSION_ERRORS, guarded, infrastructure
 from ledger.statuses import LoadStatus
 from schemas.catalog import load_catalog
 from streams import envelope
@@ -39,57 +41,6 @@ from streams.dead_letters import REASON_CONSTRAINT, REASON_MISSING_PARENT, DeadL
 
 log = logging.getLogger(__name__)
 POISON_CLASSES = ("22", "23")
-# Every connection of ours runs without PostgreSQL's JIT.  A batch's checks are big expressions
-# over a few thousand staged rows, and the fitment views join a dozen tables: the cost model sends
-# both to the JIT, whose compilation took 7.6 s for one batch of ACES applications that executed in
-# 58 ms, and 285 ms for a "parts for this vehicle" look-up that executed in 8 ms.
-SERVER_SETTINGS = {"jit": "off"}
-
-
-READER_SETTINGS = {**SERVER_SETTINGS, "default_transaction_read_only": "on"}
-# No connection floor: asyncpg restores a floor from a background task that logs a traceback at
-# WARNING every second while PostgreSQL is away; our own retries already say so, once per attempt.
-# Connections are still pooled and reused; the first use after start connects.
-POOL_FLOOR = 0
-
-
-async def connect_reader(url: str, size: int = 4) -> Any:
-    """A pool for reading only (the explorer): every transaction read-only, whatever the role may do."""
-    try:
-        pool = await asyncpg.create_pool(url, min_size=POOL_FLOOR, max_size=size, server_settings=READER_SETTINGS)
-    except (OSError, asyncpg.PostgresError) as e:
-        raise InfrastructureError(f"cannot connect to PostgreSQL: {e}") from e
-    try:
-        await pool.fetchval("SELECT 1")  # no floor: connect once now, so a server that is not there says so
-    except (OSError, asyncpg.PostgresError) as e:
-        await pool.close()
-        raise InfrastructureError(f"cannot connect to PostgreSQL: {e}") from e
-    return pool
-
-
-class Fenced(RuntimeError):
-    """The partition's stored offset is not where this worker left it.  Ahead: another worker (or
-    an earlier life of this one) applied the records.  Behind: a commit this worker saw succeed
-    was lost in a PostgreSQL crash (batches commit with synchronous_commit off), rows and offset
-    together.  Nothing was written; re-read from `next_offset`."""
-
-    def __init__(self, topic: str, partition: int, first: int, expected: int, next_offset: int) -> None:
-        why = ("already applied" if next_offset > expected
-               else "after a commit lost in a PostgreSQL crash: the records from the stored offset are applied again")
-        super().__init__(f"{topic}[{partition}] offset {first}: the stored offset is {next_offset}, this worker left "
-                         f"it at {expected}; {why}")
-        self.next_offset = next_offset
-
-
-class InfrastructureError(RuntimeError):
-    """PostgreSQL failed for reasons that are not the record's (connection, disk, permissions,
-    deadlock, ...): transient, never dead-lettered.  `unreachable`: the session was lost or the
-    server does not answer (an outage, waited out for DATABASE_OUTAGE_S), rather than an answer
-    that refused the statement."""
-
-    def __init__(self, message: str, *, unreachable: bool = False) -> None:
-        super().__init__(message)
-        self.unreachable = unreachable
 
 
 @dataclass
@@ -107,47 +58,6 @@ class TablePhase:
 
 def is_poison(e: BaseException) -> bool:
     return isinstance(e, asyncpg.PostgresError) and str(getattr(e, "sqlstate", "") or "")[:2] in POISON_CLASSES
-
-
-# What a statement of ours raises when it is not the record's fault: the server's errors (a
-# terminated session is AdminShutdownError), the socket's, and the client's on a connection that
-# was lost under it: InterfaceError ("the underlying connection is closed", from the rollback of a
-# transaction whose session was killed) and InternalClientError ("another operation is in
-# progress", from a pooled connection given back mid-statement when its task was cancelled).
-# Poison (classes 22 and 23) is sorted out inside the batch, before anything reaches here.
-SESSION_ERRORS: tuple[type[BaseException], ...] = (
-    asyncpg.PostgresError, asyncpg.InterfaceError, asyncpg.InternalClientError, OSError, TimeoutError)
-
-
-# What says "PostgreSQL is not there" rather than "this statement was refused".
-UNREACHABLE_ERRORS: tuple[type[BaseException], ...] = (
-    OSError, TimeoutError, asyncpg.InterfaceError, asyncpg.InternalClientError, asyncpg.PostgresConnectionError,
-    asyncpg.AdminShutdownError, asyncpg.CrashShutdownError, asyncpg.CannotConnectNowError)
-
-
-def _infrastructure(what: str, e: BaseException) -> InfrastructureError:
-    unreachable = isinstance(e, UNREACHABLE_ERRORS)
-    if isinstance(e, OSError):
-        return InfrastructureError(f"{what}: connection lost: {e}", unreachable=unreachable)
-    return InfrastructureError(f"{what}: {type(e).__name__}: {e}", unreachable=unreachable)
-
-
-P = ParamSpec("P")
-R = TypeVar("R")
-
-
-def _guarded(what: str) -> Callable[[Callable[P, Coroutine[Any, Any, R]]], Callable[P, Coroutine[Any, Any, R]]]:
-    """A store read whose failure is the infrastructure's: raised as InfrastructureError, which
-    the worker retries (Worker._retrying)."""
-    def wrap(fn: Callable[P, Coroutine[Any, Any, R]]) -> Callable[P, Coroutine[Any, Any, R]]:
-        @functools.wraps(fn)
-        async def call(*args: P.args, **kwargs: P.kwargs) -> R:
-            try:
-                return await fn(*args, **kwargs)
-            except SESSION_ERRORS as e:
-                raise _infrastructure(what, e) from e
-        return call
-    return wrap
 
 
 _INDEX_DEAD_LETTER = (
@@ -196,7 +106,7 @@ async def take_pending_snapshots(pool: asyncpg.Pool, sqls: Sequence[TableSql]) -
             async with pool.acquire() as conn, conn.transaction():
                 await snapshot_before_change(conn, ts)
     except SESSION_ERRORS as e:
-        raise _infrastructure("taking diff snapshots", e) from e
+        raise infrastructure("taking diff snapshots", e) from e
 
 
 class BatchTx:
@@ -354,51 +264,40 @@ class LoadStore:
     def __init__(self, pool: asyncpg.Pool, group_id: str, *, skip_fk_triggers: bool = False) -> None:
         self.pool = pool
         self.group_id = group_id
-        # The loader checks every parent set-based before its upsert, and parents are never
-        # deleted (deletes are soft), so PostgreSQL's per-row FK triggers only repeat that check
-        # at several times its cost.  Where the role may set session_replication_role (superuser,
-        # or PostgreSQL 15+ `GRANT SET ON PARAMETER session_replication_role`), the upsert runs
-        # with triggers off; elsewhere the constraints are checked twice, correctly but slower.
+        # FK triggers off in the upsert where the role may (ledger/pools.py, `connect_writer`).
         self.skip_fk_triggers = skip_fk_triggers
 
     @classmethod
     async def connect(cls, url: str, group_id: str, size: int = 4) -> LoadStore:
-        try:
-            pool = await asyncpg.create_pool(url, min_size=POOL_FLOOR, max_size=size, server_settings=SERVER_SETTINGS)
-            allowed = await pool.fetchval(
-                "SELECT rolsuper OR (current_setting('server_version_num')::int >= 150000 AND "
-                "has_parameter_privilege('session_replication_role', 'SET')) "
-                "FROM pg_roles WHERE rolname = current_user")
-        except (OSError, asyncpg.PostgresError) as e:
-            raise InfrastructureError(f"cannot connect to PostgreSQL: {e}") from e
-        return cls(pool, group_id, skip_fk_triggers=bool(allowed))
+        writer = await pools.connect_writer(url, size)
+        return cls(writer.pool, group_id, skip_fk_triggers=writer.skip_fk_triggers)
 
     async def close(self) -> None:
         await self.pool.close()
 
     # ---- offsets and gates -------------------------------------------------------------------
 
-    @_guarded("reading the stored offsets")
+    @guarded("reading the stored offsets")
     async def offsets(self, tps: Sequence[tuple[str, int]]) -> dict[tuple[str, int], int]:
         rows = await self.pool.fetch(
             "SELECT topic, partition, next_offset FROM ingest.consumer_offsets WHERE group_id = $1", self.group_id)
         stored = {(r["topic"], r["partition"]): r["next_offset"] for r in rows}
         return {tp: stored.get(tp, 0) for tp in tps}
 
-    @_guarded("reading a run's tables")
+    @guarded("reading a run's tables")
     async def run_tables(self, run_id: int) -> tuple[str, ...] | None:
         raw = await self.pool.fetchval("SELECT tables FROM ingest.runs WHERE run_id = $1", run_id)
         if raw is None:
             return None
         return tuple(json.loads(raw) if isinstance(raw, str) else raw)
 
-    @_guarded("reading a run's seals")
+    @guarded("reading a run's seals")
     async def sealed_tables(self, run_id: int) -> set[str]:
         rows = await self.pool.fetch("SELECT table_name FROM ingest.table_load WHERE run_id = $1 AND status = $2",
                                      run_id, LoadStatus.SEALED.value)
         return {r["table_name"] for r in rows}
 
-    @_guarded("reading the pending runs")
+    @guarded("reading the pending runs")
     async def pending_runs(self, db: str, tables: Sequence[str]) -> dict[str, int]:
         """Per table, the oldest run whose records of it are not all loaded (neither sealed nor
         stopped on a mismatch): a running run that pulls the table (its records may come any
@@ -457,7 +356,7 @@ class LoadStore:
                     "VALUES ($1, $2, $3, $4, $5)", first.topic, first.partition, first.offset, last.offset, len(batch))
                 await self._advance(conn, first.topic, first.partition, last.offset + 1)
         except SESSION_ERRORS as e:
-            raise _infrastructure(f"loading {ts.table.name}", e) from e
+            raise infrastructure(f"loading {ts.table.name}", e) from e
 
     @asynccontextmanager
     async def replay(self, ts: TableSql, run_id: int) -> AsyncIterator[BatchTx]:
@@ -468,7 +367,7 @@ class LoadStore:
                 await snapshot_before_change(conn, ts)
                 yield BatchTx(conn, ts, run_id, self.skip_fk_triggers)
         except SESSION_ERRORS as e:
-            raise _infrastructure(f"replaying {ts.table.name}", e) from e
+            raise infrastructure(f"replaying {ts.table.name}", e) from e
 
     async def _advance(self, conn: asyncpg.Connection, topic: str, partition: int, next_offset: int) -> None:
         await conn.execute(
@@ -519,15 +418,15 @@ class LoadStore:
                                  "ended", run_id, ended)
                 await self._advance(conn, topic, partition, offset + 1)
         except SESSION_ERRORS as e:
-            raise _infrastructure(f"sealing {table}", e) from e
+            raise infrastructure(f"sealing {table}", e) from e
         return TablePhase(LoadStatus(status), error)
 
-    @_guarded("refreshing the explorer's views")
+    @guarded("refreshing the explorer's views")
     async def refresh_explorer(self) -> None:
         """The explorer's materialised views (migration 0007), after a table they read sealed."""
         await self.pool.execute("SELECT autocare_fitment.refresh_explorer()")
 
-    @_guarded("reading the runs' state")
+    @guarded("reading the runs' state")
     async def open_run_state(self, db: str) -> list[dict[str, Any]]:
         """Per finished-or-running run of db: which endpoints completed and which tables sealed."""
         rows = await self.pool.fetch(
@@ -605,7 +504,7 @@ class DeadLetterStore:
             conds.append(f"dead_letter_id = ANY(${len(args)}::bigint[])")
         return " AND ".join(conds), args
 
-    @_guarded("reading dead letters")
+    @guarded("reading dead letters")
     async def select(self, f: DeadLetterFilter) -> list[DeadLetterRow]:
         where, args = self._where(f)
         limit = f" LIMIT {int(f.limit)}" if f.limit else ""
@@ -620,14 +519,14 @@ class DeadLetterStore:
             f"FROM ingest.dead_letters WHERE {where} GROUP BY 1, 2, 3 ORDER BY 1, 2, 3", *args)
         return [dict(r) for r in rows]
 
-    @_guarded("reading dead letters")
+    @guarded("reading dead letters")
     async def any_open_for(self, db: str, table: str) -> bool:
         """Open dead letters of this table, or waiting on it as their missing parent?"""
         return bool(await self.pool.fetchval(
             "SELECT EXISTS (SELECT 1 FROM ingest.dead_letters WHERE db = $1 AND status = 'open' AND "
             "(missing_table = $2 OR table_name = $2))", db, table))
 
-    @_guarded("resolving superseded dead letters")
+    @guarded("resolving superseded dead letters")
     async def resolve_superseded(self, db: str, table: str, keys: Sequence[str]) -> int:
         """Open dead letters of these keys whose key has since loaded from a newer record (the
         value was corrected at the source): resolved, nothing to replay."""
@@ -637,7 +536,7 @@ class DeadLetterStore:
             "table_name = $2 AND status = 'open' AND record_key = ANY($3::text[])", db, table, list(keys))
         return int(status.split()[-1])
 
-    @_guarded("reading dead letters")
+    @guarded("reading dead letters")
     async def waiting_on_table(self, dbs: Sequence[str], missing_tables: Sequence[str]) -> list[DeadLetterRow]:
         """Open dead letters of these databases waiting on one of these (`db.Table`) tables."""
         if not dbs:
@@ -647,7 +546,7 @@ class DeadLetterStore:
             "AND missing_table = ANY($2::text[]) ORDER BY created_at, dead_letter_id", list(dbs), list(missing_tables))
         return [_dead_letter(r) for r in rows]
 
-    @_guarded("reading dead letters")
+    @guarded("reading dead letters")
     async def waiting_on(self, db: str, parent_table: str, keys: Sequence[str]) -> list[DeadLetterRow]:
         rows = await self.pool.fetch(
             "SELECT * FROM ingest.dead_letters WHERE db = $1 AND missing_table = $2 AND status = 'open' "

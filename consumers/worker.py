@@ -30,8 +30,9 @@ from consumers.gate import GateStore, SealGate
 from consumers.records import Consumed, Incoming, consumed, dead_letter
 from consumers.retry import RetriesExhausted, RetryPolicy
 from consumers.sql import TableSql, table_sql
-from consumers.store import BatchResult, BatchTx, Fenced, InfrastructureError, TablePhase
+from consumers.store import BatchResult, BatchTx, TablePhase
 from consumers.verdicts import Verdict, judge
+from ledger.errors import Fenced, InfrastructureError
 from ledger.statuses import LoadStatus
 from schemas.catalog import Catalog, Table
 from streams import envelope, metrics, topics

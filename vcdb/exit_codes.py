@@ -64,8 +64,8 @@ def table() -> tuple[Row, ...]:
     import pydantic
 
     from consumers.fitment import NotMigrated
-    from consumers.store import InfrastructureError
     from consumers.worker import StoreUnavailable, WorkerStopped
+    from ledger.errors import InfrastructureError
     from producers.errors import ApiError
     from producers.raw import RawError
     from producers.runs import LockHeld, RunStateError, StateUnavailable

@@ -230,7 +230,7 @@ class _Drawer(threading.Thread):
                 while True:
                     if self.database_url is not None and time.monotonic() >= next_read:
                         next_read = time.monotonic() + 1.0
-                        pool = pool or await _pool(self.database_url, self.db)
+                        pool = pool or await _pool(self.database_url)
                         await self._read(pool)
                     if self.done.is_set():  # the last frame: drawn once, by the Live as it stops
                         live.update(render(self.state), refresh=False)
@@ -251,12 +251,11 @@ class _Drawer(threading.Thread):
             self.state.update(await asyncio.wait_for(status(pool, None, self.db), 5))
 
 
-async def _pool(database_url: str, db: str) -> Any:
-    from consumers.store import LoadStore
-    from streams.topics import group_id_for
+async def _pool(database_url: str) -> Any:
+    from ledger import pools
 
     try:
-        return (await asyncio.wait_for(LoadStore.connect(database_url, group_id_for(db), size=1), 5)).pool
+        return await asyncio.wait_for(pools.connect_pool(database_url, size=1), 5)
     except Exception:
         return None
 

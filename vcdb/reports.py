@@ -7,9 +7,8 @@ from contextlib import asynccontextmanager
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
-from consumers.store import LoadStore
+from ledger import pools
 from schemas.settings import Settings
-from streams.topics import group_id_for
 from vcdb import exit_codes
 from vcdb.console import print_json
 
@@ -21,12 +20,12 @@ if TYPE_CHECKING:
 
 @asynccontextmanager
 async def read_pool(settings: Settings, db: str) -> AsyncIterator[Any]:
-    """A small pool of the loader's connections (its server settings) for the reading commands."""
-    store = await LoadStore.connect(settings.database_url, group_id_for(db), size=2)
+    """A small pool with the loader's server settings for the reading commands."""
+    pool = await pools.connect_pool(settings.database_url, size=2)
     try:
-        yield store.pool
+        yield pool
     finally:
-        await store.close()
+        await pool.close()
 
 
 async def verify_report(settings: Settings, db: str, sample: int = 5) -> VerifyReport:

@@ -15,7 +15,8 @@ import jinja2
 from aiohttp import web
 from pydantic import ValidationError
 
-from consumers.store import InfrastructureError, connect_reader
+from ledger.errors import InfrastructureError
+from ledger.pools import connect_reader
 from web import openapi, security
 from web.config import WebConfig
 from web.endpoints import REGISTRY, Context, Endpoint, page_url

@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field, SecretStr, field_validator
 
 from consumers.replay import replay
 from consumers.store import DeadLetterFilter, LoadStore
+from ledger import pools
 from schemas.catalog import DATABASES, load_catalog
 from streams.topics import group_id_for
 from web import security
@@ -367,9 +368,10 @@ async def _replay(ctx: Context, p: ReplayParams, flt: dict[str, Any], plan: list
         by_db.setdefault(item.db, []).append(item.id)
     loaded: list[int] = []
     failed: list[tuple[int, str, str]] = []
-    loader = await LoadStore.connect(ctx.config.write_url, group_id_for(next(iter(by_db), "vcdb")), size=2)
+    writer = await pools.connect_writer(ctx.config.write_url, size=2)
+    loader = LoadStore(writer.pool, group_id_for(next(iter(by_db), "vcdb")), skip_fk_triggers=writer.skip_fk_triggers)
     try:
-        replay_id = await loader.pool.fetchval(
+        replay_id = await writer.pool.fetchval(
             "INSERT INTO ingest.replays (actor, remote, filter, selected) VALUES ($1, $2, $3::jsonb, $4) "
             "RETURNING replay_id", actor, ctx.request.remote, json.dumps(flt), len(plan))
         for db, ids in sorted(by_db.items()):
@@ -377,11 +379,11 @@ async def _replay(ctx: Context, p: ReplayParams, flt: dict[str, Any], plan: list
             report = await replay(load_catalog(db), loader, DeadLetterFilter(db, ids=tuple(ids), status="open"))
             loaded += report.loaded
             failed += report.failed
-        await loader.pool.execute(
+        await writer.pool.execute(
             "UPDATE ingest.replays SET loaded = $2::jsonb, failed = $3::jsonb, finished_at = now() "
             "WHERE replay_id = $1", replay_id, json.dumps(sorted(loaded)), json.dumps([list(f) for f in failed]))
     finally:
-        await loader.close()
+        await writer.pool.close()
     why = {i: (reason, message) for i, reason, message in failed}
     done = set(loaded)
     outcomes = []

@@ -24,7 +24,8 @@ from typing import Any
 
 from consumers.records import Consumed, Incoming, consumed
 from consumers.sql import TableSql
-from consumers.store import BatchResult, BatchTx, Fenced, InfrastructureError, TablePhase
+from consumers.store import BatchResult, BatchTx, TablePhase
+from ledger.errors import Fenced, InfrastructureError
 from ledger.statuses import EndpointStatus, LoadStatus, RunStatus
 from schemas.catalog import Table, load_catalog
 from streams import envelope, topics
