@@ -18,7 +18,8 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from producers.runs import ProducerLock, RunStore
+from ledger.locks import ProducerLock
+from producers.runs import RunStore
 from producers.service import (
     EndpointPlan,
     EndpointResult,

@@ -24,9 +24,9 @@ from dataclasses import dataclass, field
 from itertools import repeat
 from typing import Protocol
 
+from ledger.errors import StateUnavailable
 from producers.errors import dooms_run as api_dooms_run
 from producers.paging import Page, PageCursor
-from producers.runs import StateUnavailable
 from schemas.api_map import DEFAULT_SKIP
 from schemas.catalog import Catalog, Table, load_catalog
 from schemas.graph import load_plan

@@ -65,10 +65,9 @@ def table() -> tuple[Row, ...]:
 
     from consumers.fitment import NotMigrated
     from consumers.worker import StoreUnavailable, WorkerStopped
-    from ledger.errors import InfrastructureError
+    from ledger.errors import InfrastructureError, LockHeld, RunStateError, StateUnavailable
     from producers.errors import ApiError
     from producers.raw import RawError
-    from producers.runs import LockHeld, RunStateError, StateUnavailable
     from producers.service import ProducerError
     from producers.xml_stream import FileUnreadable, FormatRefused, ParseError
     from schemas.settings import SettingsError

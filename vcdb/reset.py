@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from consumers.sql import q
 from ledger import pools
-from producers.runs import ProducerLock
+from ledger.locks import ProducerLock
 from schemas.catalog import load_catalog
 from schemas.settings import Settings
 from streams import topics

@@ -1,0 +1,150 @@
+"""Runs and their endpoints' progress: `ingest.runs` and `ingest.endpoint_progress`.
+
+A run is one pull from the API (or one ACES/PIES file, or one re-published export): database,
+kind, `as_of` or `since`, the tables it pulls, status, timestamps.  Its endpoints' progress is the
+producer's checkpoint: the next page link and number, pages and records published, the API's
+totalCount.  The producers' statements raise StateUnavailable when PostgreSQL is not there
+(ledger/pools.py, `state_guarded`); the reads of the CLI and the explorer raise asyncpg's errors as
+they are, as they always did.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ledger.errors import RunStateError
+from ledger.pools import Connection, Pool, Record, state_guarded
+from ledger.statuses import RunStatus
+
+
+@dataclass(frozen=True)
+class Run:
+    run_id: int
+    db: str
+    kind: str
+    as_of: dt.date | None
+    since: dt.date | None
+    tables: tuple[str, ...]
+    status: str
+    started_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class EndpointState:
+    table: str
+    status: str
+    next_link: str | None
+    next_page: int
+    pages_published: int
+    records_published: int
+    total_count: int | None
+
+
+def _tables(raw: Any) -> tuple[str, ...]:
+    return tuple(json.loads(raw) if isinstance(raw, str) else raw)
+
+
+def _run(row: Record) -> Run:
+    return Run(row["run_id"], row["db"], row["kind"], row["as_of"], row["since"], _tables(row["tables"]),
+               row["status"], row["started_at"])
+
+
+# ---- the producers' statements ------------------------------------------------------------------
+
+@state_guarded
+async def create_run(pool: Pool, db: str, kind: str, as_of: dt.date | None, since: dt.date | None,
+                     tables: Sequence[str]) -> Run:
+    """A new run and its endpoints, in one transaction (a worker sees both or neither)."""
+    async with pool.acquire() as conn, conn.transaction():
+        row = await conn.fetchrow(
+            "INSERT INTO ingest.runs (db, kind, as_of, since, status, tables) "
+            "VALUES ($1, $2, $3, $4, 'running', $5::jsonb) RETURNING *",
+            db, kind, as_of, since, json.dumps(list(tables)))
+        await conn.executemany(
+            "INSERT INTO ingest.endpoint_progress (run_id, table_name, status) VALUES ($1, $2, 'pending')",
+            [(row["run_id"], t) for t in tables])
+    return _run(row)
+
+
+@state_guarded
+async def resumable_run(pool: Pool, db: str, kind: str) -> Run:
+    """The newest unfinished run of this kind, running again (the caller holds the producer lock,
+    so nobody else runs it)."""
+    row = await pool.fetchrow(
+        "SELECT * FROM ingest.runs WHERE db = $1 AND kind = $2 ORDER BY run_id DESC LIMIT 1", db, kind)
+    if row is None or row["status"] == RunStatus.SUCCEEDED:
+        raise RunStateError(f"no unfinished {kind} run of {db} to resume"
+                            + (f" (run {row['run_id']} succeeded)" if row else ""))
+    await pool.execute("UPDATE ingest.runs SET status = 'running', error = NULL, finished_at = NULL "
+                       "WHERE run_id = $1", row["run_id"])
+    return _run(row)
+
+
+@state_guarded
+async def run(pool: Pool, run_id: int) -> Run | None:
+    row = await pool.fetchrow("SELECT * FROM ingest.runs WHERE run_id = $1", run_id)
+    return _run(row) if row else None
+
+
+@state_guarded
+async def last_successful(pool: Pool, db: str) -> Run | None:
+    """The newest succeeded baseline or incremental run (what `--since auto` counts from)."""
+    row = await pool.fetchrow(
+        "SELECT * FROM ingest.runs WHERE db = $1 AND status = 'succeeded' AND kind IN ('baseline', 'incremental') "
+        "ORDER BY started_at DESC LIMIT 1", db)
+    return _run(row) if row else None
+
+
+@state_guarded
+async def endpoints(pool: Pool, run_id: int) -> dict[str, EndpointState]:
+    rows = await pool.fetch("SELECT * FROM ingest.endpoint_progress WHERE run_id = $1", run_id)
+    return {r["table_name"]: EndpointState(r["table_name"], r["status"], r["next_link"], r["next_page"],
+                                           r["pages_published"], r["records_published"], r["total_count"])
+            for r in rows}
+
+
+@state_guarded
+async def start_endpoint(pool: Pool, run_id: int, table: str) -> None:
+    await pool.execute(
+        "UPDATE ingest.endpoint_progress SET status = CASE WHEN status = 'paged' THEN status ELSE 'running' END, "
+        "last_error = NULL, updated_at = now() WHERE run_id = $1 AND table_name = $2", run_id, table)
+
+
+@state_guarded
+async def checkpoint(pool: Pool, run_id: int, table: str, *, next_link: str | None, next_page: int, records: int,
+                     total_count: int | None, total_pages: int | None, retries: int, last: bool) -> None:
+    """Called only after the broker acknowledged every record of the page.  After the last
+    page the endpoint is `paged` in the same statement: a resume then sends only its
+    end-of-table records, and never asks the API for a page past the end."""
+    await pool.execute(
+        "UPDATE ingest.endpoint_progress SET next_link = $3, next_page = $4, pages_published = pages_published + 1,"
+        " records_published = records_published + $5, total_count = $6, total_pages = $7, retries = $8, "
+        "status = CASE WHEN $9 THEN 'paged' ELSE status END, updated_at = now() "
+        "WHERE run_id = $1 AND table_name = $2",
+        run_id, table, next_link, next_page, records, total_count, total_pages, retries, last)
+
+
+@state_guarded
+async def finish_endpoint(pool: Pool, run_id: int, table: str, status: str, error: str | None = None) -> None:
+    await pool.execute(
+        "UPDATE ingest.endpoint_progress SET status = $3, last_error = $4, updated_at = now() "
+        "WHERE run_id = $1 AND table_name = $2", run_id, table, status, error)
+
+
+@state_guarded
+async def finish_run(pool: Pool, run_id: int, status: str, error: str | None = None) -> None:
+    await pool.execute(
+        "UPDATE ingest.runs SET status = $2, error = $3, finished_at = now() WHERE run_id = $1",
+        run_id, status, error)
+
+
+async def running(conn: Connection, db: str) -> Record | None:
+    """The newest running run of db: who holds the producer lock (ledger/locks.py)."""
+    row: Record | None = await conn.fetchrow(
+        "SELECT run_id, kind, started_at FROM ingest.runs WHERE db = $1 AND status = 'running' "
+        "ORDER BY run_id DESC LIMIT 1", db)
+    return row
