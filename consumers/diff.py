@@ -13,8 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from consumers.sql import table_sql
-from consumers.store import take_pending_snapshots
+from ledger.snapshots import take_pending_snapshots
 from schemas.catalog import load_catalog
 
 
@@ -40,7 +39,7 @@ async def diff(pool: Any, db: str, from_run: int, to_run: int, tables: list[str]
                sample: int = 5) -> list[TableDiff]:
     catalog = load_catalog(db)
     names = [catalog.table(t).name for t in tables] if tables else sorted(catalog.tables)
-    await take_pending_snapshots(pool, [table_sql(catalog, catalog.tables[n]) for n in names])
+    await take_pending_snapshots(pool, [catalog.tables[n] for n in names])
     have = {(r["run_id"], r["table_name"]) for r in await pool.fetch(
         "SELECT DISTINCT run_id, table_name FROM ingest.row_snapshots WHERE run_id = ANY($1::bigint[])",
         [from_run, to_run])}

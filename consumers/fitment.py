@@ -20,7 +20,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from consumers.store import DeadLetterFilter, DeadLetterStore
+from ledger import dead_letters
+from ledger.dead_letters import DeadLetterFilter
 from ledger.errors import InfrastructureError
 from schemas import naming
 from schemas.catalog import load_catalog
@@ -184,7 +185,7 @@ _BRANDS = (
 # The records a file run received against the application keys it left (module docstring).  A
 # file run's records carry its start (UTC; to the microsecond, or to the second as files of the
 # first releases did) as EffectiveDateTime; the rows it left are those with that effective time in
-# its diff snapshot (column hashes in catalog column order, consumers/sql.snapshot_sql), or,
+# its diff snapshot (column hashes in catalog column order, ledger/snapshots.snapshot_sql), or,
 # before a later change of App took that snapshot, in the table.
 _EFFECTIVE_HASH = 1 + [c.canonical for c in load_catalog("aces").tables["App"].columns].index("effective_date_time")
 _DUPLICATES = f"""
@@ -304,7 +305,7 @@ async def part_presence(pool: Pool, part_number: str, brand: str | None = None) 
 
 async def _dead_letters(pool: Any, db: str) -> list[dict[str, Any]]:
     try:
-        return await DeadLetterStore(pool).counts(DeadLetterFilter(db))
+        return await dead_letters.counts(pool, DeadLetterFilter(db))
     except OSError as e:
         raise InfrastructureError(f"PostgreSQL: connection lost: {e}", unreachable=True) from e
 

@@ -50,7 +50,6 @@ class TableSql:
     delete_staged: str
     upsert: str
     upsert_returning: str  # the same, answering the keys it wrote
-    snapshot: str
 
 
 def stage_name(table: Table) -> str:
@@ -112,17 +111,5 @@ def table_sql(catalog: Catalog, table: Table) -> TableSql:
               f"ON CONFLICT ({keys}) DO UPDATE SET {updates} WHERE {guard}")
     returning = f"{upsert} RETURNING {', '.join(f't.{q(k)}' for k in table.key_canonical)}"
     return TableSql(table, stage, cols, create, checks, find, rules, find_rules,
-                    f"DELETE FROM {q(stage)} WHERE {ORD} = ANY($1::int[])", upsert, returning, snapshot_sql(table))
+                    f"DELETE FROM {q(stage)} WHERE {ORD} = ANY($1::int[])", upsert, returning)
 
-
-def snapshot_sql(table: Table) -> str:
-    """Row hashes of the table after a run, for `vcdb diff` ($1 run id, $2 AutoCare table name).
-    Per row: its key, an md5 of all its columns and a hash per column (to name what changed)."""
-    target = f"{q(naming.schema_name(table.db))}.{q(table.canonical)}"
-    cols = [q(c.canonical) for c in table.columns]
-    key = ", ".join(q(k) for k in table.key_canonical)
-    return ("INSERT INTO ingest.row_snapshots (run_id, table_name, row_key, row_hash, column_hashes) "
-            f"SELECT $1, $2, jsonb_build_array({key})::text, md5(row({', '.join(cols)})::text), "
-            f"ARRAY[{', '.join(f'coalesce(hashtext({c}::text), 0)' for c in cols)}] FROM {target} "
-            "ON CONFLICT (run_id, table_name, row_key) DO UPDATE SET row_hash = EXCLUDED.row_hash, "
-            "column_hashes = EXCLUDED.column_hashes")

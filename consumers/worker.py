@@ -20,19 +20,17 @@ import logging
 import random
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
 from consumers.buffer import BufferLimits, Buffers
 from consumers.decode import decoder_for
-from consumers.gate import GateStore, SealGate
+from consumers.gate import SealGate
+from consumers.ports import TP, BatchResult, Fenced, InfrastructureError, Store
 from consumers.records import Consumed, Incoming, consumed, dead_letter
 from consumers.retry import RetriesExhausted, RetryPolicy
 from consumers.sql import TableSql, table_sql
-from consumers.store import BatchResult, BatchTx, TablePhase
 from consumers.verdicts import Verdict, judge
-from ledger.errors import Fenced, InfrastructureError
 from ledger.statuses import LoadStatus
 from schemas.catalog import Catalog, Table
 from streams import envelope, metrics, topics
@@ -41,7 +39,6 @@ from streams.records import InRecord, OutRecord
 
 log = logging.getLogger(__name__)
 
-TP = tuple[str, int]
 T = TypeVar("T")
 DEAD_LETTERS_LOGGED = 10  # per table; the rest are counted, listed by `vcdb dlq list`
 
@@ -65,15 +62,6 @@ class Source(Protocol):
 
 class DeadLetterPublisher(Protocol):
     async def publish(self, records: Sequence[OutRecord]) -> None: ...
-
-
-class Store(GateStore, Protocol):
-    async def offsets(self, tps: Sequence[TP]) -> dict[TP, int]: ...
-    def batch(self, ts: TableSql, run_id: int, batch: Sequence[Consumed], *,
-              partitions: int, expect: int) -> AbstractAsyncContextManager[BatchTx]: ...
-    async def end_of_table(self, ts: TableSql, run_id: int, partition: int, partitions: int, announced: int,
-                           topic: str, offset: int, *, expect: int) -> TablePhase: ...
-    async def open_run_state(self, db: str) -> list[dict[str, Any]]: ...
 
 
 class Replayer(Protocol):

@@ -8,8 +8,9 @@ from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from consumers.store import DeadLetterFilter, DeadLetterStore, LoadStore
-from ledger import pools
+from consumers.store import LoadStore
+from ledger import dead_letters, pools
+from ledger.dead_letters import DeadLetterFilter
 from schemas.catalog import load_catalog
 from schemas.settings import Settings
 from streams.topics import group_id_for
@@ -63,7 +64,7 @@ async def _loader(settings: Settings, db: str) -> AsyncIterator[LoadStore]:
 
 async def show(settings: Settings, db: str, dead_letter_id: int, *, as_json: bool = False) -> int:
     async with _pool(settings) as pool:
-        rows = await DeadLetterStore(pool).select(DeadLetterFilter(db, status=None, ids=(dead_letter_id,)))
+        rows = await dead_letters.select(pool, DeadLetterFilter(db, status=None, ids=(dead_letter_id,)))
     if not rows:
         print(f"no dead letter {dead_letter_id} in {db}")
         return exit_codes.FAILED
@@ -84,9 +85,8 @@ async def show(settings: Settings, db: str, dead_letter_id: int, *, as_json: boo
 async def list_letters(settings: Settings, query: Query, *, as_json: bool = False) -> int:
     f = query.filter()
     async with _pool(settings) as pool:
-        store = DeadLetterStore(pool)
-        counts = await store.counts(f)
-        rows = await store.select(f)
+        counts = await dead_letters.counts(pool, f)
+        rows = await dead_letters.select(pool, f)
     if as_json:
         print_json({"counts": counts, "dead_letters": [
             {k: v for k, v in asdict(r).items() if k != "headers"} for r in rows]})

@@ -16,8 +16,9 @@ from markupsafe import escape
 from pydantic import BaseModel, Field, SecretStr, field_validator
 
 from consumers.replay import replay
-from consumers.store import DeadLetterFilter, LoadStore
+from consumers.store import LoadStore
 from ledger import pools
+from ledger.dead_letters import DeadLetterFilter
 from schemas.catalog import DATABASES, load_catalog
 from streams.topics import group_id_for
 from web import security
