@@ -19,6 +19,7 @@ import asyncpg
 from bench import ceiling, dlt_env
 from bench.procs import Exited, ProcessFailed, Tracked, check, cpu_s
 from bench.stack import Bench, consume_argv, consume_has_workers, env_for, fresh_db, settings_for, vcdb
+from ledger import runs
 from producers.api_client import ClientConfig
 from producers.service import select_tables
 from schemas.catalog import load_catalog
@@ -87,7 +88,7 @@ async def _wait_for_run(url: str, producer: Tracked, deadline: float) -> None:
     started before it would find nothing open and be idle at once."""
     conn = await asyncpg.connect(url)
     try:
-        while not await conn.fetchval("SELECT count(*) FROM ingest.runs"):
+        while not await runs.count(conn):
             if producer.poll() is not None or time.monotonic() > deadline:
                 raise ProcessFailed(f"the producer made no run (exit {producer.code}); log: {producer.log}")
             await asyncio.sleep(0.02)

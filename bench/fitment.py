@@ -32,7 +32,7 @@ import asyncpg
 from bench.procs import Tracked, check
 from bench.stack import Bench, env_for, fresh_db, settings_for, vcdb
 from consumers import fitment
-from ledger import pools
+from ledger import dead_letters, pools
 from producers.files import FORMATS, check_file
 from producers.xml_stream import XmlStream
 from schemas.catalog import load_catalog
@@ -194,7 +194,7 @@ async def fitment_phase(bench: Bench, scale: float, apps: int) -> dict[str, Any]
     finally:
         kafka.stop()
     loaded = (await _fetchval(url, "SELECT count(*) FROM autocare_aces.app"))
-    dead = (await _fetchval(url, "SELECT count(*) FROM ingest.dead_letters WHERE db = 'aces'"))
+    dead = await _dead_letters(url, "aces")
     looked = await lookups(url)
     return {
         "scale": scale, "apps": apps, "file_mb": size / 1e6, "write_s": written, "reference": reference,
@@ -214,6 +214,14 @@ async def _fetch(url: str, sql: str) -> list[asyncpg.Record]:
     conn = await asyncpg.connect(url)
     try:
         return list(await conn.fetch(sql))
+    finally:
+        await conn.close()
+
+
+async def _dead_letters(url: str, db: str) -> int:
+    conn = await asyncpg.connect(url)
+    try:
+        return await dead_letters.count(conn, db)
     finally:
         await conn.close()
 

@@ -28,7 +28,7 @@ from bench.stack import Bench, consume_argv, consume_has_workers, env_for, fresh
 from bench.workload import RecordsSource, base_vehicle, lookups, vehicle
 from consumers.runner import consume
 from consumers.worker import WorkerOptions
-from ledger import pools
+from ledger import loads, pools
 from producers.runner import ProduceOptions, produce
 from schemas.settings import Settings
 from vcdb import roles, services
@@ -183,11 +183,8 @@ async def batch_span(url: str, since: dt.datetime) -> tuple[int, int, float]:
     batch to last (each stamped when its transaction began), scaled by n/(n-1) for the first one."""
     conn = await asyncpg.connect(url)
     try:
-        row = await conn.fetchrow("SELECT min(applied_at) AS first, max(applied_at) AS last, count(*) AS n, "
-                                  "coalesce(sum(records), 0) AS rows FROM ingest.applied_batches "
-                                  "WHERE applied_at >= $1", since)
-        n = row["n"]
-        secs = (row["last"] - row["first"]).total_seconds() * n / (n - 1) if n > 1 else 0.0
-        return n, int(row["rows"]), secs
+        n, rows, first, last = await loads.applied_since(conn, since)
+        secs = (last - first).total_seconds() * n / (n - 1) if n > 1 and first and last else 0.0
+        return n, rows, secs
     finally:
         await conn.close()

@@ -186,3 +186,67 @@ async def waiting_on(pool: Pool, db: str, parent_table: str, keys: Sequence[str]
         "SELECT * FROM ingest.dead_letters WHERE db = $1 AND missing_table = $2 AND status = 'open' "
         "AND missing_key = ANY($3::text[]) ORDER BY created_at, dead_letter_id", db, parent_table, list(keys))
     return [_dead_letter(r) for r in rows]
+
+
+async def waiting_counts(pool: Pool, db: str) -> list[dict[str, Any]]:
+    """Open dead letters of db that wait on a parent, counted by table, reason and missing table."""
+    rows = await pool.fetch(
+        "SELECT table_name, reason, missing_table, count(*) AS n FROM ingest.dead_letters "
+        "WHERE db = $1 AND status = 'open' AND missing_table IS NOT NULL GROUP BY 1, 2, 3 ORDER BY 4 DESC, 1, 2, 3",
+        db)
+    return [dict(r) for r in rows]
+
+
+async def count(conn: Connection, db: str) -> int:
+    """Every dead letter of db, whatever its status."""
+    n: int = await conn.fetchval("SELECT count(*) FROM ingest.dead_letters WHERE db = $1", db)
+    return n
+
+
+# ---- the explorer's pages ------------------------------------------------------------------------
+
+SUMMARY_COLUMNS = "dead_letter_id, db, table_name, run_id, record_key, reason, message, attempts, status, created_at"
+
+
+def _matching(db: str | None, table: str | None, reason: str | None, run_id: int | None,
+              status: str | None) -> tuple[str, list[Any]]:
+    conds, args = [], []
+    for col, val in (("db", db), ("table_name", table), ("reason", reason), ("run_id", run_id), ("status", status)):
+        if val is not None:
+            args.append(val)
+            conds.append(f"{col} = ${len(args)}")
+    return (" AND ".join(conds) or "true"), args
+
+
+async def page(pool: Pool, *, db: str | None, table: str | None, reason: str | None, run_id: int | None,
+               status: str | None, after: int, limit: int) -> list[Record]:
+    """Dead letters (SUMMARY_COLUMNS) that match, keyset-paged by id: those after `after`, at most `limit`."""
+    where, args = _matching(db, table, reason, run_id, status)
+    args += [after, limit]
+    rows: list[Record] = await pool.fetch(
+        f"SELECT {SUMMARY_COLUMNS} FROM ingest.dead_letters WHERE {where} AND dead_letter_id > ${len(args) - 1} "
+        f"ORDER BY dead_letter_id LIMIT ${len(args)}", *args)
+    return rows
+
+
+async def detail(pool: Pool, dead_letter_id: int) -> Record | None:
+    """Every column of one dead letter (the record and headers as stored)."""
+    row: Record | None = await pool.fetchrow("SELECT * FROM ingest.dead_letters WHERE dead_letter_id = $1",
+                                             dead_letter_id)
+    return row
+
+
+async def replay_candidates(pool: Pool, *, db: str | None, table: str | None, reason: str | None,
+                            run_id: int | None, ids: Sequence[int], limit: int) -> list[Record]:
+    """Open dead letters that match (and are among `ids`, if any), by id, at most `limit`: what a
+    replay asked for from the explorer would select."""
+    where, args = _matching(db, table, reason, run_id, None)
+    if ids:
+        args.append(list(ids))
+        where += f" AND dead_letter_id = ANY(${len(args)}::bigint[])"
+    args.append(limit)
+    rows: list[Record] = await pool.fetch(
+        f"SELECT dead_letter_id, db, table_name, record_key, reason, attempts, missing_table, missing_key "
+        f"FROM ingest.dead_letters WHERE {where} AND status = 'open' ORDER BY dead_letter_id LIMIT ${len(args)}",
+        *args)
+    return rows

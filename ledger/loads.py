@@ -198,3 +198,13 @@ async def open_run_state(pool: Pool, db: str) -> list[dict[str, Any]]:
         "LEFT JOIN ingest.table_load l ON l.run_id = e.run_id AND l.table_name = e.table_name "
         "WHERE r.db = $1 AND r.kind IN ('baseline', 'incremental', 'import', 'file')", db)
     return [dict(r) for r in rows]
+
+
+async def applied_since(conn: Connection, since: dt.datetime) -> tuple[int, int, dt.datetime | None,
+                                                                         dt.datetime | None]:
+    """Batches applied since `since` (every table): how many, their records, and when the first
+    and the last began (each is stamped when its transaction began)."""
+    row = await conn.fetchrow("SELECT min(applied_at) AS first, max(applied_at) AS last, count(*) AS n, "
+                              "coalesce(sum(records), 0) AS rows FROM ingest.applied_batches "
+                              "WHERE applied_at >= $1", since)
+    return row["n"], int(row["rows"]), row["first"], row["last"]

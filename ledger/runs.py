@@ -148,3 +148,74 @@ async def running(conn: Connection, db: str) -> Record | None:
         "SELECT run_id, kind, started_at FROM ingest.runs WHERE db = $1 AND status = 'running' "
         "ORDER BY run_id DESC LIMIT 1", db)
     return row
+
+
+# ---- the reads of the CLI, the explorer and the bench --------------------------------------------
+
+RUN_COLUMNS = "run_id, db, kind, status, as_of, since, started_at, finished_at, error"
+
+
+async def recent(pool: Pool, db: str, limit: int) -> list[dict[str, Any]]:
+    """The newest runs of db, newest first (`vcdb status`)."""
+    rows = await pool.fetch(
+        "SELECT run_id, kind, status, as_of, since, started_at, finished_at, error FROM ingest.runs WHERE db = $1 "
+        "ORDER BY run_id DESC LIMIT $2", db, limit)
+    return [dict(r) for r in rows]
+
+
+async def progress(pool: Pool, run_id: int) -> list[dict[str, Any]]:
+    """The run's endpoints, by table (`vcdb status`)."""
+    rows = await pool.fetch(
+        "SELECT table_name, status, pages_published, total_pages, records_published, total_count, retries, "
+        "last_error FROM ingest.endpoint_progress WHERE run_id = $1 ORDER BY table_name", run_id)
+    return [dict(r) for r in rows]
+
+
+async def records_published(pool: Pool, run_id: int) -> dict[str, int]:
+    """Per table of the run: the records its producer published so far."""
+    return {r["table_name"]: r["records_published"] for r in await pool.fetch(
+        "SELECT table_name, records_published FROM ingest.endpoint_progress WHERE run_id = $1", run_id)}
+
+
+async def last_succeeded(pool: Pool, db: str) -> Record | None:
+    """The newest succeeded run of db, of any kind: its run_id and kind (`vcdb verify`)."""
+    row: Record | None = await pool.fetchrow(
+        "SELECT run_id, kind FROM ingest.runs WHERE db = $1 AND status = 'succeeded' ORDER BY run_id DESC LIMIT 1", db)
+    return row
+
+
+async def newest_succeeded(pool: Pool) -> Record | None:
+    """The newest succeeded run of any database (the explorer's "data as of" banner)."""
+    row: Record | None = await pool.fetchrow(
+        "SELECT run_id, db, kind, as_of, since, finished_at FROM ingest.runs WHERE status = 'succeeded' "
+        "ORDER BY run_id DESC LIMIT 1")
+    return row
+
+
+async def newest_succeeded_by_db(pool: Pool) -> list[Record]:
+    """The newest succeeded run of each database (the explorer's start page)."""
+    rows: list[Record] = await pool.fetch(
+        "SELECT DISTINCT ON (db) db, run_id, kind, finished_at FROM ingest.runs WHERE status = 'succeeded' "
+        "ORDER BY db, run_id DESC")
+    return rows
+
+
+async def page(pool: Pool, db: str | None, status: str | None, before: int | None, limit: int) -> list[Record]:
+    """Runs (RUN_COLUMNS), newest first, keyset-paged by run_id: those before `before`, at most `limit`."""
+    rows: list[Record] = await pool.fetch(
+        f"SELECT {RUN_COLUMNS} FROM ingest.runs WHERE ($1::text IS NULL OR db = $1) AND "
+        "($2::text IS NULL OR status = $2) AND ($3::bigint IS NULL OR run_id < $3) ORDER BY run_id DESC LIMIT $4",
+        db, status, before, limit)
+    return rows
+
+
+async def row(pool: Pool, run_id: int) -> Record | None:
+    """One run (RUN_COLUMNS)."""
+    found: Record | None = await pool.fetchrow(f"SELECT {RUN_COLUMNS} FROM ingest.runs WHERE run_id = $1", run_id)
+    return found
+
+
+async def count(conn: Connection) -> int:
+    """How many runs there are (the bench waits for the producer's first)."""
+    n: int = await conn.fetchval("SELECT count(*) FROM ingest.runs")
+    return n

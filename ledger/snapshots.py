@@ -69,3 +69,56 @@ async def take_pending_snapshots(pool: Pool, tables: Sequence[Table]) -> None:
                 await snapshot_before_change(conn, table)
     except SESSION_ERRORS as e:
         raise infrastructure("taking diff snapshots", e) from e
+
+
+# ---- comparing two runs (`vcdb diff`) ------------------------------------------------------------
+
+async def snapshotted(pool: Pool, runs: Sequence[int]) -> set[tuple[int, str]]:
+    """The (run, table) pairs of these runs that have a snapshot."""
+    return {(r["run_id"], r["table_name"]) for r in await pool.fetch(
+        "SELECT DISTINCT run_id, table_name FROM ingest.row_snapshots WHERE run_id = ANY($1::bigint[])", list(runs))}
+
+
+def _live(run: str, end: int) -> str:
+    """Rows of one run's snapshot of table $3 that are in force (end_date_time unset)."""
+    return (f"SELECT row_key, row_hash, column_hashes FROM ingest.row_snapshots WHERE run_id = {run} AND "
+            f"table_name = $3 AND column_hashes[{end}] = 0")
+
+
+def _in_force(table: Table) -> str:
+    """`a` and `b`: the rows in force after the first run ($1) and after the second ($2)."""
+    # SQL arrays are 1-based; hashtext(NULL) was stored as 0
+    end = [c.canonical for c in table.columns].index("end_date_time") + 1
+    return f"WITH a AS ({_live('$1', end)}), b AS ({_live('$2', end)}) "
+
+
+async def diff_counts(pool: Pool, from_run: int, to_run: int, table: Table) -> tuple[int, int, int]:
+    """Rows added, no longer in force, and changed, from the first run's snapshot to the second's."""
+    row = await pool.fetchrow(
+        _in_force(table) + "SELECT (SELECT count(*) FROM b WHERE NOT EXISTS (SELECT 1 FROM a WHERE "
+        "a.row_key = b.row_key)) AS added, (SELECT count(*) FROM a WHERE NOT EXISTS (SELECT 1 FROM b WHERE "
+        "a.row_key = b.row_key)) AS removed, (SELECT count(*) FROM a JOIN b USING (row_key) WHERE "
+        "a.row_hash <> b.row_hash) AS changed", from_run, to_run, table.name)
+    return row["added"], row["removed"], row["changed"]
+
+
+async def added_keys(pool: Pool, from_run: int, to_run: int, table: Table, sample: int) -> list[str]:
+    return [r["row_key"] for r in await pool.fetch(
+        _in_force(table) + "SELECT row_key FROM b WHERE NOT EXISTS (SELECT 1 FROM a WHERE a.row_key = b.row_key) "
+        "ORDER BY row_key LIMIT $4", from_run, to_run, table.name, sample)]
+
+
+async def removed_keys(pool: Pool, from_run: int, to_run: int, table: Table, sample: int) -> list[str]:
+    return [r["row_key"] for r in await pool.fetch(
+        _in_force(table) + "SELECT row_key FROM a WHERE NOT EXISTS (SELECT 1 FROM b WHERE a.row_key = b.row_key) "
+        "ORDER BY row_key LIMIT $4", from_run, to_run, table.name, sample)]
+
+
+async def changed_rows(pool: Pool, from_run: int, to_run: int, table: Table,
+                       sample: int) -> list[tuple[str, list[int], list[int]]]:
+    """Rows in force after both runs whose hash differs: the key and both runs' column hashes (in
+    catalog column order)."""
+    return [(r["row_key"], list(r["ah"]), list(r["bh"])) for r in await pool.fetch(
+        _in_force(table) + "SELECT a.row_key, a.column_hashes AS ah, b.column_hashes AS bh FROM a JOIN b "
+        "USING (row_key) WHERE a.row_hash <> b.row_hash ORDER BY a.row_key LIMIT $4",
+        from_run, to_run, table.name, sample)]

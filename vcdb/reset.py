@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from consumers.sql import q
 from ledger import pools
+from ledger import reset as ledger_reset
 from ledger.locks import ProducerLock
 from schemas.catalog import load_catalog
 from schemas.settings import Settings
@@ -25,14 +26,8 @@ async def reset(settings: Settings, db: str) -> int:
             async with pool.acquire() as conn, conn.transaction():
                 names = ", ".join(f"{q(catalog.schema)}.{q(t.canonical)}" for t in catalog.tables.values())
                 await conn.execute(f"TRUNCATE {names}")
-                runs = [r["run_id"] for r in await conn.fetch("SELECT run_id FROM ingest.runs WHERE db = $1", db)]
-                for table in ("endpoint_progress", "table_load", "page_receipts", "row_snapshots"):
-                    await conn.execute(f"DELETE FROM ingest.{table} WHERE run_id = ANY($1::bigint[])", runs)
-                await conn.execute("DELETE FROM ingest.runs WHERE db = $1", db)
-                await conn.execute("DELETE FROM ingest.dead_letters WHERE db = $1", db)
-                await conn.execute("DELETE FROM ingest.consumer_offsets WHERE group_id = $1", group_id_for(db))
                 prefix = f"{topics.PREFIX}.{db}."
-                await conn.execute("DELETE FROM ingest.applied_batches WHERE topic LIKE $1", prefix + "%")
+                runs = await ledger_reset.forget(conn, db, group_id_for(db), prefix)
         finally:
             await pool.close()
         try:
