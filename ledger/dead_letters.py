@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ledger.pools import Connection, Pool, Record, guarded
+from ledger.statuses import DeadLetterStatus
 from streams.dead_letters import DeadLetter
 
 
@@ -54,7 +55,7 @@ class DeadLetterFilter:
     reason: str | None = None
     run_id: int | None = None
     since: Any = None  # datetime: created at or after
-    status: str | None = "open"
+    status: str | None = DeadLetterStatus.OPEN
     ids: tuple[int, ...] = ()
     limit: int | None = None
 

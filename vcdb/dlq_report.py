@@ -11,6 +11,7 @@ from typing import Any
 from consumers.store import LoadStore
 from ledger import dead_letters, pools
 from ledger.dead_letters import DeadLetterFilter
+from ledger.statuses import DeadLetterStatus
 from schemas.catalog import load_catalog
 from schemas.settings import Settings
 from streams.topics import group_id_for
@@ -39,7 +40,7 @@ class Query:
                 raise UsageError(str(e.args[0])) from e
         since = dt.datetime.combine(self.since, dt.time(), tzinfo=dt.UTC) if self.since else None
         return DeadLetterFilter(self.db, table, self.reason, self.run, since,
-                                None if self.include_resolved else "open", limit=self.limit)
+                                None if self.include_resolved else DeadLetterStatus.OPEN, limit=self.limit)
 
 
 @asynccontextmanager

@@ -23,6 +23,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TextIO
 
+from ledger.statuses import RunStatus
+
 OK = 0
 FAILED = 1  # a run failed, a check found problems, or a worker stopped on an error
 USAGE = 2  # bad arguments or settings
@@ -33,7 +35,9 @@ UNAVAILABLE = 5  # PostgreSQL, Kafka or the API cannot be reached
 
 def for_run(status: str) -> int:
     """The code of a run that ended (rather than raised): succeeded 0, interrupted 4, else 1."""
-    return {"succeeded": OK, "interrupted": INTERRUPTED}.get(status, FAILED)
+    if status == RunStatus.SUCCEEDED:
+        return OK
+    return INTERRUPTED if status == RunStatus.INTERRUPTED else FAILED
 
 
 @dataclass(frozen=True)

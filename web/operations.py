@@ -22,6 +22,7 @@ from consumers.replay import replay
 from consumers.store import LoadStore
 from ledger import pools, replays, reports
 from ledger.dead_letters import DeadLetterFilter
+from ledger.statuses import DeadLetterStatus, LoadStatus
 from schemas.catalog import DATABASES, load_catalog
 from streams.topics import group_id_for
 from web import security
@@ -141,7 +142,7 @@ async def run(ctx: Context, p: RunParams) -> RunPage:
         if backlog is None and progress.get(n) is not None:  # not announced yet: published so far
             backlog = max(0, progress[n] - (t.loaded + t.dead_lettered if t is not None else 0))
         lag.append(LagRow(table_name=n, backlog=backlog, published=progress.get(n)))
-    totals = {"tables": len(tables), "sealed": sum(t.status == "sealed" for t in tables),
+    totals = {"tables": len(tables), "sealed": sum(t.status == LoadStatus.SEALED for t in tables),
               "announced": sum(t.announced or 0 for t in tables), "loaded": sum(t.loaded for t in tables),
               "dead_lettered": sum(t.dead_lettered for t in tables),
               "open_dead_letters": sum(t.open_dead_letters for t in tables)}
@@ -344,7 +345,8 @@ async def _replay(ctx: Context, p: ReplayParams, flt: dict[str, Any], plan: list
         replay_id = await replays.begin(writer.pool, actor, ctx.request.remote, flt, len(plan))
         for db, ids in sorted(by_db.items()):
             # Only open ones are selected again here: a letter resolved since the preview is skipped.
-            report = await replay(load_catalog(db), loader, DeadLetterFilter(db, ids=tuple(ids), status="open"))
+            still_open = DeadLetterFilter(db, ids=tuple(ids), status=DeadLetterStatus.OPEN)
+            report = await replay(load_catalog(db), loader, still_open)
             loaded += report.loaded
             failed += report.failed
         await replays.finish(writer.pool, replay_id, loaded, failed)
