@@ -14,12 +14,10 @@ import json
 import time
 from typing import Any
 
-import asyncpg
-
 from bench import ceiling, dlt_env
 from bench.procs import Exited, ProcessFailed, Tracked, check, cpu_s
 from bench.stack import Bench, consume_argv, consume_has_workers, env_for, fresh_db, settings_for, vcdb
-from ledger import runs
+from ledger import pools, runs
 from producers.api_client import ClientConfig
 from producers.service import select_tables
 from schemas.catalog import load_catalog
@@ -86,7 +84,7 @@ async def ceiling_phase(bench: Bench, scale: float) -> dict[str, Any]:
 async def _wait_for_run(url: str, producer: Tracked, deadline: float) -> None:
     """Until the producer's run is in ingest.runs (with its endpoints: one transaction).  A worker
     started before it would find nothing open and be idle at once."""
-    conn = await asyncpg.connect(url)
+    conn = await pools.connect_session(url)
     try:
         while not await runs.count(conn):
             if producer.poll() is not None or time.monotonic() > deadline:

@@ -27,8 +27,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import asyncpg
-
 from bench.procs import Tracked, check
 from bench.stack import Bench, env_for, fresh_db, settings_for, vcdb
 from consumers import fitment
@@ -57,7 +55,7 @@ async def load_reference(url: str, ds: Dataset, release: int = 1) -> dict[str, A
     """COPY every API table of the reference databases as a baseline at `release` leaves them."""
     t0 = time.perf_counter()
     rows = 0
-    conn = await asyncpg.connect(url)
+    conn = await pools.connect_session(url)
     try:
         await conn.execute("SET session_replication_role = replica")  # the simulator's rows are the oracle's
         for db in REFERENCE_DBS:
@@ -210,8 +208,8 @@ async def fitment_phase(bench: Bench, scale: float, apps: int) -> dict[str, Any]
     }
 
 
-async def _fetch(url: str, sql: str) -> list[asyncpg.Record]:
-    conn = await asyncpg.connect(url)
+async def _fetch(url: str, sql: str) -> list[pools.Record]:
+    conn = await pools.connect_session(url)
     try:
         return list(await conn.fetch(sql))
     finally:
@@ -219,7 +217,7 @@ async def _fetch(url: str, sql: str) -> list[asyncpg.Record]:
 
 
 async def _dead_letters(url: str, db: str) -> int:
-    conn = await asyncpg.connect(url)
+    conn = await pools.connect_session(url)
     try:
         return await dead_letters.count(conn, db)
     finally:
@@ -227,7 +225,7 @@ async def _dead_letters(url: str, db: str) -> int:
 
 
 async def _fetchval(url: str, sql: str) -> Any:
-    conn = await asyncpg.connect(url)
+    conn = await pools.connect_session(url)
     try:
         return await conn.fetchval(sql)
     finally:

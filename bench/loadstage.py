@@ -20,7 +20,6 @@ import time
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-import asyncpg
 import psutil
 
 from bench.procs import Tracked, check
@@ -71,7 +70,7 @@ async def load_parents(settings: Settings, n_base: int) -> None:
 
 
 async def plain_copy(url: str, rows: list[tuple[Any, ...]]) -> int:
-    conn = await asyncpg.connect(url)
+    conn = await pools.connect_session(url)
     try:
         await conn.copy_records_to_table(
             "vehicle", schema_name="autocare_vcdb", records=rows,
@@ -170,7 +169,7 @@ async def load_stage_phase(bench: Bench, n: int, batch_size: int, *, name: str =
 
 
 async def _db_now(url: str) -> dt.datetime:
-    conn = await asyncpg.connect(url)
+    conn = await pools.connect_session(url)
     try:
         now: dt.datetime = await conn.fetchval("SELECT clock_timestamp()")
         return now
@@ -181,7 +180,7 @@ async def _db_now(url: str) -> dt.datetime:
 async def batch_span(url: str, since: dt.datetime) -> tuple[int, int, float]:
     """Batches and rows applied since `since`, every table, and the workers' time on them: first
     batch to last (each stamped when its transaction began), scaled by n/(n-1) for the first one."""
-    conn = await asyncpg.connect(url)
+    conn = await pools.connect_session(url)
     try:
         n, rows, first, last = await loads.applied_since(conn, since)
         secs = (last - first).total_seconds() * n / (n - 1) if n > 1 and first and last else 0.0

@@ -63,12 +63,12 @@ def _api_unreachable(e: BaseException) -> bool:
 def table() -> tuple[Row, ...]:
     """The rows, first match wins.  Built on first use: `vcdb --help` imports none of this."""
     import aiokafka.errors
-    import asyncpg
     import httpx
     import pydantic
 
     from consumers.fitment import NotMigrated
     from consumers.worker import StoreUnavailable, WorkerStopped
+    from ledger import pools
     from ledger.errors import InfrastructureError, LockHeld, RunStateError, StateUnavailable
     from producers.errors import ApiError
     from producers.raw import RawError
@@ -87,9 +87,7 @@ def table() -> tuple[Row, ...]:
         Row((LockHeld,), LOCKED, "refused: "),
         Row((InfrastructureError, StoreUnavailable, StateUnavailable, BrokerError, ServiceError), UNAVAILABLE),
         Row((ApiError,), UNAVAILABLE, "the API cannot be reached: ", when=_api_unreachable),
-        Row((asyncpg.PostgresConnectionError, asyncpg.InterfaceError, asyncpg.CannotConnectNowError,
-             asyncpg.InvalidCatalogNameError, asyncpg.InvalidAuthorizationSpecificationError,
-             asyncpg.AdminShutdownError), UNAVAILABLE, "PostgreSQL: "),
+        Row(pools.SERVER_UNAVAILABLE_ERRORS, UNAVAILABLE, "PostgreSQL: "),
         Row((aiokafka.errors.KafkaError,), UNAVAILABLE, "the broker: "),
         Row((httpx.TransportError,), UNAVAILABLE, "the API cannot be reached: "),
         Row((BrokenPipeError,), FAILED, "output closed: "),  # `vcdb status | head`
@@ -97,9 +95,8 @@ def table() -> tuple[Row, ...]:
         Row((OSError, TimeoutError), UNAVAILABLE, "cannot connect to PostgreSQL: "),  # the others wrap theirs
         Row((WorkerStopped,), FAILED, "stopped: "),
         Row((ApiError, NotMigrated, ParseError, RawError), FAILED),
-        Row((asyncpg.UndefinedTableError, asyncpg.InvalidSchemaNameError), FAILED,
-            "PostgreSQL (is the database migrated? `vcdb migrate`): "),
-        Row((asyncpg.PostgresError,), FAILED, "PostgreSQL: "),
+        Row(pools.NOT_MIGRATED_ERRORS, FAILED, "PostgreSQL (is the database migrated? `vcdb migrate`): "),
+        Row((pools.PostgresError,), FAILED, "PostgreSQL: "),
     )
 
 
