@@ -4,6 +4,7 @@ WORKDIR /app
 COPY pyproject.toml constraints.txt README.md alembic.ini ./
 COPY schemas ./schemas
 COPY streams ./streams
+COPY ledger ./ledger
 COPY producers ./producers
 COPY ledger ./ledger
 COPY consumers ./consumers

@@ -14,11 +14,10 @@ import json
 import time
 from typing import Any
 
-import asyncpg
-
 from bench import ceiling, dlt_env
 from bench.procs import Exited, ProcessFailed, Tracked, check, cpu_s
 from bench.stack import Bench, consume_argv, consume_has_workers, env_for, fresh_db, settings_for, vcdb
+from ledger import pools, releases, runs
 from producers.api_client import ClientConfig
 from producers.service import select_tables
 from schemas.catalog import load_catalog
@@ -83,9 +82,9 @@ async def ceiling_phase(bench: Bench, scale: float) -> dict[str, Any]:
 
 
 async def _runs(url: str) -> int:
-    conn = await asyncpg.connect(url)
+    conn = await pools.connect_session(url)
     try:
-        return int(await conn.fetchval("SELECT count(*) FROM ingest.runs"))
+        return await runs.count(conn)
     finally:
         await conn.close()
 
@@ -93,9 +92,9 @@ async def _runs(url: str) -> int:
 async def _wait_for_run(url: str, producer: Tracked, deadline: float, before: int = 0) -> None:
     """Until the producer's run is in ingest.runs (with its endpoints: one transaction).  A worker
     started before it would find nothing open and be idle at once."""
-    conn = await asyncpg.connect(url)
+    conn = await pools.connect_session(url)
     try:
-        while await conn.fetchval("SELECT count(*) FROM ingest.runs") <= before:
+        while await runs.count(conn) <= before:
             if producer.poll() is not None or time.monotonic() > deadline:
                 raise ProcessFailed(f"the producer made no run (exit {producer.code}); log: {producer.log}")
             await asyncio.sleep(0.02)
@@ -131,15 +130,15 @@ async def releases_phase(bench: Bench, scale: float) -> dict[str, Any]:
         first = await _baseline_run(bench, url, settings, sim, kafka)
         staged = await _baseline_run(bench, url, settings, sim, kafka)
         in_place = await _baseline_run(bench, url, settings, sim, kafka, "--in-place")
-        conn = await asyncpg.connect(url)
+        conn = await pools.connect_session(url)
         try:
-            rows = await conn.fetch("SELECT publication, seconds FROM ingest.releases ORDER BY release_id")
+            rows = await releases.releases(conn, "vcdb")
         finally:
             await conn.close()
-        assert [r["publication"] for r in rows] == ["in_place", "staged", "in_place"], rows
+        assert [r.publication for r in rows] == ["in_place", "staged", "in_place"], rows
         return {"scale": scale, "records": first["records"], "first_wall_s": first["wall_s"],
                 "staged_wall_s": staged["wall_s"], "in_place_wall_s": in_place["wall_s"],
-                "publish_s": rows[1]["seconds"], "staged_per_in_place": staged["wall_s"] / in_place["wall_s"],
+                "publish_s": rows[1].seconds, "staged_per_in_place": staged["wall_s"] / in_place["wall_s"],
                 "cpu_s": {"first": first["cpu_s"], "staged": staged["cpu_s"], "in_place": in_place["cpu_s"]}}
     finally:
         if kafka is not None:

@@ -24,11 +24,11 @@ from typing import Any
 from urllib.parse import urlencode
 
 import aiohttp
-import asyncpg
 from aiohttp.test_utils import TestServer
 
 from bench.fitment import _percentiles, dataset
 from bench.stack import Bench, fresh_db
+from ledger import pools
 from schemas.catalog import load_catalog
 from simulator.dataset import Dataset
 from simulator.oracle import expected_rows
@@ -52,7 +52,7 @@ async def load_vcdb(url: str, ds: Dataset, release: int = 1) -> dict[str, Any]:
     the explorer's materialised view."""
     t0 = time.perf_counter()
     rows = 0
-    conn = await asyncpg.connect(url)
+    conn = await pools.connect_session(url)
     try:
         await conn.execute("SET session_replication_role = replica")  # the simulator's rows are the oracle's
         for table in load_catalog("vcdb").api_tables():
@@ -75,7 +75,7 @@ async def load_vcdb(url: str, ds: Dataset, release: int = 1) -> dict[str, Any]:
 
 async def samples(url: str) -> dict[str, list[Any]]:
     """What the requests draw from: live rows only (the explorer hides end-dated ones by default)."""
-    conn = await asyncpg.connect(url)
+    conn = await pools.connect_session(url)
     try:
         year_makes = [(r["year_id"], r["make_id"]) for r in await conn.fetch(
             "SELECT year_id, make_id FROM autocare_fitment.explorer_year_make WHERE base_vehicles_live > 0")]

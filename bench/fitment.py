@@ -27,12 +27,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import asyncpg
-
 from bench.procs import Tracked, check
 from bench.stack import Bench, env_for, fresh_db, settings_for, vcdb
 from consumers import fitment
-from consumers.store import LoadStore
+from ledger import dead_letters, pools
 from producers.files import FORMATS, check_file
 from producers.xml_stream import XmlStream
 from schemas.catalog import load_catalog
@@ -57,7 +55,7 @@ async def load_reference(url: str, ds: Dataset, release: int = 1) -> dict[str, A
     """COPY every API table of the reference databases as a baseline at `release` leaves them."""
     t0 = time.perf_counter()
     rows = 0
-    conn = await asyncpg.connect(url)
+    conn = await pools.connect_session(url)
     try:
         await conn.execute("SET session_replication_role = replica")  # the simulator's rows are the oracle's
         for db in REFERENCE_DBS:
@@ -131,8 +129,7 @@ def parse_only(path: Path) -> dict[str, Any]:
 async def lookups(url: str, n: int = LOOKUPS, seed: int = 1) -> dict[str, Any]:
     """p50/p95 (ms) of the two look-ups over random vehicles that have parts and random parts."""
     rng = random.Random(seed)
-    store = await LoadStore.connect(url, "bench", size=2)  # the pool the commands use
-    pool = store.pool
+    pool = await pools.connect_pool(url, size=2)  # the pool the commands use
     try:
         vehicles = [r["vehicle_id"] for r in await pool.fetch(
             "SELECT DISTINCT vehicle_id FROM autocare_fitment.app_vehicle LIMIT 20000")]
@@ -154,7 +151,7 @@ async def lookups(url: str, n: int = LOOKUPS, seed: int = 1) -> dict[str, Any]:
             await fitment.vehicles_for_part(pool, part, brand)
             by_part.append((time.perf_counter() - t0) * 1000)
     finally:
-        await store.close()
+        await pool.close()
     return {"calls": n, "parts_for_vehicle_ms": _percentiles(by_vehicle), "vehicles_for_part_ms": _percentiles(by_part)}
 
 
@@ -195,7 +192,7 @@ async def fitment_phase(bench: Bench, scale: float, apps: int) -> dict[str, Any]
     finally:
         kafka.stop()
     loaded = (await _fetchval(url, "SELECT count(*) FROM autocare_aces.app"))
-    dead = (await _fetchval(url, "SELECT count(*) FROM ingest.dead_letters WHERE db = 'aces'"))
+    dead = await _dead_letters(url, "aces")
     looked = await lookups(url)
     return {
         "scale": scale, "apps": apps, "file_mb": size / 1e6, "write_s": written, "reference": reference,
@@ -211,16 +208,24 @@ async def fitment_phase(bench: Bench, scale: float, apps: int) -> dict[str, Any]
     }
 
 
-async def _fetch(url: str, sql: str) -> list[asyncpg.Record]:
-    conn = await asyncpg.connect(url)
+async def _fetch(url: str, sql: str) -> list[pools.Record]:
+    conn = await pools.connect_session(url)
     try:
         return list(await conn.fetch(sql))
     finally:
         await conn.close()
 
 
+async def _dead_letters(url: str, db: str) -> int:
+    conn = await pools.connect_session(url)
+    try:
+        return await dead_letters.count(conn, db)
+    finally:
+        await conn.close()
+
+
 async def _fetchval(url: str, sql: str) -> Any:
-    conn = await asyncpg.connect(url)
+    conn = await pools.connect_session(url)
     try:
         return await conn.fetchval(sql)
     finally:

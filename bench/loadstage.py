@@ -20,15 +20,14 @@ import time
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-import asyncpg
 import psutil
 
 from bench.procs import Tracked, check
 from bench.stack import Bench, consume_argv, consume_has_workers, env_for, fresh_db, settings_for
 from bench.workload import RecordsSource, base_vehicle, lookups, vehicle
 from consumers.runner import consume
-from consumers.store import LoadStore
 from consumers.worker import WorkerOptions
+from ledger import loads, pools
 from producers.runner import ProduceOptions, produce
 from schemas.settings import Settings
 from vcdb import roles, services
@@ -71,7 +70,7 @@ async def load_parents(settings: Settings, n_base: int) -> None:
 
 
 async def plain_copy(url: str, rows: list[tuple[Any, ...]]) -> int:
-    conn = await asyncpg.connect(url)
+    conn = await pools.connect_session(url)
     try:
         await conn.copy_records_to_table(
             "vehicle", schema_name="autocare_vcdb", records=rows,
@@ -112,11 +111,11 @@ async def as_ingest_role(url: str) -> str:
 
 async def fk_triggers_run(url: str) -> bool:
     """Whether the loader, connected as `url`'s role, leaves PostgreSQL's FK triggers on."""
-    store = await LoadStore.connect(url, "bench-probe", size=1)
+    writer = await pools.connect_writer(url, size=1)
     try:
-        return not store.skip_fk_triggers
+        return not writer.skip_fk_triggers
     finally:
-        await store.close()
+        await writer.pool.close()
 
 
 async def drop_bench_roles(admin: str, name: str) -> None:
@@ -170,7 +169,7 @@ async def load_stage_phase(bench: Bench, n: int, batch_size: int, *, name: str =
 
 
 async def _db_now(url: str) -> dt.datetime:
-    conn = await asyncpg.connect(url)
+    conn = await pools.connect_session(url)
     try:
         now: dt.datetime = await conn.fetchval("SELECT clock_timestamp()")
         return now
@@ -181,13 +180,10 @@ async def _db_now(url: str) -> dt.datetime:
 async def batch_span(url: str, since: dt.datetime) -> tuple[int, int, float]:
     """Batches and rows applied since `since`, every table, and the workers' time on them: first
     batch to last (each stamped when its transaction began), scaled by n/(n-1) for the first one."""
-    conn = await asyncpg.connect(url)
+    conn = await pools.connect_session(url)
     try:
-        row = await conn.fetchrow("SELECT min(applied_at) AS first, max(applied_at) AS last, count(*) AS n, "
-                                  "coalesce(sum(records), 0) AS rows FROM ingest.applied_batches "
-                                  "WHERE applied_at >= $1", since)
-        n = row["n"]
-        secs = (row["last"] - row["first"]).total_seconds() * n / (n - 1) if n > 1 else 0.0
-        return n, int(row["rows"]), secs
+        n, rows, first, last = await loads.applied_since(conn, since)
+        secs = (last - first).total_seconds() * n / (n - 1) if n > 1 and first and last else 0.0
+        return n, rows, secs
     finally:
         await conn.close()

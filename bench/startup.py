@@ -14,9 +14,8 @@ import sys
 import time
 from typing import Any
 
-import asyncpg
-
 from bench.stack import Bench, env_for, fresh_db, settings_for, vcdb
+from ledger import pools
 from vcdb import services
 
 RUNS = 7
@@ -69,7 +68,7 @@ def _timed(argv: list[str], env: dict[str, str], answer: tuple[int, str] = (0, "
 
 async def startup_phase(bench: Bench) -> dict[str, Any]:
     url = await fresh_db(bench.admin_url, "vcdb_bench_startup")
-    conn = await asyncpg.connect(url)
+    conn = await pools.connect_session(url)
     try:
         await conn.execute(VEHICLE)
     finally:

@@ -2,8 +2,8 @@
 
 Parts for a vehicle and vehicles for a part read the `autocare_fitment` views (migration 0004),
 which decide fit with schemas/fitment_sql.py; the reports count `autocare_aces`, `autocare_pies`
-and the ingest state.  Queries go through the loader's pool (asyncpg lives in
-consumers/store.py); rows come back as the small value types below.  The SQL builders are pure.
+and the ingest state (through ledger/: asyncpg lives in ledger/pools.py); rows come back as the
+small value types below.  The SQL builders are pure.
 
 An application "fits no vehicle yet" when it is live and in no row of `app_vehicle`: no live
 vehicle of its base vehicles has what it names, asked per application with the builder the views
@@ -25,13 +25,17 @@ runs the figure is an upper bound (`exact` false).
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
-from consumers.store import DeadLetterFilter, DeadLetterStore, InfrastructureError
+from ledger import dead_letters, reports
+from ledger.dead_letters import DeadLetterFilter
+from ledger.errors import InfrastructureError
 from schemas import fitment_sql, naming
 from schemas.catalog import load_catalog
 
+T = TypeVar("T")
 VIEWS = "autocare_fitment"
 _UNDEFINED = ("42P01", "3F000")  # undefined_table, invalid_schema_name: not migrated to 0004
 
@@ -179,10 +183,6 @@ def presence_query(*, brand: bool) -> str:
             f"count(*) FILTER (WHERE end_date_time IS NOT NULL) AS ended FROM autocare_aces.app WHERE {where}")
 
 
-_WAITING_ON = (
-    "SELECT table_name, reason, missing_table, count(*) AS n FROM ingest.dead_letters "
-    "WHERE db = $1 AND status = 'open' AND missing_table IS NOT NULL GROUP BY 1, 2, 3 ORDER BY 4 DESC, 1, 2, 3")
-
 _BRANDS = (
     "SELECT a.brand_aaia_id AS brand, count(*) FILTER (WHERE a.end_date_time IS NULL) AS live, "
     "count(*) FILTER (WHERE a.end_date_time IS NOT NULL) AS ended, "
@@ -190,39 +190,6 @@ _BRANDS = (
     "count(DISTINCT a.part_number) FILTER (WHERE a.end_date_time IS NULL AND i.part_number IS NULL) AS not_in_pies "
     "FROM autocare_aces.app a LEFT JOIN autocare_pies.item i ON i.brand_aaia_id = a.brand_aaia_id "
     "AND i.part_number = a.part_number AND i.end_date_time IS NULL GROUP BY 1 ORDER BY 1 NULLS FIRST")
-
-# The records a file run received against the application keys it left (module docstring).  A
-# file run's records carry its start (UTC; to the microsecond, or to the second as files of the
-# first releases did) as EffectiveDateTime; the rows it left are those with that effective time in
-# its diff snapshot (column hashes in catalog column order, consumers/sql.snapshot_sql), or,
-# before a later change of App took that snapshot, in the table.
-_EFFECTIVE_HASH = 1 + [c.canonical for c in load_catalog("aces").tables["App"].columns].index("effective_date_time")
-_DUPLICATES = f"""
-WITH received AS (
-    SELECT p.run_id, sum(p.records)::bigint AS received FROM ingest.page_receipts p
-    JOIN ingest.runs r ON r.run_id = p.run_id AND r.db = 'aces' WHERE p.table_name = 'App' GROUP BY p.run_id),
-runs AS (
-    SELECT r.run_id, r.started_at AT TIME ZONE 'UTC' AS effective,
-           date_trunc('second', r.started_at AT TIME ZONE 'UTC') AS effective_s,
-           EXISTS (SELECT 1 FROM ingest.row_snapshots s WHERE s.run_id = r.run_id AND s.table_name = 'App') AS snapshot
-    FROM ingest.runs r WHERE r.run_id IN (SELECT run_id FROM received)),
-left_keys AS (
-    SELECT s.run_id, s.row_key::jsonb ->> 0 AS app_key FROM ingest.row_snapshots s
-    JOIN runs r ON r.run_id = s.run_id AND r.snapshot
-    WHERE s.table_name = 'App'
-    AND s.column_hashes[{_EFFECTIVE_HASH}] IN (hashtext(r.effective::text), hashtext(r.effective_s::text))
-    UNION
-    SELECT r.run_id, a.app_key FROM autocare_aces.app a
-    JOIN runs r ON NOT r.snapshot AND a.effective_date_time IN (r.effective, r.effective_s)
-    UNION
-    SELECT d.run_id, d.record_key::jsonb ->> 0 FROM ingest.dead_letters d
-    WHERE d.db = 'aces' AND d.table_name = 'App' AND d.run_id IN (SELECT run_id FROM received))
-SELECT r.run_id, f.file_name, f.submission_type, r.received,
-       (SELECT count(*) FROM left_keys k WHERE k.run_id = r.run_id) AS distinct_apps,
-       (SELECT snapshot FROM runs WHERE runs.run_id = r.run_id) AS snapshot,
-       NOT EXISTS (SELECT 1 FROM received later WHERE later.run_id > r.run_id) AS newest
-FROM received r LEFT JOIN autocare_aces.aces_file f ON f.ingest_run_id = r.run_id ORDER BY r.run_id
-"""
 
 # Same brand, same fitment key (vehicle, attributes, qualifiers, part type, position), other parts.
 _OVERLAPS = """
@@ -268,15 +235,20 @@ def table_counts_query(db: str) -> str:
 
 # ---- reads ---------------------------------------------------------------------------------------
 
-async def _fetch(pool: Pool, sql: str, *args: Any) -> list[dict[str, Any]]:
+async def _reading(read: Awaitable[T]) -> T:
+    """A read's errors, sorted: the connection's, and a database that is not migrated."""
     try:
-        return [dict(r) for r in await pool.fetch(sql, *args)]
+        return await read
     except OSError as e:
         raise InfrastructureError(f"PostgreSQL: connection lost: {e}", unreachable=True) from e
     except Exception as e:
         if getattr(e, "sqlstate", None) in _UNDEFINED:
             raise NotMigrated(f"{e}: the database is not migrated to the fitment views (run `vcdb migrate`)") from e
         raise
+
+
+async def _fetch(pool: Pool, sql: str, *args: Any) -> list[dict[str, Any]]:
+    return [dict(r) for r in await _reading(pool.fetch(sql, *args))]
 
 
 def _json(value: Any, empty: Any) -> Any:
@@ -329,16 +301,16 @@ async def part_presence(pool: Pool, part_number: str, brand: str | None = None) 
 
 async def _dead_letters(pool: Any, db: str) -> list[dict[str, Any]]:
     try:
-        return await DeadLetterStore(pool).counts(DeadLetterFilter(db))
+        return await dead_letters.counts(pool, DeadLetterFilter(db))
     except OSError as e:
         raise InfrastructureError(f"PostgreSQL: connection lost: {e}", unreachable=True) from e
 
 
 async def aces_report(pool: Any, sample: int = 10) -> AcesReport:
     report = AcesReport(dead_letters=await _dead_letters(pool, "aces"),
-                        waiting_on=await _fetch(pool, _WAITING_ON, "aces"),
+                        waiting_on=await _reading(dead_letters.waiting_counts(pool, "aces")),
                         brands=await _fetch(pool, _BRANDS), duplicates=[])
-    report.duplicates = [duplicates(r) for r in await _fetch(pool, _DUPLICATES)]
+    report.duplicates = [duplicates(r) for r in await _reading(reports.file_duplicates(pool))]
     overlaps = await _fetch(pool, _OVERLAPS, sample)
     if overlaps:
         report.overlap_groups = overlaps[0]["groups"]

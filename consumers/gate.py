@@ -16,17 +16,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from typing import Protocol
 
+from consumers.ports import GateStore
 from schemas.catalog import Table
 
 log = logging.getLogger(__name__)
-
-
-class GateStore(Protocol):
-    async def run_tables(self, run_id: int) -> tuple[str, ...] | None: ...
-    async def sealed_tables(self, run_id: int) -> set[str]: ...
-    async def pending_runs(self, db: str, tables: Sequence[str]) -> dict[str, int]: ...
 
 
 class SealGate:

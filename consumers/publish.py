@@ -33,12 +33,12 @@ from typing import Any
 from consumers import submissions
 from consumers.replay import EXPLORER_SOURCES
 from consumers.sql import TableSql, table_sql
-from consumers.store import SESSION_ERRORS, _infrastructure, snapshot_before_change
-from ledger import releases
+from ledger import releases, snapshots
+from ledger.pools import SESSION_ERRORS, infrastructure
 from ledger.releases import RunFacts
+from ledger.statuses import LoadStatus, Publication, ReleaseStatus
 from schemas.catalog import Catalog, load_catalog
 from schemas.graph import load_plan
-from schemas.statuses import LoadStatus, Publication, ReleaseStatus
 from streams import envelope
 
 log = logging.getLogger(__name__)
@@ -100,7 +100,7 @@ class Publisher:
             async with self.pool.acquire() as conn:
                 return await releases.undecided_runs(conn, db)
         except SESSION_ERRORS as e:
-            raise _infrastructure("reading the runs waiting for publication", e) from e
+            raise infrastructure("reading the runs waiting for publication", e) from e
 
     async def publish_ready(self, db: str) -> list[Result]:
         """Publish every run of db that has become complete (the loader, after a seal or when idle)."""
@@ -115,7 +115,7 @@ class Publisher:
         try:
             result = await self._publish(run_id, force)
         except SESSION_ERRORS as e:
-            raise _infrastructure(f"publishing run {run_id}", e) from e
+            raise infrastructure(f"publishing run {run_id}", e) from e
         if result.outcome == Outcome.PUBLISHED:
             log.info("run %s published as release %s of %s in %.2f s (%s rows)", run_id, result.release_id,
                      result.db, result.seconds, sum(result.counts.values()))
@@ -153,7 +153,7 @@ class Publisher:
             counts = await self._move(conn, sqls, run_id) if staged else {}
             names = tuple(dict.fromkeys([*names, *(n for n, c in counts.items() if c)]))
             if facts.db == "aces":
-                await snapshot_before_change(conn, table_sql(catalog, catalog.tables["App"]), run_id)
+                await snapshots.snapshot_before_change(conn, catalog.tables["App"], run_id)
                 ended = await submissions.replace_full(conn, run_id)
                 if ended:
                     counts["App (ended by a FULL file)"] = ended
@@ -175,7 +175,7 @@ class Publisher:
         for ts in sqls:
             if not await conn.fetchval(ts.staged_rows, run_id):
                 continue
-            await snapshot_before_change(conn, ts, run_id)
+            await snapshots.snapshot_before_change(conn, ts.table, run_id)
             status = await conn.execute(ts.publish, run_id)
             counts[ts.table.name] = int(status.split()[-1])
             await conn.execute(ts.clear_staged, run_id)
@@ -188,7 +188,7 @@ class Publisher:
             try:
                 await self.pool.execute(f"ANALYZE {ts.canonical_table}")
             except SESSION_ERRORS as e:
-                raise _infrastructure(f"analyzing {name} after release {result.release_id}", e) from e
+                raise infrastructure(f"analyzing {name} after release {result.release_id}", e) from e
         if self.after is not None:
             await self.after(catalog, result.tables, result.run_id)
 
@@ -223,4 +223,4 @@ class Publisher:
                                                    counts=counts)
                 return Result(run_id, Outcome.DISCARDED, facts.reason, release_id, counts, db=facts.db, tables=names)
         except SESSION_ERRORS as e:
-            raise _infrastructure(f"discarding run {run_id}", e) from e
+            raise infrastructure(f"discarding run {run_id}", e) from e

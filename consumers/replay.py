@@ -15,10 +15,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from consumers.decode import decoder_for
+from consumers.ports import DeadLetterFilter, DeadLetterRow, ReplayStore
 from consumers.records import Incoming, dead_letter
 from consumers.rules import replayed_on_seal
 from consumers.sql import table_sql
-from consumers.store import DeadLetterFilter, DeadLetterRow, DeadLetterStore, LoadStore
 from schemas.catalog import FILE_DATABASES, Catalog, Table, load_catalog
 from schemas.graph import load_plan
 from streams.dead_letters import DeadLetter
@@ -50,20 +50,20 @@ def _incoming(dl: DeadLetterRow, table: Table) -> Incoming:
     return Incoming(rec, dl.run_id or 0, 0, 0, None, out)
 
 
-async def replay(catalog: Catalog, loader: LoadStore, f: DeadLetterFilter, *, dry_run: bool = False) -> ReplayReport:
-    store = DeadLetterStore(loader.pool)
-    rows = await store.select(f)
+async def replay(catalog: Catalog, store: ReplayStore, f: DeadLetterFilter, *, dry_run: bool = False
+                 ) -> ReplayReport:
+    rows = await store.dead_letters(f)
     report = ReplayReport(selected=len(rows), dry_run=dry_run)
     if dry_run:
         report.plan = [{"id": r.dead_letter_id, "table": r.table_name, "key": r.record_key, "reason": r.reason,
                         "attempts": r.attempts, "missing": f"{r.missing_table} {r.missing_key}" if r.missing_table
                         else None} for r in rows]
         return report
-    await _replay_rows(catalog, loader, rows, report)
+    await _replay_rows(catalog, store, rows, report)
     return report
 
 
-async def _replay_rows(catalog: Catalog, loader: LoadStore, rows: Sequence[DeadLetterRow],
+async def _replay_rows(catalog: Catalog, store: ReplayStore, rows: Sequence[DeadLetterRow],
                        report: ReplayReport, *, staged_run: int | None = None) -> None:
     """Replay into the canonical tables, or with `staged_run` into that run's staged rows (the
     parent they waited on arrived in a run that is not published yet: they publish with it)."""
@@ -76,7 +76,7 @@ async def _replay_rows(catalog: Catalog, loader: LoadStore, rows: Sequence[DeadL
         items = [(r, _incoming(r, table)) for r in by_table[name]]
         by_source = {(inc.source.topic, inc.source.partition, inc.source.offset): dl for dl, inc in items}
         run_id = staged_run if staged_run is not None else max((dl.run_id or 0) for dl, _ in items)
-        async with loader.replay(table_sql(catalog, table), run_id, staged=staged_run is not None) as tx:
+        async with store.replay(table_sql(catalog, table), run_id, staged=staged_run is not None) as tx:
             result = await tx.load([inc for _, inc in items])
             failed: list[tuple[int, DeadLetter]] = []
             for inc, f in result.dead:
@@ -92,10 +92,9 @@ async def _replay_rows(catalog: Catalog, loader: LoadStore, rows: Sequence[DeadL
 class AutoReplayer:
     """When a batch loads keys that dead letters wait on as their missing parent, replay them."""
 
-    def __init__(self, catalog: Catalog, loader: LoadStore) -> None:
+    def __init__(self, catalog: Catalog, store: ReplayStore) -> None:
         self.catalog = catalog
-        self.loader = loader
-        self.store = DeadLetterStore(loader.pool)
+        self.store = store
 
     async def waiting(self, table: Table) -> bool:
         """Do open dead letters concern this table (as theirs or as their missing parent)?  Asked
@@ -111,7 +110,7 @@ class AutoReplayer:
         if not waiting:
             return
         report = ReplayReport(selected=len(waiting))
-        await _replay_rows(self.catalog, self.loader, waiting, report, staged_run=run_id if staged else None)
+        await _replay_rows(self.catalog, self.store, waiting, report, staged_run=run_id if staged else None)
         log.info("parent %s arrived: replayed %d dead letters, %d loaded, %d still failing", table.name,
                  len(waiting), len(report.loaded), len(report.failed))
         if report.loaded:
@@ -133,7 +132,7 @@ class AutoReplayer:
             by_db[r.db].append(r)
         for db, waiting in sorted(by_db.items()):
             report = ReplayReport(selected=len(waiting))
-            await _replay_rows(load_catalog(db), self.loader, waiting, report)
+            await _replay_rows(load_catalog(db), self.store, waiting, report)
             log.info("release of run %s (%s): replayed %d %s dead letters waiting on it, %d loaded, %d still failing",
                      run_id, catalog.db, len(waiting), db, len(report.loaded), len(report.failed))
 
@@ -144,12 +143,12 @@ class AutoReplayer:
         a real orphan and stays dead-lettered."""
         loaded = 0
         while True:
-            rows = [r for r in await self.store.select(DeadLetterFilter(self.catalog.db, table.name, run_id=run_id))
-                    if r.missing_table == table.name]
+            mine = DeadLetterFilter(self.catalog.db, table.name, run_id=run_id)
+            rows = [r for r in await self.store.dead_letters(mine) if r.missing_table == table.name]
             if not rows:
                 return loaded
             report = ReplayReport(selected=len(rows))
-            await _replay_rows(self.catalog, self.loader, rows, report, staged_run=run_id if staged else None)
+            await _replay_rows(self.catalog, self.store, rows, report, staged_run=run_id if staged else None)
             if not report.loaded:
                 return loaded
             loaded += len(report.loaded)

@@ -67,7 +67,6 @@ class TableSql:
     rules: tuple[Rule, ...]
     find_rule_failures: str | None  # SELECT _ord, verdicts (NULL: passes; else the missing key or '')
     delete_staged: str
-    snapshot: str
     publish: str  # $1 run: its staged rows into the canonical table, guarded
     staged_rows: str  # $1 run: how many rows the run has staged
     staged_orphans: str | None  # $1 run: staged rows whose parent is neither live nor staged by the run
@@ -177,20 +176,8 @@ def table_sql(catalog: Catalog, table: Table) -> TableSql:
         orphans = (f"SELECT count(*) FROM {twin} s WHERE s.{q(RUN_COLUMN)} = $1 AND "
                    f"({' OR '.join(_staged_orphan(c) for c in checks)})")
     return TableSql(table, stage, cols, create, checks, live, staged, rules, find_rules,
-                    f"DELETE FROM {q(stage)} WHERE {ORD} = ANY($1::int[])", snapshot_sql(table), publish,
+                    f"DELETE FROM {q(stage)} WHERE {ORD} = ANY($1::int[])", publish,
                     f"SELECT count(*) FROM {twin} WHERE {q(RUN_COLUMN)} = $1", orphans,
                     f"DELETE FROM {twin} WHERE {q(RUN_COLUMN)} = $1",
                     f"SELECT {keys} FROM {twin} WHERE {q(RUN_COLUMN)} = $1", twin, target)
 
-
-def snapshot_sql(table: Table) -> str:
-    """Row hashes of the table after a run, for `vcdb diff` ($1 run id, $2 AutoCare table name).
-    Per row: its key, an md5 of all its columns and a hash per column (to name what changed)."""
-    target = f"{q(naming.schema_name(table.db))}.{q(table.canonical)}"
-    cols = [q(c.canonical) for c in table.columns]
-    key = ", ".join(q(k) for k in table.key_canonical)
-    return ("INSERT INTO ingest.row_snapshots (run_id, table_name, row_key, row_hash, column_hashes) "
-            f"SELECT $1, $2, jsonb_build_array({key})::text, md5(row({', '.join(cols)})::text), "
-            f"ARRAY[{', '.join(f'coalesce(hashtext({c}::text), 0)' for c in cols)}] FROM {target} "
-            "ON CONFLICT (run_id, table_name, row_key) DO UPDATE SET row_hash = EXCLUDED.row_hash, "
-            "column_hashes = EXCLUDED.column_hashes")

@@ -1,9 +1,11 @@
-"""`vcdb status`: runs, endpoint progress, per-table load state and consumer lag (queries only)."""
+"""`vcdb status`: runs, endpoint progress, per-table load state and consumer lag (reads only: the
+run state through ledger/, the lag from the broker's high watermarks)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ledger import loads, reports, runs
 from schemas.catalog import load_catalog
 from streams import topics
 from streams.topics import group_id_for
@@ -12,26 +14,16 @@ if TYPE_CHECKING:
     from streams.broker import Kafka
 
 
-async def status(pool: Any, bootstrap: Kafka | None, db: str, runs: int = 5) -> dict[str, Any]:
-    run_rows = await pool.fetch(
-        "SELECT run_id, kind, status, as_of, since, started_at, finished_at, error FROM ingest.runs WHERE db = $1 "
-        "ORDER BY run_id DESC LIMIT $2", db, runs)
-    out: dict[str, Any] = {"db": db, "runs": [dict(r) for r in run_rows], "endpoints": [], "tables": [], "lag": []}
+async def status(pool: Any, bootstrap: Kafka | None, db: str, limit: int = 5) -> dict[str, Any]:
+    run_rows = await runs.recent(pool, db, limit)
+    out: dict[str, Any] = {"db": db, "runs": run_rows, "endpoints": [], "tables": [], "lag": []}
     if run_rows:
         last = run_rows[0]["run_id"]
-        out["endpoints"] = [dict(r) for r in await pool.fetch(
-            "SELECT table_name, status, pages_published, total_pages, records_published, total_count, retries, "
-            "last_error FROM ingest.endpoint_progress WHERE run_id = $1 ORDER BY table_name", last)]
-        out["tables"] = [dict(r) for r in await pool.fetch(
-            "SELECT l.table_name, l.status, l.announced, l.loaded, l.dead_lettered, l.error, l.sealed_at, "
-            "(SELECT count(*) FROM ingest.dead_letters d WHERE d.db = $2 AND d.table_name = l.table_name AND "
-            "d.status = 'open') AS open_dead_letters FROM ingest.table_load l WHERE l.run_id = $1 "
-            "ORDER BY l.table_name", last, db)]
+        out["endpoints"] = await runs.progress(pool, last)
+        out["tables"] = await reports.table_loads(pool, db, last)
     if bootstrap:
         catalog = load_catalog(db)
-        offsets = {(r["topic"], r["partition"]): r["next_offset"] for r in await pool.fetch(
-            "SELECT topic, partition, next_offset FROM ingest.consumer_offsets WHERE group_id = $1",
-            group_id_for(db))}
+        offsets = await loads.stored_offsets(pool, group_id_for(db))
         known = {topics.data_topic(t) for t in catalog.loaded_tables()}
         positions = {tp: off for tp, off in offsets.items() if tp[0] in known}
         marks = {}

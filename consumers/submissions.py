@@ -7,37 +7,38 @@ and its header row are both sealed, the live applications of its brands that thi
 deliver end, soft, as VCdb deletes do (`end_date_time` = the run's start, the time its records
 carry).  UPDATE files need nothing here: their `D` records arrive ended and their `A` records
 upsert.  The statement runs in the sealing transaction of whichever of the two tables seals
-second; an advisory lock per run makes the two seals see each other.
+second; an advisory lock per run makes the two seals see each other.  Whether both are sealed,
+and when the run started, the ledger says (ledger/loads.py, `start_if_sealed`).
 """
 
 from __future__ import annotations
 
 from typing import Any, Protocol
 
+from ledger import loads
 from schemas.catalog import Table
 
 
 class Executor(Protocol):
     async def execute(self, query: str, *args: Any) -> str: ...
+    async def fetchval(self, query: str, *args: Any) -> Any: ...
 
 _FULL_TABLES = ("App", "AcesFile")
 
 # Its own statement: a READ COMMITTED statement sees what committed before it started, so the
-# statement after the lock sees the other seal's commit.
+# statements after the lock see the other seal's commit.
 _LOCK = "SELECT pg_advisory_xact_lock(hashtext('vcdb-stream full submission'), $1::bigint::int)"
+# $2: the run's start, the time its records carry.
 _REPLACE_FULL = """
-WITH ready AS (
-    SELECT count(*) = 2 AS ok FROM ingest.table_load
-    WHERE run_id = $1 AND table_name = ANY($2::text[]) AND status = 'sealed'),
-header AS (
-    SELECT f.brand_aaia_id, r.started_at FROM autocare_aces.aces_file f JOIN ingest.runs r ON r.run_id = $1
-    WHERE f.ingest_run_id = $1 AND upper(f.submission_type) = 'FULL' AND (SELECT ok FROM ready)),
+WITH header AS (
+    SELECT f.brand_aaia_id FROM autocare_aces.aces_file f
+    WHERE f.ingest_run_id = $1 AND upper(f.submission_type) = 'FULL'),
 brands AS (
     SELECT brand_aaia_id FROM header WHERE brand_aaia_id IS NOT NULL
     UNION SELECT DISTINCT a.brand_aaia_id FROM autocare_aces.app a WHERE a.ingest_run_id = $1
     AND EXISTS (SELECT 1 FROM header))
 UPDATE autocare_aces.app t
-SET end_date_time = (SELECT started_at AT TIME ZONE 'UTC' FROM header LIMIT 1), ingest_run_id = $1
+SET end_date_time = $2::timestamptz AT TIME ZONE 'UTC', ingest_run_id = $1
 WHERE t.brand_aaia_id IN (SELECT brand_aaia_id FROM brands) AND t.end_date_time IS NULL AND t.ingest_run_id < $1
 """
 
@@ -50,5 +51,8 @@ def replaces_full(table: Table) -> bool:
 async def replace_full(conn: Executor, run_id: int) -> int:
     """In the sealing transaction: end what a sealed FULL file did not deliver; the count ended."""
     await conn.execute(_LOCK, run_id)
-    status = await conn.execute(_REPLACE_FULL, run_id, list(_FULL_TABLES))
+    started = await loads.start_if_sealed(conn, run_id, _FULL_TABLES)
+    if started is None:
+        return 0
+    status = await conn.execute(_REPLACE_FULL, run_id, started)
     return int(status.split()[-1])

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from ledger.statuses import EndpointStatus, LoadStatus, RunStatus
 from schemas.catalog import Catalog
-from schemas.statuses import EndpointStatus, LoadStatus, RunStatus
 
 StateRow = Mapping[str, Any]  # run_id, run_status, table_name, endpoint_status, load_status, error
 

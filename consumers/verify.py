@@ -3,7 +3,8 @@
 Orphans: rows whose non-null reference has no parent row, per FK, with a sample of keys (the old
 playbook's `vehicle_to_engine_config` -> `vehicle` query is one of them).  Counts: for the last
 successful baseline, rows in each table plus its open dead letters against the API's totalCount.
-Queries go through the loader's pool (asyncpg lives in consumers/store.py).
+The canonical tables are queried here; the run state through ledger/ (asyncpg lives in
+ledger/pools.py).
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from consumers.sql import q
+from ledger import reports, runs
+from ledger.statuses import RunKind
 from schemas import naming
 from schemas.catalog import Catalog, ForeignKey, Table, load_catalog
 
@@ -72,21 +75,16 @@ async def verify(pool: Any, db: str, sample: int = 5) -> VerifyReport:
             row = await pool.fetchrow(orphan_sql(table, fk, parent, sample))
             report.orphans.append(OrphanCheck(table.name, fk.columns, f"{fk.ref_db}.{fk.ref_table}", fk.declared,
                                               row["n"], list(row["sample"] or [])))
-    last = await pool.fetchrow(
-        "SELECT run_id, kind FROM ingest.runs WHERE db = $1 AND status = 'succeeded' ORDER BY run_id DESC LIMIT 1", db)
+    last = await runs.last_succeeded(pool, db)
     if last is None:
         report.count_note = "no successful run yet: counts not compared"
         return report
-    if last["kind"] != "baseline":
+    if last["kind"] != RunKind.BASELINE:
         report.count_note = (f"last run {last['run_id']} is {last['kind']}: totalCount is the size of its changes, "
                              "so counts are compared only after a baseline")
         return report
     report.count_run = last["run_id"]
-    rows = await pool.fetch(
-        "SELECT e.table_name, e.total_count, (SELECT count(*) FROM ingest.dead_letters d WHERE d.db = $2 AND "
-        "d.table_name = e.table_name AND d.status = 'open') AS dead FROM ingest.endpoint_progress e "
-        "WHERE e.run_id = $1 ORDER BY e.table_name", last["run_id"], db)
-    for r in rows:
+    for r in await reports.api_counts(pool, db, last["run_id"]):
         table = catalog.tables[r["table_name"]]
         n = await pool.fetchval(f"SELECT count(*) FROM {q(naming.schema_name(db))}.{q(table.canonical)}")
         report.counts.append(CountCheck(table.name, r["total_count"], n, r["dead"]))

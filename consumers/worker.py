@@ -20,27 +20,25 @@ import logging
 import random
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
 from consumers.buffer import BufferLimits, Buffers
 from consumers.decode import decoder_for
-from consumers.gate import GateStore, SealGate
+from consumers.gate import SealGate
+from consumers.ports import TP, BatchResult, Fenced, InfrastructureError, Store
 from consumers.records import Consumed, Incoming, consumed, dead_letter
 from consumers.retry import RetriesExhausted, RetryPolicy
 from consumers.sql import TableSql, table_sql
-from consumers.store import BatchResult, BatchTx, Fenced, InfrastructureError, TablePhase
 from consumers.verdicts import Verdict, judge
+from ledger.statuses import LoadStatus
 from schemas.catalog import Catalog, Table
-from schemas.statuses import LoadStatus
 from streams import envelope, metrics, topics
 from streams.dead_letters import DeadLetter
 from streams.records import InRecord, OutRecord
 
 log = logging.getLogger(__name__)
 
-TP = tuple[str, int]
 T = TypeVar("T")
 DEAD_LETTERS_LOGGED = 10  # per table; the rest are counted, listed by `vcdb dlq list`
 
@@ -64,17 +62,6 @@ class Source(Protocol):
 
 class DeadLetterPublisher(Protocol):
     async def publish(self, records: Sequence[OutRecord]) -> None: ...
-
-
-class Store(GateStore, Protocol):
-    async def offsets(self, tps: Sequence[TP]) -> dict[TP, int]: ...
-    async def staged(self, run_id: int) -> bool: ...
-    def batch(self, ts: TableSql, run_id: int, batch: Sequence[Consumed], *,
-              partitions: int, expect: int, staged: bool) -> AbstractAsyncContextManager[BatchTx]: ...
-    async def end_of_table(self, ts: TableSql, run_id: int, partition: int, partitions: int, announced: int,
-                           topic: str, offset: int, *, expect: int, staged: bool) -> TablePhase: ...
-    async def open_run_state(self, db: str) -> list[dict[str, Any]]: ...
-    async def waiting_runs(self, db: str) -> list[dict[str, Any]]: ...
 
 
 class Replayer(Protocol):

@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from schemas.statuses import LoadStatus, Publication, ReleaseStatus, RunStatus
+from ledger.statuses import LoadStatus, Publication, ReleaseStatus, RunStatus
 
 
 class Connection(Protocol):

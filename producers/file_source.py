@@ -19,8 +19,8 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from ledger.errors import RunStateError
 from producers.paging import Page, PageCursor
-from producers.runs import RunStateError
 from producers.service import RunPlan
 from producers.xml_stream import Element, FileError, XmlStream
 from streams import envelope

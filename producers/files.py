@@ -30,14 +30,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ledger.errors import RunStateError
+from ledger.locks import ProducerLock
+from ledger.runs import Run
+from ledger.statuses import EndpointStatus, RunKind, RunStatus
 from producers import aces_file, pies_file
 from producers.file_source import PAGE_ENTITIES, FileSource, cursor_file
-from producers.runs import ProducerLock, Run, RunStateError, RunStore
+from producers.runs import RunStore
 from producers.service import EndpointPlan, EndpointResult, Progress, RunPlan, run_endpoints
 from producers.xml_stream import FileError, FormatRefused, XmlStream, file_digest, peek
 from schemas.catalog import Table, load_catalog
 from schemas.settings import Settings
-from schemas.statuses import EndpointStatus, RunKind, RunStatus
 from streams import topics
 from streams.broker import Publisher, ensure_topics
 

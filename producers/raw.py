@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ledger.statuses import EndpointStatus, RunKind, RunStatus
 from producers.runs import RunStore
 from schemas.catalog import load_catalog
 from streams import envelope, topics
@@ -72,7 +73,7 @@ async def import_run(bootstrap: Kafka, store: RunStore, src: Path, partitions: i
     tables = list(manifest["tables"])
     as_of = dt.date.fromisoformat(manifest["as_of"]) if manifest.get("as_of") else None
     since = dt.date.fromisoformat(manifest["since"]) if manifest.get("since") else None
-    run = await store.create_run(db, "import", as_of, since, tables)
+    run = await store.create_run(db, RunKind.IMPORT, as_of, since, tables)
     ctx = envelope.RunContext(run.run_id, db, as_of, since)
     await ensure_topics(bootstrap, [topics.data_topic(catalog.tables[t]) for t in tables], partitions)
     counts: dict[str, int] = {}
@@ -103,7 +104,7 @@ async def import_run(bootstrap: Kafka, store: RunStore, src: Path, partitions: i
             eot = envelope.EndOfTable(run.run_id, name, n, len(pages), None, len(parts))
             await pub.publish([OutRecord(topic, envelope.EOT_KEY, eot.encode(), envelope.eot_headers(ctx, name), p)
                                for p in parts])
-            await store.finish_endpoint(run.run_id, name, "done")
+            await store.finish_endpoint(run.run_id, name, EndpointStatus.DONE)
             counts[name] = n
-    await store.finish_run(run.run_id, "succeeded")
+    await store.finish_run(run.run_id, RunStatus.SUCCEEDED)
     return RawSummary(run.run_id, counts, src)

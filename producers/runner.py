@@ -18,7 +18,9 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from producers.runs import ProducerLock, RunStore
+from ledger.locks import ProducerLock
+from ledger.statuses import EndpointStatus, RunKind, RunStatus
+from producers.runs import RunStore
 from producers.service import (
     EndpointPlan,
     EndpointResult,
@@ -44,7 +46,7 @@ STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
 @dataclass(frozen=True)
 class ProduceOptions:
     db: str = "vcdb"
-    kind: str = "baseline"  # baseline | incremental
+    kind: str = RunKind.BASELINE  # baseline | incremental
     as_of: dt.date | None = None
     since: dt.date | str | None = None  # a date, or "auto"
     lookback_days: int = DEFAULT_LOOKBACK_DAYS
@@ -131,9 +133,9 @@ async def produce(settings: Settings, options: ProduceOptions, source: PageSourc
             as_of, since = run.as_of, run.since
             chosen = [catalog.table(t) for t in run.tables]
         else:
-            as_of = options.as_of if options.kind == "baseline" else None
+            as_of = options.as_of if options.kind == RunKind.BASELINE else None
             since = await resolve_since(store, options.db, options.since, options.lookback_days) \
-                if options.kind == "incremental" else None
+                if options.kind == RunKind.INCREMENTAL else None
             run = await store.create_run(options.db, options.kind, as_of, since, [t.name for t in chosen],
                                          in_place=options.in_place)
             states = {}
@@ -143,9 +145,9 @@ async def produce(settings: Settings, options: ProduceOptions, source: PageSourc
             if st is None or st.pages_published == 0:
                 plan.endpoints.append(EndpointPlan(t))
             else:
-                plan.endpoints.append(EndpointPlan(t, st.cursor, st.pages_published,
-                                                   st.records_published, st.total_count, paged=st.status == "paged",
-                                                   done=st.status == "done"))
+                plan.endpoints.append(EndpointPlan(t, st.cursor, st.pages_published, st.records_published,
+                                                   st.total_count, paged=st.status == EndpointStatus.PAGED,
+                                                   done=st.status == EndpointStatus.DONE))
         await ensure_topics(settings.kafka, [topics.data_topic(t) for t in chosen],
                             options.partitions, options.replication)
         log.info("run %s: %s of %s, %d endpoints%s", run.run_id, options.kind, options.db, len(chosen),
@@ -157,19 +159,20 @@ async def produce(settings: Settings, options: ProduceOptions, source: PageSourc
                                               stop=stop, progress=progress)
         except RunDoomed as doomed:  # said once, by whoever reads the result
             with contextlib.suppress(Exception):  # PostgreSQL may be what is gone
-                await store.finish_run(run.run_id, "failed", str(doomed))
-            return RunResult(run.run_id, options.db, options.kind, "failed", as_of.isoformat() if as_of else None,
-                             since.isoformat() if since else None, time.monotonic() - started, doomed.results,
-                             str(doomed), doomed.cause)
-        failed = [r for r in results if r.status == "failed"]
-        interrupted = [r for r in results if r.status == "interrupted"]
+                await store.finish_run(run.run_id, RunStatus.FAILED, str(doomed))
+            return RunResult(run.run_id, options.db, options.kind, RunStatus.FAILED,
+                             as_of.isoformat() if as_of else None, since.isoformat() if since else None,
+                             time.monotonic() - started, doomed.results, str(doomed), doomed.cause)
+        failed = [r for r in results if r.status == EndpointStatus.FAILED]
+        interrupted = [r for r in results if r.status == EndpointStatus.INTERRUPTED]
         if failed:
-            status = "failed"
+            status = RunStatus.FAILED
             error = "; ".join(f"{r.table}: {r.error}" for r in failed)
         elif interrupted:
-            status, error = "interrupted", f"stopped by signal; resume with --resume ({len(interrupted)} endpoints)"
+            status = RunStatus.INTERRUPTED
+            error = f"stopped by signal; resume with --resume ({len(interrupted)} endpoints)"
         else:
-            status, error = "succeeded", None
+            status, error = RunStatus.SUCCEEDED, None
         await store.finish_run(run.run_id, status, error)
         return RunResult(run.run_id, options.db, options.kind, status, as_of.isoformat() if as_of else None,
                          since.isoformat() if since else None, time.monotonic() - started, results, error)
@@ -178,7 +181,7 @@ async def produce(settings: Settings, options: ProduceOptions, source: PageSourc
         metrics.READY.set("broker", False)
         with contextlib.suppress(Exception):
             if "run" in locals():
-                await store.finish_run(run.run_id, "failed", f"{type(e).__name__}: {e}")
+                await store.finish_run(run.run_id, RunStatus.FAILED, f"{type(e).__name__}: {e}")
         raise
     finally:
         if install_signals:

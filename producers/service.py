@@ -24,9 +24,10 @@ from dataclasses import dataclass, field
 from itertools import repeat
 from typing import Protocol
 
+from ledger.errors import StateUnavailable
+from ledger.statuses import EndpointStatus
 from producers.errors import dooms_run as api_dooms_run
 from producers.paging import Page, PageCursor
-from producers.runs import StateUnavailable
 from schemas.api_map import DEFAULT_SKIP
 from schemas.catalog import Catalog, Table, load_catalog
 from schemas.graph import load_plan
@@ -93,7 +94,7 @@ class RunState(Protocol):
 @dataclass
 class EndpointResult:
     table: str
-    status: str = "pending"  # done | failed | interrupted | skipped (already done before --resume)
+    status: str = EndpointStatus.PENDING  # done | failed | interrupted | skipped (already done before --resume)
     pages: int = 0
     records: int = 0
     total_count: int | None = None
@@ -174,7 +175,7 @@ class EndpointRunner:
             page = await self._next(ahead)
             while page is not None:
                 if page is _STOPPED:
-                    result.status = "interrupted"
+                    result.status = EndpointStatus.INTERRUPTED
                     break
                 if page.next_cursor is not None and not self.stop.is_set():
                     ahead.start()  # page n+1 comes in while page n goes out
@@ -194,24 +195,24 @@ class EndpointRunner:
                 if page.next_cursor is None:
                     break
                 if self.stop.is_set():
-                    result.status = "interrupted"  # the page fetched ahead is dropped: a resume asks again
+                    result.status = EndpointStatus.INTERRUPTED  # the page fetched ahead is dropped: a resume asks again
                     break
                 page = await self._next(ahead)
-            if result.status != "interrupted":
+            if result.status != EndpointStatus.INTERRUPTED:
                 await self._end_of_table(table, topic, result)
-                result.status = "done"
+                result.status = EndpointStatus.DONE
             await self.state.finish_endpoint(self.plan.run_id, table.name, result.status)
         except asyncio.CancelledError:
             result.status = "stopped"  # another endpoint doomed the run, or the caller gave up
             raise
         except Exception as e:
-            result.status = "failed"
+            result.status = EndpointStatus.FAILED
             if dooms_run(e):
                 self.doomed = True
                 raise  # said once, by the run (run_endpoints)
             result.error = f"{type(e).__name__}: {e}"
             log.error("endpoint %s failed: %s", table.name, result.error)
-            await self.state.finish_endpoint(self.plan.run_id, table.name, "failed", result.error)
+            await self.state.finish_endpoint(self.plan.run_id, table.name, EndpointStatus.FAILED, result.error)
         finally:
             if ahead is not None:
                 await ahead.aclose()
@@ -315,7 +316,7 @@ async def run_endpoints(plan: RunPlan, source: PageSource, sink: Sink, state: Ru
     async def one(ep: EndpointPlan) -> EndpointResult:
         async with gate:
             if (stop.is_set() or runner.doomed) and not ep.done:
-                return EndpointResult(ep.table.name, status="stopped" if runner.doomed else "interrupted",
+                return EndpointResult(ep.table.name, status="stopped" if runner.doomed else EndpointStatus.INTERRUPTED,
                                       pages=ep.pages_before, records=ep.records_before)
             return await runner.run(ep)
 

@@ -1,7 +1,8 @@
 """The `ingest` schema: runs, endpoint progress, table load state, consumer offsets, dead letters.
 
-Producers and consumers talk to each other only through Kafka and these tables.  The statuses
-written in them are in schemas/statuses.py, which does not import SQLAlchemy.
+Producers and consumers talk to each other only through Kafka and these tables.  These are the
+table definitions (for Alembic); every statement on them lives in ledger/, and the statuses written
+in them are in ledger/statuses.py, which does not import SQLAlchemy.
 """
 
 from __future__ import annotations

@@ -43,10 +43,11 @@ def baseline(settings: Settings, terminal: Terminal, *, db: str = "vcdb", as_of:
              resume: bool = False, tables: Sequence[str] = (), skip: Sequence[str] = (), concurrency: int = 4,
              partitions: int = 3, replication: int = 1, metrics_port: int | None = None, as_json: bool = False,
              in_place: bool = False) -> int:
+    from ledger.statuses import RunKind
     from producers.runner import ProduceOptions
     from vcdb import health
 
-    options = ProduceOptions(db=db, kind="baseline", as_of=as_of, tables=tuple(tables), skip=tuple(skip),
+    options = ProduceOptions(db=db, kind=RunKind.BASELINE, as_of=as_of, tables=tuple(tables), skip=tuple(skip),
                              resume=resume, concurrency=concurrency, partitions=partitions, replication=replication,
                              in_place=in_place)
     with health.serving(metrics_port, health.PRODUCER_NEEDS):
@@ -57,10 +58,11 @@ def incremental(settings: Settings, terminal: Terminal, *, since: dt.date | str,
                 lookback: int = 7, every: float | None = None, resume: bool = False, tables: Sequence[str] = (),
                 skip: Sequence[str] = (), concurrency: int = 4, partitions: int = 3, replication: int = 1,
                 metrics_port: int | None = None, as_json: bool = False) -> int:
+    from ledger.statuses import RunKind
     from producers.runner import ProduceOptions
     from vcdb import health
 
-    options = ProduceOptions(db=db, kind="incremental", since=since, lookback_days=lookback, tables=tuple(tables),
+    options = ProduceOptions(db=db, kind=RunKind.INCREMENTAL, since=since, lookback_days=lookback, tables=tuple(tables),
                              skip=tuple(skip), resume=resume, concurrency=concurrency, partitions=partitions,
                              replication=replication)
     with health.serving(metrics_port, health.PRODUCER_NEEDS):

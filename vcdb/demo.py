@@ -23,6 +23,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from ledger.statuses import RunKind, RunStatus
 from producers.runner import ProduceOptions, produce
 from producers.source import client_source
 from schemas.settings import Settings, sqlalchemy_url
@@ -127,15 +128,15 @@ async def _pipeline(settings: Settings, terminal: Terminal, workers: int, stop: 
     try:
         with live.view(terminal, "demo", database_url=settings.database_url, db="vcdb") as progress:
             async with client_source(settings) as source:
-                result = await produce(settings, ProduceOptions(db="vcdb", kind="baseline"), source,
+                result = await produce(settings, ProduceOptions(db="vcdb", kind=RunKind.BASELINE), source,
                                        progress=progress, stop=stop.event, install_signals=False)
             print(f"\nbaseline run {result.run_id}: {result.status}, {result.pages} pages, {result.records} records "
                   f"in {result.seconds:.1f} s ({result.records / max(result.seconds, 1e-6):,.0f} records/s)")
-            if result.status == "interrupted" or stop.requested:
+            if result.status == RunStatus.INTERRUPTED or stop.requested:
                 raise stop.interrupted()
             if result.cause is not None:
                 raise RunFailed(f"baseline run {result.run_id} failed: {result.error}") from result.cause
-            if result.status != "succeeded":
+            if result.status != RunStatus.SUCCEEDED:
                 print(f"baseline failed: {result.error}", file=sys.stderr)
                 return exit_codes.FAILED
             out = await _until_done_or_stopped(consumer, stop)

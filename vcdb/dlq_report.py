@@ -6,8 +6,12 @@ import datetime as dt
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass
+from typing import Any
 
-from consumers.store import DeadLetterFilter, DeadLetterStore, LoadStore
+from consumers.store import LoadStore
+from ledger import dead_letters, pools
+from ledger.dead_letters import DeadLetterFilter
+from ledger.statuses import DeadLetterStatus
 from schemas.catalog import load_catalog
 from schemas.settings import Settings
 from streams.topics import group_id_for
@@ -36,11 +40,22 @@ class Query:
                 raise UsageError(str(e.args[0])) from e
         since = dt.datetime.combine(self.since, dt.time(), tzinfo=dt.UTC) if self.since else None
         return DeadLetterFilter(self.db, table, self.reason, self.run, since,
-                                None if self.include_resolved else "open", limit=self.limit)
+                                None if self.include_resolved else DeadLetterStatus.OPEN, limit=self.limit)
+
+
+@asynccontextmanager
+async def _pool(settings: Settings) -> AsyncIterator[Any]:
+    """A small pool with the loader's server settings, for listing and showing."""
+    pool = await pools.connect_pool(settings.database_url, size=2)
+    try:
+        yield pool
+    finally:
+        await pool.close()
 
 
 @asynccontextmanager
 async def _loader(settings: Settings, db: str) -> AsyncIterator[LoadStore]:
+    """The loader's store, for replaying: its upserts, its FK-trigger privilege."""
     loader = await LoadStore.connect(settings.database_url, group_id_for(db), size=2)
     try:
         yield loader
@@ -49,8 +64,8 @@ async def _loader(settings: Settings, db: str) -> AsyncIterator[LoadStore]:
 
 
 async def show(settings: Settings, db: str, dead_letter_id: int, *, as_json: bool = False) -> int:
-    async with _loader(settings, db) as loader:
-        rows = await DeadLetterStore(loader.pool).select(DeadLetterFilter(db, status=None, ids=(dead_letter_id,)))
+    async with _pool(settings) as pool:
+        rows = await dead_letters.select(pool, DeadLetterFilter(db, status=None, ids=(dead_letter_id,)))
     if not rows:
         print(f"no dead letter {dead_letter_id} in {db}")
         return exit_codes.FAILED
@@ -70,10 +85,9 @@ async def show(settings: Settings, db: str, dead_letter_id: int, *, as_json: boo
 
 async def list_letters(settings: Settings, query: Query, *, as_json: bool = False) -> int:
     f = query.filter()
-    async with _loader(settings, query.db) as loader:
-        store = DeadLetterStore(loader.pool)
-        counts = await store.counts(f)
-        rows = await store.select(f)
+    async with _pool(settings) as pool:
+        counts = await dead_letters.counts(pool, f)
+        rows = await dead_letters.select(pool, f)
     if as_json:
         print_json({"counts": counts, "dead_letters": [
             {k: v for k, v in asdict(r).items() if k != "headers"} for r in rows]})

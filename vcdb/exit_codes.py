@@ -23,6 +23,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TextIO
 
+from ledger.statuses import RunStatus
+
 OK = 0
 FAILED = 1  # a run failed, a check found problems, or a worker stopped on an error
 USAGE = 2  # bad arguments or settings
@@ -33,7 +35,9 @@ UNAVAILABLE = 5  # PostgreSQL, Kafka or the API cannot be reached
 
 def for_run(status: str) -> int:
     """The code of a run that ended (rather than raised): succeeded 0, interrupted 4, else 1."""
-    return {"succeeded": OK, "interrupted": INTERRUPTED}.get(status, FAILED)
+    if status == RunStatus.SUCCEEDED:
+        return OK
+    return INTERRUPTED if status == RunStatus.INTERRUPTED else FAILED
 
 
 @dataclass(frozen=True)
@@ -59,16 +63,15 @@ def _api_unreachable(e: BaseException) -> bool:
 def table() -> tuple[Row, ...]:
     """The rows, first match wins.  Built on first use: `vcdb --help` imports none of this."""
     import aiokafka.errors
-    import asyncpg
     import httpx
     import pydantic
 
     from consumers.fitment import NotMigrated
-    from consumers.store import InfrastructureError
     from consumers.worker import StoreUnavailable, WorkerStopped
+    from ledger import pools
+    from ledger.errors import InfrastructureError, LockHeld, RunStateError, StateUnavailable
     from producers.errors import ApiError
     from producers.raw import RawError
-    from producers.runs import LockHeld, RunStateError, StateUnavailable
     from producers.service import ProducerError
     from producers.xml_stream import FileUnreadable, FormatRefused, ParseError
     from schemas.settings import SettingsError
@@ -85,9 +88,7 @@ def table() -> tuple[Row, ...]:
         Row((LockHeld,), LOCKED, "refused: "),
         Row((InfrastructureError, StoreUnavailable, StateUnavailable, BrokerError, ServiceError), UNAVAILABLE),
         Row((ApiError,), UNAVAILABLE, "the API cannot be reached: ", when=_api_unreachable),
-        Row((asyncpg.PostgresConnectionError, asyncpg.InterfaceError, asyncpg.CannotConnectNowError,
-             asyncpg.InvalidCatalogNameError, asyncpg.InvalidAuthorizationSpecificationError,
-             asyncpg.AdminShutdownError), UNAVAILABLE, "PostgreSQL: "),
+        Row(pools.SERVER_UNAVAILABLE_ERRORS, UNAVAILABLE, "PostgreSQL: "),
         Row((aiokafka.errors.KafkaError,), UNAVAILABLE, "the broker: "),
         Row((httpx.TransportError,), UNAVAILABLE, "the API cannot be reached: "),
         Row((BrokenPipeError,), FAILED, "output closed: "),  # `vcdb status | head`
@@ -96,9 +97,8 @@ def table() -> tuple[Row, ...]:
         Row((WorkerStopped,), FAILED, "stopped: "),
         Row((ApiError, NotMigrated, ParseError, RawError), FAILED),
         Row((ReleaseRefused,), FAILED, "refused: "),
-        Row((asyncpg.UndefinedTableError, asyncpg.InvalidSchemaNameError), FAILED,
-            "PostgreSQL (is the database migrated? `vcdb migrate`): "),
-        Row((asyncpg.PostgresError,), FAILED, "PostgreSQL: "),
+        Row(pools.NOT_MIGRATED_ERRORS, FAILED, "PostgreSQL (is the database migrated? `vcdb migrate`): "),
+        Row((pools.PostgresError,), FAILED, "PostgreSQL: "),
     )
 
 

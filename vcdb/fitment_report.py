@@ -13,6 +13,7 @@ from typing import Any
 
 from consumers import fitment
 from consumers.fitment import AcesReport, FitPart, FitVehicle, PiesReport, Vehicle
+from ledger.statuses import DeadLetterStatus
 from schemas.settings import Settings
 from vcdb import exit_codes
 from vcdb.console import print_json
@@ -174,7 +175,7 @@ def render_vehicles(result: VehiclesResult) -> str:
 
 def render_aces_report(r: AcesReport) -> str:
     lines = ["ACES report"]
-    open_letters = [d for d in r.dead_letters if d["status"] == "open"]
+    open_letters = [d for d in r.dead_letters if d["status"] == DeadLetterStatus.OPEN]
     lines.append(f"  dead letters (open): {sum(d['n'] for d in open_letters)}")
     for d in open_letters:
         lines.append(f"    {d['table_name']:<10} {d['reason']:<24} {d['n']:>7}")
@@ -227,7 +228,7 @@ def render_pies_report(r: PiesReport) -> str:
     lines.append("  rows per table:")
     for t in r.tables:
         lines.append(f"    {t['table_name']:<18} {t['live']:>8} live {t['ended']:>8} ended")
-    open_letters = [d for d in r.dead_letters if d["status"] == "open"]
+    open_letters = [d for d in r.dead_letters if d["status"] == DeadLetterStatus.OPEN]
     lines.append(f"  dead letters (open): {sum(d['n'] for d in open_letters)}")
     for d in open_letters:
         lines.append(f"    {d['table_name']:<18} {d['reason']:<24} {d['n']:>7}")

@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ledger.statuses import EndpointStatus, LoadStatus
 from producers.paging import Page
 from vcdb.logs import Terminal
 
@@ -40,7 +41,7 @@ class EndpointView:
     records: int = 0
     total_count: int | None = None
     retries: int = 0
-    status: str = "running"
+    status: str = EndpointStatus.RUNNING
     finished: float | None = None
     error: str | None = None
 
@@ -51,7 +52,7 @@ class EndpointView:
     def eta(self, now: float) -> float | None:
         """Seconds left at the current rate, from the API's totalCount."""
         rate = self.rate(now)
-        if self.status != "running" or self.total_count is None or rate <= 0:
+        if self.status != EndpointStatus.RUNNING or self.total_count is None or rate <= 0:
             return None
         return max(self.total_count - self.records, 0) / rate
 
@@ -60,7 +61,7 @@ class EndpointView:
 class TableView:
     loaded: int = 0
     dead_lettered: int = 0
-    status: str = "waiting"
+    status: str = LoadStatus.WAITING
 
 
 @dataclass
@@ -104,9 +105,10 @@ class ViewState:
                 grew = e["records_published"] != ep.records
                 ep.pages, ep.records = e["pages_published"] or 0, e["records_published"] or 0
                 ep.total_pages, ep.total_count, ep.retries = e["total_pages"], e["total_count"], e["retries"] or 0
-                ep.status = "running" if e["status"] in ("running", "paged") else e["status"]
+                ep.status = (EndpointStatus.RUNNING if e["status"] in (EndpointStatus.RUNNING, EndpointStatus.PAGED)
+                             else e["status"])
                 ep.error = e["last_error"]
-                if ep.status != "running" and ep.finished is None and not grew:
+                if ep.status != EndpointStatus.RUNNING and ep.finished is None and not grew:
                     ep.finished = now
                 self.endpoints[e["table_name"]] = ep
 
@@ -136,7 +138,7 @@ def render(state: ViewState, now: float | None = None) -> Any:
     by_status: dict[str, int] = {}
     for ep in endpoints.values():
         by_status[ep.status] = by_status.get(ep.status, 0) + 1
-    running = [(t, e) for t, e in endpoints.items() if e.status == "running"]
+    running = [(t, e) for t, e in endpoints.items() if e.status == EndpointStatus.RUNNING]
     records = sum(e.records for e in endpoints.values())
     rate = sum(e.rate(now) for _, e in running)
     etas = [e.eta(now) for _, e in running]
@@ -145,15 +147,16 @@ def render(state: ViewState, now: float | None = None) -> Any:
     parts.append(Text(f"{state.title}: endpoints {summary}; {records:,} records"
                       + (f", {rate:,.0f} rec/s, ETA {_duration(eta)}" if running else ""), style="bold"))
     shown = sorted(running, key=lambda te: -(te[1].eta(now) or 0))[:ROWS]
-    shown += [(t, e) for t, e in endpoints.items() if e.status == "failed"][: max(0, ROWS - len(shown))]
+    shown += [(t, e) for t, e in endpoints.items() if e.status == EndpointStatus.FAILED][: max(0, ROWS - len(shown))]
     if shown:
         grid = Table(box=None, pad_edge=False, show_edge=False, header_style="dim")
         for name, justify in (("endpoint", "left"), ("pages", "right"), ("records", "right"), ("rec/s", "right"),
                               ("retries", "right"), ("ETA", "right"), ("", "left")):
             grid.add_column(name, justify=justify)  # type: ignore[arg-type]
         for t, e in shown:
+            note = e.error or ("" if e.status == EndpointStatus.RUNNING else e.status)
             grid.add_row(t, _of(e.pages, e.total_pages), _of(e.records, e.total_count), f"{e.rate(now):,.0f}",
-                         str(e.retries), _duration(e.eta(now)), e.error or ("" if e.status == "running" else e.status))
+                         str(e.retries), _duration(e.eta(now)), note)
         parts.append(grid)
     if tables:
         counts: dict[str, int] = {}
@@ -163,7 +166,7 @@ def render(state: ViewState, now: float | None = None) -> Any:
         dead = sum(tv.dead_lettered for tv in tables.values())
         parts.append(Text(f"tables: {', '.join(f'{n} {s}' for s, n in sorted(counts.items()))}; {loaded:,} loaded, "
                           f"{dead:,} dead-lettered", style="bold"))
-        busy = [(t, tv) for t, tv in sorted(tables.items()) if tv.status != "sealed"][:ROWS]
+        busy = [(t, tv) for t, tv in sorted(tables.items()) if tv.status != LoadStatus.SEALED][:ROWS]
         if busy:
             grid = Table(box=None, pad_edge=False, show_edge=False, header_style="dim")
             for name, justify in (("table", "left"), ("loaded", "right"), ("dead-lettered", "right"),
@@ -184,7 +187,7 @@ class LogProgress:
 
     def endpoint_started(self, table: str) -> None:
         self.state.endpoint_started(table)
-        log.info("%s: started", table, extra={"table": table, "status": "running"})
+        log.info("%s: started", table, extra={"table": table, "status": EndpointStatus.RUNNING})
 
     def page_done(self, table: str, page: Page, records: int) -> None:
         self.state.page_done(table, page, records)
@@ -195,8 +198,9 @@ class LogProgress:
     def endpoint_finished(self, table: str, status: str, error: str | None) -> None:
         self.state.endpoint_finished(table, status, error)
         ep = self.state.endpoints[table]
-        log.log(logging.ERROR if status == "failed" and error else logging.INFO, "%s: %s %s%s", table, status,
-                self._line(ep), f" {error}" if error else "", extra=self._fields(table, ep))
+        level = logging.ERROR if status == EndpointStatus.FAILED and error else logging.INFO
+        log.log(level, "%s: %s %s%s", table, status, self._line(ep), f" {error}" if error else "",
+                extra=self._fields(table, ep))
 
     def _line(self, ep: EndpointView) -> str:
         total = f"/{ep.total_pages}" if ep.total_pages else ""
@@ -230,7 +234,7 @@ class _Drawer(threading.Thread):
                 while True:
                     if self.database_url is not None and time.monotonic() >= next_read:
                         next_read = time.monotonic() + 1.0
-                        pool = pool or await _pool(self.database_url, self.db)
+                        pool = pool or await _pool(self.database_url)
                         await self._read(pool)
                     if self.done.is_set():  # the last frame: drawn once, by the Live as it stops
                         live.update(render(self.state), refresh=False)
@@ -251,12 +255,11 @@ class _Drawer(threading.Thread):
             self.state.update(await asyncio.wait_for(status(pool, None, self.db), 5))
 
 
-async def _pool(database_url: str, db: str) -> Any:
-    from consumers.store import LoadStore
-    from streams.topics import group_id_for
+async def _pool(database_url: str) -> Any:
+    from ledger import pools
 
     try:
-        return (await asyncio.wait_for(LoadStore.connect(database_url, group_id_for(db), size=1), 5)).pool
+        return await asyncio.wait_for(pools.connect_pool(database_url, size=1), 5)
     except Exception:
         return None
 

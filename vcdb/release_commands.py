@@ -6,10 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from consumers.publish import Outcome, Publisher, Result
-from consumers.store import LoadStore
-from ledger import releases
+from ledger import pools, releases
 from schemas.settings import Settings
-from streams.topics import group_id_for
 from vcdb import exit_codes
 from vcdb.console import UsageError, print_json
 
@@ -18,18 +16,18 @@ class ReleaseRefused(RuntimeError):
     """The publication was refused (or the run cannot publish as it is): the message says why."""
 
 
-async def _store(settings: Settings) -> LoadStore:
-    return await LoadStore.connect(settings.database_url, group_id_for("vcdb"), size=2)
+async def _writer(settings: Settings) -> pools.Writer:
+    return await pools.connect_writer(settings.database_url, size=2)
 
 
 async def list_releases(settings: Settings, db: str | None, *, as_json: bool = False) -> int:
-    store = await _store(settings)
+    pool = await pools.connect_pool(settings.database_url, size=1)
     try:
-        async with store.pool.acquire() as conn:
+        async with pool.acquire() as conn:
             rows = await releases.releases(conn, db)
             waiting = [w for d in ([db] if db else _dbs(rows)) for w in await releases.waiting_runs(conn, d)]
     finally:
-        await store.close()
+        await pool.close()
     undecided = [w for w in waiting if w["release"] is None]
     if as_json:
         print_json({"releases": [r.as_json() for r in rows],
@@ -62,11 +60,11 @@ def _said(result: Result) -> dict[str, Any]:
 
 
 async def publish(settings: Settings, run: int, *, force: bool = False, as_json: bool = False) -> int:
-    store = await _store(settings)
+    writer = await _writer(settings)
     try:
-        result = await Publisher(store.pool, skip_fk_triggers=store.skip_fk_triggers).publish(run, force=force)
+        result = await Publisher(writer.pool, skip_fk_triggers=writer.skip_fk_triggers).publish(run, force=force)
     finally:
-        await store.close()
+        await writer.pool.close()
     if result.outcome == Outcome.UNKNOWN:
         raise UsageError(f"no run {run}")
     if result.outcome == Outcome.ALREADY and result.reason == "discarded":
@@ -85,11 +83,11 @@ async def publish(settings: Settings, run: int, *, force: bool = False, as_json:
 
 
 async def discard(settings: Settings, run: int, *, as_json: bool = False) -> int:
-    store = await _store(settings)
+    writer = await _writer(settings)
     try:
-        result = await Publisher(store.pool, skip_fk_triggers=store.skip_fk_triggers).discard(run)
+        result = await Publisher(writer.pool, skip_fk_triggers=writer.skip_fk_triggers).discard(run)
     finally:
-        await store.close()
+        await writer.pool.close()
     if result.outcome == Outcome.UNKNOWN:
         raise UsageError(f"no run {run}")
     if result.outcome == Outcome.ALREADY:

@@ -7,9 +7,9 @@ from contextlib import asynccontextmanager
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
-from consumers.store import LoadStore
+from ledger import pools
+from ledger import reports as ledger_reports
 from schemas.settings import Settings
-from streams.topics import group_id_for
 from vcdb import exit_codes
 from vcdb.console import print_json
 
@@ -21,12 +21,12 @@ if TYPE_CHECKING:
 
 @asynccontextmanager
 async def read_pool(settings: Settings, db: str) -> AsyncIterator[Any]:
-    """A small pool of the loader's connections (its server settings) for the reading commands."""
-    store = await LoadStore.connect(settings.database_url, group_id_for(db), size=2)
+    """A small pool with the loader's server settings for the reading commands."""
+    pool = await pools.connect_pool(settings.database_url, size=2)
     try:
-        yield store.pool
+        yield pool
     finally:
-        await store.close()
+        await pool.close()
 
 
 async def verify_report(settings: Settings, db: str, sample: int = 5) -> VerifyReport:
@@ -116,14 +116,7 @@ async def status(settings: Settings, db: str, *, as_json: bool = False) -> int:
 
 async def summary_table(settings: Settings, db: str, run_id: int) -> str:
     async with read_pool(settings, db) as pool:
-        rows = await pool.fetch(
-            "SELECT e.table_name, e.total_count, coalesce(l.loaded, 0) AS loaded, "
-            "coalesce(l.dead_lettered, 0) AS dead, coalesce(l.status, 'waiting') AS status, "
-            "(SELECT string_agg(reason || ' ' || n || coalesce(' (missing ' || mt || ')', ''), ', ') FROM "
-            " (SELECT reason, missing_table AS mt, count(*) AS n FROM ingest.dead_letters d WHERE d.run_id = e.run_id "
-            "  AND d.table_name = e.table_name GROUP BY 1, 2) x) AS reasons "
-            "FROM ingest.endpoint_progress e LEFT JOIN ingest.table_load l USING (run_id, table_name) "
-            "WHERE e.run_id = $1 ORDER BY e.table_name", run_id)
+        rows = await ledger_reports.run_summary(pool, run_id)
     width = max(len(r["table_name"]) for r in rows) if rows else 10
     lines = [f"{'table':<{width}}  {'API count':>9}  {'loaded':>8}  {'dead':>5}  status  dead-letter reasons"]
     for r in rows:

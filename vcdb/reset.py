@@ -5,8 +5,9 @@ database and its topics."""
 from __future__ import annotations
 
 from consumers.sql import q
-from consumers.store import LoadStore
-from producers.runs import ProducerLock
+from ledger import pools
+from ledger import reset as ledger_reset
+from ledger.locks import ProducerLock
 from schemas.catalog import load_catalog
 from schemas.settings import Settings
 from streams import topics
@@ -20,21 +21,15 @@ async def reset(settings: Settings, db: str) -> int:
     await lock.acquire()  # LockHeld: refused (exit 3)
     try:
         catalog = load_catalog(db)
-        store = await LoadStore.connect(settings.database_url, group_id_for(db), size=1)
+        pool = await pools.connect_pool(settings.database_url, size=1)
         try:
-            async with store.pool.acquire() as conn, conn.transaction():
+            async with pool.acquire() as conn, conn.transaction():
                 names = ", ".join(f"{q(catalog.schema)}.{q(t.canonical)}" for t in catalog.tables.values())
                 await conn.execute(f"TRUNCATE {names}")
-                runs = [r["run_id"] for r in await conn.fetch("SELECT run_id FROM ingest.runs WHERE db = $1", db)]
-                for table in ("endpoint_progress", "table_load", "page_receipts", "row_snapshots"):
-                    await conn.execute(f"DELETE FROM ingest.{table} WHERE run_id = ANY($1::bigint[])", runs)
-                await conn.execute("DELETE FROM ingest.runs WHERE db = $1", db)
-                await conn.execute("DELETE FROM ingest.dead_letters WHERE db = $1", db)
-                await conn.execute("DELETE FROM ingest.consumer_offsets WHERE group_id = $1", group_id_for(db))
                 prefix = f"{topics.PREFIX}.{db}."
-                await conn.execute("DELETE FROM ingest.applied_batches WHERE topic LIKE $1", prefix + "%")
+                runs = await ledger_reset.forget(conn, db, group_id_for(db), prefix)
         finally:
-            await store.close()
+            await pool.close()
         try:
             mine = [t for t in await list_topics(settings.kafka) if t.startswith(prefix)]
             await delete_topics(settings.kafka, mine)

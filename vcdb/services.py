@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import asyncpg
+from ledger import pools
 
 
 class ServiceError(RuntimeError):
@@ -151,8 +151,8 @@ def start_simulator(workdir: Path, *args: str, timeout: float = 60.0) -> Service
 
 async def postgres_answers(url: str, wait_s: float = 3.0) -> bool:
     try:
-        conn = await asyncpg.connect(url, timeout=wait_s)
-    except (OSError, asyncpg.PostgresError, TimeoutError):
+        conn = await pools.connect_session(url, wait_s=wait_s)
+    except (OSError, pools.PostgresError, TimeoutError):
         return False
     await conn.close()
     return True
@@ -181,7 +181,7 @@ def database_url(base_url: str, dbname: str) -> str:
 
 
 async def create_database(admin_url: str, name: str, *, drop_first: bool = False) -> str:
-    conn = await asyncpg.connect(admin_url)
+    conn = await pools.connect_session(admin_url)
     try:
         if drop_first:
             await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -194,7 +194,7 @@ async def create_database(admin_url: str, name: str, *, drop_first: bool = False
 
 
 async def drop_database(admin_url: str, name: str) -> None:
-    conn = await asyncpg.connect(admin_url)
+    conn = await pools.connect_session(admin_url)
     try:
         await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
@@ -203,7 +203,7 @@ async def drop_database(admin_url: str, name: str) -> None:
 
 async def run_sql(url: str, statements: list[str]) -> list[object]:
     """Run statements in one transaction; the value of the last one's first column per statement."""
-    conn = await asyncpg.connect(url)
+    conn = await pools.connect_session(url)
     try:
         out: list[object] = []
         async with conn.transaction():

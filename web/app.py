@@ -15,7 +15,9 @@ import jinja2
 from aiohttp import web
 from pydantic import ValidationError
 
-from consumers.store import InfrastructureError, connect_reader
+from ledger import runs
+from ledger.errors import InfrastructureError
+from ledger.pools import connect_reader
 from web import openapi, security
 from web.config import WebConfig
 from web.endpoints import REGISTRY, Context, Endpoint, page_url
@@ -173,9 +175,7 @@ async def data_run(app: web.Application) -> dict[str, Any] | None:
     now = time.monotonic()
     if cached.get("at", -1e9) + DATA_RUN_TTL_S < now:
         try:
-            row = await app[READ_POOL].fetchrow(
-                "SELECT run_id, db, kind, as_of, since, finished_at FROM ingest.runs WHERE status = 'succeeded' "
-                "ORDER BY run_id DESC LIMIT 1")
+            row = await runs.newest_succeeded(app[READ_POOL])
         except Exception:  # the banner must not take a page down; the page's own query reports the fault
             log.warning("cannot read the newest run for the banner", exc_info=True)
             return None

@@ -6,6 +6,7 @@ import datetime as dt
 
 from pydantic import BaseModel
 
+from ledger import runs
 from schemas.catalog import DATABASES
 from web.endpoints import Context, NoParams, endpoint
 
@@ -24,9 +25,7 @@ class HomePage(BaseModel):
 @endpoint("home", page="/", api="/", template="home.html", tag="explorer")
 async def home(ctx: Context, _: NoParams) -> HomePage:
     """The newest succeeded run of each database."""
-    rows = await ctx.db.fetch(
-        "SELECT DISTINCT ON (db) db, run_id, kind, finished_at FROM ingest.runs WHERE status = 'succeeded' "
-        "ORDER BY db, run_id DESC")
+    rows = await runs.newest_succeeded_by_db(ctx.db)
     by_db = {r["db"]: r for r in rows}
     return HomePage(databases=[DatabaseRun(db=db, run_id=by_db[db]["run_id"] if db in by_db else None,
                                            kind=by_db[db]["kind"] if db in by_db else None,

@@ -1,6 +1,7 @@
 """The operator's pages: runs, a run's per-table load (with an SVG of the load over time and the
 backlog the database can see), dead letters with filters and keyset paging, and replay: a
-preview (the dry run) and then a confirmed POST, recorded in ingest.replays.
+preview (the dry run) and then a confirmed POST, recorded in ingest.replays.  Every read of the run
+state is the ledger's (ledger/runs.py, reports.py, dead_letters.py, replays.py).
 
 Consumer lag is not read from Kafka (the explorer never connects to the broker): a run's backlog
 per table is what the producer announced minus what the loader has loaded or dead-lettered.
@@ -15,8 +16,13 @@ from typing import Any, Literal
 from markupsafe import escape
 from pydantic import BaseModel, Field, SecretStr, field_validator
 
+import ledger.dead_letters
+import ledger.runs
 from consumers.replay import replay
-from consumers.store import DeadLetterFilter, LoadStore
+from consumers.store import LoadStore
+from ledger import pools, replays, reports
+from ledger.dead_letters import DeadLetterFilter
+from ledger.statuses import DeadLetterStatus, LoadStatus
 from schemas.catalog import DATABASES, load_catalog
 from streams.topics import group_id_for
 from web import security
@@ -69,16 +75,10 @@ def _run(r: Any) -> RunRow:
     return RunRow(**{k: d[k] for k in RunRow.model_fields})
 
 
-RUN_COLUMNS = "run_id, db, kind, status, as_of, since, started_at, finished_at, error"
-
-
 @endpoint("runs", page="/runs", api="/runs", template="runs.html", tag="operations")
 async def runs(ctx: Context, p: RunsParams) -> RunsPage:
     """Runs, newest first, keyset-paged by run_id."""
-    rows = await ctx.db.fetch(
-        f"SELECT {RUN_COLUMNS} FROM ingest.runs WHERE ($1::text IS NULL OR db = $1) AND "
-        "($2::text IS NULL OR status = $2) AND ($3::bigint IS NULL OR run_id < $3) ORDER BY run_id DESC LIMIT $4",
-        p.db, p.status, p.before, p.limit + 1)
+    rows = await ledger.runs.page(ctx.db, p.db, p.status, p.before, p.limit + 1)
     page = [_run(r) for r in rows[: p.limit]]
     return RunsPage(runs=page, next_before=page[-1].run_id if len(rows) > p.limit else None)
 
@@ -119,17 +119,12 @@ class RunPage(BaseModel):
 @endpoint("run", page="/runs/{run_id}", api="/runs/{run_id}", template="run.html", tag="operations")
 async def run(ctx: Context, p: RunParams) -> RunPage:
     """One run: per table announced / loaded / dead-lettered / sealed, the load over time, the backlog."""
-    row = await ctx.db.fetchrow(f"SELECT {RUN_COLUMNS} FROM ingest.runs WHERE run_id = $1", p.run_id)
+    row = await ledger.runs.row(ctx.db, p.run_id)
     if row is None:
         raise NotFound(f"there is no run {p.run_id}")
     head = _run(row)
-    loads = await ctx.db.fetch(
-        "SELECT l.table_name, l.status, l.partitions, l.announced, l.loaded, l.dead_lettered, l.sealed_at, l.error, "
-        "(SELECT count(*) FROM ingest.dead_letters d WHERE d.run_id = l.run_id AND d.table_name = l.table_name "
-        " AND d.status = 'open') AS open_dead_letters "
-        "FROM ingest.table_load l WHERE l.run_id = $1 ORDER BY l.sealed_at NULLS LAST, l.table_name", p.run_id)
-    progress = {r["table_name"]: r["records_published"] for r in await ctx.db.fetch(
-        "SELECT table_name, records_published FROM ingest.endpoint_progress WHERE run_id = $1", p.run_id)}
+    loads = await reports.run_table_loads(ctx.db, p.run_id)
+    progress = await ledger.runs.records_published(ctx.db, p.run_id)
     tables = []
     for r in loads:
         backlog = None if r["announced"] is None else max(0, r["announced"] - r["loaded"] - r["dead_lettered"])
@@ -147,7 +142,7 @@ async def run(ctx: Context, p: RunParams) -> RunPage:
         if backlog is None and progress.get(n) is not None:  # not announced yet: published so far
             backlog = max(0, progress[n] - (t.loaded + t.dead_lettered if t is not None else 0))
         lag.append(LagRow(table_name=n, backlog=backlog, published=progress.get(n)))
-    totals = {"tables": len(tables), "sealed": sum(t.status == "sealed" for t in tables),
+    totals = {"tables": len(tables), "sealed": sum(t.status == LoadStatus.SEALED for t in tables),
               "announced": sum(t.announced or 0 for t in tables), "loaded": sum(t.loaded for t in tables),
               "dead_lettered": sum(t.dead_lettered for t in tables),
               "open_dead_letters": sum(t.open_dead_letters for t in tables)}
@@ -220,28 +215,12 @@ class DeadLettersPage(BaseModel):
     replay_enabled: bool
 
 
-def _where(p: Any) -> tuple[str, list[Any]]:
-    conds, args = [], []
-    for col, val in (("db", p.db), ("table_name", p.table), ("reason", p.reason), ("run_id", p.run),
-                     ("status", getattr(p, "status", None))):
-        if val is not None:
-            args.append(val)
-            conds.append(f"{col} = ${len(args)}")
-    return (" AND ".join(conds) or "true"), args
-
-
-SUMMARY = "dead_letter_id, db, table_name, run_id, record_key, reason, message, attempts, status, created_at"
-
-
 @endpoint("dead_letters", page="/dead-letters", api="/dead-letters", template="dead_letters.html",
           tag="operations")
 async def dead_letters(ctx: Context, p: DeadLettersParams) -> DeadLettersPage:
     """Dead letters by database, table, reason, run and status, keyset-paged by id."""
-    where, args = _where(p)
-    args += [p.after or 0, p.limit + 1]
-    rows = await ctx.db.fetch(
-        f"SELECT {SUMMARY} FROM ingest.dead_letters WHERE {where} AND dead_letter_id > ${len(args) - 1} "
-        f"ORDER BY dead_letter_id LIMIT ${len(args)}", *args)
+    rows = await ledger.dead_letters.page(ctx.db, db=p.db, table=p.table, reason=p.reason, run_id=p.run,
+                                          status=p.status, after=p.after or 0, limit=p.limit + 1)
     page = [DeadLetterSummary(**dict(r)) for r in rows[: p.limit]]
     flt = {k: v for k, v in (("db", p.db), ("table", p.table), ("reason", p.reason), ("run", p.run),
                              ("status", p.status)) if v is not None}
@@ -272,7 +251,7 @@ class DeadLetterDetail(DeadLetterSummary):
           template="dead_letter.html", tag="operations")
 async def dead_letter(ctx: Context, p: DeadLetterParams) -> DeadLetterDetail:
     """One dead letter: the original record and its headers."""
-    r = await ctx.db.fetchrow("SELECT * FROM ingest.dead_letters WHERE dead_letter_id = $1", p.dead_letter_id)
+    r = await ledger.dead_letters.detail(ctx.db, p.dead_letter_id)
     if r is None:
         raise NotFound(f"there is no dead letter {p.dead_letter_id}")
     d = dict(r)
@@ -338,15 +317,8 @@ async def dead_letters_replay(ctx: Context, p: ReplayParams) -> ReplayPage:
             raise BadParameter(f"bad parameter table: {e.args[0]}", parameters=("table",)) from e
     flt: dict[str, Any] = {k: v for k, v in (("ids", p.ids), ("db", p.db), ("table", p.table),
                                              ("reason", p.reason), ("run", p.run)) if v}
-    where, args = _where(p)
-    if p.ids:
-        args.append(list(p.ids))
-        where += f" AND dead_letter_id = ANY(${len(args)}::bigint[])"
-    args.append(REPLAY_LIMIT + 1)
-    rows = await ctx.db.fetch(
-        f"SELECT dead_letter_id, db, table_name, record_key, reason, attempts, missing_table, missing_key "
-        f"FROM ingest.dead_letters WHERE {where} AND status = 'open' ORDER BY dead_letter_id LIMIT ${len(args)}",
-        *args)
+    rows = await ledger.dead_letters.replay_candidates(ctx.db, db=p.db, table=p.table, reason=p.reason, run_id=p.run,
+                                                       ids=p.ids, limit=REPLAY_LIMIT + 1)
     more = len(rows) > REPLAY_LIMIT
     rows = rows[:REPLAY_LIMIT]
     plan = [PlanItem(id=r["dead_letter_id"], db=r["db"], table=r["table_name"], key=r["record_key"],
@@ -367,21 +339,19 @@ async def _replay(ctx: Context, p: ReplayParams, flt: dict[str, Any], plan: list
         by_db.setdefault(item.db, []).append(item.id)
     loaded: list[int] = []
     failed: list[tuple[int, str, str]] = []
-    loader = await LoadStore.connect(ctx.config.write_url, group_id_for(next(iter(by_db), "vcdb")), size=2)
+    writer = await pools.connect_writer(ctx.config.write_url, size=2)
+    loader = LoadStore(writer.pool, group_id_for(next(iter(by_db), "vcdb")), skip_fk_triggers=writer.skip_fk_triggers)
     try:
-        replay_id = await loader.pool.fetchval(
-            "INSERT INTO ingest.replays (actor, remote, filter, selected) VALUES ($1, $2, $3::jsonb, $4) "
-            "RETURNING replay_id", actor, ctx.request.remote, json.dumps(flt), len(plan))
+        replay_id = await replays.begin(writer.pool, actor, ctx.request.remote, flt, len(plan))
         for db, ids in sorted(by_db.items()):
             # Only open ones are selected again here: a letter resolved since the preview is skipped.
-            report = await replay(load_catalog(db), loader, DeadLetterFilter(db, ids=tuple(ids), status="open"))
+            still_open = DeadLetterFilter(db, ids=tuple(ids), status=DeadLetterStatus.OPEN)
+            report = await replay(load_catalog(db), loader, still_open)
             loaded += report.loaded
             failed += report.failed
-        await loader.pool.execute(
-            "UPDATE ingest.replays SET loaded = $2::jsonb, failed = $3::jsonb, finished_at = now() "
-            "WHERE replay_id = $1", replay_id, json.dumps(sorted(loaded)), json.dumps([list(f) for f in failed]))
+        await replays.finish(writer.pool, replay_id, loaded, failed)
     finally:
-        await loader.close()
+        await writer.pool.close()
     why = {i: (reason, message) for i, reason, message in failed}
     done = set(loaded)
     outcomes = []

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from producers.runs import ProducerLock
+from ledger.locks import ProducerLock
 from tests.integration.pipeline import cli_env, fetch
 from tests.support import write_aces_file
 from vcdb import exit_codes, services

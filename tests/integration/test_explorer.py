@@ -15,7 +15,7 @@ import pytest
 from jsonschema import Draft202012Validator
 from pydantic import SecretStr
 
-from consumers.store import connect_reader
+from ledger.pools import connect_reader
 from schemas.settings import Settings
 from tests.integration.browser import chromium, explorer, screenshot, validator
 from tests.integration.pipeline import execute

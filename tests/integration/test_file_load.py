@@ -15,7 +15,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
-from producers.runs import ProducerLock
+from ledger.locks import ProducerLock
 from schemas.catalog import load_catalog
 from streams import envelope, topics
 from streams.broker import read_topic

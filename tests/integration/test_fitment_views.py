@@ -33,7 +33,7 @@ import asyncpg
 import pytest
 
 from consumers import fitment
-from consumers.sql import snapshot_sql
+from ledger.snapshots import snapshot_sql
 from schemas.catalog import load_catalog
 from tests.integration.pipeline import execute
 from tests.support import SMALL

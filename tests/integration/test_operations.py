@@ -10,7 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from producers.runs import ProducerLock
+from ledger.locks import ProducerLock
 from schemas.settings import sqlalchemy_url
 from tests.integration.pipeline import base_vehicle, consume_until_idle, fetch, lookups, publish, vehicle
 from tests.support import settings_for

@@ -22,11 +22,11 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from consumers.ports import BatchResult, Fenced, InfrastructureError, TablePhase
 from consumers.records import Consumed, Incoming, consumed
 from consumers.sql import TableSql
-from consumers.store import BatchResult, BatchTx, Fenced, InfrastructureError, TablePhase
+from ledger.statuses import EndpointStatus, LoadStatus, RunStatus
 from schemas.catalog import Table, load_catalog
-from schemas.statuses import EndpointStatus, LoadStatus, RunStatus
 from streams import envelope, topics
 from streams.dead_letters import DeadLetter, Failure
 from streams.records import InRecord, OutRecord
@@ -249,12 +249,14 @@ class Applied:
     letters: tuple[DeadLetter, ...]
 
 
-class FakeTx(BatchTx):
-    """The writes of one fake transaction, kept until the batch commits.  Only `load` and `index`
-    (what the worker calls) are faked; it has no connection."""
+class FakeTx:
+    """The writes of one fake transaction (a `BatchWriter`), kept until the batch commits."""
 
     def __init__(self, ts: TableSql, run_id: int, store: FakeStore) -> None:
-        super().__init__(None, ts, run_id, False, staged=True)
+        self.ts = ts
+        self.run_id = run_id
+        self.loaded = 0
+        self.dead_lettered = 0
         self.store = store
         self.rows: list[Row] = []
         self.letters: list[DeadLetter] = []
@@ -278,7 +280,7 @@ class FakeTx(BatchTx):
 
 
 class FakeStore:
-    """The loader's PostgreSQL state in memory: offsets, runs, seals, rows and dead letters."""
+    """The loader's PostgreSQL state in memory (a `Store`): offsets, runs, seals, rows and dead letters."""
 
     def __init__(self, journal: Journal | None = None) -> None:
         self.journal: Journal = journal if journal is not None else []

@@ -15,10 +15,10 @@ from typing import Any
 
 import pytest
 
+from ledger.runs import Run
 from producers import file_source, files
 from producers.aces_file import AcesReader
 from producers.paging import PageCursor
-from producers.runs import Run
 from producers.service import EndpointResult, run_endpoints
 from producers.xml_stream import FormatRefused, ParseError, XmlStream
 from schemas.aces import app_key, fitment_key
@@ -418,7 +418,7 @@ async def test_a_file_that_changed_since_its_digest_fails_the_run_without_its_fi
 
 
 def test_a_cursor_that_is_not_a_file_cursor_is_refused() -> None:
-    from producers.runs import RunStateError
+    from ledger.errors import RunStateError
 
     assert file_source.entities_before(PageCursor("entities=12;file=x", 2)) == 12
     assert file_source.entities_before(None) == 0

@@ -19,10 +19,9 @@ import pydantic
 import pytest
 
 from consumers.fitment import NotMigrated
-from consumers.store import InfrastructureError
 from consumers.worker import StoreUnavailable, WorkerStopped
+from ledger.errors import InfrastructureError, LockHeld, RunStateError, StateUnavailable
 from producers.errors import InvalidGrant, NotFound, RetriesExhausted, ServerError, TokenEndpointUnavailable
-from producers.runs import LockHeld, RunStateError, StateUnavailable
 from producers.service import ProducerError
 from producers.xml_stream import FormatRefused, ParseError
 from schemas.settings import Settings, SettingsError

@@ -10,7 +10,7 @@ import pytest
 
 from consumers import fitment
 from consumers.fitment import AcesReport, FitPart, FitVehicle, PartPresence, Vehicle
-from consumers.store import InfrastructureError
+from ledger.errors import InfrastructureError
 from schemas import fitment_sql
 from vcdb import cli, exit_codes
 from vcdb.fitment_report import (

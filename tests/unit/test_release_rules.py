@@ -5,8 +5,8 @@ from __future__ import annotations
 from consumers.publish import incomplete, refusal
 from consumers.verdicts import Verdict, judge
 from ledger.releases import RunFacts, TableFacts
+from ledger.statuses import Publication
 from schemas.catalog import load_catalog
-from schemas.statuses import Publication
 
 VCDB = load_catalog("vcdb")
 

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Sequence
 
 import pytest
 
+from ledger.errors import StateUnavailable
 from producers.errors import (
     Forbidden,
     InvalidClient,
@@ -20,7 +21,6 @@ from producers.errors import (
     Unreachable,
 )
 from producers.paging import Page, PageCursor, Pagination
-from producers.runs import StateUnavailable
 from producers.service import EndpointPlan, RunDoomed, RunPlan, dooms_run, run_endpoints
 from schemas.catalog import load_catalog
 from streams.broker import BrokerError

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from consumers.verdicts import Verdict, blocked_tables, judge
-from schemas.statuses import EndpointStatus, LoadStatus, RunStatus
+from ledger.statuses import EndpointStatus, LoadStatus, RunStatus
 from tests.unit.fakes import VCDB
 
 DONE, FAILED = EndpointStatus.DONE, EndpointStatus.FAILED

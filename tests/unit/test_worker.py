@@ -18,8 +18,8 @@ import pytest
 
 from consumers.retry import RetryPolicy
 from consumers.worker import StoreUnavailable, Worker, WorkerOptions, WorkerResult, WorkerStopped
+from ledger.statuses import EndpointStatus, LoadStatus, RunStatus
 from schemas.catalog import Table
-from schemas.statuses import EndpointStatus, LoadStatus, RunStatus
 from streams.broker import BrokerError
 from streams.dead_letters import REASON_MISSING_PARENT, Failure
 from tests.unit.fakes import (

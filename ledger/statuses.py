@@ -1,6 +1,7 @@
 """The statuses the `ingest` tables hold (runs, endpoint progress, table loads, dead letters), as
 StrEnums.  A module of their own so that what only compares a status never imports SQLAlchemy's
-table definitions (schemas/ingest.py).
+table definitions (schemas/ingest.py).  Code outside SQL compares against these, never against
+string literals.
 """
 
 from __future__ import annotations
