@@ -13,6 +13,7 @@ async def forget(conn: Connection, db: str, group_id: str, topic_prefix: str) ->
     runs = [r["run_id"] for r in await conn.fetch("SELECT run_id FROM ingest.runs WHERE db = $1", db)]
     for table in _PER_RUN:
         await conn.execute(f"DELETE FROM ingest.{table} WHERE run_id = ANY($1::bigint[])", runs)
+    await conn.execute("DELETE FROM ingest.releases WHERE db = $1", db)
     await conn.execute("DELETE FROM ingest.runs WHERE db = $1", db)
     await conn.execute("DELETE FROM ingest.dead_letters WHERE db = $1", db)
     await conn.execute("DELETE FROM ingest.consumer_offsets WHERE group_id = $1", group_id)

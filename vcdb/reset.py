@@ -1,6 +1,7 @@
 """`vcdb reset --db vcdb --yes`: the old playbook's nuclear option, behind a confirmation and the
-producer lock (refused while a run holds it).  Drops the canonical rows, the run state of the
-database and its topics."""
+producer lock (refused while a run holds it).  Drops the canonical rows and the staged ones, the
+run state and the releases of the database, and its topics.  The next baseline is a first one
+again: it loads in place."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from consumers.sql import q
 from ledger import pools
 from ledger import reset as ledger_reset
 from ledger.locks import ProducerLock
+from schemas import naming
 from schemas.catalog import load_catalog
 from schemas.settings import Settings
 from streams import topics
@@ -24,7 +26,9 @@ async def reset(settings: Settings, db: str) -> int:
         pool = await pools.connect_pool(settings.database_url, size=1)
         try:
             async with pool.acquire() as conn, conn.transaction():
-                names = ", ".join(f"{q(catalog.schema)}.{q(t.canonical)}" for t in catalog.tables.values())
+                staged = naming.staged_schema_name(db)
+                names = ", ".join(f"{q(schema)}.{q(t.canonical)}" for t in catalog.tables.values()
+                                  for schema in (catalog.schema, staged))
                 await conn.execute(f"TRUNCATE {names}")
                 prefix = f"{topics.PREFIX}.{db}."
                 runs = await ledger_reset.forget(conn, db, group_id_for(db), prefix)

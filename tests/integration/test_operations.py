@@ -12,7 +12,7 @@ from pathlib import Path
 
 from ledger.locks import ProducerLock
 from schemas.settings import sqlalchemy_url
-from tests.integration.pipeline import base_vehicle, consume_until_idle, fetch, lookups, publish, vehicle
+from tests.integration.pipeline import base_vehicle, consume_until_idle, execute, fetch, lookups, publish, vehicle
 from tests.support import settings_for
 from vcdb import exit_codes, migrations
 
@@ -60,6 +60,9 @@ def test_reset_needs_yes_is_refused_under_the_lock_and_clears_everything(databas
     settings = settings_for(database_url, kafka)
     asyncio.run(publish(settings, {"Make": [{"MakeID": 1, "MakeName": "A"}]}))
     asyncio.run(consume_until_idle(settings))
+    # A run's rows left staged (a failed run nobody discarded): the reset drops them too.
+    asyncio.run(execute(database_url, "INSERT INTO autocare_vcdb_staged.make (make_id, make_name, ingest_run_id) "
+                                      "VALUES (2, 'B', 99)"))
     assert _vcdb(database_url, kafka, "reset").returncode == exit_codes.USAGE
 
     async def held() -> subprocess.CompletedProcess[str]:
@@ -75,9 +78,11 @@ def test_reset_needs_yes_is_refused_under_the_lock_and_clears_everything(databas
     done = _vcdb(database_url, kafka, "reset", "--yes")
     assert done.returncode == 0, done.stderr
     left = asyncio.run(fetch(database_url, "SELECT (SELECT count(*) FROM autocare_vcdb.make) AS makes, "
+                                           "(SELECT count(*) FROM autocare_vcdb_staged.make) AS staged, "
                                            "(SELECT count(*) FROM ingest.runs) AS runs, "
+                                           "(SELECT count(*) FROM ingest.releases) AS releases, "
                                            "(SELECT count(*) FROM ingest.consumer_offsets) AS offsets"))
-    assert dict(left[0]) == {"makes": 0, "runs": 0, "offsets": 0}
+    assert dict(left[0]) == {"makes": 0, "staged": 0, "runs": 0, "releases": 0, "offsets": 0}
 
 
 def test_schema_stage_keeps_autocare_names(database_url: str, kafka: str) -> None:
