@@ -112,7 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
         if kind == "baseline":
             sp.add_argument("--as-of", type=_date, help="AsOfDate of the pull (YYYY-MM-DD)")
             sp.add_argument("--in-place", action="store_true", help="load straight into the live tables instead of "
-                            "staging the release (faster; readers see it change as it loads)")
+                            "staging the release (readers see it change as it loads)")
         else:
             sp.add_argument("--since", type=_since, required=True, help="SinceDate YYYY-MM-DD, or auto")
             sp.add_argument("--lookback", type=int, default=7, help="days subtracted for --since auto (7)")
