@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from consumers.positions import message, misfits
 from ledger import loads, reports, runs
 from schemas.catalog import load_catalog
 from streams import topics
@@ -26,14 +27,17 @@ async def status(pool: Any, bootstrap: Kafka | None, db: str, limit: int = 5) ->
         offsets = await loads.stored_offsets(pool, group_id_for(db))
         known = {topics.data_topic(t) for t in catalog.loaded_tables()}
         positions = {tp: off for tp, off in offsets.items() if tp[0] in known}
-        marks = {}
+        ranges: dict[tuple[str, int], tuple[int, int]] = {}
         if positions:  # aiokafka is imported only when there is a lag to measure
-            from streams.broker import high_watermarks
+            from streams.broker import offset_ranges
 
-            marks = await high_watermarks(bootstrap, positions)
+            ranges = await offset_ranges(bootstrap, list(positions))
         per_topic: dict[str, int] = {}
-        for (topic, _), off in positions.items():
-            hw = marks.get((topic, _))
-            per_topic[topic] = per_topic.get(topic, 0) + max(0, (hw or off) - off)
+        for tp, off in positions.items():
+            end = ranges[tp][1] if tp in ranges else off
+            per_topic[tp[0]] = per_topic.get(tp[0], 0) + max(0, end - off)
         out["lag"] = [{"topic": t, "lag": n} for t, n in sorted(per_topic.items())]
+        found = misfits(positions, ranges)
+        out["offsets_out_of_range"] = [str(m) for m in found]
+        out["offsets_problem"] = message(found, db) if found else None
     return out

@@ -36,7 +36,7 @@ from consumers.sql import ORD, TableSql
 from ledger import dead_letters, loads, pools, releases, snapshots
 from ledger.dead_letters import DeadLetterFilter, DeadLetterRow
 from ledger.pools import SESSION_ERRORS, guarded, infrastructure
-from ledger.statuses import LoadStatus, Publication
+from ledger.statuses import LoadStatus
 from streams import envelope
 from streams.dead_letters import REASON_CONSTRAINT, REASON_MISSING_PARENT, DeadLetter, Failure
 
@@ -187,6 +187,9 @@ class LoadStore:
     async def offsets(self, tps: Sequence[TP]) -> dict[TP, int]:
         return await loads.offsets(self.pool, self.group_id, tps)
 
+    async def rewind(self, positions: dict[TP, int]) -> None:
+        await loads.rewind(self.pool, self.group_id, positions)
+
     async def run_tables(self, run_id: int) -> tuple[str, ...] | None:
         return await loads.run_tables(self.pool, run_id)
 
@@ -270,9 +273,9 @@ class LoadStore:
 
     @guarded("reading a run's publication")
     async def staged(self, run_id: int) -> bool:
-        """Do the run's records load into the staged twins (else in place)?"""
+        """Do the run's records load into the staged twins (else live: in place, or already published)?"""
         async with self.pool.acquire() as conn:
-            return await releases.publication(conn, run_id) == Publication.STAGED
+            return await releases.stages(conn, run_id)
 
     @guarded("reading the runs waiting for publication")
     async def waiting_runs(self, db: str) -> list[dict[str, Any]]:

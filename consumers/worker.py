@@ -23,6 +23,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
+from consumers import positions
 from consumers.buffer import BufferLimits, Buffers
 from consumers.decode import decoder_for
 from consumers.gate import SealGate
@@ -48,6 +49,11 @@ class WorkerStopped(RuntimeError):
     anything that was not applied."""
 
 
+class OffsetsOutOfRange(WorkerStopped):
+    """A stored offset lies outside its partition's log on the broker (consumers/positions.py):
+    a rebuilt broker, a recreated topic, or retention.  Nothing was read (exit 1)."""
+
+
 class StoreUnavailable(WorkerStopped):
     """PostgreSQL was unreachable on every attempt, for longer than the outage window
     (DATABASE_OUTAGE_S): the worker stops, nothing advanced past what committed (exit 5)."""
@@ -55,6 +61,7 @@ class StoreUnavailable(WorkerStopped):
 
 class Source(Protocol):
     async def read(self, timeout_ms: int = 500) -> list[InRecord]: ...
+    async def ranges(self, tps: Sequence[TP]) -> dict[TP, tuple[int, int]]: ...
     def seek(self, tp: TP, offset: int) -> None: ...
     def pause(self, tps: Sequence[TP]) -> None: ...
     def resume(self, tps: Sequence[TP]) -> None: ...
@@ -85,6 +92,7 @@ class WorkerOptions:
     buffer_limit: int = 100_000  # records read ahead by the whole worker (memory bound)
     poll_ms: int = 200
     gate_refresh_s: float = 0.25
+    resync: bool = False  # re-read every assigned partition from its log start (`consume --resync`)
 
     @property
     def limits(self) -> BufferLimits:
@@ -131,6 +139,7 @@ class Worker:
         self.replayer = replayer
         self.releases = releases
         self._staged: dict[int, bool] = {}  # run -> staged (else loaded in place)
+        self._resynced: set[TP] = set()
         self.by_topic: dict[str, Table] = {topics.data_topic(t): t for t in tables}
         self.sql: dict[str, TableSql] = {t.name: table_sql(catalog, t) for t in tables}
         self.partitions = partitions  # topic -> partition count
@@ -163,7 +172,7 @@ class Worker:
             raise
 
     async def _assign(self, tps: list[TP]) -> None:
-        offsets = await self.store.offsets(tps)
+        offsets = await self._checked_offsets(tps)
         for tp, offset in offsets.items():
             self.source.seek(tp, offset)
             self.next_offset[tp] = offset
@@ -181,9 +190,28 @@ class Worker:
         log.info("assigned %d partitions (%d wait for their parents)", len(tps), len(held))
         await self._publish_ready()  # a run completed by a worker that stopped before publishing it
 
+    async def _checked_offsets(self, tps: list[TP]) -> dict[TP, int]:
+        """The stored offsets, checked against the broker's logs before anything is read; with
+        `resync`, each partition (once per worker) rewound to its log start instead."""
+        offsets = await self.store.offsets(tps)
+        ranges = await self.source.ranges([tp for tp in tps if tp[0] in self.by_topic])
+        fresh = {tp: start for tp, (start, _) in ranges.items() if tp not in self._resynced}
+        if self.options.resync and fresh:
+            await self.store.rewind(fresh)
+            self._resynced.update(fresh)
+            log.warning("--resync: %d partitions re-read from their log start (the version guard keeps what "
+                        "is loaded)", len(fresh))
+            offsets.update(fresh)
+        found = positions.misfits(offsets, ranges)
+        if found:
+            why = positions.message(found, self.catalog.db)
+            metrics.READY.set("assigned", False, why)  # /readyz says it, until the worker has stopped
+            raise OffsetsOutOfRange(why)
+        return offsets
+
     async def _publish_ready(self) -> None:
-        if self.releases is not None:
-            await self.releases.publish_ready(self.catalog.db)
+        if self.releases is not None and await self.releases.publish_ready(self.catalog.db):
+            self._staged.clear()  # a published run's records, read again, load live
 
     async def _is_staged(self, run_id: int) -> bool:
         if run_id not in self._staged:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -68,6 +68,14 @@ async def advance(conn: Connection, group_id: str, topic: str, partition: int, n
         "INSERT INTO ingest.consumer_offsets (group_id, topic, partition, next_offset) VALUES ($1, $2, $3, $4) "
         "ON CONFLICT (group_id, topic, partition) DO UPDATE SET next_offset = EXCLUDED.next_offset, "
         "updated_at = now()", group_id, topic, partition, next_offset)
+
+
+@guarded("rewinding the stored offsets")
+async def rewind(pool: Pool, group_id: str, positions: Mapping[TP, int]) -> None:
+    """`vcdb consume --resync`: the partitions' stored offsets set to these (their log starts)."""
+    async with pool.acquire() as conn, conn.transaction():
+        for (topic, partition), offset in sorted(positions.items()):
+            await advance(conn, group_id, topic, partition, offset)
 
 
 # ---- a batch's bookkeeping -----------------------------------------------------------------------

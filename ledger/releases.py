@@ -166,9 +166,14 @@ async def waiting_runs(conn: Connection, db: str) -> list[dict[str, Any]]:
     return [dict(r) for r in rows]
 
 
-async def publication(conn: Connection, run_id: int) -> Publication:
-    raw = await conn.fetchval("SELECT publication FROM ingest.runs WHERE run_id = $1", run_id)
-    return Publication(raw or Publication.STAGED)
+async def stages(conn: Connection, run_id: int) -> bool:
+    """Do the run's records load into the staged twins?  A staged run does until it is published
+    or discarded; records of it read again after that (`consume --resync`) go to the live tables,
+    where the version guard keeps what is newer."""
+    return bool(await conn.fetchval(
+        "SELECT r.publication = $2 AND x.status IS DISTINCT FROM $3 AND x.status IS DISTINCT FROM $4 "
+        "FROM ingest.runs r LEFT JOIN ingest.releases x ON x.run_id = r.run_id WHERE r.run_id = $1",
+        run_id, Publication.STAGED.value, ReleaseStatus.PUBLISHED.value, ReleaseStatus.DISCARDED.value))
 
 
 async def reopen_replayed(conn: Connection, run_id: int, db: str, table: str, keys: list[str]) -> int:

@@ -284,6 +284,7 @@ class Reader:
         )
         self._max_records = max_records
         self._bootstrap = bootstrap
+        self._kafka = kafka
 
     async def start(self) -> None:
         try:
@@ -322,6 +323,10 @@ class Reader:
             await self._consumer._client.force_metadata_update()
             parts = self._consumer.partitions_for_topic(topic)
         return sorted(parts or [])
+
+    async def ranges(self, tps: Sequence[TP]) -> dict[TP, tuple[int, int]]:
+        """The broker's log start and end of each partition (`offset_ranges`)."""
+        return await offset_ranges(self._kafka, tps)
 
     def highwater(self, tp: TP) -> int | None:
         hw: int | None = self._consumer.highwater(TopicPartition(*tp))
@@ -375,6 +380,27 @@ async def read_topic(kafka: Kafka, topic: str, *, limit_s: float = 120.0) -> lis
         return out
     finally:
         await reader.stop()
+
+
+async def offset_ranges(kafka: Kafka, tps: Iterable[TP]) -> dict[TP, tuple[int, int]]:
+    """Per partition, the broker's log start and end offsets.  Tansu workaround: where ListOffsets
+    says an end below the log start's fetch watermark, the watermark is taken (it can under-report)."""
+    wanted = [TopicPartition(*tp) for tp in tps]
+    if not wanted:
+        return {}
+    reader = Reader(kafka, None, max_records=1, fetch_max_wait_ms=END_FETCH_WAIT_MS)
+    await reader.start()
+    try:
+        try:
+            starts = await reader._consumer.beginning_offsets(wanted)
+            ends = await reader._consumer.end_offsets(wanted)
+        except KafkaError as e:
+            raise BrokerError(f"reading the partitions' offsets: {e}") from e
+    finally:
+        await reader.stop()
+    out = {(tp.topic, tp.partition): (int(starts[tp]), int(ends[tp])) for tp in wanted}
+    marks = await high_watermarks(kafka, {tp: start for tp, (start, _) in out.items()})
+    return {tp: (start, max(end, marks.get(tp) or end)) for tp, (start, end) in out.items()}
 
 
 async def high_watermarks(kafka: Kafka, positions: dict[TP, int], wait_ms: int = 1500) -> dict[TP, int | None]:

@@ -42,16 +42,25 @@ class Readiness:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._conditions: dict[str, bool] = {}
+        self._why: dict[str, str] = {}  # why a condition is false, when something said
 
     def need(self, *names: str) -> None:
         with self._lock:
             for name in names:
                 self._conditions.setdefault(name, False)
 
-    def set(self, name: str, value: bool) -> None:
+    def set(self, name: str, value: bool, why: str | None = None) -> None:
         with self._lock:
             if name in self._conditions:
                 self._conditions[name] = value
+                if value or why is None:
+                    self._why.pop(name, None)
+                else:
+                    self._why[name] = why
+
+    def reasons(self) -> dict[str, str]:
+        with self._lock:
+            return dict(self._why)
 
     def state(self) -> dict[str, bool]:
         with self._lock:

@@ -135,6 +135,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--linger", type=float, default=0.3, help="seconds a partial batch may wait (0.3)")
     sp.add_argument("--max-dead-letters", type=int, help="stop when more records than this are dead-lettered")
     sp.add_argument("--stall", type=float, default=120.0, help="--until-idle: fail after N s without progress")
+    sp.add_argument("--resync", action="store_true", help="re-read every topic from its log start (after a rebuilt "
+                    "broker or recreated topics; the version guard keeps what is loaded)")
     sp.add_argument("--group", help="consumer group (default vcdb-stream.<db>.loader)")
     sp.add_argument("--assign", action="store_true",
                     help="take every partition without joining the group (one-shot drains; no group join wait)")

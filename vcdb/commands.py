@@ -131,7 +131,7 @@ def consume(settings: Settings, terminal: Terminal, argv: Sequence[str], *, db: 
             tables: Sequence[str] = (), until_idle: bool = False, batch_size: int = 5000, linger: float = 0.3,
             max_dead_letters: int | None = None, stall: float = 120.0, group: str | None = None,
             assign: bool = False, workers: int = 1, worker: tuple[int, int] | None = None,
-            metrics_port: int | None = None, as_json: bool = False) -> int:
+            metrics_port: int | None = None, as_json: bool = False, resync: bool = False) -> int:
     from consumers.retry import RetryPolicy
     from consumers.runner import consume as run_worker
     from consumers.worker import WorkerOptions
@@ -145,7 +145,8 @@ def consume(settings: Settings, terminal: Terminal, argv: Sequence[str], *, db: 
         _print_consumed(supervisor.combine(summaries), as_json)
         return code
     options = WorkerOptions(batch_size=batch_size, linger_s=linger, until_idle=until_idle, stall_s=stall,
-                            max_dead_letters=max_dead_letters, retry=RetryPolicy(outage_s=settings.database_outage_s))
+                            max_dead_letters=max_dead_letters, retry=RetryPolicy(outage_s=settings.database_outage_s),
+                            resync=resync)
 
     async def main(stop: signals.Stop) -> int:
         with live.view(terminal, f"consume {db}", database_url=settings.database_url if worker is None else None,

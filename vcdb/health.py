@@ -35,7 +35,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(200, b'{"status": "alive"}', "application/json")
         elif path == "/readyz":
             ready = READY.ready()
-            body = json.dumps({"ready": ready, "conditions": READY.state()}).encode()
+            body = json.dumps({"ready": ready, "conditions": READY.state(), "reasons": READY.reasons()}).encode()
             self._send(200 if ready else 503, body, "application/json")
         else:
             self._send(404, b'{"detail": "try /metrics, /healthz or /readyz"}', "application/json")

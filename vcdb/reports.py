@@ -110,7 +110,9 @@ async def status(settings: Settings, db: str, *, as_json: bool = False) -> int:
             print(f"  {t['table_name']:<28} {t['status']:<8} loaded {t['loaded']} dead-lettered {t['dead_lettered']}"
                   f" (open {t['open_dead_letters']})")
     if data["lag"]:
-        print("consumer lag: " + ", ".join(f"{x['topic']}={x['lag']}" for x in data["lag"] if x["lag"]) or "0")
+        print("consumer lag: " + (", ".join(f"{x['topic']}={x['lag']}" for x in data["lag"] if x["lag"]) or "0"))
+    if data.get("offsets_problem"):
+        print(f"THE LOADER CANNOT GO ON: {data['offsets_problem']}")
     return exit_codes.OK
 
 

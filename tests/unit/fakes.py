@@ -148,6 +148,7 @@ class FakeSource:
         self.journal: Journal = journal if journal is not None else []
         self.idle_s = idle_s  # real seconds an empty read waits (the broker's poll timeout)
         self.log: dict[TP, list[InRecord]] = {}
+        self.log_start: dict[TP, int] = {}
         self.positions: dict[TP, int] = {}
         self.assignment: set[TP] = set()
         self.paused: set[TP] = set()
@@ -168,6 +169,10 @@ class FakeSource:
 
     def assign(self, tps: Iterable[TP]) -> None:
         self.assignment.update(tps)
+
+    async def ranges(self, tps: Sequence[TP]) -> dict[TP, tuple[int, int]]:
+        """Each partition's log start and end (`log_start` moves the start, as retention would)."""
+        return {tp: (self.log_start.get(tp, 0), len(self.log.get(tp, []))) for tp in tps}
 
     def seek(self, tp: TP, offset: int) -> None:
         self.seeks.append((tp, offset))
@@ -364,6 +369,10 @@ class FakeStore:
     async def offsets(self, tps: Sequence[TP]) -> dict[TP, int]:
         self._read("offsets")
         return {tp: self.stored.get(tp, 0) for tp in tps}
+
+    async def rewind(self, positions: dict[TP, int]) -> None:
+        self.calls["rewind"] += 1
+        self.stored.update(positions)
 
     async def staged(self, run_id: int) -> bool:
         self._read("staged")

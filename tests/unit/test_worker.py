@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from consumers.retry import RetryPolicy
-from consumers.worker import StoreUnavailable, Worker, WorkerOptions, WorkerResult, WorkerStopped
+from consumers.worker import OffsetsOutOfRange, StoreUnavailable, Worker, WorkerOptions, WorkerResult, WorkerStopped
 from ledger.statuses import EndpointStatus, LoadStatus, RunStatus
 from schemas.catalog import Table
 from streams.broker import BrokerError
@@ -571,3 +571,48 @@ async def test_more_dead_letters_than_allowed_stop_the_worker() -> None:
     await r.start(w, [BV0])
     with pytest.raises(WorkerStopped, match="2 dead letters, more than --max-dead-letters 1"):
         await until_idle(w)
+
+
+# ---- offsets the broker does not have ---------------------------------------------------------
+
+
+async def test_a_stored_offset_past_the_partitions_end_stops_the_worker_before_it_reads() -> None:
+    r = Rig()
+    r.store.add_run(RUN, ["Make"])
+    r.source.put(MK0, makes(range(1, 4)))  # a rebuilt broker: 4 records where PostgreSQL stored 120
+    r.store.stored[MK0] = 120
+    w = r.worker([MAKE])
+    with pytest.raises(OffsetsOutOfRange) as e:
+        await r.start(w, [MK0])
+    assert str(e.value).startswith(f"the broker does not have the stored offsets: {MK0[0]}[0]: the stored offset "
+                                   "120 is past its end: a rebuilt broker or a recreated topic (the broker holds "
+                                   "offsets 0..4)")
+    assert "vcdb consume --resync" in str(e.value) and "vcdb reset --db vcdb --yes" in str(e.value)
+    assert r.source.handed == {} and r.store.calls["batch"] == 0
+    with pytest.raises(OffsetsOutOfRange):
+        await until_idle(w)  # the loop says the same, and reads nothing
+
+
+async def test_a_stored_offset_before_the_log_start_stops_the_worker() -> None:
+    r = Rig()
+    r.store.add_run(RUN, ["Make"])
+    r.source.put(MK0, makes(range(1, 4)))
+    r.source.log_start[MK0] = 3  # retention deleted offsets 0..2, never loaded
+    w = r.worker([MAKE])
+    with pytest.raises(OffsetsOutOfRange, match=r"stored offset 0 is before its log start: retention deleted "
+                                                r"records never loaded \(the broker holds offsets 3\.\.4\)"):
+        await r.start(w, [MK0])
+
+
+async def test_resync_rewinds_each_partition_to_its_log_start_once_and_loads_everything_again() -> None:
+    r = Rig()
+    r.store.add_run(RUN, ["Make"])
+    r.source.put(MK0, makes(range(1, 4)))
+    r.store.stored[MK0] = 120
+    w = r.worker([MAKE], resync=True)
+    await r.start(w, [MK0])
+    assert r.store.stored[MK0] == 0 and r.store.calls["rewind"] == 1
+    result = await until_idle(w)
+    assert result.idle and r.store.rows["Make"] == [make_row(1), make_row(2), make_row(3)]
+    await w.assigned([MK0])  # a later assignment of the same partition is not rewound again
+    assert r.store.calls["rewind"] == 1 and r.store.stored[MK0] == 4
