@@ -50,11 +50,11 @@ def test_a_rebuilt_broker_stops_the_loader_with_one_message_and_each_recovery_wo
     assert exported.returncode == exit_codes.OK, exported.stderr
 
     asyncio.run(_rebuild(kafka))
-    stopped = _vcdb(env, "consume", "--until-idle", "--assign", "--stall", "30")
+    stopped = _vcdb(env, "consume", "--until-idle", "--assign", "--workers", "1", "--stall", "30")
     assert stopped.returncode == exit_codes.FAILED, stopped.stderr[-2000:]
     vehicle_topic = topics.data_topic(load_catalog("vcdb").tables["Vehicle"])
     lines = [line for line in stopped.stderr.splitlines() if "the broker does not have the stored offsets" in line]
-    assert len(lines) == 1, stopped.stderr[-3000:]  # one message, at once, not after the stall timeout
+    assert len(lines) == 1, stopped.stderr[-3000:]  # one message (per worker), at once, not after the stall
     assert f"{vehicle_topic}[" in lines[0] and "is past its end: a rebuilt broker or a recreated topic" in lines[0]
     assert "(the broker holds offsets 0..0)" in lines[0] and "vcdb consume --resync" in lines[0]
 
