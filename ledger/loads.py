@@ -72,9 +72,13 @@ async def advance(conn: Connection, group_id: str, topic: str, partition: int, n
 
 @guarded("rewinding the stored offsets")
 async def rewind(pool: Pool, group_id: str, positions: Mapping[TP, int]) -> None:
-    """`vcdb consume --resync`: the partitions' stored offsets set to these (their log starts)."""
+    """`vcdb consume --resync`: the partitions' stored offsets set to these (their log starts).
+    The applied-batch log of those offsets goes with them: it describes the log as it was (a
+    rebuilt broker numbers its records from 0 again), and the batches read again are logged anew."""
     async with pool.acquire() as conn, conn.transaction():
         for (topic, partition), offset in sorted(positions.items()):
+            await conn.execute("DELETE FROM ingest.applied_batches WHERE topic = $1 AND partition = $2 AND "
+                               "last_offset >= $3", topic, partition, offset)
             await advance(conn, group_id, topic, partition, offset)
 
 

@@ -55,7 +55,8 @@ def test_a_rebuilt_broker_stops_the_loader_with_one_message_and_each_recovery_wo
     first = topics.data_topic(load_catalog("vcdb").tables["BaseVehicle"])  # the first named, by topic
     lines = [line for line in stopped.stderr.splitlines() if "the broker does not have the stored offsets" in line]
     assert len(lines) == 1, stopped.stderr[-3000:]  # one message (per worker), at once, not after the stall
-    assert f"{first}[0]: the stored offset " in lines[0] and "is past its end: a rebuilt broker or a recreated topic" in lines[0]
+    assert f"{first}[0]: the stored offset " in lines[0]
+    assert "is past its end: a rebuilt broker or a recreated topic" in lines[0]
     assert "(the broker holds offsets 0..0)" in lines[0] and "vcdb consume --resync" in lines[0]
 
     status = _vcdb(env, "status", "--json")
