@@ -74,9 +74,7 @@ def test_a_rebuilt_broker_stops_the_loader_with_one_message_and_each_recovery_wo
     assert asyncio.run(fetch(database_url, STATE))[0] == loaded
     releases = json.loads(_vcdb(env, "releases", "--db", "vcdb", "--json").stdout)["releases"]
     assert [(r["kind"], r["status"]) for r in releases] == [("baseline", "published"), ("import", "published")]
-    assert json.loads(_vcdb(env, "status", "--json").stdout)["offsets_out_of_range"] == []
-    again = _vcdb(env, "consume", "--until-idle", "--assign", "--stall", "30")
-    assert again.returncode == exit_codes.OK, again.stderr[-2000:]  # the offsets fit the broker now
+    assert json.loads(_vcdb(env, "status", "--json").stdout)["offsets_out_of_range"] == []  # they fit again
 
     # Recovery: a reset, after which a first baseline loads as into a new database.
     asyncio.run(_rebuild(kafka))
