@@ -1,4 +1,4 @@
-"""`vcdb status`: runs, endpoint progress, per-table load state and consumer lag (reads only: the
+"""`vcdb status`: runs, releases, endpoint progress, per-table load state and consumer lag (reads only: the
 run state through ledger/, the lag from the broker's high watermarks)."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from consumers.positions import message, misfits
-from ledger import loads, reports, runs
+from ledger import loads, releases, reports, runs
 from schemas.catalog import load_catalog
 from streams import topics
 from streams.topics import group_id_for
@@ -18,6 +18,10 @@ if TYPE_CHECKING:
 async def status(pool: Any, bootstrap: Kafka | None, db: str, limit: int = 5) -> dict[str, Any]:
     run_rows = await runs.recent(pool, db, limit)
     out: dict[str, Any] = {"db": db, "runs": run_rows, "endpoints": [], "tables": [], "lag": []}
+    async with pool.acquire() as conn:
+        out["releases"] = [r.as_json() for r in (await releases.releases(conn, db))[-limit:]]
+        out["waiting"] = [{k: w[k] for k in ("run_id", "kind", "run_status", "release", "reason", "error")}
+                          for w in await releases.waiting_runs(conn, db)]
     if run_rows:
         last = run_rows[0]["run_id"]
         out["endpoints"] = await runs.progress(pool, last)

@@ -99,6 +99,13 @@ async def status(settings: Settings, db: str, *, as_json: bool = False) -> int:
     for r in data["runs"]:
         print(f"  {r['run_id']:>4} {r['kind']:<11} {r['status']:<11} started {r['started_at']:%Y-%m-%d %H:%M:%S}"
               + (f"  {r['error']}" if r["error"] else ""))
+    for x in data.get("releases", []):
+        print(f"  release {x['release']:>4}: run {x['run_id']} {x['status']} ({x['publication']})"
+              + (f" at {x['published_at']}" if x["published_at"] else "") + (f": {x['reason']}" if x["reason"] else ""))
+    for w in data.get("waiting", []):
+        why = w["reason"] if w["release"] == "refused" else w["error"]
+        print(f"  run {w['run_id']} ({w['kind']}, {w['run_status']}): staged, not published"
+              + (f" ({w['release']}: {why})" if w["release"] else f": {why}" if why else ""))
     if data["endpoints"]:
         print("endpoints of the last run:")
         for e in data["endpoints"]:

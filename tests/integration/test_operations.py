@@ -54,6 +54,11 @@ def test_status_reports_runs_loads_and_lag(database_url: str, kafka: str) -> Non
     after = json.loads(_vcdb(database_url, kafka, "status", "--json").stdout)
     assert after["tables"][0]["status"] == "sealed" and after["tables"][0]["loaded"] == 10
     assert sum(x["lag"] for x in after["lag"]) == 0
+    assert before["releases"] == [] and before["waiting"] == []
+    assert [(r["run_id"], r["status"], r["publication"]) for r in after["releases"]] == [(1, "published", "in_place")]
+    assert after["offsets_out_of_range"] == []
+    text = _vcdb(database_url, kafka, "status").stdout
+    assert "release    1: run 1 published (in_place)" in text
 
 
 def test_reset_needs_yes_is_refused_under_the_lock_and_clears_everything(database_url: str, kafka: str) -> None:
