@@ -35,7 +35,7 @@ async def status(pool: Any, bootstrap: Kafka | None, db: str, limit: int = 5) ->
         if positions:  # aiokafka is imported only when there is a lag to measure
             from streams.broker import offset_ranges
 
-            ranges = await offset_ranges(bootstrap, list(positions))
+            ranges = await offset_ranges(bootstrap, positions)
         per_topic: dict[str, int] = {}
         for tp, off in positions.items():
             end = ranges[tp][1] if tp in ranges else off

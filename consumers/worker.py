@@ -61,7 +61,7 @@ class StoreUnavailable(WorkerStopped):
 
 class Source(Protocol):
     async def read(self, timeout_ms: int = 500) -> list[InRecord]: ...
-    async def ranges(self, tps: Sequence[TP]) -> dict[TP, tuple[int, int]]: ...
+    async def ranges(self, stored: dict[TP, int]) -> dict[TP, tuple[int, int]]: ...
     def seek(self, tp: TP, offset: int) -> None: ...
     def pause(self, tps: Sequence[TP]) -> None: ...
     def resume(self, tps: Sequence[TP]) -> None: ...
@@ -140,6 +140,7 @@ class Worker:
         self.releases = releases
         self._staged: dict[int, bool] = {}  # run -> staged (else loaded in place)
         self._resynced: set[TP] = set()
+        self._publish_due = False  # try to publish complete runs at the next turn of the loop
         self.by_topic: dict[str, Table] = {topics.data_topic(t): t for t in tables}
         self.sql: dict[str, TableSql] = {t.name: table_sql(catalog, t) for t in tables}
         self.partitions = partitions  # topic -> partition count
@@ -173,28 +174,33 @@ class Worker:
 
     async def _assign(self, tps: list[TP]) -> None:
         offsets = await self._checked_offsets(tps)
-        for tp, offset in offsets.items():
-            self.source.seek(tp, offset)
-            self.next_offset[tp] = offset
-            self.stored[tp] = offset
-            self.buffers.drop(tp)
-            self.gated.pop(tp, None)
-        self.assigned_tps.update(tps)
-        # Tables that must wait are paused before their first fetch: read once, when they can load.
-        waiting = await self.gate.waiting(list({self.by_topic[t] for t, _ in tps if t in self.by_topic}))
-        held = [tp for tp in tps if tp[0] in self.by_topic and self.by_topic[tp[0]].name in waiting]
-        for tp in held:
-            table = self.by_topic[tp[0]]
-            self._gate(tp, table, waiting[table.name])
-        self.source.pause(held)
+        # In a consumer group this runs beside the loop: the batch in flight commits first, and no
+        # batch of these partitions is cut from records read before the seek.
+        async with self._draining:
+            for tp, offset in offsets.items():
+                self.source.seek(tp, offset)
+                self.next_offset[tp] = offset
+                self.stored[tp] = offset
+                self.buffers.drop(tp)
+                self.gated.pop(tp, None)
+            self.assigned_tps.update(tps)
+            # Tables that must wait are paused before their first fetch: read once, when they can load.
+            waiting = await self.gate.waiting(list({self.by_topic[t] for t, _ in tps if t in self.by_topic}))
+            held = [tp for tp in tps if tp[0] in self.by_topic and self.by_topic[tp[0]].name in waiting]
+            for tp in held:
+                table = self.by_topic[tp[0]]
+                self._gate(tp, table, waiting[table.name])
+            self.source.pause(held)
         log.info("assigned %d partitions (%d wait for their parents)", len(tps), len(held))
-        await self._publish_ready()  # a run completed by a worker that stopped before publishing it
+        # A run completed by a worker that stopped before publishing it: published from the loop,
+        # not here, where a long publication would hold up the group's rebalance.
+        self._publish_due = True
 
     async def _checked_offsets(self, tps: list[TP]) -> dict[TP, int]:
         """The stored offsets, checked against the broker's logs before anything is read; with
         `resync`, each partition (once per worker) rewound to its log start instead."""
         offsets = await self.store.offsets(tps)
-        ranges = await self.source.ranges([tp for tp in tps if tp[0] in self.by_topic])
+        ranges = await self.source.ranges({tp: off for tp, off in offsets.items() if tp[0] in self.by_topic})
         fresh = {tp: start for tp, (start, _) in ranges.items() if tp not in self._resynced}
         if self.options.resync and fresh:
             await self.store.rewind(fresh)
@@ -247,6 +253,9 @@ class Worker:
                     break
                 async with self._draining:
                     await self._retrying(self.drain)
+                if self._publish_due:
+                    self._publish_due = False
+                    await self._retrying(self._publish_ready)
                 # Idleness is judged only after a read came back empty: checking it forces out
                 # partial batches, which would otherwise cut batches to the size of one fetch.
                 if self.options.until_idle and self._read_empty and await self._retrying(self.idle):

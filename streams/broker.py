@@ -324,9 +324,9 @@ class Reader:
             parts = self._consumer.partitions_for_topic(topic)
         return sorted(parts or [])
 
-    async def ranges(self, tps: Sequence[TP]) -> dict[TP, tuple[int, int]]:
+    async def ranges(self, stored: dict[TP, int]) -> dict[TP, tuple[int, int]]:
         """The broker's log start and end of each partition (`offset_ranges`)."""
-        return await offset_ranges(self._kafka, tps)
+        return await offset_ranges(self._kafka, stored)
 
     def highwater(self, tp: TP) -> int | None:
         hw: int | None = self._consumer.highwater(TopicPartition(*tp))
@@ -382,10 +382,11 @@ async def read_topic(kafka: Kafka, topic: str, *, limit_s: float = 120.0) -> lis
         await reader.stop()
 
 
-async def offset_ranges(kafka: Kafka, tps: Iterable[TP]) -> dict[TP, tuple[int, int]]:
+async def offset_ranges(kafka: Kafka, stored: dict[TP, int]) -> dict[TP, tuple[int, int]]:
     """Per partition, the broker's log start and end offsets.  Tansu workaround: where ListOffsets
-    says an end below the log start's fetch watermark, the watermark is taken (it can under-report)."""
-    wanted = [TopicPartition(*tp) for tp in tps]
+    says an end below the `stored` offset, the fetch watermark is asked too (ListOffsets can
+    under-report there); Apache Kafka's answer stands."""
+    wanted = [TopicPartition(*tp) for tp in stored]
     if not wanted:
         return {}
     reader = Reader(kafka, None, max_records=1, fetch_max_wait_ms=END_FETCH_WAIT_MS)
@@ -399,7 +400,8 @@ async def offset_ranges(kafka: Kafka, tps: Iterable[TP]) -> dict[TP, tuple[int, 
     finally:
         await reader.stop()
     out = {(tp.topic, tp.partition): (int(starts[tp]), int(ends[tp])) for tp in wanted}
-    marks = await high_watermarks(kafka, {tp: start for tp, (start, _) in out.items()})
+    doubtful = {tp: start for tp, (start, end) in out.items() if stored[tp] > end}
+    marks = await high_watermarks(kafka, doubtful) if doubtful else {}
     return {tp: (start, max(end, marks.get(tp) or end)) for tp, (start, end) in out.items()}
 
 

@@ -77,7 +77,7 @@ def test_baseline_then_consume_report_what_they_did(database_url: str, kafka: st
         assert _total(during, "vcdb_api_responses_total", status="200") >= 1
         assert _total(during, "vcdb_api_request_seconds_count") >= 1
         ready = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=5).json()
-        assert ready == {"ready": True, "conditions": {"postgres": True, "broker": True}}
+        assert ready == {"ready": True, "conditions": {"postgres": True, "broker": True}, "reasons": {}}
         assert producer.wait(timeout=DEADLINE_S) == exit_codes.OK
     finally:
         if producer.poll() is None:
@@ -105,7 +105,8 @@ def test_baseline_then_consume_report_what_they_did(database_url: str, kafka: st
         _wait(lambda: _total(_samples(port), "vcdb_consumer_lag") == 0 and any(
             n == "vcdb_consumer_lag" for n, _ in _samples(port)), "lag 0", consumer)
         ready = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=5).json()
-        assert ready == {"ready": True, "conditions": {"postgres": True, "broker": True, "assigned": True}}
+        assert ready == {"ready": True, "conditions": {"postgres": True, "broker": True, "assigned": True},
+                         "reasons": {}}
         assert httpx.get(f"http://127.0.0.1:{port}/nothing", timeout=5).status_code == 404
         consumer.send_signal(signal.SIGTERM)
         assert consumer.wait(timeout=DEADLINE_S) == exit_codes.INTERRUPTED

@@ -170,9 +170,9 @@ class FakeSource:
     def assign(self, tps: Iterable[TP]) -> None:
         self.assignment.update(tps)
 
-    async def ranges(self, tps: Sequence[TP]) -> dict[TP, tuple[int, int]]:
+    async def ranges(self, stored: dict[TP, int]) -> dict[TP, tuple[int, int]]:
         """Each partition's log start and end (`log_start` moves the start, as retention would)."""
-        return {tp: (self.log_start.get(tp, 0), len(self.log.get(tp, []))) for tp in tps}
+        return {tp: (self.log_start.get(tp, 0), len(self.log.get(tp, []))) for tp in stored}
 
     def seek(self, tp: TP, offset: int) -> None:
         self.seeks.append((tp, offset))
