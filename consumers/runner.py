@@ -68,10 +68,11 @@ async def consume(settings: Settings, db: str, options: WorkerOptions, *, tables
             if install_signals:
                 for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
                     loop.add_signal_handler(sig, worker.stop.set)
+            tps = [(t, p) for t in data_topics for p in range(counts[t])]
+            if assign and split is not None:
+                tps = split_partitions(tps, *split)
+            await worker.check_offsets(tps)  # a broker without the stored offsets stops us here
             if assign:
-                tps = [(t, p) for t in data_topics for p in range(counts[t])]
-                if split is not None:
-                    tps = split_partitions(tps, *split)
                 reader.assign(tps)
                 await worker.assigned(tps)
             else:

@@ -173,7 +173,7 @@ class Worker:
             raise
 
     async def _assign(self, tps: list[TP]) -> None:
-        offsets = await self._checked_offsets(tps)
+        offsets = await self.store.offsets(tps)
         # In a consumer group this runs beside the loop: the batch in flight commits first, and no
         # batch of these partitions is cut from records read before the seek.
         async with self._draining:
@@ -196,9 +196,14 @@ class Worker:
         # not here, where a long publication would hold up the group's rebalance.
         self._publish_due = True
 
-    async def _checked_offsets(self, tps: list[TP]) -> dict[TP, int]:
-        """The stored offsets, checked against the broker's logs before anything is read; with
-        `resync`, each partition (once per worker) rewound to its log start instead."""
+    async def check_offsets(self, tps: list[TP]) -> None:
+        """Before the worker reads (the runner calls it for every partition it may be given): the
+        stored offsets checked against the broker's logs; with `resync`, each partition rewound to
+        its log start instead.  Not on assignment, where a round trip to the broker would hold up
+        the group's rebalance."""
+        await self._retrying(lambda: self._check_offsets(tps))
+
+    async def _check_offsets(self, tps: list[TP]) -> dict[TP, int]:
         offsets = await self.store.offsets(tps)
         ranges = await self.source.ranges({tp: off for tp, off in offsets.items() if tp[0] in self.by_topic})
         fresh = {tp: start for tp, (start, _) in ranges.items() if tp not in self._resynced}

@@ -583,14 +583,12 @@ async def test_a_stored_offset_past_the_partitions_end_stops_the_worker_before_i
     r.store.stored[MK0] = 120
     w = r.worker([MAKE])
     with pytest.raises(OffsetsOutOfRange) as e:
-        await r.start(w, [MK0])
+        await w.check_offsets([MK0])
     assert str(e.value).startswith(f"the broker does not have the stored offsets: {MK0[0]}[0]: the stored offset "
                                    "120 is past its end: a rebuilt broker or a recreated topic (the broker holds "
                                    "offsets 0..4)")
     assert "vcdb consume --resync" in str(e.value) and "vcdb reset --db vcdb --yes" in str(e.value)
     assert r.source.handed == {} and r.store.calls["batch"] == 0
-    with pytest.raises(OffsetsOutOfRange):
-        await until_idle(w)  # the loop says the same, and reads nothing
 
 
 async def test_a_stored_offset_before_the_log_start_stops_the_worker() -> None:
@@ -601,7 +599,7 @@ async def test_a_stored_offset_before_the_log_start_stops_the_worker() -> None:
     w = r.worker([MAKE])
     with pytest.raises(OffsetsOutOfRange, match=r"stored offset 0 is before its log start: retention deleted "
                                                 r"records never loaded \(the broker holds offsets 3\.\.4\)"):
-        await r.start(w, [MK0])
+        await w.check_offsets([MK0])
 
 
 async def test_resync_rewinds_each_partition_to_its_log_start_once_and_loads_everything_again() -> None:
@@ -610,9 +608,10 @@ async def test_resync_rewinds_each_partition_to_its_log_start_once_and_loads_eve
     r.source.put(MK0, makes(range(1, 4)))
     r.store.stored[MK0] = 120
     w = r.worker([MAKE], resync=True)
+    await w.check_offsets([MK0])
     await r.start(w, [MK0])
     assert r.store.stored[MK0] == 0 and r.store.calls["rewind"] == 1
     result = await until_idle(w)
     assert result.idle and r.store.rows["Make"] == [make_row(1), make_row(2), make_row(3)]
-    await w.assigned([MK0])  # a later assignment of the same partition is not rewound again
+    await w.check_offsets([MK0])  # asked again, a partition already rewound is not rewound twice
     assert r.store.calls["rewind"] == 1 and r.store.stored[MK0] == 4
