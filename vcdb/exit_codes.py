@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import TextIO
 
 from ledger.statuses import RunStatus
+from vcdb import signals
 
 OK = 0
 FAILED = 1  # a run failed, a check found problems, or a worker stopped on an error
@@ -136,10 +137,13 @@ def run_cmd(name: str, fn: Callable[[], int], err: TextIO | None = None) -> int:
         found = classify(e)
         if found is None:
             raise
-        code, prefix = found
-        if isinstance(e, BrokenPipeError):
-            _silence_stdout()
-        print(f"vcdb {name}: {prefix}{message(e)}", file=out, flush=True)
+        # Stopping already: a stop signal now (a supervisor stopping its other workers) must not
+        # tear the one-line report into a traceback.
+        with signals.deferred(reraise=False):
+            code, prefix = found
+            if isinstance(e, BrokenPipeError):
+                _silence_stdout()
+            print(f"vcdb {name}: {prefix}{message(e)}", file=out, flush=True)
         return code
 
 

@@ -209,3 +209,25 @@ def test_a_signal_ignored_when_we_start_stays_ignored() -> None:
 def test_a_run_that_ended_has_the_code_of_its_status() -> None:
     assert [exit_codes.for_run(s) for s in ("succeeded", "interrupted", "failed")] == [
         exit_codes.OK, exit_codes.INTERRUPTED, exit_codes.FAILED]
+
+
+class _SignalledStream(io.StringIO):
+    """stderr that receives SIGTERM while the error is being reported (a supervisor stopping us)."""
+
+    def write(self, text: str) -> int:
+        os.kill(os.getpid(), signal.SIGTERM)
+        return super().write(text)
+
+
+def test_a_stop_signal_while_the_error_is_reported_keeps_the_one_line_and_its_code() -> None:
+    previous = signals.install()  # as the CLI runs: SIGTERM raises Interrupted
+    try:
+        err = _SignalledStream()
+
+        def stopped() -> int:
+            raise StoreUnavailable("reading a run's seals: connection lost; gave up after 6 attempts")
+
+        assert exit_codes.run_cmd("consume", stopped, err) == exit_codes.UNAVAILABLE
+        assert err.getvalue() == "vcdb consume: reading a run's seals: connection lost; gave up after 6 attempts\n"
+    finally:
+        signals.restore(previous)
