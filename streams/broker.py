@@ -325,8 +325,21 @@ class Reader:
         return sorted(parts or [])
 
     async def ranges(self, stored: dict[TP, int]) -> dict[TP, tuple[int, int]]:
-        """The broker's log start and end of each partition (`offset_ranges`)."""
-        return await offset_ranges(self._kafka, stored)
+        """The broker's log start and end of each partition (ListOffsets, on this consumer's
+        connections).  Tansu workaround: where ListOffsets says an end below the `stored` offset,
+        the fetch watermark is asked too (it can under-report there); Apache Kafka's answer stands."""
+        wanted = [TopicPartition(*tp) for tp in stored]
+        if not wanted:
+            return {}
+        try:
+            starts = await self._consumer.beginning_offsets(wanted)
+            ends = await self._consumer.end_offsets(wanted)
+        except KafkaError as e:
+            raise BrokerError(f"reading the partitions' offsets: {e}") from e
+        out = {(tp.topic, tp.partition): (int(starts[tp]), int(ends[tp])) for tp in wanted}
+        doubtful = {tp: start for tp, (start, end) in out.items() if stored[tp] > end}
+        marks = await high_watermarks(self._kafka, doubtful) if doubtful else {}
+        return {tp: (start, max(end, marks.get(tp) or end)) for tp, (start, end) in out.items()}
 
     def highwater(self, tp: TP) -> int | None:
         hw: int | None = self._consumer.highwater(TopicPartition(*tp))
@@ -383,26 +396,16 @@ async def read_topic(kafka: Kafka, topic: str, *, limit_s: float = 120.0) -> lis
 
 
 async def offset_ranges(kafka: Kafka, stored: dict[TP, int]) -> dict[TP, tuple[int, int]]:
-    """Per partition, the broker's log start and end offsets.  Tansu workaround: where ListOffsets
-    says an end below the `stored` offset, the fetch watermark is asked too (ListOffsets can
-    under-report there); Apache Kafka's answer stands."""
-    wanted = [TopicPartition(*tp) for tp in stored]
-    if not wanted:
+    """Per partition, the broker's log start and end offsets, read by a private consumer
+    (`vcdb status`); a running worker asks its own (`Reader.ranges`)."""
+    if not stored:
         return {}
     reader = Reader(kafka, None, max_records=1, fetch_max_wait_ms=END_FETCH_WAIT_MS)
     await reader.start()
     try:
-        try:
-            starts = await reader._consumer.beginning_offsets(wanted)
-            ends = await reader._consumer.end_offsets(wanted)
-        except KafkaError as e:
-            raise BrokerError(f"reading the partitions' offsets: {e}") from e
+        return await reader.ranges(stored)
     finally:
         await reader.stop()
-    out = {(tp.topic, tp.partition): (int(starts[tp]), int(ends[tp])) for tp in wanted}
-    doubtful = {tp: start for tp, (start, end) in out.items() if stored[tp] > end}
-    marks = await high_watermarks(kafka, doubtful) if doubtful else {}
-    return {tp: (start, max(end, marks.get(tp) or end)) for tp, (start, end) in out.items()}
 
 
 async def high_watermarks(kafka: Kafka, positions: dict[TP, int], wait_ms: int = 1500) -> dict[TP, int | None]:
