@@ -250,8 +250,11 @@ class Worker:
         fetcher = asyncio.create_task(self._fetch())
         try:
             while not self.stop.is_set():
+                # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancellation
+                # that lands as the wait completes, and a cancelled worker then loads on for ever.
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._arrived.wait(), self.options.poll_ms / 1000)
+                    async with asyncio.timeout(self.options.poll_ms / 1000):
+                        await self._arrived.wait()
                 self._arrived.clear()
                 if fetcher.done():
                     fetcher.result()  # re-raises what stopped the fetch task
@@ -268,8 +271,9 @@ class Worker:
                     break
         finally:
             fetcher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await fetcher
+            # gather, not `suppress(CancelledError)`: a cancellation of this task while it waits
+            # here goes on; the fetch task's own ends as its result.
+            await asyncio.gather(fetcher, return_exceptions=True)
         if self._fatal is not None:
             raise self._fatal
         return self.result

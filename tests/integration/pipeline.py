@@ -7,7 +7,8 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
 from typing import Any
 
 import asyncpg
@@ -15,7 +16,7 @@ import asyncpg
 from bench.workload import RecordsSource, base_vehicle, lookups, vehicle
 
 __all__ = ["RecordsSource", "base_vehicle", "cli_env", "consume_until_idle", "execute", "fetch", "lookups",
-           "publish", "service_env", "vehicle"]
+           "publish", "running_worker", "service_env", "vehicle"]
 from consumers.runner import consume
 from consumers.worker import WorkerOptions, WorkerResult
 from producers.runner import ProduceOptions, RunResult, produce
@@ -40,6 +41,19 @@ async def publish(settings: Settings, records: Mapping[str, Sequence[dict[str, A
     opts = ProduceOptions(db="vcdb", kind=kind, tables=tuple(records), partitions=partitions,
                           since=dt.date(2026, 1, 1) if kind == "incremental" else None)
     return await produce(settings, opts, RecordsSource(records, page_size), install_signals=False)
+
+
+@asynccontextmanager
+async def running_worker(settings: Settings, db: str = "vcdb", stop_s: float = 60.0) -> AsyncIterator[None]:
+    """A continuous worker in a consumer group for the block, stopped as SIGTERM stops one (its
+    stop event: the batch in flight commits) and awaited, bounded, on the way out."""
+    stop = asyncio.Event()
+    worker = asyncio.create_task(consume(settings, db, WorkerOptions(), install_signals=False, stop=stop))
+    try:
+        yield
+    finally:
+        stop.set()
+        await asyncio.wait_for(worker, stop_s)
 
 
 async def consume_until_idle(settings: Settings, stall_s: float = 60.0, *, group: bool = False,

@@ -23,7 +23,7 @@ from simulator.oracle import anomalies, changes_between, expected_after_incremen
 from simulator.timeline import Timeline
 from streams import envelope, topics
 from streams.broker import read_topic
-from tests.integration.pipeline import fetch
+from tests.integration.pipeline import fetch, running_worker
 from tests.support import TABLES, compare_with_oracle, key_json, settings_for
 from vcdb.services import Service
 
@@ -91,8 +91,7 @@ def test_releases_flow_in_through_incremental_runs(
         raise AssertionError(f"run {run_id} not sealed and published: {dict(rows[0])}")
 
     async def go() -> None:
-        worker = asyncio.create_task(consume(settings, "vcdb", WorkerOptions(), install_signals=False))
-        try:
+        async with running_worker(settings):
             first = await _baseline(settings)
             await until_sealed(first.run_id)
             late = [a for a in anomalies(ds, "vcdb", 1) if a.kind == "late_parent"]
@@ -139,10 +138,5 @@ def test_releases_flow_in_through_incremental_runs(
                 ch = changes_between(ds, "vcdb", table.name, 1, 3)
                 d = result[table.name]
                 assert (d.added, d.removed, d.changed) == (len(ch.added), len(ch.removed), len(ch.changed)), table.name
-        finally:
-            # Awaited here, bounded: left to asyncio.run's shutdown, the cancelled worker's clean-up ran
-            # into a second cancellation and the test took 40 s longer.
-            worker.cancel()
-            await asyncio.wait({worker}, timeout=30)
 
     asyncio.run(go())

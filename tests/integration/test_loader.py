@@ -19,6 +19,7 @@ from tests.integration.pipeline import (
     fetch,
     lookups,
     publish,
+    running_worker,
     vehicle,
 )
 from tests.support import settings_for
@@ -61,31 +62,29 @@ def test_child_consumed_before_its_parent_waits_and_is_not_dead_lettered(databas
 
     async def go() -> None:
         # The worker starts first and sees Vehicle records long before BaseVehicle is published.
-        worker = asyncio.create_task(consume(settings, "vcdb", WorkerOptions(until_idle=False),
-                                             install_signals=False))
-        st = await RunStore.connect(database_url)
-        run = await st.create_run("vcdb", "baseline", None, None, [*lookups(), "BaseVehicle", "Vehicle"])
-        catalog = load_catalog("vcdb")
-        records = {"Vehicle": [vehicle(v, v) for v in range(1, 51)]}
-        await ensure_topics(kafka, [f"autocare.vcdb.{catalog.table(t).canonical}" for t in
-                                    [*lookups(), "BaseVehicle", "Vehicle"]], 3)
-        async with Publisher(kafka) as pub:
-            plan = RunPlan(run.run_id, "vcdb", None, None, [EndpointPlan(catalog.table("Vehicle"))])
-            await run_endpoints(plan, RecordsSource(records), pub, st, concurrency=1, stop=asyncio.Event())
-            await asyncio.sleep(3)  # the worker has read Vehicle by now and must be waiting
-            waiting = await fetch(database_url, "SELECT count(*) AS n FROM autocare_vcdb.vehicle")
-            assert waiting[0]["n"] == 0
-            parents = {**lookups(), "BaseVehicle": [base_vehicle(b) for b in range(1, 51)]}
-            plan = RunPlan(run.run_id, "vcdb", None, None, [EndpointPlan(catalog.table(t)) for t in parents])
-            await run_endpoints(plan, RecordsSource(parents), pub, st, concurrency=4, stop=asyncio.Event())
-        await st.finish_run(run.run_id, "succeeded")
-        await st.close()
-        for _ in range(100):
-            n = (await fetch(database_url, "SELECT count(*) AS n FROM autocare_vcdb.vehicle"))[0]["n"]
-            if n == 50:
-                break
-            await asyncio.sleep(0.2)
-        worker.cancel()
+        async with running_worker(settings):
+            st = await RunStore.connect(database_url)
+            run = await st.create_run("vcdb", "baseline", None, None, [*lookups(), "BaseVehicle", "Vehicle"])
+            catalog = load_catalog("vcdb")
+            records = {"Vehicle": [vehicle(v, v) for v in range(1, 51)]}
+            await ensure_topics(kafka, [f"autocare.vcdb.{catalog.table(t).canonical}" for t in
+                                        [*lookups(), "BaseVehicle", "Vehicle"]], 3)
+            async with Publisher(kafka) as pub:
+                plan = RunPlan(run.run_id, "vcdb", None, None, [EndpointPlan(catalog.table("Vehicle"))])
+                await run_endpoints(plan, RecordsSource(records), pub, st, concurrency=1, stop=asyncio.Event())
+                await asyncio.sleep(3)  # the worker has read Vehicle by now and must be waiting
+                waiting = await fetch(database_url, "SELECT count(*) AS n FROM autocare_vcdb.vehicle")
+                assert waiting[0]["n"] == 0
+                parents = {**lookups(), "BaseVehicle": [base_vehicle(b) for b in range(1, 51)]}
+                plan = RunPlan(run.run_id, "vcdb", None, None, [EndpointPlan(catalog.table(t)) for t in parents])
+                await run_endpoints(plan, RecordsSource(parents), pub, st, concurrency=4, stop=asyncio.Event())
+            await st.finish_run(run.run_id, "succeeded")
+            await st.close()
+            for _ in range(100):
+                n = (await fetch(database_url, "SELECT count(*) AS n FROM autocare_vcdb.vehicle"))[0]["n"]
+                if n == 50:
+                    break
+                await asyncio.sleep(0.2)
         assert n == 50
         dead = await fetch(database_url, "SELECT count(*) AS n FROM ingest.dead_letters")
         assert dead[0]["n"] == 0

@@ -7,7 +7,6 @@ operator's `vcdb releases` and `vcdb release publish|discard`."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import subprocess
 import sys
@@ -26,7 +25,7 @@ from producers.runner import ProduceOptions, RunResult, produce
 from producers.source import client_source
 from schemas.settings import Settings
 from simulator.timeline import Timeline
-from tests.integration.pipeline import cli_env, execute, fetch
+from tests.integration.pipeline import cli_env, execute, fetch, running_worker
 from tests.support import settings_for
 from vcdb import exit_codes
 from vcdb.services import Service
@@ -131,8 +130,7 @@ def test_readers_see_whole_vcdb_releases_only(
         return tuple((await fetch(database_url, VCDB_STATE))[0].values())
 
     async def go() -> None:
-        worker = asyncio.create_task(consume(settings, "vcdb", WorkerOptions(), install_signals=False))
-        try:
+        async with running_worker(settings):
             first = await _produce(settings)
             release = await _published(database_url, first.run_id)
             assert release["publication"] == "in_place"  # a first baseline: nothing to protect
@@ -153,10 +151,6 @@ def test_readers_see_whole_vcdb_releases_only(
                 assert all(row[-1] == 0 for row in reader.seen), "a reader saw a row whose parent is missing"
                 assert reader.seen[0] == before and reader.seen[-1] == after
                 assert reader.seen == [before, after], f"{kind}: {len(reader.seen) - 2} mixed states seen"
-        finally:
-            worker.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await worker
 
     asyncio.run(go())
 
