@@ -32,7 +32,7 @@ from typing import Any
 
 from consumers import submissions
 from consumers.replay import EXPLORER_SOURCES
-from consumers.sql import TableSql, table_sql
+from consumers.sql import TableSql, q, table_sql
 from ledger import releases, snapshots
 from ledger.pools import SESSION_ERRORS, infrastructure
 from ledger.releases import RunFacts
@@ -63,6 +63,15 @@ class Result:
     seconds: float = 0.0
     db: str = ""
     tables: tuple[str, ...] = ()
+
+
+async def _locked_facts(conn: Any, run_id: int) -> RunFacts | None:
+    """The run's facts as of its database's release lock (taken here, held to the commit)."""
+    facts = await releases.run_facts(conn, run_id)
+    if facts is None:
+        return None
+    await releases.lock_db(conn, facts.db)
+    return await releases.run_facts(conn, run_id)
 
 
 def _in_load_order(catalog: Catalog) -> list[TableSql]:
@@ -127,12 +136,9 @@ class Publisher:
 
     async def _publish(self, run_id: int, force: bool) -> Result:
         async with self.pool.acquire() as conn, conn.transaction():
-            facts = await releases.run_facts(conn, run_id)
+            facts = await _locked_facts(conn, run_id)
             if facts is None:
                 return Result(run_id, Outcome.UNKNOWN, f"no run {run_id}")
-            await releases.lock_db(conn, facts.db)
-            facts = await releases.run_facts(conn, run_id)  # as of the lock
-            assert facts is not None
             catalog = load_catalog(facts.db)
             names = tuple(t.table for t in facts.tables)
             if facts.decided:
@@ -184,9 +190,8 @@ class Publisher:
     async def _after(self, result: Result) -> None:
         catalog = load_catalog(result.db)
         for name in result.tables:
-            ts = table_sql(catalog, catalog.tables[name])
             try:
-                await self.pool.execute(f"ANALYZE {ts.canonical_table}")
+                await self.pool.execute(f"ANALYZE {q(catalog.schema)}.{q(catalog.tables[name].canonical)}")
             except SESSION_ERRORS as e:
                 raise infrastructure(f"analyzing {name} after release {result.release_id}", e) from e
         if self.after is not None:
@@ -196,12 +201,9 @@ class Publisher:
         """Drop a run's staged rows and record the release as discarded: nothing it loaded is published."""
         try:
             async with self.pool.acquire() as conn, conn.transaction():
-                facts = await releases.run_facts(conn, run_id)
+                facts = await _locked_facts(conn, run_id)
                 if facts is None:
                     return Result(run_id, Outcome.UNKNOWN, f"no run {run_id}")
-                await releases.lock_db(conn, facts.db)
-                facts = await releases.run_facts(conn, run_id)
-                assert facts is not None
                 names = tuple(t.table for t in facts.tables)
                 if facts.decided:
                     return Result(run_id, Outcome.ALREADY, facts.release, db=facts.db, tables=names)

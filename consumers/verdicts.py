@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from ledger.statuses import EndpointStatus, LoadStatus, RunStatus
+from ledger.statuses import EndpointStatus, LoadStatus, ReleaseStatus, RunStatus
 from schemas.catalog import Catalog
 
 StateRow = Mapping[str, Any]  # run_id, run_status, table_name, endpoint_status, load_status, error
@@ -98,7 +98,7 @@ def unfinished_releases(unpublished: Sequence[StateRow]) -> list[str]:
     out = []
     for r in unpublished:
         run = r["run_id"]
-        if r["release"] == "refused":
+        if r["release"] == ReleaseStatus.REFUSED:
             out.append(f"run {run} ({r['kind']}) is complete but its publication was refused: {r['reason']}; "
                        f"publish it anyway with `vcdb release publish {run} --force`, or drop it with "
                        f"`vcdb release discard {run}`")

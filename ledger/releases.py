@@ -10,16 +10,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
-from ledger.statuses import LoadStatus, Publication, ReleaseStatus, RunStatus
-
-
-class Connection(Protocol):
-    async def fetch(self, query: str, *args: Any) -> list[Any]: ...
-    async def fetchrow(self, query: str, *args: Any) -> Any: ...
-    async def fetchval(self, query: str, *args: Any) -> Any: ...
-    async def execute(self, query: str, *args: Any) -> str: ...
+from ledger.pools import Connection
+from ledger.statuses import LoadStatus, Publication, ReleaseStatus
 
 
 @dataclass(frozen=True)
@@ -118,21 +112,16 @@ async def record(conn: Connection, facts: RunFacts, status: ReleaseStatus, *, re
         seconds, published))
 
 
-async def has_published(conn: Connection, db: str) -> bool:
-    return bool(await conn.fetchval(
-        "SELECT EXISTS (SELECT 1 FROM ingest.releases WHERE db = $1 AND status = $2)", db,
-        ReleaseStatus.PUBLISHED.value))
-
-
 _UNDECIDED = (
     "SELECT r.run_id FROM ingest.runs r LEFT JOIN ingest.releases x ON x.run_id = r.run_id "
-    "WHERE r.db = $1 AND (x.status IS NULL OR x.status = 'refused') "
+    "WHERE r.db = $1 AND x.run_id IS NULL "
     "AND EXISTS (SELECT 1 FROM ingest.table_load l WHERE l.run_id = r.run_id) ORDER BY r.run_id")
 
 
 async def undecided_runs(conn: Connection, db: str) -> list[int]:
-    """Runs of db that loaded something and are neither published nor discarded (running ones
-    included): those a worker may try to publish, and `consume --until-idle` waits on."""
+    """Runs of db that loaded something and have no release row yet (running ones included): those
+    a worker tries to publish.  A refused run is not tried again: nothing but the operator
+    (`vcdb release publish|discard`) changes what it would be refused for."""
     return [r["run_id"] for r in await conn.fetch(_UNDECIDED, db)]
 
 
@@ -143,15 +132,6 @@ async def releases(conn: Connection, db: str | None = None) -> list[Release]:
     return [Release(r["release_id"], r["db"], r["run_id"], r["kind"], r["status"], r["publication"], r["reason"],
                     r["forced"], _json(r["counts"]) or {}, r["seconds"], r["decided_at"], r["published_at"])
             for r in rows]
-
-
-def staged_waiting(facts: RunFacts) -> bool:
-    """A staged run whose rows wait for a decision: never published or discarded."""
-    return facts.publication == Publication.STAGED and not facts.decided
-
-
-def finished(facts: RunFacts) -> bool:
-    return facts.status != RunStatus.RUNNING
 
 
 async def waiting_runs(conn: Connection, db: str) -> list[dict[str, Any]]:

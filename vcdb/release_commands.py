@@ -7,6 +7,7 @@ from typing import Any
 
 from consumers.publish import Outcome, Publisher, Result
 from ledger import pools, releases
+from schemas.catalog import DATABASES
 from schemas.settings import Settings
 from vcdb import exit_codes
 from vcdb.console import UsageError, print_json
@@ -25,7 +26,7 @@ async def list_releases(settings: Settings, db: str | None, *, as_json: bool = F
     try:
         async with pool.acquire() as conn:
             rows = await releases.releases(conn, db)
-            waiting = [w for d in ([db] if db else _dbs(rows)) for w in await releases.waiting_runs(conn, d)]
+            waiting = [w for d in ([db] if db else DATABASES) for w in await releases.waiting_runs(conn, d)]
     finally:
         await pool.close()
     undecided = [w for w in waiting if w["release"] is None]
@@ -48,10 +49,6 @@ async def list_releases(settings: Settings, db: str | None, *, as_json: bool = F
         print(f"run {w['run_id']} ({w['kind']}, {w['run_status']}): staged, not published yet"
               + (f": {w['error']}" if w["error"] else ""))
     return exit_codes.OK
-
-
-def _dbs(rows: list[releases.Release]) -> list[str]:
-    return sorted({r.db for r in rows} | {"vcdb", "pcdb", "padb", "qdb", "aces", "pies"})
 
 
 def _said(result: Result) -> dict[str, Any]:

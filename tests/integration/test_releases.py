@@ -314,6 +314,11 @@ def test_the_operator_publishes_a_refused_release_with_force_or_discards_one(
         return run.run_id
 
     run3 = asyncio.run(third())
+    unsealed = _vcdb(env, "release", "publish", str(run3))  # nothing consumed yet: not complete
+    assert unsealed.returncode == exit_codes.FAILED
+    assert f"run {run3} is not complete: Make (waiting) not sealed" in unsealed.stderr
+    in_place = _vcdb(env, "release", "discard", str(first))
+    assert in_place.returncode == exit_codes.FAILED and "loaded in place" in in_place.stderr
     before = asyncio.run(fetch(database_url, "SELECT sum(hashtext(t::text)) AS h FROM autocare_vcdb.make t"))
     assert _vcdb(env, "consume", "--until-idle", "--assign", "--tables", "Make").returncode == exit_codes.FAILED
     dropped = _vcdb(env, "release", "discard", str(run3), "--json")
