@@ -205,11 +205,11 @@ class Publisher:
                 if facts is None:
                     return Result(run_id, Outcome.UNKNOWN, f"no run {run_id}")
                 names = tuple(t.table for t in facts.tables)
-                if facts.decided:
-                    return Result(run_id, Outcome.ALREADY, facts.release, db=facts.db, tables=names)
                 if facts.publication == Publication.IN_PLACE:
                     return Result(run_id, Outcome.ALREADY, "loaded in place: its rows are already live",
                                   db=facts.db, tables=names)
+                if facts.decided:
+                    return Result(run_id, Outcome.ALREADY, facts.release, db=facts.db, tables=names)
                 counts = {}
                 for ts in _in_load_order(load_catalog(facts.db)):
                     keys = [envelope.key_text(list(r.values())) for r in await conn.fetch(ts.staged_keys, run_id)]
