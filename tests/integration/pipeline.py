@@ -7,6 +7,8 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import os
+import subprocess
+import sys
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
@@ -16,7 +18,7 @@ import asyncpg
 from bench.workload import RecordsSource, base_vehicle, lookups, vehicle
 
 __all__ = ["RecordsSource", "base_vehicle", "cli_env", "consume_until_idle", "execute", "fetch", "lookups",
-           "publish", "running_worker", "service_env", "vehicle"]
+           "publish", "run_vcdb", "running_worker", "service_env", "vehicle"]
 from consumers.runner import consume
 from consumers.worker import WorkerOptions, WorkerResult
 from producers.runner import ProduceOptions, RunResult, produce
@@ -41,6 +43,12 @@ async def publish(settings: Settings, records: Mapping[str, Sequence[dict[str, A
     opts = ProduceOptions(db="vcdb", kind=kind, tables=tuple(records), partitions=partitions,
                           since=dt.date(2026, 1, 1) if kind == "incremental" else None)
     return await produce(settings, opts, RecordsSource(records, page_size), install_signals=False)
+
+
+def run_vcdb(env: dict[str, str], *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    """`python -m vcdb ARGS` as a process in `env` (`cli_env`), its output captured, bounded in time."""
+    return subprocess.run([sys.executable, "-m", "vcdb", *args], env=env, capture_output=True, text=True,
+                          timeout=timeout, check=False)
 
 
 @asynccontextmanager

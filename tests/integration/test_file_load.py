@@ -20,17 +20,13 @@ from schemas.catalog import load_catalog
 from streams import envelope, topics
 from streams.broker import read_topic
 from streams.records import InRecord
-from tests.integration.pipeline import cli_env, fetch
+from tests.integration.pipeline import cli_env, fetch, run_vcdb
 from tests.support import write_aces_file
 from vcdb import exit_codes
 
 FIXTURES = Path(__file__).resolve().parent.parent / "unit" / "fixtures"
 PARTITIONS = 3
 
-
-def _vcdb(env: dict[str, str], *args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "vcdb", *args], env=env, capture_output=True, text=True,
-                          timeout=timeout, check=False)
 
 
 def _topic(kafka: str, db: str, table: str) -> list[InRecord]:
@@ -67,7 +63,7 @@ def test_a_full_then_an_update_are_two_file_runs_with_their_end_of_table_records
         database_url: str, kafka: str) -> None:
     env = cli_env(database_url, kafka)
     full, update = FIXTURES / "aces" / "full_4_2.xml", FIXTURES / "aces" / "update_4_2.xml"
-    done = _vcdb(env, "aces", "load", str(full), str(update), "--json")
+    done = run_vcdb(env, "aces", "load", str(full), str(update), "--json")
     assert done.returncode == exit_codes.OK, done.stderr[-3000:]
     summary = json.loads(done.stdout)
     first, second = summary["files"]
@@ -112,7 +108,7 @@ def test_a_full_then_an_update_are_two_file_runs_with_their_end_of_table_records
 
 
 def test_an_iso_8859_1_file_arrives_with_its_characters(database_url: str, kafka: str) -> None:
-    done = _vcdb(cli_env(database_url, kafka), "aces", "load", str(FIXTURES / "aces" / "latin1_3_1.xml"))
+    done = run_vcdb(cli_env(database_url, kafka), "aces", "load", str(FIXTURES / "aces" / "latin1_3_1.xml"))
     assert done.returncode == exit_codes.OK, done.stderr[-3000:]
     (app,) = _values(_split(_topic(kafka, "aces", "App"))[0])
     assert json.loads(app["Notes"])[0]["text"] == "für Fahrzeuge mit Anhängerkupplung ± 5°"
@@ -121,7 +117,7 @@ def test_an_iso_8859_1_file_arrives_with_its_characters(database_url: str, kafka
 
 
 def test_a_pies_file_fills_every_segment_topic(database_url: str, kafka: str) -> None:
-    done = _vcdb(cli_env(database_url, kafka), "pies", "load", str(FIXTURES / "pies" / "items_7_2.xml"), "--json")
+    done = run_vcdb(cli_env(database_url, kafka), "pies", "load", str(FIXTURES / "pies" / "items_7_2.xml"), "--json")
     assert done.returncode == exit_codes.OK, done.stderr[-3000:]
     expected = {"Item": 3, "ItemDescription": 5, "ItemPrice": 2, "ItemExtendedInfo": 1, "ItemAttribute": 2,
                 "ItemPackage": 1, "ItemInterchange": 2, "ItemDigitalAsset": 1, "PiesFile": 1}
@@ -142,7 +138,7 @@ def test_a_malformed_file_fails_at_its_position_and_resumes_once_corrected(
     env = cli_env(database_url, kafka)
     path = tmp_path / "catalog.xml"
     write_aces_file(path, 4000, broken_after=2500)
-    failed = _vcdb(env, "aces", "load", str(path), "--page-size", "1000")
+    failed = run_vcdb(env, "aces", "load", str(path), "--page-size", "1000")
     assert failed.returncode == exit_codes.FAILED, failed.stderr[-3000:]
     assert f"{path}: line 2505, column 1: " in failed.stdout + failed.stderr
     (run,) = _runs(database_url)
@@ -155,7 +151,7 @@ def test_a_malformed_file_fails_at_its_position_and_resumes_once_corrected(
     assert eot == [] and _split(_topic(kafka, "aces", "AcesFile"))[0] == []
 
     write_aces_file(path, 4000)  # corrected
-    resumed = _vcdb(env, "aces", "load", "--resume", str(path), "--page-size", "1000", "--json")
+    resumed = run_vcdb(env, "aces", "load", "--resume", str(path), "--page-size", "1000", "--json")
     assert resumed.returncode == exit_codes.OK, resumed.stderr[-3000:]
     (summary,) = json.loads(resumed.stdout)["files"]
     assert (summary["run_id"], summary["resumed"], summary["skipped_on_resume"]) == (run["run_id"], True,
@@ -173,7 +169,7 @@ def test_a_second_load_is_refused_while_the_lock_is_held(database_url: str, kafk
         lock = ProducerLock(database_url, "aces")
         await lock.acquire()
         try:
-            return await asyncio.to_thread(_vcdb, cli_env(database_url, kafka), "aces", "load",
+            return await asyncio.to_thread(run_vcdb, cli_env(database_url, kafka), "aces", "load",
                                            str(FIXTURES / "aces" / "full_4_2.xml"))
         finally:
             await lock.release()
@@ -183,17 +179,17 @@ def test_a_second_load_is_refused_while_the_lock_is_held(database_url: str, kafk
     assert "another producer run holds the aces lock" in refused.stderr
     assert _runs(database_url) == []
     # PIES has its own lock: not held.
-    done = _vcdb(cli_env(database_url, kafka), "pies", "load", str(FIXTURES / "pies" / "plain_7_1.xml"))
+    done = run_vcdb(cli_env(database_url, kafka), "pies", "load", str(FIXTURES / "pies" / "plain_7_1.xml"))
     assert done.returncode == exit_codes.OK, done.stderr[-3000:]
 
 
 def test_another_version_is_refused_before_anything_is_published(database_url: str, kafka: str) -> None:
     env = cli_env(database_url, kafka)
     full = FIXTURES / "aces" / "full_4_2.xml"
-    refused = _vcdb(env, "aces", "load", str(full), str(FIXTURES / "aces" / "version_5_0.xml"))
+    refused = run_vcdb(env, "aces", "load", str(full), str(FIXTURES / "aces" / "version_5_0.xml"))
     assert refused.returncode == exit_codes.USAGE
     assert "ACES version '5.0' is not read; versions read: 3.0, 3.1, 3.2, 4.0, 4.1, 4.2" in refused.stderr
-    refused = _vcdb(env, "pies", "load", str(FIXTURES / "pies" / "version_8_0.xml"))
+    refused = run_vcdb(env, "pies", "load", str(FIXTURES / "pies" / "version_8_0.xml"))
     assert refused.returncode == exit_codes.USAGE
     assert "PIES version '8.0' is not read" in refused.stderr
     assert _runs(database_url) == []  # the FULL before it did not start either
@@ -222,7 +218,7 @@ def test_sigkill_mid_run_then_resume_gives_every_app_once_per_content_key(
         proc.wait(10)
         kills += 1
     assert kills >= 2, "the load finished before it could be killed; make the file bigger"
-    final = _vcdb(env, "aces", "load", "--resume", str(path), "--page-size", "500", "--json")
+    final = run_vcdb(env, "aces", "load", "--resume", str(path), "--page-size", "500", "--json")
     assert final.returncode == exit_codes.OK, final.stderr[-3000:]
     (run,) = _runs(database_url)
     assert run["status"] == "succeeded"
@@ -265,7 +261,7 @@ def test_sigterm_checkpoints_exits_4_and_resume_finishes_without_a_duplicate(
     (run,) = _runs(database_url)
     assert run["status"] == "interrupted"
     assert _progress(database_url, run["run_id"])["AcesFile"]["status"] == "pending"
-    done = _vcdb(env, "aces", "load", "--resume", str(path), "--page-size", "500")
+    done = run_vcdb(env, "aces", "load", "--resume", str(path), "--page-size", "500")
     assert done.returncode == exit_codes.OK, done.stderr[-3000:]
     data, _ = _split(_topic(kafka, "aces", "App"))
     assert Counter(Counter(r.key for r in data).values()) == {1: apps}  # the stop checkpointed what went out

@@ -21,16 +21,12 @@ from schemas.catalog import load_catalog
 from streams import envelope, topics
 from streams.broker import read_topic
 from streams.partitioner import partition_of
-from tests.integration.pipeline import cli_env, fetch
+from tests.integration.pipeline import cli_env, fetch, run_vcdb
 from vcdb import exit_codes
 from vcdb.services import Service
 
 SCALE = "0.005"
 
-
-def _vcdb(env: dict[str, str], *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "vcdb", *args], env=env, capture_output=True, text=True,
-                          timeout=timeout, check=False)
 
 
 def _topic_contents(kafka: str, run_ids: set[int] | None = None) -> dict[str, Counter[tuple[bytes, int]]]:
@@ -77,7 +73,7 @@ def test_baseline_puts_exactly_total_count_records_on_each_topic(
         database_url: str, kafka: str, start_simulator: Callable[..., Service]) -> None:
     sim = start_simulator("--scale", SCALE, "--seed", "3")
     env = cli_env(database_url, kafka, sim.url)
-    done = _vcdb(env, "baseline", "--json")
+    done = run_vcdb(env, "baseline", "--json")
     assert done.returncode == 0, done.stderr[-3000:]
     summary = json.loads(done.stdout)
     assert summary["status"] == "succeeded"
@@ -128,7 +124,7 @@ def test_killed_baseline_resumes_and_loses_nothing(
         kills += 1
     status = asyncio.run(fetch(database_url, "SELECT status FROM ingest.runs WHERE run_id = 1"))[0]["status"]
     if status != "succeeded":
-        final = _vcdb(env, "baseline", "--resume", "--json")
+        final = run_vcdb(env, "baseline", "--resume", "--json")
         assert final.returncode == 0, final.stderr[-3000:]
     assert kills >= 3, "the baseline finished before it could be killed; raise the scale"
     stats = httpx.get(f"{sim.url}/_sim/stats", timeout=10).json()
@@ -181,13 +177,13 @@ def test_baseline_survives_faults_and_a_page_failing_for_good_is_resumable(
     ], "token": {"expires_in": 4, "revoke_after_s": 3}}
     r = httpx.post(f"{sim.url}/_sim/faults", json=faults, timeout=10)
     assert r.status_code == 200, r.text
-    failed = _vcdb(env, "baseline", "--json")
+    failed = run_vcdb(env, "baseline", "--json")
     assert failed.returncode == exit_codes.FAILED, failed.stderr[-2000:]
     summary = json.loads(failed.stdout)
     assert summary["status"] == "failed" and "BaseVehicle" in summary["error"]
     r = httpx.post(f"{sim.url}/_sim/faults", json={**faults, "rules": faults["rules"][:-1]}, timeout=10)
     assert r.status_code == 200
-    resumed = _vcdb(env, "baseline", "--resume", "--json")
+    resumed = run_vcdb(env, "baseline", "--resume", "--json")
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     assert httpx.post(f"{sim.url}/_sim/faults", json={}, timeout=10).status_code == 200
     stats = httpx.get(f"{sim.url}/_sim/stats", timeout=10).json()

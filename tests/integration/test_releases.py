@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import subprocess
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -25,7 +23,7 @@ from producers.runner import ProduceOptions, RunResult, produce
 from producers.source import client_source
 from schemas.settings import Settings
 from simulator.timeline import Timeline
-from tests.integration.pipeline import cli_env, execute, fetch, running_worker
+from tests.integration.pipeline import cli_env, execute, fetch, run_vcdb, running_worker
 from tests.support import settings_for
 from vcdb import exit_codes
 from vcdb.services import Service
@@ -187,10 +185,6 @@ async def _references(settings: Settings, url: str) -> tuple[list[int], int]:
     return bvs, part_type
 
 
-def _vcdb(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "vcdb", *args], env=env, capture_output=True, text=True,
-                          timeout=240, check=False)
-
 
 def test_an_aces_full_file_replaces_its_brand_in_one_step_and_a_malformed_one_publishes_nothing(
         database_url: str, kafka: str, start_simulator: Callable[..., Service], tmp_path: Path) -> None:
@@ -236,7 +230,7 @@ def test_an_aces_full_file_replaces_its_brand_in_one_step_and_a_malformed_one_pu
         broken = await load(path)
         (result,) = broken.files
         assert result.status == "failed" and "line" in (result.error or "")
-        idle = await asyncio.to_thread(_vcdb, env, "consume", "--db", "aces", "--until-idle", "--assign",
+        idle = await asyncio.to_thread(run_vcdb, env, "consume", "--db", "aces", "--until-idle", "--assign",
                                        "--stall", "60")
         assert idle.returncode == exit_codes.FAILED, idle.stderr[-2000:]
         assert f"run {result.run_id} (file) ended failed" in idle.stderr and "--resume" in idle.stderr
@@ -244,7 +238,7 @@ def test_an_aces_full_file_replaces_its_brand_in_one_step_and_a_malformed_one_pu
         staged = await fetch(database_url, "SELECT count(*) AS n FROM autocare_aces_staged.app WHERE "
                                            "ingest_run_id = $1", result.run_id)
         assert staged[0]["n"] == 29  # its complete Apps wait staged for --resume
-        listed = json.loads((await asyncio.to_thread(_vcdb, env, "releases", "--db", "aces", "--json")).stdout)
+        listed = json.loads((await asyncio.to_thread(run_vcdb, env, "releases", "--db", "aces", "--json")).stdout)
         assert [w["run_id"] for w in listed["waiting"]] == [result.run_id]
 
         # Corrected and resumed: the same as loading the correct file once.
@@ -283,23 +277,23 @@ def test_the_operator_publishes_a_refused_release_with_force_or_discards_one(
 
     first, second = asyncio.run(go())
     makes = asyncio.run(fetch(database_url, "SELECT count(*) AS n FROM autocare_vcdb.make"))[0]["n"]
-    idle = _vcdb(env, "consume", "--until-idle", "--assign", "--tables", "Make", "--stall", "60")
+    idle = run_vcdb(env, "consume", "--until-idle", "--assign", "--tables", "Make", "--stall", "60")
     assert idle.returncode == exit_codes.FAILED, idle.stderr[-2000:]
     assert f"run {second} (baseline) is complete but its publication was refused: Make: the API's totalCount" \
            in idle.stderr
     assert asyncio.run(fetch(database_url, "SELECT count(*) AS n FROM autocare_vcdb.make"))[0]["n"] == makes
 
-    refused = _vcdb(env, "release", "publish", str(second))
+    refused = run_vcdb(env, "release", "publish", str(second))
     assert refused.returncode == exit_codes.FAILED
     assert "Make: the API's totalCount" in refused.stderr and "--force" in refused.stderr
-    forced = _vcdb(env, "release", "publish", str(second), "--force", "--json")
+    forced = run_vcdb(env, "release", "publish", str(second), "--force", "--json")
     assert forced.returncode == exit_codes.OK, forced.stderr
     assert json.loads(forced.stdout)["outcome"] == "published"
-    again = _vcdb(env, "release", "discard", str(second))
+    again = run_vcdb(env, "release", "discard", str(second))
     assert again.returncode == exit_codes.FAILED and "it is published" in again.stderr
-    assert _vcdb(env, "release", "publish", "999999").returncode == exit_codes.USAGE
+    assert run_vcdb(env, "release", "publish", "999999").returncode == exit_codes.USAGE
 
-    listed = _vcdb(env, "releases", "--db", "vcdb", "--json")
+    listed = run_vcdb(env, "releases", "--db", "vcdb", "--json")
     assert listed.returncode == exit_codes.OK
     rows = {r["run_id"]: r for r in json.loads(listed.stdout)["releases"]}
     assert (rows[first]["status"], rows[first]["publication"]) == ("published", "in_place")
@@ -314,18 +308,18 @@ def test_the_operator_publishes_a_refused_release_with_force_or_discards_one(
         return run.run_id
 
     run3 = asyncio.run(third())
-    unsealed = _vcdb(env, "release", "publish", str(run3))  # nothing consumed yet: not complete
+    unsealed = run_vcdb(env, "release", "publish", str(run3))  # nothing consumed yet: not complete
     assert unsealed.returncode == exit_codes.FAILED
     assert f"run {run3} is not complete: Make (waiting) not sealed" in unsealed.stderr
-    in_place = _vcdb(env, "release", "discard", str(first))
+    in_place = run_vcdb(env, "release", "discard", str(first))
     assert in_place.returncode == exit_codes.FAILED and "loaded in place" in in_place.stderr
     before = asyncio.run(fetch(database_url, "SELECT sum(hashtext(t::text)) AS h FROM autocare_vcdb.make t"))
-    assert _vcdb(env, "consume", "--until-idle", "--assign", "--tables", "Make").returncode == exit_codes.FAILED
-    dropped = _vcdb(env, "release", "discard", str(run3), "--json")
+    assert run_vcdb(env, "consume", "--until-idle", "--assign", "--tables", "Make").returncode == exit_codes.FAILED
+    dropped = run_vcdb(env, "release", "discard", str(run3), "--json")
     assert dropped.returncode == exit_codes.OK, dropped.stderr
     assert json.loads(dropped.stdout)["rows"]["Make"] > 0
     assert asyncio.run(fetch(database_url, "SELECT count(*) AS n FROM autocare_vcdb_staged.make"))[0]["n"] == 0
     after = asyncio.run(fetch(database_url, "SELECT sum(hashtext(t::text)) AS h FROM autocare_vcdb.make t"))
     assert before == after
-    assert _vcdb(env, "consume", "--until-idle", "--assign", "--tables", "Make").returncode == exit_codes.OK
-    assert _vcdb(env, "release", "publish", str(run3)).returncode == exit_codes.FAILED  # discarded: gone
+    assert run_vcdb(env, "consume", "--until-idle", "--assign", "--tables", "Make").returncode == exit_codes.OK
+    assert run_vcdb(env, "release", "publish", str(run3)).returncode == exit_codes.FAILED  # discarded: gone
