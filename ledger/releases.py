@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from ledger.pools import Connection
+from ledger.pools import Connection, Pool, Record
 from ledger.statuses import LoadStatus, Publication, ReleaseStatus
 
 
@@ -169,3 +169,20 @@ async def reopen_replayed(conn: Connection, run_id: int, db: str, table: str, ke
         "SELECT 1 FROM ingest.dead_letters o WHERE o.db = d.db AND o.table_name = d.table_name "
         "AND o.record_key = d.record_key AND o.status = 'open')", run_id, db, table, keys)
     return int(status.split()[-1])
+
+
+_PUBLISHED = ("SELECT x.release_id, r.run_id, r.db, r.kind, r.as_of, r.since, x.published_at FROM ingest.releases x "
+              "JOIN ingest.runs r USING (run_id) WHERE x.status = 'published'")
+
+
+async def newest_published(pool: Pool) -> Record | None:
+    """The newest published release of any database: what readers see (the explorer's banner)."""
+    row: Record | None = await pool.fetchrow(_PUBLISHED + " ORDER BY x.published_at DESC, x.release_id DESC LIMIT 1")
+    return row
+
+
+async def newest_published_by_db(pool: Pool) -> list[Record]:
+    """The newest published release of each database (the explorer's start page)."""
+    rows: list[Record] = await pool.fetch(
+        "SELECT DISTINCT ON (db) * FROM (" + _PUBLISHED + ") p ORDER BY db, published_at DESC, release_id DESC")
+    return rows

@@ -191,22 +191,6 @@ async def last_succeeded(pool: Pool, db: str) -> Record | None:
     return row
 
 
-async def newest_succeeded(pool: Pool) -> Record | None:
-    """The newest succeeded run of any database (the explorer's "data as of" banner)."""
-    row: Record | None = await pool.fetchrow(
-        "SELECT run_id, db, kind, as_of, since, finished_at FROM ingest.runs WHERE status = 'succeeded' "
-        "ORDER BY run_id DESC LIMIT 1")
-    return row
-
-
-async def newest_succeeded_by_db(pool: Pool) -> list[Record]:
-    """The newest succeeded run of each database (the explorer's start page)."""
-    rows: list[Record] = await pool.fetch(
-        "SELECT DISTINCT ON (db) db, run_id, kind, finished_at FROM ingest.runs WHERE status = 'succeeded' "
-        "ORDER BY db, run_id DESC")
-    return rows
-
-
 async def page(pool: Pool, db: str | None, status: str | None, before: int | None, limit: int) -> list[Record]:
     """Runs (RUN_COLUMNS), newest first, keyset-paged by run_id: those before `before`, at most `limit`."""
     rows: list[Record] = await pool.fetch(

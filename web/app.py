@@ -15,7 +15,7 @@ import jinja2
 from aiohttp import web
 from pydantic import ValidationError
 
-from ledger import runs
+from ledger import releases
 from ledger.errors import InfrastructureError
 from ledger.pools import connect_reader
 from web import openapi, security
@@ -32,7 +32,7 @@ PAGE_MODULES = ("web.home", "web.vehicles", "web.search", "web.parts", "web.oper
 
 CONFIG = web.AppKey("config", WebConfig)
 READ_POOL: web.AppKey[Any] = web.AppKey("read_pool")
-DATA_RUN = web.AppKey("data_run", dict)  # the newest succeeded run, cached a few seconds
+DATA_RUN = web.AppKey("data_run", dict)  # the newest published release, cached a few seconds
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
@@ -170,14 +170,14 @@ async def render(request: web.Request, template: str, context: dict[str, Any], *
 
 
 async def data_run(app: web.Application) -> dict[str, Any] | None:
-    """The newest succeeded run (for the "data as of" banner), cached DATA_RUN_TTL_S."""
+    """The newest published release (for the "data as of" banner), cached DATA_RUN_TTL_S."""
     cached = app[DATA_RUN]
     now = time.monotonic()
     if cached.get("at", -1e9) + DATA_RUN_TTL_S < now:
         try:
-            row = await runs.newest_succeeded(app[READ_POOL])
+            row = await releases.newest_published(app[READ_POOL])
         except Exception:  # the banner must not take a page down; the page's own query reports the fault
-            log.warning("cannot read the newest run for the banner", exc_info=True)
+            log.warning("cannot read the newest release for the banner", exc_info=True)
             return None
         cached.update(at=now, run=dict(row) if row else None)
     run: dict[str, Any] | None = cached["run"]

@@ -6,28 +6,29 @@ import datetime as dt
 
 from pydantic import BaseModel
 
-from ledger import runs
+from ledger import releases
 from schemas.catalog import DATABASES
 from web.endpoints import Context, NoParams, endpoint
 
 
-class DatabaseRun(BaseModel):
+class DatabaseRelease(BaseModel):
     db: str
+    release: int | None
     run_id: int | None
     kind: str | None
-    finished_at: dt.datetime | None
+    published_at: dt.datetime | None
 
 
 class HomePage(BaseModel):
-    databases: list[DatabaseRun]
+    databases: list[DatabaseRelease]
 
 
 @endpoint("home", page="/", api="/", template="home.html", tag="explorer")
 async def home(ctx: Context, _: NoParams) -> HomePage:
-    """The newest succeeded run of each database."""
-    rows = await runs.newest_succeeded_by_db(ctx.db)
-    by_db = {r["db"]: r for r in rows}
-    return HomePage(databases=[DatabaseRun(db=db, run_id=by_db[db]["run_id"] if db in by_db else None,
-                                           kind=by_db[db]["kind"] if db in by_db else None,
-                                           finished_at=by_db[db]["finished_at"] if db in by_db else None)
-                               for db in DATABASES])
+    """The newest published release of each database: what its readers see."""
+    by_db = {r["db"]: r for r in await releases.newest_published_by_db(ctx.db)}
+    return HomePage(databases=[
+        DatabaseRelease(db=db, release=r["release_id"], run_id=r["run_id"], kind=r["kind"],
+                        published_at=r["published_at"]) if (r := by_db.get(db)) is not None
+        else DatabaseRelease(db=db, release=None, run_id=None, kind=None, published_at=None)
+        for db in DATABASES])

@@ -51,8 +51,13 @@ async def test_problems_are_pages_and_json_with_the_security_headers(database_ur
 
 
 async def test_openapi_document_is_consistent_and_describes_the_home_page(database_url: str) -> None:
-    await execute(database_url, "INSERT INTO ingest.runs (db, kind, status, finished_at) VALUES "
-                                "('vcdb', 'baseline', 'succeeded', now()), ('vcdb', 'incremental', 'failed', now())")
+    # Run 1 published; run 2 failed; run 3 succeeded but is still staged: readers see run 1.
+    await execute(database_url, "INSERT INTO ingest.runs (run_id, db, kind, status, finished_at) VALUES "
+                                "(1, 'vcdb', 'baseline', 'succeeded', now()), "
+                                "(2, 'vcdb', 'incremental', 'failed', now()), "
+                                "(3, 'vcdb', 'incremental', 'succeeded', now()); "
+                                "INSERT INTO ingest.releases (db, run_id, status, publication, published_at) VALUES "
+                                "('vcdb', 1, 'published', 'in_place', now())")
     async with explorer(database_url) as base, aiohttp.ClientSession() as client:
         async with client.get(f"{base}/api/v1/openapi.json") as r:
             doc = await r.json()
@@ -70,9 +75,9 @@ async def test_openapi_document_is_consistent_and_describes_the_home_page(databa
             home = await r.json()
         validator(doc, "HomePage").validate(home)
         vcdb = next(d for d in home["databases"] if d["db"] == "vcdb")
-        assert vcdb["kind"] == "baseline"  # the failed incremental is newer but not the data
+        assert (vcdb["release"], vcdb["run_id"], vcdb["kind"]) == (1, 1, "baseline")  # newer runs are not the data
         status, html, _ = await _get(client, f"{base}/")
-        assert status == 200 and "data as of run #" in html and "vcdb baseline" in html
+        assert status == 200 and "data as of release 1 (run #1, vcdb baseline" in html
 
 
 async def test_the_read_pool_cannot_write(database_url: str) -> None:
@@ -151,7 +156,7 @@ async def test_a_page_in_headless_chromium_loads_htmx_offline(database_url: str)
         await page.goto(f"{base}/")
         assert await page.title() == "Home · vcdb-stream explorer"
         assert (await page.evaluate("window.htmx.version")).startswith("2.0.")
-        assert "no run has succeeded yet" in await page.inner_text("#data-run")
+        assert "no release published yet" in await page.inner_text("#data-run")
         await screenshot(page, "explorer-home")
         response = await page.goto(f"{base}/vehicle/999999999999")
         assert response is not None and response.status == 404
