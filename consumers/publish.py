@@ -33,7 +33,7 @@ from typing import Any
 from consumers import submissions
 from consumers.replay import EXPLORER_SOURCES
 from consumers.sql import TableSql, q, table_sql
-from ledger import releases, snapshots
+from ledger import releases
 from ledger.pools import SESSION_ERRORS, infrastructure
 from ledger.releases import RunFacts
 from ledger.statuses import LoadStatus, Publication, ReleaseStatus
@@ -159,7 +159,6 @@ class Publisher:
             counts = await self._move(conn, sqls, run_id) if staged else {}
             names = tuple(dict.fromkeys([*names, *(n for n, c in counts.items() if c)]))
             if facts.db == "aces":
-                await snapshots.snapshot_before_change(conn, catalog.tables["App"], run_id)
                 ended = await submissions.replace_full(conn, run_id)
                 if ended:
                     counts["App (ended by a FULL file)"] = ended
@@ -181,7 +180,6 @@ class Publisher:
         for ts in sqls:
             if not await conn.fetchval(ts.staged_rows, run_id):
                 continue
-            await snapshots.snapshot_before_change(conn, ts.table, run_id)
             status = await conn.execute(ts.publish, run_id)
             counts[ts.table.name] = int(status.split()[-1])
             await conn.execute(ts.clear_staged, run_id)

@@ -10,8 +10,8 @@ does inside the block (publishing dead letters to their topic) happens before th
 
 This module opens the transactions and owns the rows: COPY into the temporary staging table,
 the orphan and rule diversion, the guarded upsert with its bisection.  Every statement on the run
-state (fence, receipts, counters, offsets, seals, the dead-letter index, the diff snapshots) is the
-ledger's (ledger/loads.py, ledger/dead_letters.py, ledger/snapshots.py), called on the
+state (fence, receipts, counters, offsets, seals, the dead-letter index) is the
+ledger's (ledger/loads.py, ledger/dead_letters.py), called on the
 transaction's connection.  `LoadStore` and `BatchTx` are the real adapters of the ports in
 consumers/ports.py.
 
@@ -33,7 +33,7 @@ import asyncpg
 from consumers.ports import TP, BatchResult, TablePhase
 from consumers.records import Consumed, Incoming
 from consumers.sql import ORD, TableSql
-from ledger import dead_letters, loads, pools, releases, snapshots
+from ledger import dead_letters, loads, pools, releases
 from ledger.dead_letters import DeadLetterFilter, DeadLetterRow
 from ledger.pools import SESSION_ERRORS, guarded, infrastructure
 from ledger.statuses import LoadStatus
@@ -221,8 +221,6 @@ class LoadStore:
                 # commit synchronously, which flushes every batch committed before them.
                 await conn.execute("SET LOCAL synchronous_commit = off")
                 await loads.fence(conn, self.group_id, first.topic, first.partition, first.offset, expect)
-                if not staged:  # a staged run changes the canonical table when it publishes
-                    await snapshots.snapshot_before_change(conn, ts.table, run_id)
                 tx = BatchTx(conn, ts, run_id, self.skip_fk_triggers, staged=staged)
                 yield tx
                 await loads.receive(conn, run_id, table, first.partition, [(c.page, c.position) for c in batch])
@@ -238,9 +236,6 @@ class LoadStore:
         staged rows of `run_id` (a parent that run brought), published with it; else live."""
         try:
             async with self.pool.acquire() as conn, conn.transaction():
-                if not staged:
-                    # A replay changes the table after every run that sealed it: snapshot them all first.
-                    await snapshots.snapshot_before_change(conn, ts.table)
                 yield BatchTx(conn, ts, run_id, self.skip_fk_triggers, staged=staged)
         except SESSION_ERRORS as e:
             raise infrastructure(f"replaying {ts.table.name}", e) from e

@@ -127,9 +127,7 @@ async def log_batch(conn: Connection, topic: str, partition: int, first_offset: 
 async def end_of_table(conn: Connection, run_id: int, table: str, partition: int, partitions: int,
                        announced: int) -> TablePhase:
     """Record one partition's end-of-table; seal the table when every partition has ended and
-    the page receipts account for every announced record.  The diff snapshot of the sealed
-    table is taken later (ledger/snapshots.py, `snapshot_before_change`), off the path that
-    children wait on."""
+    the page receipts account for every announced record."""
     await conn.execute(
         "INSERT INTO ingest.table_load (run_id, table_name, partitions, status) VALUES ($1, $2, $3, "
         "'loading') ON CONFLICT (run_id, table_name) DO NOTHING", run_id, table, partitions)

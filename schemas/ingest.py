@@ -14,8 +14,10 @@ from sqlalchemy import (
     Date,
     DateTime,
     Float,
+    Identity,
     Index,
     Integer,
+    JSON,
     PrimaryKeyConstraint,
     Table,
     Text,
@@ -81,8 +83,6 @@ table_load = Table(
     Column("status", Text, nullable=False, comment="loading | sealed | mismatch"),
     Column("error", Text, nullable=True),
     Column("sealed_at", DateTime(timezone=True), nullable=True),
-    Column("snapshot_at", DateTime(timezone=True), nullable=True,
-           comment="when the table's rows after this run were snapshotted for `vcdb diff` (taken lazily)"),
     PrimaryKeyConstraint("run_id", "table_name"),
     schema=SCHEMA,
 )
@@ -177,19 +177,6 @@ replays = Table(
     schema=SCHEMA,
 )
 
-row_snapshots = Table(
-    "row_snapshots",
-    metadata,
-    Column("run_id", BigInteger, nullable=False),
-    Column("table_name", Text, nullable=False),
-    Column("row_key", Text, nullable=False),
-    Column("row_hash", Text, nullable=False, comment="md5 of the canonical row's data columns"),
-    Column("column_hashes", ARRAY(Integer), nullable=False, comment="hashtext() of each data column, in order"),
-    PrimaryKeyConstraint("run_id", "table_name", "row_key"),
-    comment="per-run row hashes for `vcdb diff`",
-    schema=SCHEMA,
-)
-
 # One row per run that reached publication: published, refused by the automatic rule (counts off,
 # orphans found: `vcdb release publish RUN --force` or `discard`), or discarded.
 releases = Table(
@@ -207,6 +194,45 @@ releases = Table(
     Column("seconds", Float, nullable=True, comment="the publishing transaction's duration"),
     Column("decided_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("published_at", DateTime(timezone=True), nullable=True),
+    Column("relayed_at", DateTime(timezone=True), nullable=True,
+           comment="when its changes reached the .changes topics (the relayed mark)"),
     schema=SCHEMA,
 )
 Index("ix_releases_db", releases.c.db, releases.c.release_id)
+
+# The change outbox: what each release changed, per row, written by the publishing transaction
+# and relayed to `autocare.<db>.<table>.changes` (Debezium's envelope).  `vcdb changes` and
+# `vcdb diff` read it; the fitment impact of a VCdb release is recorded here too (db `fitment`,
+# table `application`).
+changes = Table(
+    "changes",
+    metadata,
+    Column("change_id", BigInteger, Identity(always=True), primary_key=True),
+    Column("run_id", BigInteger, nullable=False, comment="the release's run"),
+    Column("db", Text, nullable=False),
+    Column("table_name", Text, nullable=False, comment="AutoCare table name"),
+    Column("op", Text, nullable=False, comment="c (insert) | u (update) | d (end or delete) | r (loaded in place)"),
+    Column("row_key", JSONB, nullable=False, comment="the key's values, as the table topic's key"),
+    Column("before", JSON, nullable=True, comment="the row before, canonical column names"),
+    Column("after", JSON, nullable=True, comment="the row after, canonical column names"),
+    Column("changed", ARRAY(Text), nullable=True, comment="canonical columns an update changed"),
+    schema=SCHEMA,
+)
+Index("ix_changes_run", changes.c.run_id, changes.c.db, changes.c.table_name)
+
+# The fitment a VCdb release changed: per live application whose fitted vehicles changed.
+fitment_impact = Table(
+    "fitment_impact",
+    metadata,
+    Column("run_id", BigInteger, nullable=False, comment="the VCdb release's run"),
+    Column("app_key", Text, nullable=False),
+    Column("brand_aaia_id", Text, nullable=True),
+    Column("part_number", Text, nullable=True),
+    Column("status", Text, nullable=False, comment="lost_all | lost_some | gained | changed"),
+    Column("lost", ARRAY(BigInteger), nullable=False, comment="vehicle ids it no longer fits"),
+    Column("gained", ARRAY(BigInteger), nullable=False, comment="vehicle ids it now fits"),
+    Column("fits", Integer, nullable=False, comment="vehicles it fits after the release"),
+    PrimaryKeyConstraint("run_id", "app_key"),
+    schema=SCHEMA,
+)
+Index("ix_fitment_impact_brand", fitment_impact.c.brand_aaia_id, fitment_impact.c.run_id)
