@@ -12,11 +12,16 @@ What publication does, in this order, in that one transaction (and nowhere else)
   4. record the release (ingest.releases);
   5. refresh the explorer's materialised view when a table it reads changed.
 
-After the commit: ANALYZE the tables that changed, then replay the ACES and PIES dead letters
-that wait on them (a vehicle, part type or qualifier that arrived with this release).
+Step 2 also writes what the move changes, per row, into the change outbox (ledger/changes.py),
+by the move's own version guard, before the move; step 3 writes the applications it ends.
+
+After the commit: ANALYZE the tables that changed, replay the ACES and PIES dead letters that
+wait on them (a vehicle, part type or qualifier that arrived with this release), then relay the
+release's changes to the `.changes` topics (consumers/relay.py).
 
 A run loaded in place (a first baseline into an empty database, or `--in-place`) has nothing
-staged: its publication records the release and runs steps 3 to 5.  A run that is refused is
+staged: its publication writes the rows it loaded to the outbox as read (`r`), then runs steps 3
+to 5.  A run that is refused is
 recorded as refused with the reason, and waits for the operator (`vcdb release publish RUN
 --force`, or `vcdb release discard RUN`).
 """
@@ -31,9 +36,10 @@ from enum import StrEnum
 from typing import Any
 
 from consumers import submissions
+from consumers.relay import Relay
 from consumers.replay import EXPLORER_SOURCES
 from consumers.sql import TableSql, q, table_sql
-from ledger import releases
+from ledger import changes, releases
 from ledger.pools import SESSION_ERRORS, infrastructure
 from ledger.releases import RunFacts
 from ledger.statuses import LoadStatus, Publication, ReleaseStatus
@@ -99,10 +105,12 @@ class Publisher:
     after a publication committed (the replay of dead letters waiting on its tables)."""
 
     def __init__(self, pool: Any, *, skip_fk_triggers: bool,
-                 after: Callable[[Catalog, Sequence[str], int], Awaitable[None]] | None = None) -> None:
+                 after: Callable[[Catalog, Sequence[str], int], Awaitable[None]] | None = None,
+                 relay: Relay | None = None) -> None:
         self.pool = pool
         self.skip_fk_triggers = skip_fk_triggers
         self.after = after
+        self.relay = relay
 
     async def pending(self, db: str) -> list[int]:
         try:
@@ -118,6 +126,8 @@ class Publisher:
             r = await self.publish(run_id)
             if r.outcome in (Outcome.PUBLISHED, Outcome.REFUSED):
                 out.append(r)
+        if self.relay is not None:  # also what a loader stopped between a commit and its relay left
+            await self.relay.pending(db)
         return out
 
     async def publish(self, run_id: int, *, force: bool = False) -> Result:
@@ -129,6 +139,8 @@ class Publisher:
             log.info("run %s published as release %s of %s in %.2f s (%s rows)", run_id, result.release_id,
                      result.db, result.seconds, sum(result.counts.values()))
             await self._after(result)
+            if self.relay is not None:
+                await self.relay.pending(result.db)
         elif result.outcome == Outcome.REFUSED:
             log.error("run %s is complete but not published: %s; `vcdb release publish %s --force` or "
                       "`vcdb release discard %s`", run_id, result.reason, run_id, run_id)
@@ -156,7 +168,11 @@ class Publisher:
                 await releases.record(conn, facts, ReleaseStatus.REFUSED, reason=reason)
                 return Result(run_id, Outcome.REFUSED, reason, db=facts.db, tables=names)
             started = time.monotonic()
-            counts = await self._move(conn, sqls, run_id) if staged else {}
+            if staged:
+                counts = await self._move(conn, sqls, run_id)
+            else:
+                counts = {}
+                await self._capture_in_place(conn, catalog, facts)
             names = tuple(dict.fromkeys([*names, *(n for n, c in counts.items() if c)]))
             if facts.db == "aces":
                 ended = await submissions.replace_full(conn, run_id)
@@ -180,10 +196,20 @@ class Publisher:
         for ts in sqls:
             if not await conn.fetchval(ts.staged_rows, run_id):
                 continue
+            await changes.capture_staged(conn, run_id, ts.table)  # before the move: it reads the before-images
             status = await conn.execute(ts.publish, run_id)
             counts[ts.table.name] = int(status.split()[-1])
             await conn.execute(ts.clear_staged, run_id)
         return counts
+
+    @staticmethod
+    async def _capture_in_place(conn: Any, catalog: Catalog, facts: RunFacts) -> None:
+        """A run loaded in place: the rows it wrote go to the outbox as read (`r`), and those it
+        ended as `d` when an earlier release was live (there was something to end)."""
+        over = await changes.has_release(conn, facts.db)
+        for name in [n for level in load_plan(catalog).levels for n in level]:
+            if name in {t.table for t in facts.tables}:
+                await changes.capture_in_place(conn, facts.run_id, catalog.tables[name], over_release=over)
 
     async def _after(self, result: Result) -> None:
         catalog = load_catalog(result.db)

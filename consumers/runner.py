@@ -1,4 +1,5 @@
-"""Composition root of a loading worker: store, reader, dead-letter publisher, signals."""
+"""Composition root of a loading worker: store, reader, dead-letter publisher (which also relays
+the change outbox), signals."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import signal
 from collections.abc import Sequence
 
 from consumers.publish import Publisher as ReleasePublisher
+from consumers.relay import Relay
 from consumers.replay import AutoReplayer
 from consumers.store import LoadStore
 from consumers.worker import Worker, WorkerOptions, WorkerResult
@@ -59,7 +61,8 @@ async def consume(settings: Settings, db: str, options: WorkerOptions, *, tables
             counts = {t: len(await reader.partitions(t)) for t in data_topics}
             replayer = AutoReplayer(catalog, store)
             releases = ReleasePublisher(store.pool, skip_fk_triggers=store.skip_fk_triggers,
-                                        after=replayer.release_published)
+                                        after=replayer.release_published,
+                                        relay=Relay(store.pool, settings.kafka, dlq, partitions=partitions))
             worker = Worker(catalog, chosen, store, reader, dlq, options, partitions=counts,
                             replayer=replayer, releases=releases)
             relay = asyncio.ensure_future(_relay(stop, worker.stop)) if stop is not None else None

@@ -18,6 +18,7 @@ import dataclasses
 from dataclasses import dataclass
 
 from consumers.rules import Rule, rules_for
+from schemas import guard as guard_sql
 from schemas import naming
 from schemas.catalog import RUN_COLUMN, Catalog, ForeignKey, Table, load_catalog
 
@@ -151,10 +152,7 @@ def table_sql(catalog: Catalog, table: Table) -> TableSql:
     collist = ", ".join(q(c) for c in cols)
     non_key = [c for c in cols if c not in table.key_canonical]
     updates = ", ".join(f"{q(c)} = EXCLUDED.{q(c)}" for c in [*non_key, RUN_COLUMN])
-    eff, end = q("effective_date_time"), q("end_date_time")
-    guard = (f"(t.{eff} IS NULL OR EXCLUDED.{eff} IS NULL OR EXCLUDED.{eff} >= t.{eff}) "
-             f"AND NOT (t.{end} IS NOT NULL AND EXCLUDED.{end} IS NULL "
-             f"AND EXCLUDED.{eff} IS NOT DISTINCT FROM t.{eff})")
+    guard = guard_sql.replaces("t", "EXCLUDED")
     returning = f" RETURNING {', '.join(f't.{q(k)}' for k in table.key_canonical)}"
 
     def upsert_into(into: str, conflict: str) -> str:

@@ -8,6 +8,7 @@ in them are in ledger/statuses.py, which does not import SQLAlchemy.
 from __future__ import annotations
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     Boolean,
     Column,
@@ -17,7 +18,6 @@ from sqlalchemy import (
     Identity,
     Index,
     Integer,
-    JSON,
     PrimaryKeyConstraint,
     Table,
     Text,

@@ -395,6 +395,44 @@ async def read_topic(kafka: Kafka, topic: str, *, limit_s: float = 120.0) -> lis
         await reader.stop()
 
 
+async def last_values(kafka: Kafka, tps: Sequence[TP], *, limit_s: float = 30.0) -> dict[TP, bytes | None]:
+    """The value of the last record of each partition (None: the partition is empty), read by a
+    private consumer: the change relay's check of what a crashed relay already sent."""
+    if not tps:
+        return {}
+    reader = Reader(kafka, None, max_records=500, fetch_max_wait_ms=END_FETCH_WAIT_MS)
+    await reader.start()
+    try:
+        try:
+            ends = await reader._consumer.end_offsets([TopicPartition(*tp) for tp in tps])
+        except KafkaError as e:
+            raise BrokerError(f"cannot read the end offsets of {sorted(tps)}: {e}") from e
+        out: dict[TP, bytes | None] = {}
+        wanted: dict[TP, int] = {}
+        for tp in tps:
+            end = ends[TopicPartition(*tp)]
+            if end == 0:
+                out[tp] = None
+            else:
+                wanted[tp] = end - 1
+        if wanted:
+            reader.assign(list(wanted))
+            for tp, offset in wanted.items():
+                reader.seek(tp, offset)
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + limit_s
+            while len(out) < len(tps):
+                if loop.time() > deadline:
+                    raise BrokerError(f"cannot read the last records of {sorted(set(wanted) - set(out))} "
+                                      f"within {limit_s:.0f} s")
+                for r in await reader.read(timeout_ms=200):
+                    if r.offset == wanted[(r.topic, r.partition)]:
+                        out[(r.topic, r.partition)] = r.value
+        return out
+    finally:
+        await reader.stop()
+
+
 async def offset_ranges(kafka: Kafka, stored: dict[TP, int]) -> dict[TP, tuple[int, int]]:
     """Per partition, the broker's log start and end offsets, read by a private consumer
     (`vcdb status`); a running worker asks its own (`Reader.ranges`)."""

@@ -1,5 +1,6 @@
-"""Names on the broker: topics `autocare.<db>.<table>` and `autocare.<db>.<table>.dlq` (table in
-snake_case), and the loaders' consumer group `vcdb-stream.<db>.loader`."""
+"""Names on the broker: topics `autocare.<db>.<table>`, `autocare.<db>.<table>.dlq` and
+`autocare.<db>.<table>.changes` (table in snake_case; the fitment impact of VCdb releases is
+`autocare.fitment.application.changes`), and the loaders' consumer group `vcdb-stream.<db>.loader`."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from schemas.catalog import Table
 
 PREFIX = "autocare"
 DLQ_SUFFIX = ".dlq"
+CHANGES_SUFFIX = ".changes"
 
 
 def data_topic(table: Table) -> str:
@@ -15,6 +17,11 @@ def data_topic(table: Table) -> str:
 
 def dlq_topic(table: Table) -> str:
     return data_topic(table) + DLQ_SUFFIX
+
+
+def changes_topic(db: str, canonical: str) -> str:
+    """Where a release's changes of one table go (the table's snake_case name)."""
+    return f"{PREFIX}.{db}.{canonical}{CHANGES_SUFFIX}"
 
 
 def parse_topic(topic: str) -> tuple[str, str, bool]:

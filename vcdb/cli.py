@@ -180,6 +180,14 @@ def build_parser() -> argparse.ArgumentParser:
                            help="publish even when counts are off, orphans were found or tables are not sealed")
         _json(d)
 
+    sp = _leaf(sub, "changes", "vcdb.commands:changes",
+               help="what a release changed: rows added, changed (by column) and ended, per table")
+    sp.add_argument("--release", type=int, required=True, help="the release id (`vcdb releases`)")
+    sp.add_argument("--table", help="only this AutoCare table (e.g. BaseVehicle)")
+    sp.add_argument("--reemit", action="store_true",
+                    help="send the release's changes to the .changes topics once more (a rebuilt consumer)")
+    _json(sp)
+
     sp = _leaf(sub, "verify", "vcdb.commands:verify",
                help="orphans per FK and loaded counts against the API's totalCount")
     db_arg(sp)

@@ -237,6 +237,15 @@ def release_discard(settings: Settings, *, run: int, as_json: bool = False) -> i
     return signals.run(lambda _: release_commands.discard(settings, run, as_json=as_json))
 
 
+def changes(settings: Settings, *, release: int, table: str | None = None, reemit: bool = False,
+            as_json: bool = False) -> int:
+    from vcdb import change_commands
+
+    if reemit:
+        return signals.run(lambda _: change_commands.reemit(settings, release, as_json=as_json))
+    return signals.run(lambda _: change_commands.summary(settings, release, table, as_json=as_json), grace_s=0)
+
+
 def status(settings: Settings, *, db: str = "vcdb", as_json: bool = False) -> int:
     from vcdb import reports
 

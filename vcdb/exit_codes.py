@@ -68,6 +68,7 @@ def table() -> tuple[Row, ...]:
     import pydantic
 
     from consumers.fitment import NotMigrated
+    from consumers.relay import RelayBusy
     from consumers.worker import StoreUnavailable, WorkerStopped
     from ledger import pools
     from ledger.errors import InfrastructureError, LockHeld, RunStateError, StateUnavailable
@@ -86,7 +87,7 @@ def table() -> tuple[Row, ...]:
         Row((Interrupted, KeyboardInterrupt), INTERRUPTED, "interrupted: "),
         Row((UsageError, ProducerError, RunStateError, FormatRefused, FileUnreadable, SettingsError), USAGE),
         Row((pydantic.ValidationError,), USAGE, "bad settings in the environment: "),
-        Row((LockHeld,), LOCKED, "refused: "),
+        Row((LockHeld, RelayBusy), LOCKED, "refused: "),
         Row((InfrastructureError, StoreUnavailable, StateUnavailable, BrokerError, ServiceError), UNAVAILABLE),
         Row((ApiError,), UNAVAILABLE, "the API cannot be reached: ", when=_api_unreachable),
         Row(pools.SERVER_UNAVAILABLE_ERRORS, UNAVAILABLE, "PostgreSQL: "),
