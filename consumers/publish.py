@@ -33,7 +33,7 @@ from typing import Any
 from consumers import submissions
 from consumers.replay import EXPLORER_SOURCES
 from consumers.sql import TableSql, q, table_sql
-from ledger import releases
+from ledger import impact, releases
 from ledger.pools import SESSION_ERRORS, infrastructure
 from ledger.releases import RunFacts
 from ledger.statuses import LoadStatus, Publication, ReleaseStatus
@@ -156,7 +156,12 @@ class Publisher:
                 await releases.record(conn, facts, ReleaseStatus.REFUSED, reason=reason)
                 return Result(run_id, Outcome.REFUSED, reason, db=facts.db, tables=names)
             started = time.monotonic()
+            impacted = staged and facts.db == "vcdb"  # in place: no before state (ledger/impact.py)
+            if impacted:
+                await impact.before(conn, run_id)
             counts = await self._move(conn, sqls, run_id) if staged else {}
+            if impacted:
+                await impact.record(conn, run_id)
             names = tuple(dict.fromkeys([*names, *(n for n, c in counts.items() if c)]))
             if facts.db == "aces":
                 ended = await submissions.replace_full(conn, run_id)
