@@ -14,7 +14,7 @@ from web.errors import NotFound
 
 
 class ReleaseParams(Params):
-    release_id: int = Field(description="ingest.releases.release_id")
+    release_id: int = Field(description="the release id, as `vcdb releases` lists it")
 
 
 class ImpactedApp(BaseModel):
