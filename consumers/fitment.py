@@ -29,7 +29,7 @@ from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
-from ledger import dead_letters, reports
+from ledger import dead_letters, impact, reports
 from ledger.dead_letters import DeadLetterFilter
 from ledger.errors import InfrastructureError
 from schemas import fitment_sql, naming
@@ -121,7 +121,7 @@ class AcesReport:
     overlap_apps: int = 0
     overlaps: list[dict[str, Any]] = field(default_factory=list)  # a sample of groups
     # live applications in no row of app_vehicle: applications, and of them (one kind each)
-    # naming_nothing, validate_no, equipment, other
+    # vcdb_release_ended, naming_nothing, validate_no, equipment, other
     fits_no_vehicle_yet: dict[str, int] = field(default_factory=dict)
 
 
@@ -204,17 +204,20 @@ FROM (SELECT brand_aaia_id AS brand, fitment_key, count(*) AS apps,
 ORDER BY apps DESC, brand NULLS FIRST, fitment_key LIMIT $1
 """
 
-# Live applications in no row of app_vehicle (module docstring), by why the loader let them in
-# (one kind each: equipment first, then naming nothing, then validate="no"; "other" passed the
-# combination check on a vehicle that is no longer live).
+# Live applications in no row of app_vehicle (module docstring), by why they fit nothing (one
+# kind each: a VCdb release ended every vehicle they fitted ($1: the keys whose newest fitment
+# impact is lost_all, ledger/impact.py) first, then equipment, naming nothing, validate="no"; "other"
+# passed the combination check on a vehicle that is no longer live, ended by no recorded release).
 _FITS_NO_VEHICLE = f"""
 SELECT count(*) AS applications,
-       count(*) FILTER (WHERE NOT equipment AND NOT names) AS naming_nothing,
-       count(*) FILTER (WHERE NOT equipment AND names AND waived) AS validate_no,
-       count(*) FILTER (WHERE equipment) AS equipment,
-       count(*) FILTER (WHERE NOT equipment AND names AND NOT waived) AS other
+       count(*) FILTER (WHERE ended_by_release) AS vcdb_release_ended,
+       count(*) FILTER (WHERE NOT ended_by_release AND NOT equipment AND NOT names) AS naming_nothing,
+       count(*) FILTER (WHERE NOT ended_by_release AND NOT equipment AND names AND waived) AS validate_no,
+       count(*) FILTER (WHERE NOT ended_by_release AND equipment) AS equipment,
+       count(*) FILTER (WHERE NOT ended_by_release AND NOT equipment AND names AND NOT waived) AS other
 FROM (SELECT a.equipment_base_id IS NOT NULL OR a.equipment_model_id IS NOT NULL AS equipment,
-             {fitment_sql.names_any('a')} AS names, lower(coalesce(a.validate, 'yes')) = 'no' AS waived
+             {fitment_sql.names_any('a')} AS names, lower(coalesce(a.validate, 'yes')) = 'no' AS waived,
+             a.app_key = ANY($1::text[]) AS ended_by_release
       FROM autocare_aces.app a
       WHERE a.end_date_time IS NULL AND NOT {fitment_sql.any_vehicle_matches('a', live=True)}) u
 """
@@ -317,7 +320,8 @@ async def aces_report(pool: Any, sample: int = 10) -> AcesReport:
         report.overlap_apps = int(overlaps[0]["grouped_apps"])
     hidden = ("groups", "grouped_apps")
     report.overlaps = [{k: (list(v) if k == "parts" else v) for k, v in r.items() if k not in hidden} for r in overlaps]
-    report.fits_no_vehicle_yet = {k: int(v) for k, v in (await _fetch(pool, _FITS_NO_VEHICLE))[0].items()}
+    ended = await _reading(impact.ended_by_release(pool))
+    report.fits_no_vehicle_yet = {k: int(v) for k, v in (await _fetch(pool, _FITS_NO_VEHICLE, ended))[0].items()}
     return report
 
 

@@ -39,7 +39,7 @@ from consumers import submissions
 from consumers.relay import Relay
 from consumers.replay import EXPLORER_SOURCES
 from consumers.sql import TableSql, q, table_sql
-from ledger import changes, releases
+from ledger import changes, impact, releases
 from ledger.pools import SESSION_ERRORS, infrastructure
 from ledger.releases import RunFacts
 from ledger.statuses import LoadStatus, Publication, ReleaseStatus
@@ -168,11 +168,16 @@ class Publisher:
                 await releases.record(conn, facts, ReleaseStatus.REFUSED, reason=reason)
                 return Result(run_id, Outcome.REFUSED, reason, db=facts.db, tables=names)
             started = time.monotonic()
+            impacted = staged and facts.db == "vcdb"  # in place: no before state (ledger/impact.py)
+            if impacted:
+                await impact.before(conn, run_id)
             if staged:
                 counts = await self._move(conn, sqls, run_id)
             else:
                 counts = {}
                 await self._capture_in_place(conn, catalog, facts)
+            if impacted:
+                await impact.record(conn, run_id)
             names = tuple(dict.fromkeys([*names, *(n for n, c in counts.items() if c)]))
             if facts.db == "aces":
                 ended = await submissions.replace_full(conn, run_id)

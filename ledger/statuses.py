@@ -58,3 +58,12 @@ class ReleaseStatus(StrEnum):
     PUBLISHED = "published"
     REFUSED = "refused"  # complete, but the automatic rule found counts off or orphans: the operator decides
     DISCARDED = "discarded"  # its staged rows were dropped (`vcdb release discard`)
+
+
+class ImpactStatus(StrEnum):
+    """fitment_impact.status: how a VCdb release changed what a live application fits."""
+
+    LOST_ALL = "lost_all"  # fitted some vehicle before, fits none now
+    LOST_SOME = "lost_some"
+    GAINED = "gained"  # gained some (a new vehicle, a new SubModel that matches), lost none
+    CHANGED = "changed"  # lost some and gained some

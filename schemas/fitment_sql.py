@@ -83,10 +83,17 @@ def names_any(app: str) -> str:
     return "(" + " OR ".join(f"{_app(app, c)} IS NOT NULL" for c in aces.NARROWING_COLUMNS) + ")"
 
 
+def vehicles(app: str, *, live: bool = True) -> str:
+    """A subquery of the VCdb vehicle ids (bigint) of the App's base vehicles that have all its
+    attributes: with `live` (the default), those not ended, the App's rows of the fitment views'
+    `app_vehicle`, asked per App (the fitment impact of a VCdb release, ledger/impact.py)."""
+    ended = " AND v.end_date_time IS NULL" if live else ""
+    return (f"SELECT v.vehicle_id::bigint FROM ({base_vehicles(app)}) bvs(base_vehicle_id) JOIN {_table('Vehicle')} v "
+            f"ON v.base_vehicle_id = bvs.base_vehicle_id{ended} WHERE {vehicle_matches(app, 'v')}")
+
+
 def any_vehicle_matches(app: str, *, live: bool = False) -> str:
     """A boolean: some VCdb vehicle of the App's base vehicles has all its attributes.  With
     `live`, a vehicle not ended: the App has a row in the fitment views' `app_vehicle` (asked per
     App, this stops at the first vehicle; NOT EXISTS against the view builds all of it)."""
-    ended = " AND v.end_date_time IS NULL" if live else ""
-    return (f"EXISTS (SELECT 1 FROM ({base_vehicles(app)}) bvs(base_vehicle_id) JOIN {_table('Vehicle')} v "
-            f"ON v.base_vehicle_id = bvs.base_vehicle_id{ended} WHERE {vehicle_matches(app, 'v')})")
+    return f"EXISTS ({vehicles(app, live=live)})"

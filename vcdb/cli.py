@@ -286,6 +286,12 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "aces":
             rp.add_argument("--sample", type=_positive, default=10, help="overlap groups shown (10)")
         _json(rp)
+        if name == "aces":
+            ip = _leaf(fsub, "impact", "vcdb.commands:aces_impact",
+                       help="the live applications whose fitted vehicles a VCdb release changed")
+            ip.add_argument("--release", type=_positive, required=True, help="release id (`vcdb releases`)")
+            ip.add_argument("--brand", type=_brand, help="brand AAIA id (4 letters)")
+            _json(ip)
         ld = _leaf(fsub, "load", "vcdb.commands:file_load",
                    help=f"publish {name.upper()} files (gzip too) to their topics, one run per file, "
                         "in the order given")

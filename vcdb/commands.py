@@ -403,6 +403,12 @@ def aces_report(settings: Settings, *, sample: int = 10, as_json: bool = False) 
     return signals.run(lambda _: fitment_report.aces(settings, sample=sample, as_json=as_json), grace_s=0)
 
 
+def aces_impact(settings: Settings, *, release: int, brand: str | None = None, as_json: bool = False) -> int:
+    from vcdb import aces_impact as impact
+
+    return signals.run(lambda _: impact.command(settings, release, brand=brand, json_out=as_json), grace_s=0)
+
+
 def pies_report(settings: Settings, *, as_json: bool = False) -> int:
     from vcdb import fitment_report
 

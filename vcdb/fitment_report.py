@@ -209,7 +209,8 @@ def render_aces_report(r: AcesReport) -> str:
 
 
 _FITS_NO_VEHICLE_LABELS = {"naming_nothing": "naming no attribute or submodel", "validate_no": 'validate="no"',
-                           "equipment": "equipment", "other": "other"}
+                           "equipment": "equipment", "other": "other",
+                           "vcdb_release_ended": "its vehicles ended in a VCdb release (`vcdb aces impact`)"}
 
 
 def fits_no_vehicle_line(counts: dict[str, int]) -> str:

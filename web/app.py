@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
 API = "/api/v1"
 # The modules that declare endpoints; importing one registers its endpoints.
-PAGE_MODULES = ("web.home", "web.vehicles", "web.search", "web.parts", "web.operations")
+PAGE_MODULES = ("web.home", "web.vehicles", "web.search", "web.parts", "web.operations", "web.releases")
 
 CONFIG = web.AppKey("config", WebConfig)
 READ_POOL: web.AppKey[Any] = web.AppKey("read_pool")

@@ -258,7 +258,7 @@ def test_an_application_naming_nothing_loads_and_the_report_counts_it_as_fitting
     assert cli.main(["aces", "report", "--json"]) == exit_codes.OK
     doc = json.loads(capsys.readouterr().out)
     assert doc["fits_no_vehicle_yet"] == {"applications": 1, "naming_nothing": 1, "validate_no": 0, "equipment": 0,
-                                          "other": 0}
+                                          "other": 0, "vcdb_release_ended": 0}
     assert cli.main(["aces", "report"]) == exit_codes.OK
     assert "\n  fits no vehicle yet (live applications no VCdb vehicle fits): 1 (1 naming no attribute or submodel, " \
            in capsys.readouterr().out

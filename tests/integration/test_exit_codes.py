@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from ledger.locks import ProducerLock
-from tests.integration.pipeline import cli_env, fetch
+from tests.integration.pipeline import cli_env, execute, fetch
 from tests.support import write_aces_file
 from vcdb import exit_codes, services
 from vcdb.services import Service
@@ -59,7 +59,8 @@ def test_postgresql_down_gives_5_for_every_command_family(kafka: str, tmp_path: 
     # (Two machine cores: a dozen interpreters starting at once take as long as one after the other.)
     commands = [["baseline"], ["incremental", "--since", "auto"], ["consume", "--until-idle", "--workers", "1"],
                 ["dlq", "list"], ["verify"], ["status"], ["diff", "--from", "1", "--to", "2"],
-                ["aces", "load", str(aces)], ["fitment", "parts", "--vehicle", "1"]]
+                ["aces", "load", str(aces)], ["fitment", "parts", "--vehicle", "1"],
+                ["aces", "impact", "--release", "1"]]
     for cmd, r in zip(commands, _all(env, commands), strict=True):
         assert r.returncode == exit_codes.UNAVAILABLE, (cmd, r.returncode, r.stderr[-2000:])
         name = " ".join(cmd[:2]) if cmd[0] in ("dlq", "aces", "fitment") else cmd[0]
@@ -90,12 +91,43 @@ def test_the_api_unreachable_gives_5_with_one_message(database_url: str, kafka: 
 def test_bad_arguments_and_settings_give_2() -> None:
     env = cli_env(f"postgresql://postgres@{_closed()}/postgres", _closed(), f"http://{_closed()}")
     commands = [["baseline", "--bogus"], ["fitment", "parts", "--vehicle", "x"], ["reset"],
+                ["aces", "impact", "--release", "x"], ["aces", "impact"],
                 ["aces", "load", "/nonexistent/file.xml"], ["baseline", "--tables", "NoSuchTable"]]
     for cmd, r in zip(commands, _all(env, commands), strict=True):
         assert r.returncode == exit_codes.USAGE, (cmd, r.returncode, r.stderr[-2000:])
         assert "Traceback" not in r.stderr
     (bad,) = _all({**env, "KAFKA_SECURITY_PROTOCOL": "SASL_SSL"}, [["status"]])
     assert bad.returncode == exit_codes.USAGE and "needs KAFKA_SASL_USERNAME" in bad.stderr, bad.stderr
+
+
+def test_aces_impact_gives_2_for_a_release_it_cannot_answer_and_0_otherwise(database_url: str) -> None:
+    # Release 1: the VCdb baseline (in place); 2: a VCdb incremental with one impacted application;
+    # 3: a PCdb baseline; 4: a VCdb incremental that changed no fitment.
+    asyncio.run(execute(database_url, """
+INSERT INTO ingest.runs (run_id, db, kind, status, publication) VALUES (1, 'vcdb', 'baseline', 'succeeded', 'in_place'),
+  (2, 'vcdb', 'incremental', 'succeeded', 'staged'), (3, 'pcdb', 'baseline', 'succeeded', 'in_place'),
+  (4, 'vcdb', 'incremental', 'succeeded', 'staged');
+INSERT INTO ingest.releases (db, run_id, status, publication, published_at) VALUES
+  ('vcdb', 1, 'published', 'in_place', now()), ('vcdb', 2, 'published', 'staged', now()),
+  ('pcdb', 3, 'published', 'in_place', now()), ('vcdb', 4, 'published', 'staged', now());
+INSERT INTO ingest.fitment_impact (run_id, app_key, brand_aaia_id, part_number, status, lost, gained, fits)
+VALUES (2, 'k1', 'IMPB', 'P-1', 'lost_all', '{101,102}', '{}', 0);"""))
+    env = cli_env(database_url, _closed(), f"http://{_closed()}")
+    commands = [["aces", "impact", "--release", "99"], ["aces", "impact", "--release", str(2**64)],
+                ["aces", "impact", "--release", "3"], ["aces", "impact", "--release", "2"],
+                ["aces", "impact", "--release", "4"], ["aces", "impact", "--release", "1"],
+                ["aces", "impact", "--release", "2", "--brand", "ZZZZ"]]
+    unknown, huge, pcdb, listed, none, in_place, other_brand = _all(env, commands)
+    for r, words in ((unknown, ("no release 99",)), (huge, (f"no release {2**64}",)),
+                     (pcdb, ("release 3 is a PCDB release", "only a VCdb release"))):
+        assert r.returncode == exit_codes.USAGE, (r.args, r.stderr[-2000:])
+        _said_once(r, "aces impact", *words)
+    for r in (listed, none, in_place, other_brand):
+        assert r.returncode == exit_codes.OK, (r.args, r.stderr[-2000:])
+    assert "1 lost_all" in listed.stdout and "IMPB P-1" in listed.stdout and "LOST ALL" in listed.stdout
+    assert none.stdout.strip() == "release 4 (VCdb incremental, run 4) changed no fitment"
+    assert "loaded in place: its fitment impact is not recorded" in in_place.stdout
+    assert other_brand.stdout.strip().endswith("changed no fitment of brand ZZZZ")
 
 
 def test_the_lock_gives_3(database_url: str, kafka: str) -> None:

@@ -77,7 +77,8 @@ async def test_openapi_document_is_consistent_and_describes_the_home_page(databa
         vcdb = next(d for d in home["databases"] if d["db"] == "vcdb")
         assert (vcdb["release"], vcdb["run_id"], vcdb["kind"]) == (1, 1, "baseline")  # newer runs are not the data
         status, html, _ = await _get(client, f"{base}/")
-        assert status == 200 and "data as of release 1 (run #1, vcdb baseline" in html
+        assert status == 200 and ('data as of <a id="banner-release" href="/release/1">release 1</a> '
+                                  "(run #1, vcdb baseline") in html
 
 
 async def test_the_read_pool_cannot_write(database_url: str) -> None:

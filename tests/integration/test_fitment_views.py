@@ -295,7 +295,7 @@ def test_aces_report_counts_dead_letters_brands_duplicates_and_overlaps(
     assert doc["overlaps"][0]["parts"] == ["W-100", "W-700"] and doc["overlaps"][0]["base_vehicle_id"] == 101
     # A9 (validate="no", engine 32 on base vehicle 102); A6 and A10 fit nothing either, but have ended.
     assert doc["fits_no_vehicle_yet"] == {"applications": 1, "naming_nothing": 0, "validate_no": 1, "equipment": 0,
-                                          "other": 0}
+                                          "other": 0, "vcdb_release_ended": 0}
     code, out, _ = _cli(capsys, monkeypatch, small_db, "aces", "report")
     assert code == exit_codes.OK
     assert "run 1 bbbb_full.xml FULL: 14 App records, 11 distinct, 3 duplicate(s)\n" in out
@@ -471,5 +471,6 @@ def test_report_agrees_with_the_oracle_of_the_simulated_files(
                 if not oracle["apps"][r]["attributes"] and "submodel" not in oracle["apps"][r]["vehicle"]]
     assert report["fits_no_vehicle_yet"] == {
         "applications": len(last["live_fitting_nothing_refs"]), "naming_nothing": len(nameless),
-        "validate_no": len(last["live_fitting_nothing_refs"]) - len(nameless), "equipment": 0, "other": 0}
+        "validate_no": len(last["live_fitting_nothing_refs"]) - len(nameless), "equipment": 0, "other": 0,
+        "vcdb_release_ended": 0}
     assert nameless and len(nameless) < len(last["live_fitting_nothing_refs"])

@@ -149,7 +149,21 @@ def test_fits_no_vehicle_yet_counts_live_applications_the_views_fit_to_nothing()
     kinds = {"naming_nothing": "NOT equipment AND NOT names", "validate_no": "NOT equipment AND names AND waived",
              "equipment": "equipment", "other": "NOT equipment AND names AND NOT waived"}
     for kind, condition in kinds.items():
-        assert f"count(*) FILTER (WHERE {condition}) AS {kind}" in sql
+        assert f"count(*) FILTER (WHERE NOT ended_by_release AND {condition}) AS {kind}" in sql
+    # One kind each: an application a VCdb release left fitting nothing is counted there first.
+    assert "count(*) FILTER (WHERE ended_by_release) AS vcdb_release_ended" in sql
+    assert "a.app_key = ANY($1::text[]) AS ended_by_release" in sql
+
+
+def test_fits_no_vehicle_yet_asks_with_the_applications_a_vcdb_release_left_fitting_nothing() -> None:
+    pool = FakePool({"DISTINCT ON (i.app_key)": [{"app_key": "k1"}, {"app_key": "k2"}],
+                     "AS vcdb_release_ended": [{"applications": 2, "vcdb_release_ended": 2}]})
+    report = asyncio.run(fitment.aces_report(pool))
+    (args,) = [a for q, a in pool.asked if "AS vcdb_release_ended" in q]
+    assert args == (["k1", "k2"],)
+    assert report.fits_no_vehicle_yet == {"applications": 2, "vcdb_release_ended": 2}
+    (newest,) = [q for q, _ in pool.asked if "DISTINCT ON (i.app_key)" in q]
+    assert "ingest.fitment_impact" in newest and "ORDER BY i.app_key, x.release_id DESC" in newest
 
 
 @pytest.mark.parametrize(("submission", "snapshot", "newest", "note"), [
@@ -225,10 +239,12 @@ def test_render_aces_report() -> None:
         overlaps=[{"brand": "BBBB", "fitment_key": "F1", "apps": 2, "parts": ["W-100", "W-700"],
                    "base_vehicle_id": None, "year_from": 2011, "year_to": 2012, "make_id": 1, "model_id": None,
                    "part_type_id": 7001, "position_id": 81}],
-        fits_no_vehicle_yet={"applications": 6, "naming_nothing": 3, "validate_no": 2, "equipment": 1, "other": 0})
+        fits_no_vehicle_yet={"applications": 7, "vcdb_release_ended": 1, "naming_nothing": 3, "validate_no": 2,
+                             "equipment": 1, "other": 0})
     text = render_aces_report(report)
-    assert "\n  fits no vehicle yet (live applications no VCdb vehicle fits): 6 (3 naming no attribute or submodel, " \
-           '2 validate="no", 1 equipment, 0 other)\n' in text
+    assert "\n  fits no vehicle yet (live applications no VCdb vehicle fits): 7 (3 naming no attribute or submodel, " \
+           '2 validate="no", 1 equipment, 0 other, 1 its vehicles ended in a VCdb release (`vcdb aces impact`))\n' \
+           in text
     assert "\n  fits no vehicle yet (live applications no VCdb vehicle fits): 0\n" in \
         render_aces_report(AcesReport(fits_no_vehicle_yet={"applications": 0}))
     assert "  dead letters (open): 5\n" in text
