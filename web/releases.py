@@ -9,6 +9,7 @@ import datetime as dt
 from pydantic import BaseModel, Field
 
 from ledger import impact
+from ledger.statuses import ImpactStatus
 from web.endpoints import Context, Params, endpoint
 from web.errors import NotFound
 
@@ -49,7 +50,7 @@ async def release(ctx: Context, p: ReleaseParams) -> ReleasePage:
         raise NotFound(f"there is no release {p.release_id}")
     apps = [ImpactedApp(app_key=a.app_key, brand=a.brand, part_number=a.part_number, status=a.status.value,
                         lost=list(a.lost), gained=list(a.gained), fits=a.fits) for a in found.apps]
-    totals = {s.value: sum(a.status == s for a in found.apps) for s in impact.ImpactStatus}
+    totals = {s.value: sum(a.status == s for a in found.apps) for s in ImpactStatus}
     return ReleasePage(release_id=found.release_id, db=found.db, run_id=found.run_id, kind=found.kind,
                        status=found.status, publication=found.publication, published_at=found.published_at,
                        recorded=found.recorded, totals=totals, applications=apps)
