@@ -204,6 +204,17 @@ def test_a_reader_of_the_change_topics_alone_rebuilds_the_tables_across_a_kill_b
                     if json.loads(m.value)["source"]["release"] == third["release_id"]]
         assert len(of_third) == 2 * n_third and len(set(of_third)) == n_third
 
+        # No such release: 2.  Another process relaying (the test holds the relay's lock): 3.
+        unknown = run_vcdb(env, "changes", "--release", "999999")
+        assert unknown.returncode == exit_codes.USAGE and "no release 999999" in unknown.stderr
+        lock = await asyncpg.connect(database_url)
+        try:
+            await lock.execute(RELAY_LOCK)
+            busy = run_vcdb(env, "changes", "--release", str(third["release_id"]), "--reemit")
+        finally:
+            await lock.close()
+        assert busy.returncode == exit_codes.LOCKED and "relaying" in busy.stderr, busy.stderr
+
     asyncio.run(go())
 
 
