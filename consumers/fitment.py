@@ -16,10 +16,12 @@ check, and for equipment; the report says how many of each.
 Duplicates (the same application twice in one file) leave no row of their own, since an
 application is keyed by its content.  Per file run they are counted as the App records the run
 received (ingest.page_receipts: every record once, even when a page was published again) minus
-the distinct application keys it left: its rows (`ingest_run_id` = the run, not ended by a later
-FULL file's replacement) and its App dead letters.  That is exact for the newest run that loaded
-App records; a later run that delivers the same application again takes its row, so for older
-runs the figure is an upper bound (`exact` false).
+the distinct application keys it left: its rows (those carrying its start as EffectiveDateTime,
+not those its FULL replacement ended) and its App dead letters.  A later release that delivers
+the same application again, or ends it, takes its row, but writes the row as it was (its
+before-image) to the change outbox, where the count finds it; so the figure is exact for every
+FULL file run, unless a later run changed App without before-images (loaded in place, or
+published before the outbox): then it is an upper bound for the older runs (`exact` false).
 """
 
 from __future__ import annotations
@@ -329,8 +331,8 @@ def duplicates(r: dict[str, Any]) -> dict[str, Any]:
     """A file run's duplicates from its records and the keys it left, and how far to trust them."""
     full = (r["submission_type"] or "").upper() == "FULL"
     note = None
-    if not (r["snapshot"] or r["newest"]):
-        note = "at most: a later run changed App before the rows this run left were snapshotted"
+    if not r["traced"]:
+        note = "at most: a later run changed App without before-images (loaded in place, or before the outbox)"
     elif r["submission_type"] is None:
         note = "at most: the file's header row was replaced by a later load of the same file"
     elif not full:

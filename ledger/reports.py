@@ -5,11 +5,9 @@ per-table load with its open dead letters (`vcdb status`, the explorer's run pag
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 from ledger.pools import Pool, Record
-from schemas.catalog import load_catalog
 
 
 async def table_loads(pool: Pool, db: str, run_id: int) -> list[dict[str, Any]]:
@@ -57,47 +55,47 @@ async def api_counts(pool: Pool, db: str, run_id: int) -> list[Record]:
     return rows
 
 
-@functools.cache
-def _duplicates_sql() -> str:
-    """Built on first use: `vcdb status` does not pay for loading the ACES catalog."""
-    # The records a file run received against the application keys it left (consumers/fitment.py's
-    # docstring).  A file run's records carry its start (UTC; to the microsecond, or to the second
-    # as files of the first releases did) as EffectiveDateTime; the rows it left are those with that
-    # effective time in its diff snapshot (column hashes in catalog column order,
-    # ledger/snapshots.snapshot_sql), or, before a later change of App took that snapshot, in the table.
-    effective_hash = 1 + [c.canonical for c in load_catalog("aces").tables["App"].columns].index(
-        "effective_date_time")
-    return f"""
+# The records a file run received against the application keys it left (consumers/fitment.py's
+# docstring).  A file run's records carry its start (UTC; to the microsecond, or to the second as
+# files of the first releases did) as EffectiveDateTime, so the rows it left are those with that
+# effective time: in the table, or, once a later release overwrote or ended them, in the
+# before-image of that release's App change in the outbox (the images omit the run column).  A
+# later run leaves no such image when it loaded in place (`r`: no before-image) or was published
+# before the outbox (migration 0009): then an older run's figure is an upper bound (`traced` false).
+_DUPLICATES = """
 WITH received AS (
     SELECT p.run_id, sum(p.records)::bigint AS received FROM ingest.page_receipts p
     JOIN ingest.runs r ON r.run_id = p.run_id AND r.db = 'aces' WHERE p.table_name = 'App' GROUP BY p.run_id),
+untraced AS (
+    SELECT x.run_id FROM ingest.runs x WHERE x.run_id IN (SELECT run_id FROM received)
+    AND (x.publication = 'in_place' OR EXISTS (
+        SELECT 1 FROM ingest.releases l WHERE l.run_id = x.run_id AND l.status = 'published'
+        AND NOT EXISTS (SELECT 1 FROM ingest.changes c WHERE c.run_id = x.run_id)))),
 runs AS (
     SELECT r.run_id, r.started_at AT TIME ZONE 'UTC' AS effective,
            date_trunc('second', r.started_at AT TIME ZONE 'UTC') AS effective_s,
-           EXISTS (SELECT 1 FROM ingest.row_snapshots s WHERE s.run_id = r.run_id AND s.table_name = 'App') AS snapshot
+           NOT EXISTS (SELECT 1 FROM untraced u WHERE u.run_id > r.run_id) AS traced
     FROM ingest.runs r WHERE r.run_id IN (SELECT run_id FROM received)),
 left_keys AS (
-    SELECT s.run_id, s.row_key::jsonb ->> 0 AS app_key FROM ingest.row_snapshots s
-    JOIN runs r ON r.run_id = s.run_id AND r.snapshot
-    WHERE s.table_name = 'App'
-    AND s.column_hashes[{effective_hash}] IN (hashtext(r.effective::text), hashtext(r.effective_s::text))
-    UNION
     SELECT r.run_id, a.app_key FROM autocare_aces.app a
-    JOIN runs r ON NOT r.snapshot AND a.effective_date_time IN (r.effective, r.effective_s)
+    JOIN runs r ON a.effective_date_time IN (r.effective, r.effective_s)
+    UNION
+    SELECT r.run_id, c.row_key ->> 0 FROM ingest.changes c JOIN runs r ON c.run_id > r.run_id
+    WHERE c.db = 'aces' AND c.table_name = 'App'
+    AND (c.before ->> 'effective_date_time')::timestamp IN (r.effective, r.effective_s)
     UNION
     SELECT d.run_id, d.record_key::jsonb ->> 0 FROM ingest.dead_letters d
     WHERE d.db = 'aces' AND d.table_name = 'App' AND d.run_id IN (SELECT run_id FROM received))
 SELECT r.run_id, f.file_name, f.submission_type, r.received,
        (SELECT count(*) FROM left_keys k WHERE k.run_id = r.run_id) AS distinct_apps,
-       (SELECT snapshot FROM runs WHERE runs.run_id = r.run_id) AS snapshot,
-       NOT EXISTS (SELECT 1 FROM received later WHERE later.run_id > r.run_id) AS newest
+       (SELECT traced FROM runs WHERE runs.run_id = r.run_id) AS traced
 FROM received r LEFT JOIN autocare_aces.aces_file f ON f.ingest_run_id = r.run_id ORDER BY r.run_id
 """
 
 
 async def file_duplicates(pool: Pool) -> list[dict[str, Any]]:
     """Per ACES file run that received App records: the records it received, the distinct
-    application keys it left (its rows and its App dead letters), whether its rows are read from
-    its diff snapshot, and whether it is the newest such run (consumers/fitment.py says what the
-    figures mean and how far to trust them)."""
-    return [dict(r) for r in await pool.fetch(_duplicates_sql())]
+    application keys it left (its rows, as it left them, and its App dead letters), and whether
+    every later change of App kept the before-images that tell those rows (`traced`;
+    consumers/fitment.py says what the figures mean and how far to trust them)."""
+    return [dict(r) for r in await pool.fetch(_DUPLICATES)]

@@ -1,11 +1,14 @@
 """Forgetting a database's run state (`vcdb reset`): its runs and everything recorded against
-them, its dead letters, its consumer group's offsets and its topics' applied-batch log."""
+them (their releases' change outbox rows and, for VCdb, their fitment impact), its dead letters,
+its consumer group's offsets and its topics' applied-batch log."""
 
 from __future__ import annotations
 
 from ledger.pools import Connection
 
-_PER_RUN = ("endpoint_progress", "table_load", "page_receipts", "row_snapshots")
+# The outbox rows and the fitment impact go with their releases' runs: a reset database's next
+# baseline is a first one again, and `vcdb diff` and `vcdb changes` must not net the old rows.
+_PER_RUN = ("endpoint_progress", "table_load", "page_receipts", "changes", "fitment_impact")
 
 
 async def forget(conn: Connection, db: str, group_id: str, topic_prefix: str) -> list[int]:

@@ -72,14 +72,15 @@ async def diff(settings: Settings, db: str, from_run: int, to_run: int, tables: 
     from consumers import diff as diff_mod
 
     async with read_pool(settings, db) as pool:
+        covered = await diff_mod.releases(pool, db, from_run, to_run)
         result = await diff_mod.diff(pool, db, from_run, to_run, list(tables) or None)
     if as_json:
         print_json([asdict(d) for d in result])
         return exit_codes.OK
-    print(f"diff {db} run {from_run} -> run {to_run}")
+    print(f"diff {db} run {from_run} -> run {to_run}: "
+          + (f"the changes of release(s) {', '.join(f'{r} (run {run})' for r, run in covered)}" if covered
+             else f"no published release of {db} has a run in ({from_run}, {to_run}]"))
     for d in result:
-        if d.missing_snapshot and tables:
-            print(f"  {d.table}: {d.missing_snapshot}")
         if d.added or d.removed or d.changed:
             print(f"  {d.table}: +{d.added} added, -{d.removed} no longer in force, ~{d.changed} changed")
             for c in d.sample_changed:

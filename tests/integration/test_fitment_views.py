@@ -33,8 +33,6 @@ import asyncpg
 import pytest
 
 from consumers import fitment
-from ledger.snapshots import snapshot_sql
-from schemas.catalog import load_catalog
 from tests.integration.pipeline import execute
 from tests.support import SMALL
 from vcdb import cli, exit_codes
@@ -109,16 +107,31 @@ ANALYZE;
 """
 
 
-_APP = load_catalog("aces").tables["App"]
-SNAPSHOT_THEN_RUN_2 = (
-    snapshot_sql(_APP).replace("$1", "1").replace("$2", "'App'") + ";"
+# Run 2, a staged UPDATE file published as a release, delivers A1 again: its publication writes A1
+# as run 1 left it to the outbox (the before-image, without the run column), then moves its row.
+RUN_2 = (
     "INSERT INTO ingest.runs (run_id, db, kind, status, started_at) "
     "VALUES (2, 'aces', 'file', 'succeeded', '2026-02-01 00:00:00.25+00');"
     "INSERT INTO ingest.page_receipts VALUES (2, 'App', 1, 0, 0, 1);"
+    "INSERT INTO ingest.releases (db, run_id, status, publication, published_at) "
+    "VALUES ('aces', 2, 'published', 'staged', now());"
+    "INSERT INTO ingest.changes (run_id, db, table_name, op, row_key, before, after, changed) "
+    "SELECT 2, 'aces', 'App', 'u', jsonb_build_array(a.app_key), (to_jsonb(a) - 'ingest_run_id')::json, "
+    "(to_jsonb(a) - 'ingest_run_id' || '{\"effective_date_time\": \"2026-02-01T00:00:00.25\"}')::json, "
+    "ARRAY['effective_date_time'] FROM autocare_aces.app a WHERE a.app_key = 'A1';"
     "INSERT INTO autocare_aces.aces_file (file_id, file_name, version, submission_type, app_count, asset_count, "
     "ingest_run_id) VALUES ('f2', 'bbbb_update.xml', '4.2', 'UPDATE', 1, 0, 2);"
     "UPDATE autocare_aces.app SET effective_date_time = '2026-02-01 00:00:00.25', ingest_run_id = 2 "
     "WHERE app_key = 'A1'")  # run 2's start to the microsecond, run 1's to the second: both read
+# Run 3 loads A2 again in place: no before-image, so run 1's figure becomes an upper bound.
+RUN_3_IN_PLACE = (
+    "INSERT INTO ingest.runs (run_id, db, kind, status, started_at, publication) "
+    "VALUES (3, 'aces', 'file', 'succeeded', '2026-03-01 00:00:00+00', 'in_place');"
+    "INSERT INTO ingest.page_receipts VALUES (3, 'App', 1, 0, 0, 1);"
+    "INSERT INTO autocare_aces.aces_file (file_id, file_name, version, submission_type, app_count, asset_count, "
+    "ingest_run_id) VALUES ('f3', 'bbbb_update_2.xml', '4.2', 'UPDATE', 1, 0, 3);"
+    "UPDATE autocare_aces.app SET effective_date_time = '2026-03-01 00:00:00', ingest_run_id = 3 "
+    "WHERE app_key = 'A2'")
 
 
 def _run(coro: Any) -> Any:
@@ -302,14 +315,21 @@ def test_aces_report_counts_dead_letters_brands_duplicates_and_overlaps(
     assert "  fits no vehicle yet (live applications no VCdb vehicle fits): 1 (0 naming no attribute or submodel, " \
            '1 validate="no", 0 equipment, 0 other)\n' in out
     assert "BBBB base vehicle 101, part type 7001, position 81: W-100, W-700 (2 apps" in out
-    # A later UPDATE file delivers A1 again.  Without the snapshot the loader takes before a later change,
-    # run 1 would lose A1 and show 4; with it, 3 still.  An UPDATE's figure is an upper bound (D+A pairs).
-    _run(execute(small_db, SNAPSHOT_THEN_RUN_2))
+    # A later UPDATE file delivers A1 again.  Run 1 left A1 all the same: the outbox keeps its before-image,
+    # so run 1 shows 3 still, not 4.  An UPDATE's figure is an upper bound (D+A pairs).
+    _run(execute(small_db, RUN_2))
     code, out, _ = _cli(capsys, monkeypatch, small_db, "aces", "report", "--json")
     got = [(d["run_id"], d["received"], d["distinct_apps"], d["duplicates"], d["exact"])
            for d in json.loads(out)["duplicates"]]
     assert got == [(1, 14, 11, 3, True), (2, 1, 1, 0, False)]
     assert "UPDATE" in json.loads(out)["duplicates"][1]["note"]
+    # A run loaded in place leaves no before-image: the older runs' figures are upper bounds, said so.
+    _run(execute(small_db, RUN_3_IN_PLACE))
+    code, out, _ = _cli(capsys, monkeypatch, small_db, "aces", "report", "--json")
+    doc = json.loads(out)["duplicates"]
+    assert [(d["run_id"], d["distinct_apps"], d["duplicates"], d["exact"]) for d in doc] == [
+        (1, 10, 4, False), (2, 1, 0, False), (3, 1, 0, False)]
+    assert "without before-images" in doc[0]["note"]
 
 
 def test_pies_report(small_db: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:

@@ -65,6 +65,7 @@ def test_reset_needs_yes_is_refused_under_the_lock_and_clears_everything(databas
     settings = settings_for(database_url, kafka)
     asyncio.run(publish(settings, {"Make": [{"MakeID": 1, "MakeName": "A"}]}))
     asyncio.run(consume_until_idle(settings))
+    assert asyncio.run(fetch(database_url, "SELECT count(*) AS n FROM ingest.changes"))[0]["n"] == 1  # as read
     # A run's rows left staged (a failed run nobody discarded): the reset drops them too.
     asyncio.run(execute(database_url, "INSERT INTO autocare_vcdb_staged.make (make_id, make_name, ingest_run_id) "
                                       "VALUES (2, 'B', 99)"))
@@ -86,8 +87,9 @@ def test_reset_needs_yes_is_refused_under_the_lock_and_clears_everything(databas
                                            "(SELECT count(*) FROM autocare_vcdb_staged.make) AS staged, "
                                            "(SELECT count(*) FROM ingest.runs) AS runs, "
                                            "(SELECT count(*) FROM ingest.releases) AS releases, "
+                                           "(SELECT count(*) FROM ingest.changes) AS changes, "
                                            "(SELECT count(*) FROM ingest.consumer_offsets) AS offsets"))
-    assert dict(left[0]) == {"makes": 0, "staged": 0, "runs": 0, "releases": 0, "offsets": 0}
+    assert dict(left[0]) == {"makes": 0, "staged": 0, "runs": 0, "releases": 0, "changes": 0, "offsets": 0}
 
 
 def test_schema_stage_keeps_autocare_names(database_url: str, kafka: str) -> None:

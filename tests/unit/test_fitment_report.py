@@ -121,7 +121,7 @@ def test_parts_come_back_with_their_json_decoded_and_the_arguments_bound() -> No
 def test_aces_report_duplicates_and_overlap_totals() -> None:
     pool = FakePool({
         "WITH received AS": [{"run_id": 3, "file_name": "f.xml", "submission_type": "FULL", "received": 14,
-                              "distinct_apps": 11, "snapshot": False, "newest": True}],
+                              "distinct_apps": 11, "traced": True}],
         "HAVING count(DISTINCT part_number) > 1": [
             {"brand": "BBBB", "fitment_key": "F1", "apps": 3, "parts": ("A", "B"), "base_vehicle_id": 101,
              "year_from": None, "year_to": None, "make_id": None, "model_id": None, "part_type_id": 7001,
@@ -166,15 +166,15 @@ def test_fits_no_vehicle_yet_asks_with_the_applications_a_vcdb_release_left_fitt
     assert "ingest.fitment_impact" in newest and "ORDER BY i.app_key, x.release_id DESC" in newest
 
 
-@pytest.mark.parametrize(("submission", "snapshot", "newest", "note"), [
-    ("FULL", False, True, None), ("full", True, False, None),
-    ("FULL", False, False, "a later run changed App"), ("UPDATE", True, True, "a D and an A of one application"),
-    (None, True, True, "header row was replaced"),
+@pytest.mark.parametrize(("submission", "traced", "note"), [
+    ("FULL", True, None), ("full", True, None),
+    ("FULL", False, "a later run changed App without before-images"),
+    ("UPDATE", True, "a D and an A of one application"), (None, True, "header row was replaced"),
 ])
-def test_duplicates_are_exact_for_a_full_file_whose_rows_are_still_visible(
-        submission: str | None, snapshot: bool, newest: bool, note: str | None) -> None:
+def test_duplicates_are_exact_for_a_full_file_whose_rows_are_traced(
+        submission: str | None, traced: bool, note: str | None) -> None:
     d = fitment.duplicates({"run_id": 1, "file_name": "f", "submission_type": submission, "received": 10,
-                            "distinct_apps": 7, "snapshot": snapshot, "newest": newest})
+                            "distinct_apps": 7, "traced": traced})
     assert d["duplicates"] == 3 and d["exact"] is (note is None)
     assert (d["note"] is None) if note is None else (note in d["note"] and d["note"].startswith("at most"))
 
