@@ -6,14 +6,15 @@ What publication does, in this order, in that one transaction (and nowhere else)
   1. take the database's release lock, read the run's facts, and decide (`refusal`): complete
      means every table of the run sealed, the announced counts equal to the API's totalCount,
      and no staged row whose parent is neither live nor staged by the run;
-  2. per table, parents before children: snapshot the live rows for `vcdb diff`, move the run's
-     staged rows into the canonical table (the loader's version guard), drop them from the twin;
+  2. per table, parents before children: write what the move changes into the change outbox
+     (ledger/changes.py, by the move's own version guard), move the run's staged rows into the
+     canonical table (the loader's version guard), drop them from the twin; for a VCdb release,
+     the fitment impact is taken around the moves (ledger/impact.py);
   3. a FULL ACES file ends its brands' applications it did not deliver (consumers/submissions.py);
   4. record the release (ingest.releases);
   5. refresh the explorer's materialised view when a table it reads changed.
 
-Step 2 also writes what the move changes, per row, into the change outbox (ledger/changes.py),
-by the move's own version guard, before the move; step 3 writes the applications it ends.
+Step 3 writes the applications it ends into the outbox too.
 
 After the commit: ANALYZE the tables that changed, replay the ACES and PIES dead letters that
 wait on them (a vehicle, part type or qualifier that arrived with this release), then relay the

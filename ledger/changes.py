@@ -14,8 +14,8 @@ that commit with the release:
 
 A FULL ACES file's ending of its brand's other applications is captured by `capture_ending`,
 and the fitment impact of a VCdb release by ledger/impact.py, in the same outbox.  The relay
-(consumers/relay.py) sends each release's rows to the `.changes` topics; `vcdb changes` and
-`vcdb diff` read them here.  Rows carry canonical column names, without the loader's run column.
+(consumers/relay.py) sends each release's rows to the `.changes` topics; `vcdb changes` reads
+them here, `vcdb diff` through ledger/diffs.py.  Rows carry canonical column names, without the loader's run column.
 """
 
 from __future__ import annotations

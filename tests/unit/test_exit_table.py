@@ -127,7 +127,7 @@ def test_every_leaf_of_the_parser_names_a_function_whose_options_it_parses() -> 
             assert param.name in dests or param.default is not inspect.Parameter.empty, (target, param.name)
         if "namespace" not in params:  # the simulator's own command line is passed through whole
             assert dests <= set(params), (target, dests - set(params))  # no option parsed and dropped
-    assert seen == 31
+    assert seen == 32
 
 
 def test_the_command_name_of_a_subcommand() -> None:
