@@ -313,7 +313,8 @@ def test_aces_report_counts_dead_letters_brands_duplicates_and_overlaps(
     assert code == exit_codes.OK
     assert "run 1 bbbb_full.xml FULL: 14 App records, 11 distinct, 3 duplicate(s)\n" in out
     assert "  fits no vehicle yet (live applications no VCdb vehicle fits): 1 (0 naming no attribute or submodel, " \
-           '1 validate="no", 0 equipment, 0 other)\n' in out
+           '1 validate="no", 0 equipment, 0 other, 0 its vehicles ended in a VCdb release (`vcdb aces impact`))\n' \
+           in out
     assert "BBBB base vehicle 101, part type 7001, position 81: W-100, W-700 (2 apps" in out
     # A later UPDATE file delivers A1 again.  Run 1 left A1 all the same: the outbox keeps its before-image,
     # so run 1 shows 3 still, not 4.  An UPDATE's figure is an upper bound (D+A pairs).
