@@ -62,7 +62,8 @@ async def consume(settings: Settings, db: str, options: WorkerOptions, *, tables
             replayer = AutoReplayer(catalog, store)
             releases = ReleasePublisher(store.pool, skip_fk_triggers=store.skip_fk_triggers,
                                         after=replayer.release_published,
-                                        relay=Relay(store.pool, settings.kafka, dlq, partitions=partitions))
+                                        relay=Relay(store.pool, settings.kafka, dlq, partitions=partitions)
+                                        if settings.change_relay else None)
             worker = Worker(catalog, chosen, store, reader, dlq, options, partitions=counts,
                             replayer=replayer, releases=releases)
             relay = asyncio.ensure_future(_relay(stop, worker.stop)) if stop is not None else None

@@ -144,6 +144,9 @@ class Settings(BaseModel):
     # after the few attempts of its retry policy.
     autocare_outage_s: float = Field(default=120.0, ge=0, alias="AUTOCARE_OUTAGE_S")
     database_outage_s: float = Field(default=60.0, ge=0, alias="DATABASE_OUTAGE_S")
+    # The loader relays each release's changes to the .changes topics; off: they wait in the outbox
+    # (`vcdb changes` and `vcdb diff` still read them) and are relayed once it is turned on.
+    change_relay: bool = Field(default=True, alias="VCDB_CHANGE_RELAY")
     # the explorer's replay (vcdb serve): unset, replay from the explorer is off
     admin_token: SecretStr | None = Field(default=None, alias="VCDB_ADMIN_TOKEN")
     admin_token_file: Path | None = Field(default=None, alias="VCDB_ADMIN_TOKEN_FILE")

@@ -2,7 +2,8 @@
 reader of the `.changes` topics alone rebuilds Make, Model, BaseVehicle, Vehicle and
 VehicleToEngineConfig (whose rows the incrementals end) after a
 baseline and two incrementals, with a loader SIGKILLed between a publishing commit and its relay;
-a relay that stops part-way leaves no duplicate and no gap; `vcdb changes` summarises a release
+a relay that stops part-way (after a loader with VCDB_CHANGE_RELAY=false left a release unrelayed)
+leaves no duplicate and no gap; `vcdb changes` summarises a release
 from the same outbox and `--reemit` sends it once more."""
 
 from __future__ import annotations
@@ -252,17 +253,14 @@ def test_a_relay_that_stops_part_way_is_finished_with_no_duplicate_and_no_gap(
     env = cli_env(database_url, kafka, sim.url)
 
     async def go() -> None:
-        lock = await asyncpg.connect(database_url)
-        await lock.execute(RELAY_LOCK)  # the loader publishes the baseline and cannot relay it
-        try:
-            run = await _produce(settings)
-            done = _worker(env, "--until-idle", "--stall", "60")
-            _, err = done.communicate(timeout=240)
-            assert done.returncode == 0, err.decode()[-2000:]
-        finally:
-            await lock.close()
+        run = await _produce(settings)
+        # VCDB_CHANGE_RELAY=false: the loader publishes the baseline and leaves its changes in the outbox.
+        done = _worker({**env, "VCDB_CHANGE_RELAY": "false"}, "--until-idle", "--stall", "60")
+        _, err = done.communicate(timeout=240)
+        assert done.returncode == 0, err.decode()[-2000:]
         release = await _release(database_url, run.run_id, relayed=False)
         assert release["relayed_at"] is None
+        assert not [t for t in await _existing(kafka) if t.endswith(topics.CHANGES_SUFFIX)]
         total = int((await fetch(database_url, "SELECT count(*) AS n FROM ingest.changes WHERE run_id = $1",
                                  run.run_id))[0]["n"])
         pool = await connect_pool(database_url, size=2)
