@@ -61,13 +61,15 @@ class Release:
     seconds: float | None = None
     decided_at: Any = None
     published_at: Any = None
+    relayed_at: Any = None  # when its changes reached the .changes topics
 
     def as_json(self) -> dict[str, Any]:
         return {"release": self.release_id, "db": self.db, "run_id": self.run_id, "kind": self.kind,
                 "status": self.status, "publication": self.publication, "reason": self.reason,
                 "forced": self.forced, "rows": self.counts, "seconds": self.seconds,
                 "decided_at": self.decided_at.isoformat() if self.decided_at else None,
-                "published_at": self.published_at.isoformat() if self.published_at else None}
+                "published_at": self.published_at.isoformat() if self.published_at else None,
+                "relayed_at": self.relayed_at.isoformat() if self.relayed_at else None}
 
 
 def _json(raw: Any) -> Any:
@@ -130,7 +132,8 @@ async def releases(conn: Connection, db: str | None = None) -> list[Release]:
         "SELECT x.*, r.kind FROM ingest.releases x JOIN ingest.runs r USING (run_id) "
         "WHERE $1::text IS NULL OR x.db = $1 ORDER BY x.release_id", db)
     return [Release(r["release_id"], r["db"], r["run_id"], r["kind"], r["status"], r["publication"], r["reason"],
-                    r["forced"], _json(r["counts"]) or {}, r["seconds"], r["decided_at"], r["published_at"])
+                    r["forced"], _json(r["counts"]) or {}, r["seconds"], r["decided_at"], r["published_at"],
+                    r["relayed_at"])
             for r in rows]
 
 

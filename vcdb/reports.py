@@ -102,7 +102,9 @@ async def status(settings: Settings, db: str, *, as_json: bool = False) -> int:
               + (f"  {r['error']}" if r["error"] else ""))
     for x in data.get("releases", []):
         print(f"  release {x['release']:>4}: run {x['run_id']} {x['status']} ({x['publication']})"
-              + (f" at {x['published_at']}" if x["published_at"] else "") + (f": {x['reason']}" if x["reason"] else ""))
+              + (f" at {x['published_at']}" if x["published_at"] else "")
+              + (", changes not relayed yet" if x["status"] == "published" and not x.get("relayed_at") else "")
+              + (f": {x['reason']}" if x["reason"] else ""))
     for w in data.get("waiting", []):
         why = w["reason"] if w["release"] == "refused" else w["error"]
         print(f"  run {w['run_id']} ({w['kind']}, {w['run_status']}): staged, not published"

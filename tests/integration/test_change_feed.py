@@ -159,6 +159,10 @@ def test_a_reader_of_the_change_topics_alone_rebuilds_the_tables_across_a_kill_b
                 os.kill(worker.pid, signal.SIGKILL)
                 worker.wait(10)
                 assert (await _release(database_url, last.run_id, relayed=False))["relayed_at"] is None
+                said = run_vcdb(env, "status")
+                assert said.returncode == exit_codes.OK, said.stderr
+                assert f"release {third['release_id']:>4}: run {last.run_id} published" in said.stdout
+                assert "changes not relayed yet" in said.stdout.split(f"run {last.run_id} published")[1].split("\n")[0]
             finally:
                 await lock.close()
         finally:
