@@ -328,3 +328,26 @@ async def test_the_last_page_of_13363_dead_letters_is_one_request(database_url: 
     p95 = statistics.quantiles(times, n=20)[-1] * 1000
     print(f"dead-letter page at its last page, 13,363 letters: p95 {p95:.1f} ms, median "
           f"{statistics.median(times) * 1000:.1f} ms over {len(times)} requests")
+
+
+LATE_SEAL = """
+INSERT INTO ingest.runs (run_id, db, kind, status, tables, started_at, finished_at) VALUES
+  (5, 'vcdb', 'baseline', 'succeeded', '["Vehicle"]', '2026-01-01 10:00:00+00', '2026-01-01 10:01:07.1+00');
+INSERT INTO ingest.table_load (run_id, table_name, partitions, announced, loaded, dead_lettered, status, sealed_at)
+VALUES (5, 'Vehicle', 3, 1234570, 1234567, 3, 'sealed', '2026-01-01 10:01:22.5+00');
+INSERT INTO ingest.endpoint_progress (run_id, table_name, status, records_published) VALUES
+  (5, 'Vehicle', 'done', 1234570);
+"""
+
+
+async def test_the_run_pages_duration_and_chart_share_one_end_and_counts_have_separators(database_url: str) -> None:
+    await execute(database_url, LATE_SEAL)  # the producer finished at +67.1 s, the last table sealed at +82.5 s
+    async with explorer(database_url) as base, aiohttp.ClientSession() as client:
+        run = await get_json(client, f"{base}/api/v1/runs/5")
+        assert run["elapsed_s"] == 82.5 and run["run"]["duration_s"] == 67.1
+        assert ">82.5 s</text>" in run["svg"] and "67.1" not in run["svg"]
+        async with client.get(f"{base}/runs/5") as r:
+            html = await r.text()
+        assert '<span id="elapsed">82.5 s</span> from the start to the last table sealed' in html
+        assert "67.1" not in html
+        assert "1,234,567 records loaded" in html and ">1,234,570<" in html
