@@ -60,6 +60,7 @@ class DeadLetterFilter:
     status: str | None = DeadLetterStatus.OPEN
     ids: tuple[int, ...] = ()
     limit: int | None = None
+    table_any_case: bool = False  # the explorer: "make" finds Make (no index serves it; the id order does)
 
 
 # ---- in the loader's transactions ----------------------------------------------------------------
@@ -118,7 +119,8 @@ def _where(f: DeadLetterFilter) -> tuple[str, list[Any]]:
                      ("status", f.status)):
         if val is not None:
             args.append(val)
-            conds.append(f"{col} = ${len(args)}")
+            conds.append(f"lower({col}) = lower(${len(args)})" if col == "table_name" and f.table_any_case
+                         else f"{col} = ${len(args)}")
     if f.since is not None:
         args.append(f.since)
         conds.append(f"created_at >= ${len(args)}")
@@ -213,15 +215,6 @@ SUMMARY_COLUMNS = "dead_letter_id, db, table_name, run_id, record_key, reason, m
 
 
 @dataclass(frozen=True)
-class Window:
-    """One page of dead letters in id order, and where it sits among all that match."""
-
-    rows: list[Record]
-    total: int  # all that match the filter
-    before: int  # how many that match come before this page
-
-
-@dataclass(frozen=True)
 class Facets:
     """What the explorer's filter lists offer: the values present in the index."""
 
@@ -230,11 +223,22 @@ class Facets:
     reasons: list[str]
 
 
+@dataclass(frozen=True)
+class Window:
+    """One page of dead letters in id order, where it sits among all that match, and the facets."""
+
+    rows: list[Record]
+    total: int  # all that match the filter
+    before: int  # how many that match come before this page
+    facets: Facets
+
+
 async def window(pool: Pool, f: DeadLetterFilter, *, after: int | None = None, before: int | None = None,
                  last: bool = False) -> Window:
     """A keyset page of `f.limit` dead letters by id: the first, those after `after`, those before
-    `before`, or the last.  The page and its counts are read in one snapshot (REPEATABLE READ),
-    so the position and the total agree with the rows."""
+    `before`, or the last.  Two statements in one snapshot (REPEATABLE READ), so the position and
+    the total agree with the rows: the page (down the primary key), then one scan that counts per
+    database, table and reason (the total, the position, and the filter's lists at once)."""
     where, args = _where(f)
     limit = int(f.limit or 50)
     n = len(args)
@@ -250,18 +254,13 @@ async def window(pool: Pool, f: DeadLetterFilter, *, after: int | None = None, b
                                 f"ORDER BY dead_letter_id {order} LIMIT {limit}", *args, *extra)
         rows = sorted(rows, key=lambda r: r["dead_letter_id"])
         first = rows[0]["dead_letter_id"] if rows else (after + 1 if after is not None else 0)
-        total, ahead = await conn.fetchrow(
-            f"SELECT count(*), count(*) FILTER (WHERE dead_letter_id < ${n + 1}) FROM ingest.dead_letters "
-            f"WHERE {where}", *args, first)
-    return Window(list(rows), int(total), int(ahead))
-
-
-async def facets(pool: Pool) -> Facets:
-    """The databases, tables and reasons present among the dead letters (small lists: one row per
-    database, table and reason)."""
-    rows = await pool.fetch("SELECT DISTINCT db, table_name, reason FROM ingest.dead_letters")
-    return Facets(sorted({r["db"] for r in rows}), sorted({r["table_name"] for r in rows}, key=str.lower),
-                  sorted({r["reason"] for r in rows}))
+        groups = await conn.fetch(
+            f"SELECT db, table_name, reason, count(*) FILTER (WHERE {where}) AS n, "
+            f"count(*) FILTER (WHERE {where} AND dead_letter_id < ${n + 1}) AS ahead "
+            f"FROM ingest.dead_letters GROUP BY 1, 2, 3", *args, first)
+    facets = Facets(sorted({g["db"] for g in groups}), sorted({g["table_name"] for g in groups}, key=str.lower),
+                    sorted({g["reason"] for g in groups}))
+    return Window(list(rows), sum(g["n"] for g in groups), sum(g["ahead"] for g in groups), facets)
 
 
 async def detail(pool: Pool, dead_letter_id: int) -> Record | None:

@@ -251,32 +251,28 @@ class DeadLettersPage(BaseModel):
     problem: str | None = Field(default=None, description="why a replay was refused (the ticks are kept)")
 
 
-def _filter(p: DeadLettersParams | ReplayParams, facets: ledger.dead_letters.Facets, *, limit: int | None,
-            status: str | None) -> DeadLetterFilter:
-    """The ledger's filter for these parameters; the table as the index spells it when it is
-    there in another case."""
-    table = p.table
-    if table is not None:
-        table = next((t for t in facets.tables if t.lower() == table.lower()), table)
-    return DeadLetterFilter(p.db, table, p.reason, p.run, status=status, limit=limit)
+def _filter(p: DeadLettersParams | ReplayParams, *, limit: int | None, status: str | None) -> DeadLetterFilter:
+    """The ledger's filter for these parameters (the table matched ignoring case)."""
+    return DeadLetterFilter(p.db, p.table, p.reason, p.run, status=status, limit=limit, table_any_case=True)
 
 
 @endpoint("dead_letters", page="/dead-letters", api="/dead-letters", template="dead_letters.html",
           tag="operations")
 async def dead_letters(ctx: Context, p: DeadLettersParams) -> DeadLettersPage:
     """Dead letters by database, table, reason, run and status, keyset-paged by id, with the total."""
-    facets = await ledger.dead_letters.facets(ctx.db)
-    f = _filter(p, facets, limit=p.limit, status=p.status)
-    w = await ledger.dead_letters.window(ctx.db, f, after=p.after, before=p.before, last=p.last)
+    w = await ledger.dead_letters.window(ctx.db, _filter(p, limit=p.limit, status=p.status), after=p.after,
+                                         before=p.before, last=p.last)
     page = [DeadLetterSummary(**dict(r)) for r in w.rows]
-    flt = {k: v for k, v in (("db", f.db), ("table", f.table), ("reason", f.reason), ("run", f.run_id),
-                             ("status", f.status)) if v is not None}
+    # The table as the index spells it, when it is there in another case.
+    table = next((t for t in w.facets.tables if p.table is not None and t.lower() == p.table.lower()), p.table)
+    flt = {k: v for k, v in (("db", p.db), ("table", table), ("reason", p.reason), ("run", p.run),
+                             ("status", p.status)) if v is not None}
     more = w.before + len(page) < w.total
     return DeadLettersPage(
         dead_letters=page, total=w.total, offset=w.before,
         next_after=page[-1].dead_letter_id if page and more else None,
         prev_before=page[0].dead_letter_id if page and w.before > 0 else None,
-        filter=flt, facets=Facets(dbs=facets.dbs, tables=facets.tables, reasons=facets.reasons),
+        filter=flt, facets=Facets(dbs=w.facets.dbs, tables=w.facets.tables, reasons=w.facets.reasons),
         checked=list(p.ids), replay_enabled=ctx.config.replay_enabled)
 
 
@@ -392,8 +388,7 @@ async def _preview_or_replay(ctx: Context, p: ReplayParams) -> ReplayPage | web.
             load_catalog(p.db).table(p.table)
         except KeyError as e:
             raise BadParameter(f"bad parameter table: {e.args[0]}", parameters=("table",)) from e
-    facets = await ledger.dead_letters.facets(ctx.db)
-    f = replace(_filter(p, facets, limit=REPLAY_LIMIT + 1, status=DeadLetterStatus.OPEN), ids=tuple(p.ids))
+    f = replace(_filter(p, limit=REPLAY_LIMIT + 1, status=DeadLetterStatus.OPEN), ids=tuple(p.ids))
     flt: dict[str, Any] = {k: v for k, v in (("ids", list(f.ids)), ("db", f.db), ("table", f.table),
                                              ("reason", f.reason), ("run", f.run_id)) if v}
     rows = await ledger.dead_letters.replay_candidates(ctx.db, f)
