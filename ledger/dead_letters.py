@@ -211,6 +211,7 @@ async def count(conn: Connection, db: str) -> int:
 
 # ---- the explorer's pages ------------------------------------------------------------------------
 
+BIGINT_MAX = 2**63 - 1
 SUMMARY_COLUMNS = "dead_letter_id, db, table_name, run_id, record_key, reason, message, attempts, status, created_at"
 
 
@@ -253,7 +254,7 @@ async def window(pool: Pool, f: DeadLetterFilter, *, after: int | None = None, b
         rows = await conn.fetch(f"SELECT {SUMMARY_COLUMNS} FROM ingest.dead_letters WHERE {sql} "
                                 f"ORDER BY dead_letter_id {order} LIMIT {limit}", *args, *extra)
         rows = sorted(rows, key=lambda r: r["dead_letter_id"])
-        first = rows[0]["dead_letter_id"] if rows else (after + 1 if after is not None else 0)
+        first = rows[0]["dead_letter_id"] if rows else (min(after + 1, BIGINT_MAX) if after is not None else 0)
         groups = await conn.fetch(
             f"SELECT db, table_name, reason, count(*) FILTER (WHERE {where}) AS n, "
             f"count(*) FILTER (WHERE {where} AND dead_letter_id < ${n + 1}) AS ahead "

@@ -15,7 +15,7 @@ import datetime as dt
 import json
 from collections.abc import AsyncIterator
 from dataclasses import replace
-from typing import Any, Literal, cast
+from typing import Annotated, Any, Literal, cast
 
 from aiohttp import web
 from markupsafe import escape
@@ -35,8 +35,16 @@ from web.endpoints import Context, Params, endpoint
 from web.errors import BadParameter, ClientError, NotFound
 
 PAGE_SIZE = 50
+MAX_ID = 2**63 - 1  # PostgreSQL's bigint: a larger id is a 400, never a 500
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 REPLAY_LIMIT = 500  # dead letters one replay request may select
 SVG_W, SVG_H, SVG_PAD = 640, 200, 36
+
+
+def _text(value: str | None) -> str | None:
+    if value is not None and "\x00" in value:
+        raise ValueError("must not contain a NUL character")
+    return value
 
 
 def _db(value: str | None) -> str | None:
@@ -50,7 +58,7 @@ def _db(value: str | None) -> str | None:
 class RunsParams(Params):
     db: str | None = None
     status: Literal["running", "succeeded", "failed", "interrupted"] | None = None
-    before: int | None = Field(default=None, ge=1, description="keyset: runs with a smaller run_id")
+    before: int | None = Field(default=None, ge=1, le=MAX_ID, description="keyset: runs with a smaller run_id")
     limit: int = Field(default=PAGE_SIZE, ge=1, le=200)
 
     _check_db = field_validator("db")(_db)
@@ -89,7 +97,7 @@ async def runs(ctx: Context, p: RunsParams) -> RunsPage:
 
 
 class RunParams(Params):
-    run_id: int = Field(ge=1)
+    run_id: int = Field(ge=1, le=MAX_ID)
 
 
 class TableLoadRow(BaseModel):
@@ -201,16 +209,17 @@ class DeadLettersParams(Params):
     db: str | None = None
     table: str | None = Field(default=None, max_length=100, description="matched ignoring case")
     reason: str | None = Field(default=None, max_length=50)
-    run: int | None = Field(default=None, ge=1)
+    run: int | None = Field(default=None, ge=1, le=MAX_ID)
     status: Literal["open", "resolved", "superseded"] | None = None
-    after: int | None = Field(default=None, ge=0, description="keyset: the page after this dead letter id")
-    before: int | None = Field(default=None, ge=1, description="keyset: the page before this dead letter id")
+    after: int | None = Field(default=None, ge=0, le=MAX_ID, description="keyset: the page after this dead letter id")
+    before: int | None = Field(default=None, ge=1, le=MAX_ID, description="keyset: the page before this dead letter id")
     last: bool = Field(default=False, description="the last page")
-    ids: list[int] = Field(default_factory=list, max_length=REPLAY_LIMIT,
+    ids: list[Id] = Field(default_factory=list, max_length=REPLAY_LIMIT,
                            description="dead letter ids shown ticked (a refused replay's selection)")
     limit: int = Field(default=PAGE_SIZE, ge=1, le=200)
 
     _check_db = field_validator("db")(_db)
+    _check_text = field_validator("table", "reason")(_text)
 
     @model_validator(mode="after")
     def _one_cursor(self) -> DeadLettersParams:
@@ -277,7 +286,7 @@ async def dead_letters(ctx: Context, p: DeadLettersParams) -> DeadLettersPage:
 
 
 class DeadLetterParams(Params):
-    dead_letter_id: int = Field(ge=1)
+    dead_letter_id: int = Field(ge=1, le=MAX_ID)
 
 
 class DeadLetterDetail(DeadLetterSummary):
@@ -312,12 +321,12 @@ async def dead_letter(ctx: Context, p: DeadLetterParams) -> DeadLetterDetail:
 # ---- replay --------------------------------------------------------------------------------------
 
 class ReplayParams(Params):
-    ids: list[int] = Field(default_factory=list, max_length=REPLAY_LIMIT,
+    ids: list[Id] = Field(default_factory=list, max_length=REPLAY_LIMIT,
                            description="dead letter ids; none: every open one the filter selects")
     db: str | None = None
     table: str | None = Field(default=None, max_length=100)
     reason: str | None = Field(default=None, max_length=50)
-    run: int | None = Field(default=None, ge=1)
+    run: int | None = Field(default=None, ge=1, le=MAX_ID)
     confirm: bool = Field(default=False, description="false: a preview (dry run); true: replay, then a 303 to "
                                                      "the replay's page (/replays/{replay_id})")
     actor: str | None = Field(default=None, max_length=100, description="who asks (recorded); default admin")
@@ -325,6 +334,7 @@ class ReplayParams(Params):
                                                                     "Bearer header")
 
     _check_db = field_validator("db")(_db)
+    _check_text = field_validator("table", "reason", "actor")(_text)
 
 
 class PlanItem(BaseModel):
@@ -492,7 +502,7 @@ async def _replay(ctx: Context, p: ReplayParams, flt: dict[str, Any], plan: list
 # ---- past replays --------------------------------------------------------------------------------
 
 class ReplaysParams(Params):
-    before: int | None = Field(default=None, ge=1, description="keyset: replays with a smaller replay_id")
+    before: int | None = Field(default=None, ge=1, le=MAX_ID, description="keyset: replays with a smaller replay_id")
     limit: int = Field(default=PAGE_SIZE, ge=1, le=200)
 
 
@@ -530,7 +540,7 @@ async def replays_list(ctx: Context, p: ReplaysParams) -> ReplaysPage:
 
 
 class ReplayIdParams(Params):
-    replay_id: int = Field(ge=1)
+    replay_id: int = Field(ge=1, le=MAX_ID)
 
 
 @endpoint("replay", page="/replays/{replay_id}", api="/replays/{replay_id}", template="replay.html",

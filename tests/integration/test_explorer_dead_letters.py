@@ -127,6 +127,16 @@ async def test_filters_are_lists_built_from_the_data(database_url: str) -> None:
         assert 'type="number" name="run"' in html
         async with client.get(f"{base}/api/v1/dead-letters?run=abc") as r:
             assert r.status == 400
+        big = 2**63
+        for query in (f"after={big}", f"before={big}", f"run={big}", "table=Ma%00ke", "reason=%00"):
+            async with client.get(f"{base}/api/v1/dead-letters?{query}") as r:
+                assert r.status == 400, (query, await r.text())
+        for url in (f"/api/v1/dead-letters?after={big - 1}", f"/api/v1/dead-letters?before={big - 1}&limit=3"):
+            body = await get_json(client, base + url)
+            assert body["total"] == 60
+        for url in (f"/api/v1/replays/{big}", f"/api/v1/replays?before={big}", f"/api/v1/dead-letters/{big}"):
+            async with client.get(base + url) as r:
+                assert r.status == 400, url
 
 
 async def _form_session(client: aiohttp.ClientSession, base: str, path: str = "/dead-letters") -> str:
