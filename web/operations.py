@@ -265,6 +265,15 @@ def _filter(p: DeadLettersParams | ReplayParams, *, limit: int | None, status: s
     return DeadLetterFilter(p.db, p.table, p.reason, p.run, status=status, limit=limit, table_any_case=True)
 
 
+def cursors(ids: list[int], before: int, total: int) -> tuple[int | None, int | None]:
+    """The paging state machine: given a page's ids (ascending), how many that match come before
+    it and how many match in all, the cursors of the previous and the next page (`?before=`,
+    `?after=`), each None at its end.  First and last pages need no cursor (none, `?last=1`)."""
+    if not ids:
+        return None, None
+    return (ids[0] if before > 0 else None), (ids[-1] if before + len(ids) < total else None)
+
+
 @endpoint("dead_letters", page="/dead-letters", api="/dead-letters", template="dead_letters.html",
           tag="operations")
 async def dead_letters(ctx: Context, p: DeadLettersParams) -> DeadLettersPage:
@@ -276,11 +285,9 @@ async def dead_letters(ctx: Context, p: DeadLettersParams) -> DeadLettersPage:
     table = next((t for t in w.facets.tables if p.table is not None and t.lower() == p.table.lower()), p.table)
     flt = {k: v for k, v in (("db", p.db), ("table", table), ("reason", p.reason), ("run", p.run),
                              ("status", p.status)) if v is not None}
-    more = w.before + len(page) < w.total
+    prev_before, next_after = cursors([d.dead_letter_id for d in page], w.before, w.total)
     return DeadLettersPage(
-        dead_letters=page, total=w.total, offset=w.before,
-        next_after=page[-1].dead_letter_id if page and more else None,
-        prev_before=page[0].dead_letter_id if page and w.before > 0 else None,
+        dead_letters=page, total=w.total, offset=w.before, next_after=next_after, prev_before=prev_before,
         filter=flt, facets=Facets(dbs=w.facets.dbs, tables=w.facets.tables, reasons=w.facets.reasons),
         checked=list(p.ids), replay_enabled=ctx.config.replay_enabled)
 
