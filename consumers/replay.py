@@ -27,6 +27,9 @@ from streams.records import InRecord
 log = logging.getLogger(__name__)
 
 # The tables the explorer's materialised views (migration 0007, autocare_fitment.explorer_*) read.
+# The outcome of a dead letter whose table its database's catalog does not have.
+UNKNOWN_TABLE = "unknown_table"
+
 EXPLORER_SOURCES = frozenset({("vcdb", "BaseVehicle"), ("vcdb", "Make"), ("vcdb", "Model")})
 
 
@@ -69,7 +72,11 @@ async def _replay_rows(catalog: Catalog, store: ReplayStore, rows: Sequence[Dead
     parent they waited on arrived in a run that is not published yet: they publish with it)."""
     by_table: dict[str, list[DeadLetterRow]] = defaultdict(list)
     for r in rows:
-        by_table[r.table_name].append(r)
+        if r.table_name in catalog.tables:
+            by_table[r.table_name].append(r)
+        else:  # not ours to load (an index row no catalog knows): reported, left as it is, the rest go on
+            report.failed.append((r.dead_letter_id, UNKNOWN_TABLE,
+                                  f"{catalog.db} has no table {r.table_name!r}: not replayed"))
     order = load_plan(catalog).order
     for name in sorted(by_table, key=order.index):
         table = catalog.tables[name]

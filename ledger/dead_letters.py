@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from ledger.pools import Connection, Pool, Record, guarded
@@ -50,7 +50,9 @@ class DeadLetterRow:
 
 @dataclass(frozen=True)
 class DeadLetterFilter:
-    db: str
+    """Which dead letters: the one filter of the CLI, the loader's replays and the explorer."""
+
+    db: str | None  # None: every database (the explorer)
     table: str | None = None
     reason: str | None = None
     run_id: int | None = None
@@ -58,6 +60,7 @@ class DeadLetterFilter:
     status: str | None = DeadLetterStatus.OPEN
     ids: tuple[int, ...] = ()
     limit: int | None = None
+    table_any_case: bool = False  # the explorer: "make" finds Make (no index serves it; the id order does)
 
 
 # ---- in the loader's transactions ----------------------------------------------------------------
@@ -110,19 +113,21 @@ async def settle_replayed(conn: Connection, loaded: Sequence[int], failed: Seque
 # ---- listing, counting, replaying and resolving --------------------------------------------------
 
 def _where(f: DeadLetterFilter) -> tuple[str, list[Any]]:
-    conds: list[str] = ["db = $1"]
-    args: list[Any] = [f.db]
-    for col, val in (("table_name", f.table), ("reason", f.reason), ("run_id", f.run_id), ("status", f.status)):
+    conds: list[str] = []
+    args: list[Any] = []
+    for col, val in (("db", f.db), ("table_name", f.table), ("reason", f.reason), ("run_id", f.run_id),
+                     ("status", f.status)):
         if val is not None:
             args.append(val)
-            conds.append(f"{col} = ${len(args)}")
+            conds.append(f"lower({col}) = lower(${len(args)})" if col == "table_name" and f.table_any_case
+                         else f"{col} = ${len(args)}")
     if f.since is not None:
         args.append(f.since)
         conds.append(f"created_at >= ${len(args)}")
     if f.ids:
         args.append(list(f.ids))
         conds.append(f"dead_letter_id = ANY(${len(args)}::bigint[])")
-    return " AND ".join(conds), args
+    return " AND ".join(conds) or "true", args
 
 
 def _dead_letter(r: Record) -> DeadLetterRow:
@@ -206,28 +211,57 @@ async def count(conn: Connection, db: str) -> int:
 
 # ---- the explorer's pages ------------------------------------------------------------------------
 
+BIGINT_MAX = 2**63 - 1
 SUMMARY_COLUMNS = "dead_letter_id, db, table_name, run_id, record_key, reason, message, attempts, status, created_at"
 
 
-def _matching(db: str | None, table: str | None, reason: str | None, run_id: int | None,
-              status: str | None) -> tuple[str, list[Any]]:
-    conds, args = [], []
-    for col, val in (("db", db), ("table_name", table), ("reason", reason), ("run_id", run_id), ("status", status)):
-        if val is not None:
-            args.append(val)
-            conds.append(f"{col} = ${len(args)}")
-    return (" AND ".join(conds) or "true"), args
+@dataclass(frozen=True)
+class Facets:
+    """What the explorer's filter lists offer: the values present in the index."""
+
+    dbs: list[str]
+    tables: list[str]
+    reasons: list[str]
 
 
-async def page(pool: Pool, *, db: str | None, table: str | None, reason: str | None, run_id: int | None,
-               status: str | None, after: int, limit: int) -> list[Record]:
-    """Dead letters (SUMMARY_COLUMNS) that match, keyset-paged by id: those after `after`, at most `limit`."""
-    where, args = _matching(db, table, reason, run_id, status)
-    args += [after, limit]
-    rows: list[Record] = await pool.fetch(
-        f"SELECT {SUMMARY_COLUMNS} FROM ingest.dead_letters WHERE {where} AND dead_letter_id > ${len(args) - 1} "
-        f"ORDER BY dead_letter_id LIMIT ${len(args)}", *args)
-    return rows
+@dataclass(frozen=True)
+class Window:
+    """One page of dead letters in id order, where it sits among all that match, and the facets."""
+
+    rows: list[Record]
+    total: int  # all that match the filter
+    before: int  # how many that match come before this page
+    facets: Facets
+
+
+async def window(pool: Pool, f: DeadLetterFilter, *, after: int | None = None, before: int | None = None,
+                 last: bool = False) -> Window:
+    """A keyset page of `f.limit` dead letters by id: the first, those after `after`, those before
+    `before`, or the last.  Two statements in one snapshot (REPEATABLE READ), so the position and
+    the total agree with the rows: the page (down the primary key), then one scan that counts per
+    database, table and reason (the total, the position, and the filter's lists at once)."""
+    where, args = _where(f)
+    limit = int(f.limit or 50)
+    n = len(args)
+    if after is not None:
+        sql, extra, newest_first = f"{where} AND dead_letter_id > ${n + 1}", [after], False
+    elif before is not None:
+        sql, extra, newest_first = f"{where} AND dead_letter_id < ${n + 1}", [before], True
+    else:
+        sql, extra, newest_first = where, [], last
+    order = "DESC" if newest_first else ""
+    async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
+        rows = await conn.fetch(f"SELECT {SUMMARY_COLUMNS} FROM ingest.dead_letters WHERE {sql} "
+                                f"ORDER BY dead_letter_id {order} LIMIT {limit}", *args, *extra)
+        rows = sorted(rows, key=lambda r: r["dead_letter_id"])
+        first = rows[0]["dead_letter_id"] if rows else (min(after + 1, BIGINT_MAX) if after is not None else 0)
+        groups = await conn.fetch(
+            f"SELECT db, table_name, reason, count(*) FILTER (WHERE {where}) AS n, "
+            f"count(*) FILTER (WHERE {where} AND dead_letter_id < ${n + 1}) AS ahead "
+            f"FROM ingest.dead_letters GROUP BY 1, 2, 3", *args, first)
+    facets = Facets(sorted({g["db"] for g in groups}), sorted({g["table_name"] for g in groups}, key=str.lower),
+                    sorted({g["reason"] for g in groups}))
+    return Window(list(rows), sum(g["n"] for g in groups), sum(g["ahead"] for g in groups), facets)
 
 
 async def detail(pool: Pool, dead_letter_id: int) -> Record | None:
@@ -237,17 +271,20 @@ async def detail(pool: Pool, dead_letter_id: int) -> Record | None:
     return row
 
 
-async def replay_candidates(pool: Pool, *, db: str | None, table: str | None, reason: str | None,
-                            run_id: int | None, ids: Sequence[int], limit: int) -> list[Record]:
-    """Open dead letters that match (and are among `ids`, if any), by id, at most `limit`: what a
-    replay asked for from the explorer would select."""
-    where, args = _matching(db, table, reason, run_id, None)
-    if ids:
-        args.append(list(ids))
-        where += f" AND dead_letter_id = ANY(${len(args)}::bigint[])"
-    args.append(limit)
+async def summaries(pool: Pool, ids: Sequence[int]) -> list[Record]:
+    """These dead letters (SUMMARY_COLUMNS plus what they wait on), by id."""
+    rows: list[Record] = await pool.fetch(
+        f"SELECT {SUMMARY_COLUMNS}, missing_table, missing_key FROM ingest.dead_letters "
+        f"WHERE dead_letter_id = ANY($1::bigint[]) ORDER BY dead_letter_id", list(ids))
+    return rows
+
+
+async def replay_candidates(pool: Pool, f: DeadLetterFilter) -> list[Record]:
+    """Open dead letters that match `f` (and are among `f.ids`, if any), by id, at most `f.limit`:
+    what a replay asked for from the explorer would select."""
+    where, args = _where(replace(f, status=DeadLetterStatus.OPEN))
+    limit = f" LIMIT {int(f.limit)}" if f.limit else ""
     rows: list[Record] = await pool.fetch(
         f"SELECT dead_letter_id, db, table_name, record_key, reason, attempts, missing_table, missing_key "
-        f"FROM ingest.dead_letters WHERE {where} AND status = 'open' ORDER BY dead_letter_id LIMIT ${len(args)}",
-        *args)
+        f"FROM ingest.dead_letters WHERE {where} ORDER BY dead_letter_id{limit}", *args)
     return rows

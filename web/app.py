@@ -22,6 +22,7 @@ from web import openapi, security
 from web.config import WebConfig
 from web.endpoints import REGISTRY, Context, Endpoint, page_url
 from web.errors import BadParameter, ClientError, Problem
+from web.operations import replay_writer
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +55,7 @@ def build_app(config: WebConfig) -> web.Application:
                          autoescape=jinja2.select_autoescape(default=True, default_for_string=True),
                          undefined=jinja2.StrictUndefined)
     app.cleanup_ctx.append(_pools)
+    app.cleanup_ctx.append(replay_writer)  # the replays' one writer pool, opened at the first replay
     app.router.add_static("/static", HERE / "static", name="static")
     for ep in REGISTRY.values():
         if ep.page:

@@ -226,7 +226,7 @@ async def test_in_chromium_a_run_its_dead_letters_filtered_previewed_replayed(da
         await page.click("#run-dead-letters")
         await page.wait_for_url(re.compile(r"/dead-letters\?run=1"))
         await screenshot(page, "ops-dead-letters")
-        await page.fill("#dl-filter input[name=table]", "Make")
+        await page.select_option("#dl-filter select[name=table]", "Make")
         await page.select_option("#dl-filter select[name=reason]", "constraint")
         await page.click("#dl-filter button[type=submit]")
         await page.wait_for_url(re.compile(r"reason=constraint"))
