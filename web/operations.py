@@ -26,7 +26,7 @@ from ledger.statuses import DeadLetterStatus, LoadStatus
 from schemas.catalog import DATABASES, load_catalog
 from streams.topics import group_id_for
 from web import security
-from web.endpoints import Context, Params, endpoint
+from web.endpoints import BigInt, Context, Params, endpoint
 from web.errors import BadParameter, NotFound
 
 PAGE_SIZE = 50
@@ -45,7 +45,7 @@ def _db(value: str | None) -> str | None:
 class RunsParams(Params):
     db: str | None = None
     status: Literal["running", "succeeded", "failed", "interrupted"] | None = None
-    before: int | None = Field(default=None, ge=1, description="keyset: runs with a smaller run_id")
+    before: BigInt | None = Field(default=None, ge=1, description="keyset: runs with a smaller run_id")
     limit: int = Field(default=PAGE_SIZE, ge=1, le=200)
 
     _check_db = field_validator("db")(_db)
@@ -84,7 +84,7 @@ async def runs(ctx: Context, p: RunsParams) -> RunsPage:
 
 
 class RunParams(Params):
-    run_id: int = Field(ge=1)
+    run_id: BigInt = Field(ge=1)
 
 
 class TableLoadRow(BaseModel):
@@ -187,9 +187,9 @@ class DeadLettersParams(Params):
     db: str | None = None
     table: str | None = Field(default=None, max_length=100)
     reason: str | None = Field(default=None, max_length=50)
-    run: int | None = Field(default=None, ge=1)
+    run: BigInt | None = Field(default=None, ge=1)
     status: Literal["open", "resolved", "superseded"] | None = None
-    after: int | None = Field(default=None, ge=0, description="keyset: dead letters with a larger id")
+    after: BigInt | None = Field(default=None, ge=0, description="keyset: dead letters with a larger id")
     limit: int = Field(default=PAGE_SIZE, ge=1, le=200)
 
     _check_db = field_validator("db")(_db)
@@ -229,7 +229,7 @@ async def dead_letters(ctx: Context, p: DeadLettersParams) -> DeadLettersPage:
 
 
 class DeadLetterParams(Params):
-    dead_letter_id: int = Field(ge=1)
+    dead_letter_id: BigInt = Field(ge=1)
 
 
 class DeadLetterDetail(DeadLetterSummary):
@@ -264,12 +264,12 @@ async def dead_letter(ctx: Context, p: DeadLetterParams) -> DeadLetterDetail:
 # ---- replay --------------------------------------------------------------------------------------
 
 class ReplayParams(Params):
-    ids: list[int] = Field(default_factory=list, max_length=REPLAY_LIMIT,
+    ids: list[BigInt] = Field(default_factory=list, max_length=REPLAY_LIMIT,
                            description="dead letter ids; none: every open one the filter selects")
     db: str | None = None
     table: str | None = Field(default=None, max_length=100)
     reason: str | None = Field(default=None, max_length=50)
-    run: int | None = Field(default=None, ge=1)
+    run: BigInt | None = Field(default=None, ge=1)
     confirm: bool = Field(default=False, description="false: a preview (dry run); true: replay")
     actor: str | None = Field(default=None, max_length=100, description="who asks (recorded); default admin")
     admin_token: SecretStr | None = Field(default=None, description="VCDB_ADMIN_TOKEN, or an Authorization "
