@@ -269,6 +269,7 @@ async def serve(config: WebConfig, stopped: Any, announce: Any = print) -> None:
         await site.start()
         announce(f"explorer on http://{config.host}:{config.port}/"
                  + (" (read-only)" if config.read_only else "")
+                 + (f" (hosts: {', '.join(config.allowed_hosts)})" if config.allowed_hosts else "")
                  + ("" if config.replay_enabled or config.read_only else " (replay off: VCDB_ADMIN_TOKEN unset)"))
         await stopped.wait()
     finally:

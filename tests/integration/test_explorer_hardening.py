@@ -6,9 +6,12 @@ a request id, its traceback logged once; a replay that meets a dead letter of an
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+import os
 import re
+import signal
 import time
 from typing import Any
 from urllib.parse import quote
@@ -19,8 +22,10 @@ from pydantic import SecretStr
 
 from tests.integration.browser import explorer, get_json, validator
 from tests.integration.pipeline import execute, fetch
+from tests.integration.test_explorer import _serve
 from tests.integration.test_explorer_operations import SEED
 from tests.support import SMALL
+from vcdb import exit_codes, services
 
 TOKEN = "s3cret-admin"
 ADMIN = {"admin_token": SecretStr(TOKEN)}
@@ -243,3 +248,35 @@ async def test_a_replay_meeting_an_unknown_table_replays_the_others_and_finishes
     assert [f[:2] for f in json.loads(rec[0]["failed"])] == [[bad, "unknown_table"]]
     left = await fetch(database_url, "SELECT status, attempts FROM ingest.dead_letters WHERE dead_letter_id = $1", bad)
     assert tuple(left[0]) == ("open", 1)
+
+
+async def test_vcdb_serve_answers_only_its_allowed_hosts(database_url: str) -> None:
+    port = services.free_port()
+    proc = _serve({**os.environ, "DATABASE_URL": database_url}, "--port", str(port),
+                  "--allowed-host", "vcdb.test", "--allowed-host", f"localhost:{port}")
+    try:
+        deadline = time.monotonic() + 30
+        status = None
+        async with aiohttp.ClientSession() as client:
+            while time.monotonic() < deadline and status is None:
+                try:
+                    async with client.get(f"http://127.0.0.1:{port}/api/v1/", headers={"Host": "vcdb.test"}) as r:
+                        status = r.status
+                except aiohttp.ClientConnectionError:
+                    await asyncio.sleep(0.2)
+            assert status == 200
+            for host, expected in ((f"localhost:{port}", 200), (f"127.0.0.1:{port}", 421), ("evil.test", 421)):
+                async with client.get(f"http://127.0.0.1:{port}/", headers={"Host": host}) as r:
+                    assert r.status == expected, host
+                    assert r.headers["Server"] == "vcdb-explorer"
+            async with client.get(f"http://127.0.0.1:{port}/api/v1/search", params={"q": LONG},
+                                  headers={"Host": "vcdb.test"}) as r:
+                assert r.status == 400 and r.headers["Server"] == "vcdb-explorer"  # ours, not the parser's
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=30)
+        assert proc.returncode == exit_codes.INTERRUPTED, err
+        assert f"(hosts: vcdb.test, localhost:{port})" in out and "Traceback" not in err
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=30)
