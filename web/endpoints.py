@@ -91,8 +91,14 @@ class Params(BaseModel):
     @classmethod
     def _fits_sql(cls, value: Any, info: ValidationInfo) -> Any:
         if info.field_name is not None:
-            _check(value, int_range(cls.model_fields[info.field_name]))
+            key = (cls, info.field_name)
+            if key not in _RANGES:
+                _RANGES[key] = int_range(cls.model_fields[info.field_name])
+            _check(value, _RANGES[key])
         return value
+
+
+_RANGES: dict[tuple[type[Params], str], SqlInt] = {}  # per field, found once
 
 
 class NoParams(Params):
