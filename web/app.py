@@ -49,10 +49,10 @@ SECURITY_HEADERS = {
 }
 DATA_RUN_TTL_S = 2.0
 SERVER = "vcdb-explorer"  # the Server header: no versions
-# Pages and answers that show dead letters (original records, operators' replays): never cached.
 # aiohttp's parser refuses a longer request line or header itself (8190 bytes by default), with its
 # own 400 that bypasses our problems and names its version: room for any parameter we validate.
 SERVER_OPTIONS: dict[str, Any] = {"max_line_size": 32768, "max_field_size": 32768}
+# Pages and answers that show dead letters (original records, operators' replays): never cached.
 NO_STORE_PREFIXES = ("/dead-letters", "/replays", API + "/dead-letters", API + "/replays")
 
 
