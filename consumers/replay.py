@@ -3,7 +3,9 @@
 A replay validates the stored original record again (the record model may have been fixed),
 re-runs the parent checks and the guarded upsert.  What loads is resolved; what still fails
 stays open with its attempt count raised and its new reason.  Replaying a resolved dead letter
-is not possible (only open ones are selected), so replaying twice changes nothing.
+is not possible (only open ones are selected), so replaying twice changes nothing.  A dead letter
+of a table its database's catalog does not know (any more) cannot be replayed: it stays open, is
+reported failed (UNKNOWN_TABLE), and the others replay.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ log = logging.getLogger(__name__)
 UNKNOWN_TABLE = "unknown_table"
 
 EXPLORER_SOURCES = frozenset({("vcdb", "BaseVehicle"), ("vcdb", "Make"), ("vcdb", "Model")})
+UNKNOWN_TABLE = "unknown_table"  # a replay's failure, not a dead letter's reason: the letter is left as it is
 
 
 @dataclass
@@ -74,9 +77,9 @@ async def _replay_rows(catalog: Catalog, store: ReplayStore, rows: Sequence[Dead
     for r in rows:
         if r.table_name in catalog.tables:
             by_table[r.table_name].append(r)
-        else:  # not ours to load (an index row no catalog knows): reported, left as it is, the rest go on
+        else:
             report.failed.append((r.dead_letter_id, UNKNOWN_TABLE,
-                                  f"{catalog.db} has no table {r.table_name!r}: not replayed"))
+                                  f"{catalog.db} has no table {r.table_name!r}: not replayed, left open"))
     order = load_plan(catalog).order
     for name in sorted(by_table, key=order.index):
         table = catalog.tables[name]

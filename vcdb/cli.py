@@ -69,6 +69,14 @@ def _part_number(text: str) -> str:
     return text
 
 
+def _host(text: str) -> str:
+    from web.security import split_host  # the explorer's own reading of a Host header
+
+    if split_host(text) is None:
+        raise argparse.ArgumentTypeError(f"not a host name, address or name:port: {text!r}")
+    return text
+
+
 def _leaf(sub: Any, name: str, target: str, **kw: Any) -> argparse.ArgumentParser:
     """A subcommand that runs `target` ("module:function", in vcdb/)."""
     sp: argparse.ArgumentParser = sub.add_parser(name, **kw)
@@ -261,6 +269,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
     sp.add_argument("--port", type=int, default=8080, help="port to listen on (8080)")
     sp.add_argument("--read-only", action="store_true", help="no replay, whatever VCDB_ADMIN_TOKEN says")
+    sp.add_argument("--allowed-host", dest="allowed_hosts", action="append", type=_host, default=[], metavar="H",
+                    help="a Host the explorer answers (NAME, any port, or NAME:PORT; repeatable); others get 421. "
+                         "Default: the bound address, localhost, 127.0.0.1 and [::1], with the port")
 
     sp = sub.add_parser("fitment", help="parts for a vehicle, vehicles for a part (autocare_fitment views)")
     fsub = sp.add_subparsers(dest="fitment_command", required=True)

@@ -368,11 +368,13 @@ def reset(settings: Settings, *, db: str = "vcdb", yes: bool = False) -> int:
 
 # ---- explorer ------------------------------------------------------------------------------------
 
-def serve(settings: Settings, *, host: str = "127.0.0.1", port: int = 8080, read_only: bool = False) -> int:
+def serve(settings: Settings, *, host: str = "127.0.0.1", port: int = 8080, read_only: bool = False,
+          allowed_hosts: Sequence[str] = ()) -> int:
     from web import app
     from web.config import WebConfig
 
-    config = WebConfig.from_settings(settings, host=host, port=port, read_only=read_only)
+    config = WebConfig.from_settings(settings, host=host, port=port, read_only=read_only,
+                                     allowed_hosts=tuple(allowed_hosts))
 
     async def main(stop: signals.Stop) -> int:
         await app.serve(config, stop.event)

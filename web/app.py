@@ -1,10 +1,15 @@
 """The explorer's aiohttp application: the pools, the templates, the routes of every endpoint
-(web/endpoints.py) as an HTML page and a JSON twin, the OpenAPI document, errors as problems."""
+(web/endpoints.py) as an HTML page and a JSON twin, the OpenAPI document, errors as problems.
+
+Every request gets a request id (the `X-Request-Id` header, and every problem's `request_id`).  A
+Host that is not allowed is answered 421 before anything else (web/security.py); an error we did
+not expect is a 500 whose traceback is logged once, with the request id the page shows."""
 
 from __future__ import annotations
 
 import importlib
 import logging
+import secrets
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -20,8 +25,8 @@ from ledger.errors import InfrastructureError
 from ledger.pools import connect_reader
 from web import openapi, security
 from web.config import WebConfig
-from web.endpoints import REGISTRY, Context, Endpoint, page_url
-from web.errors import BadParameter, ClientError, Problem
+from web.endpoints import OUT_OF_RANGE, REGISTRY, Context, Endpoint, page_url
+from web.errors import BadParameter, ClientError, Misdirected, NotFound, Problem
 from web.operations import replay_writer
 
 log = logging.getLogger(__name__)
@@ -34,6 +39,7 @@ PAGE_MODULES = ("web.home", "web.vehicles", "web.search", "web.parts", "web.oper
 CONFIG = web.AppKey("config", WebConfig)
 READ_POOL: web.AppKey[Any] = web.AppKey("read_pool")
 DATA_RUN = web.AppKey("data_run", dict)  # the newest published release, cached a few seconds
+REQUEST_ID: web.RequestKey[str] = web.RequestKey("request_id", str)
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
@@ -43,17 +49,25 @@ SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
 }
 DATA_RUN_TTL_S = 2.0
+SERVER = "vcdb-explorer"  # the Server header: no versions
+# aiohttp's parser refuses a longer request line or header itself (8190 bytes by default), with its
+# own 400 that bypasses our problems and names its version: room for any parameter we validate.
+SERVER_OPTIONS: dict[str, Any] = {"max_line_size": 32768, "max_field_size": 32768}
+# Pages and answers that show dead letters (original records, operators' replays): never cached.
+NO_STORE_PREFIXES = ("/dead-letters", "/replays", API + "/dead-letters", API + "/replays")
 
 
 def build_app(config: WebConfig) -> web.Application:
     for module in PAGE_MODULES:
         importlib.import_module(module)
     app = web.Application(middlewares=[problems])
+    app.on_response_prepare.append(_headers)
     app[CONFIG] = config
     app[DATA_RUN] = {}
-    aiohttp_jinja2.setup(app, loader=jinja2.FileSystemLoader(HERE / "templates"), enable_async=True,
-                         autoescape=jinja2.select_autoescape(default=True, default_for_string=True),
-                         undefined=jinja2.StrictUndefined)
+    env = aiohttp_jinja2.setup(app, loader=jinja2.FileSystemLoader(HERE / "templates"), enable_async=True,
+                               autoescape=jinja2.select_autoescape(default=True, default_for_string=True),
+                               undefined=jinja2.StrictUndefined)
+    env.tests["link"] = security.is_link  # `{% if address is link %}`: only http(s) and relative addresses
     app.cleanup_ctx.append(_pools)
     app.cleanup_ctx.append(replay_writer)  # the replays' one writer pool, opened at the first replay
     app.router.add_static("/static", HERE / "static", name="static")
@@ -94,7 +108,7 @@ async def _params(ep: Endpoint, request: web.Request, *, api: bool) -> Any:
     raw: dict[str, Any] = {}
     sources: list[Any] = [request.query]
     if ep.method == "POST":
-        security.check_same_site(request)
+        security.check_same_site(request, request.app[CONFIG])
         if api:
             if request.content_type != "application/json":
                 raise BadParameter("the body must be application/json")
@@ -107,7 +121,7 @@ async def _params(ep: Endpoint, request: web.Request, *, api: bool) -> Any:
             raw.update(body)
         else:
             form = await request.post()
-            security.check_form_token(request, _text(form.get(security.CSRF_FIELD)))
+            security.check_form_token(request, request.app[CONFIG], _text(form.get(security.CSRF_FIELD)))
             sources.append(form)
     for source in sources:
         for name in source:
@@ -123,6 +137,8 @@ async def _params(ep: Endpoint, request: web.Request, *, api: bool) -> Any:
         return ep.params.model_validate(raw)
     except ValidationError as e:
         names = tuple(dict.fromkeys(str(err["loc"][0]) for err in e.errors() if err["loc"]))
+        if names and all(err["type"] == OUT_OF_RANGE and err["loc"][0] in request.match_info for err in e.errors()):
+            raise NotFound(f"there is no {names[0].removesuffix('_id')} {raw[names[0]]}") from e
         detail = "; ".join(f"{'.'.join(str(x) for x in err['loc']) or 'parameters'}: {err['msg']}"
                            for err in e.errors())
         raise BadParameter(f"bad parameter {', '.join(names) or ''}: {detail}".replace("  ", " "),
@@ -164,7 +180,8 @@ async def render(request: web.Request, template: str, context: dict[str, Any], *
     def url(name: str, query: dict[str, Any] | None = None, **parts: Any) -> str:
         return page_url(app, name, query=query, **parts)
 
-    base = {"url": url, "config": app[CONFIG], "request": request, "csrf_token": security.csrf_token(request),
+    base = {"url": url, "config": app[CONFIG], "request": request,
+            "csrf_token": security.csrf_token(request, app[CONFIG]),
             "data_run": await data_run(app), "static": lambda path: f"/static/{path}"}
     response = await aiohttp_jinja2.render_template_async(template, request, {**base, **context}, status=status)
     security.set_cookie(request, response)
@@ -190,31 +207,51 @@ async def data_run(app: web.Application) -> dict[str, Any] | None:
 
 @web.middleware
 async def problems(request: web.Request, handler: Any) -> web.StreamResponse:
+    request_id = request[REQUEST_ID] = secrets.token_hex(8)
     try:
+        security.check_host(request, request.app[CONFIG])
         response: web.StreamResponse = await handler(request)
     except ClientError as e:
-        response = await _problem(request, Problem(e.status, e.title, e.message, e.parameters))
+        response = await _problem(request, Problem(e.status, e.title, e.message, e.parameters, request_id))
     except web.HTTPNotFound:
-        response = await _problem(request, Problem(404, "Not found", f"there is no page at {request.path}"))
+        response = await _problem(request, Problem(404, "Not found", f"there is no page at {request.path}",
+                                                   request_id=request_id))
     except web.HTTPMethodNotAllowed as e:
         allowed = ", ".join(sorted(e.allowed_methods))
         response = await _problem(request, Problem(405, "Method not allowed",
-                                                   f"{request.method} is not allowed here; use {allowed}"))
+                                                   f"{request.method} is not allowed here; use {allowed}",
+                                                   request_id=request_id))
     except web.HTTPException:
         raise  # redirects and the like
     except InfrastructureError as e:
-        log.error("explorer request %s failed: %s", request.path, e)
-        response = await _problem(request, Problem(503, "Unavailable", str(e)))
+        log.error("explorer request %s %s failed (request id %s): %s", request.method, request.path, request_id, e)
+        response = await _problem(request, Problem(503, "Unavailable", str(e), request_id=request_id))
     except Exception:
-        log.exception("explorer request %s failed", request.path)
-        response = await _problem(request, Problem(500, "Internal error", "the server failed; its log says why"))
+        # The one place an unexpected error is logged: its traceback, once, under the request id
+        # that the page or the JSON problem shows.
+        log.exception("explorer request %s %s failed (request id %s)", request.method, request.path, request_id)
+        response = await _problem(request, Problem(
+            500, "Internal error", f"the server failed; its log says why under request id {request_id}",
+            request_id=request_id))
     response.headers.update(SECURITY_HEADERS)
+    if request.path.startswith(NO_STORE_PREFIXES):
+        response.headers["Cache-Control"] = "no-store"
     return response
+
+
+async def _headers(request: web.Request, response: web.StreamResponse) -> None:
+    """On every response, whatever made it: no versions in Server, and the request id."""
+    response.headers["Server"] = SERVER
+    if REQUEST_ID in request:
+        response.headers["X-Request-Id"] = request[REQUEST_ID]
 
 
 async def _problem(request: web.Request, problem: Problem) -> web.Response:
     if request.path.startswith(API + "/") or "application/json" in request.headers.get("Accept", "").split(",")[0]:
         return web.json_response(problem.as_json(), status=problem.status)
+    if problem.status == Misdirected.status:
+        # Not the page: it would read the database (the banner) for a host we do not serve.
+        return web.Response(text=f"{problem.status} {problem.title}: {problem.detail}", status=problem.status)
     try:
         return await render(request, "error.html", {"problem": problem}, status=problem.status)
     except Exception:
@@ -227,13 +264,14 @@ async def _problem(request: web.Request, problem: Problem) -> web.Response:
 async def serve(config: WebConfig, stopped: Any, announce: Any = print) -> None:
     """Serve until `stopped` (an asyncio.Event) is set."""
     app = build_app(config)
-    runner = web.AppRunner(app, access_log=None)
+    runner = web.AppRunner(app, access_log=None, **SERVER_OPTIONS)
     await runner.setup()
     try:
         site = web.TCPSite(runner, config.host, config.port)
         await site.start()
         announce(f"explorer on http://{config.host}:{config.port}/"
                  + (" (read-only)" if config.read_only else "")
+                 + (f" (hosts: {', '.join(config.allowed_hosts)})" if config.allowed_hosts else "")
                  + ("" if config.replay_enabled or config.read_only else " (replay off: VCDB_ADMIN_TOKEN unset)"))
         await stopped.wait()
     finally:

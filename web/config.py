@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import secrets
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import SecretStr
@@ -18,6 +19,12 @@ class WebConfig:
     port: int = 8080
     read_only: bool = False  # no replay, whatever the token
     admin_token: SecretStr | None = None  # VCDB_ADMIN_TOKEN: unset, replay is off
+    # The Host names answered (`--allowed-host`, "name" or "name:port"); empty: the bound address
+    # and localhost, with the port served (web/security.py).
+    allowed_hosts: tuple[str, ...] = ()
+    # What signs the CSRF tokens (web/security.py): new for every process, so a restart asks
+    # open forms to reload.
+    csrf_secret: SecretStr = field(default_factory=lambda: SecretStr(secrets.token_urlsafe(32)), repr=False)
 
     @property
     def replay_enabled(self) -> bool:
@@ -25,9 +32,9 @@ class WebConfig:
 
     @classmethod
     def from_settings(cls, settings: Settings, *, host: str = "127.0.0.1", port: int = 8080,
-                      read_only: bool = False) -> WebConfig:
+                      read_only: bool = False, allowed_hosts: tuple[str, ...] = ()) -> WebConfig:
         return cls(read_url=reader_url(settings), write_url=settings.database_url, host=host, port=port,
-                   read_only=read_only, admin_token=settings.admin_token)
+                   read_only=read_only, admin_token=settings.admin_token, allowed_hosts=allowed_hosts)
 
 
 def reader_url(settings: Settings) -> str:

@@ -8,6 +8,12 @@ The second argument's annotation (a pydantic model) says the parameters: path pa
 names in the paths, the rest from the query string (or, for a POST, the form or JSON body); what
 fails to validate is a 400 naming the parameter.  The return annotation (a pydantic model) is the
 JSON body and the template's `page`.  A handler raises web/errors.py's errors for 404 and 400.
+
+Every parameter is checked against what SQL can take before a handler sees it (`Params`): no
+string holds a NUL byte (PostgreSQL's text cannot) or more than STR_MAX characters, and every int
+fits its column: an int4 unless the field is declared `BigInt` (a bigint column: run, dead letter,
+release and replay ids).  asyncpg would otherwise refuse the value inside the query, a 500.  An
+id in the path that its column cannot hold names nothing: web/app.py answers 404 for it.
 """
 
 from __future__ import annotations
@@ -15,10 +21,12 @@ from __future__ import annotations
 import inspect
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar, get_type_hints
+from typing import Annotated, Any, TypeVar, get_args, get_origin, get_type_hints
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, SecretStr, ValidationInfo, field_validator
+from pydantic.fields import FieldInfo
+from pydantic_core import PydanticCustomError
 
 from web.config import WebConfig
 
@@ -26,10 +34,71 @@ P = TypeVar("P", bound=BaseModel)
 R = TypeVar("R", bound=BaseModel)
 
 
+OUT_OF_RANGE = "sql_range"  # the error type of an int its column cannot hold (in a path: names nothing, 404)
+STR_MAX = 1000  # characters of any string parameter (a field's own max_length may say less)
+
+
+@dataclass(frozen=True)
+class SqlInt:
+    """The range of an int parameter's SQL column (PostgreSQL's int4 unless declared otherwise)."""
+
+    name: str
+    low: int
+    high: int
+
+
+INT4 = SqlInt("int32", -(2**31), 2**31 - 1)
+INT8 = SqlInt("int64", -(2**63), 2**63 - 1)
+BigInt = Annotated[int, INT8]  # a parameter compared with a bigint column
+
+
+def int_range(field: FieldInfo) -> SqlInt:
+    """The SQL range of a field's ints: INT8 where `BigInt` appears in its annotation, else INT4."""
+    found = [m for m in field.metadata if isinstance(m, SqlInt)]
+    todo = [field.annotation]
+    while todo and not found:
+        t = todo.pop()
+        if get_origin(t) is Annotated:
+            found += [m for m in getattr(t, "__metadata__", ()) if isinstance(m, SqlInt)]
+        todo += [a for a in get_args(t) if not isinstance(a, (str, int, float, bool, SqlInt))]
+    return found[0] if found else INT4
+
+
+def _check(value: Any, ints: SqlInt) -> None:
+    if isinstance(value, SecretStr):
+        value = value.get_secret_value()
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise ValueError("must not contain a NUL byte")
+        if len(value) > STR_MAX:
+            raise ValueError(f"must be at most {STR_MAX} characters")
+    elif isinstance(value, int) and not isinstance(value, bool):
+        if not ints.low <= value <= ints.high:
+            raise PydanticCustomError(OUT_OF_RANGE, "must be between {low} and {high}",
+                                      {"low": ints.low, "high": ints.high})
+    elif isinstance(value, (list, tuple, set, frozenset)):
+        for v in value:
+            _check(v, ints)
+
+
 class Params(BaseModel):
-    """Base of every endpoint's parameters: unknown query parameters are ignored."""
+    """Base of every endpoint's parameters: unknown query parameters are ignored, and every value
+    is checked against what SQL can take (see the module's docstring)."""
 
     model_config = ConfigDict(extra="ignore", frozen=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _fits_sql(cls, value: Any, info: ValidationInfo) -> Any:
+        if info.field_name is not None:
+            key = (cls, info.field_name)
+            if key not in _RANGES:
+                _RANGES[key] = int_range(cls.model_fields[info.field_name])
+            _check(value, _RANGES[key])
+        return value
+
+
+_RANGES: dict[tuple[type[Params], str], SqlInt] = {}  # per field, found once
 
 
 class NoParams(Params):

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from web.endpoints import Endpoint
+from web.endpoints import Endpoint, SqlInt, int_range
 
 REF = "#/components/schemas/{model}"
 
@@ -19,8 +19,24 @@ PROBLEM_SCHEMA = {
         "title": {"type": "string"},
         "detail": {"type": "string"},
         "parameters": {"type": "array", "items": {"type": "string"}},
+        "request_id": {"type": ["string", "null"],
+                       "description": "the request's id (its X-Request-Id header): the log names it"},
     },
 }
+
+
+def _bounded(schema: Any, ints: SqlInt) -> Any:
+    """The parameter's schema with its ints bounded by their SQL type, as web/endpoints.py checks them."""
+    if isinstance(schema, list):
+        return [_bounded(s, ints) for s in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = {k: _bounded(v, ints) for k, v in schema.items()}
+    if out.get("type") == "integer":
+        out["format"] = ints.name
+        out["minimum"] = max(out.get("minimum", ints.low), ints.low)
+        out["maximum"] = min(out.get("maximum", ints.high), ints.high)
+    return out
 
 
 def _schema(model: type[BaseModel], components: dict[str, Any], mode: str = "serialization") -> dict[str, Any]:
@@ -37,6 +53,8 @@ def _operation(ep: Endpoint, components: dict[str, Any]) -> dict[str, Any]:
     in_path = set(ep.path_names)
     parameters = []
     for name, prop in props.items():
+        if name in ep.params.model_fields:
+            prop = props[name] = _bounded(prop, int_range(ep.params.model_fields[name]))
         where = "path" if name in in_path else "query"
         if ep.method == "POST" and where == "query":
             continue
@@ -56,6 +74,9 @@ def _operation(ep: Endpoint, components: dict[str, Any]) -> dict[str, Any]:
         "200": {"description": "OK", "content": {"application/json": {"schema": {"$ref": REF.format(model=name)}}}},
         "400": {"description": "a parameter is not valid", **problem},
         "404": {"description": "not found", **problem},
+        "421": {"description": "the Host header is not one this server answers (--allowed-host)", **problem},
+        "500": {"description": "an unexpected error: the log has its traceback under the problem's request_id",
+                **problem},
     }
     if ep.method == "POST":
         op["responses"]["403"] = {"description": "refused: no admin token, read-only, or cross-site", **problem}

@@ -31,12 +31,11 @@ from ledger.statuses import DeadLetterStatus, LoadStatus
 from schemas.catalog import DATABASES, CatalogError, load_catalog
 from streams.topics import group_id_for
 from web import security
-from web.endpoints import Context, Params, endpoint
+from web.endpoints import BigInt, Context, Params, endpoint
 from web.errors import BadParameter, ClientError, NotFound
 
 PAGE_SIZE = 50
-MAX_ID = 2**63 - 1  # PostgreSQL's bigint: a larger id is a 400, never a 500
-Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+Id = Annotated[BigInt, Field(ge=1)]  # a bigint id: a larger one is a 400 (web/endpoints.py), never a 500
 REPLAY_LIMIT = 500  # dead letters one replay request may select
 SVG_W, SVG_H, SVG_PAD = 640, 200, 36
 
@@ -58,7 +57,7 @@ def _db(value: str | None) -> str | None:
 class RunsParams(Params):
     db: str | None = None
     status: Literal["running", "succeeded", "failed", "interrupted"] | None = None
-    before: int | None = Field(default=None, ge=1, le=MAX_ID, description="keyset: runs with a smaller run_id")
+    before: BigInt | None = Field(default=None, ge=1, description="keyset: runs with a smaller run_id")
     limit: int = Field(default=PAGE_SIZE, ge=1, le=200)
 
     _check_db = field_validator("db")(_db)
@@ -97,7 +96,7 @@ async def runs(ctx: Context, p: RunsParams) -> RunsPage:
 
 
 class RunParams(Params):
-    run_id: int = Field(ge=1, le=MAX_ID)
+    run_id: BigInt = Field(ge=1)
 
 
 class TableLoadRow(BaseModel):
@@ -209,10 +208,10 @@ class DeadLettersParams(Params):
     db: str | None = None
     table: str | None = Field(default=None, max_length=100, description="matched ignoring case")
     reason: str | None = Field(default=None, max_length=50)
-    run: int | None = Field(default=None, ge=1, le=MAX_ID)
+    run: BigInt | None = Field(default=None, ge=1)
     status: Literal["open", "resolved", "superseded"] | None = None
-    after: int | None = Field(default=None, ge=0, le=MAX_ID, description="keyset: the page after this dead letter id")
-    before: int | None = Field(default=None, ge=1, le=MAX_ID, description="keyset: the page before this dead letter id")
+    after: BigInt | None = Field(default=None, ge=0, description="keyset: the page after this dead letter id")
+    before: BigInt | None = Field(default=None, ge=1, description="keyset: the page before this dead letter id")
     last: bool = Field(default=False, description="the last page")
     ids: list[Id] = Field(default_factory=list, max_length=REPLAY_LIMIT,
                            description="dead letter ids shown ticked (a refused replay's selection)")
@@ -293,7 +292,7 @@ async def dead_letters(ctx: Context, p: DeadLettersParams) -> DeadLettersPage:
 
 
 class DeadLetterParams(Params):
-    dead_letter_id: int = Field(ge=1, le=MAX_ID)
+    dead_letter_id: BigInt = Field(ge=1)
 
 
 class DeadLetterDetail(DeadLetterSummary):
@@ -333,7 +332,7 @@ class ReplayParams(Params):
     db: str | None = None
     table: str | None = Field(default=None, max_length=100)
     reason: str | None = Field(default=None, max_length=50)
-    run: int | None = Field(default=None, ge=1, le=MAX_ID)
+    run: BigInt | None = Field(default=None, ge=1)
     confirm: bool = Field(default=False, description="false: a preview (dry run); true: replay, then a 303 to "
                                                      "the replay's page (/replays/{replay_id})")
     actor: str | None = Field(default=None, max_length=100, description="who asks (recorded); default admin")
@@ -509,7 +508,7 @@ async def _replay(ctx: Context, p: ReplayParams, flt: dict[str, Any], plan: list
 # ---- past replays --------------------------------------------------------------------------------
 
 class ReplaysParams(Params):
-    before: int | None = Field(default=None, ge=1, le=MAX_ID, description="keyset: replays with a smaller replay_id")
+    before: BigInt | None = Field(default=None, ge=1, description="keyset: replays with a smaller replay_id")
     limit: int = Field(default=PAGE_SIZE, ge=1, le=200)
 
 
@@ -547,7 +546,7 @@ async def replays_list(ctx: Context, p: ReplaysParams) -> ReplaysPage:
 
 
 class ReplayIdParams(Params):
-    replay_id: int = Field(ge=1, le=MAX_ID)
+    replay_id: BigInt = Field(ge=1)
 
 
 @endpoint("replay", page="/replays/{replay_id}", api="/replays/{replay_id}", template="replay.html",

@@ -10,12 +10,12 @@ from pydantic import BaseModel, Field
 
 from ledger import impact
 from ledger.statuses import ImpactStatus
-from web.endpoints import Context, Params, endpoint
+from web.endpoints import BigInt, Context, Params, endpoint
 from web.errors import NotFound
 
 
 class ReleaseParams(Params):
-    release_id: int = Field(description="the release id, as `vcdb releases` lists it")
+    release_id: BigInt = Field(description="the release id, as `vcdb releases` lists it")
 
 
 class ImpactedApp(BaseModel):

@@ -16,7 +16,7 @@ import aiohttp
 from aiohttp.test_utils import TestServer
 from jsonschema import Draft202012Validator
 
-from web.app import build_app
+from web.app import SERVER_OPTIONS, build_app
 from web.config import WebConfig
 
 CHROMIUM = "/usr/bin/chromium"
@@ -43,7 +43,7 @@ async def explorer(database_url: str, **config: Any) -> AsyncIterator[str]:
     """The explorer on a free loopback port; yields its base URL."""
     server = TestServer(build_app(WebConfig(read_url=database_url, write_url=database_url, **config)),
                         host="127.0.0.1")
-    await server.start_server()
+    await server.start_server(**SERVER_OPTIONS)  # the limits `vcdb serve` runs with
     try:
         yield str(server.make_url("")).rstrip("/")
     finally:
