@@ -191,7 +191,7 @@ async def problems(request: web.Request, handler: Any) -> web.StreamResponse:
     try:
         response: web.StreamResponse = await handler(request)
     except ClientError as e:
-        response = await _problem(request, Problem(e.status, e.title, e.message, e.parameters))
+        response = await _problem(request, Problem(e.status, e.title, e.message, e.parameters, e.link))
     except web.HTTPNotFound:
         response = await _problem(request, Problem(404, "Not found", f"there is no page at {request.path}"))
     except web.HTTPMethodNotAllowed as e:

@@ -10,10 +10,11 @@ class ClientError(Exception):
     status = 400
     title = "Bad request"
 
-    def __init__(self, message: str, *, parameters: tuple[str, ...] = ()) -> None:
+    def __init__(self, message: str, *, parameters: tuple[str, ...] = (), link: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.parameters = parameters
+        self.link = link  # where to go instead (an end-dated row's deleted=1 page), if anywhere
 
 
 class BadParameter(ClientError):
@@ -36,7 +37,11 @@ class Problem:
     title: str
     detail: str
     parameters: tuple[str, ...] = ()
+    link: str | None = None
 
     def as_json(self) -> dict[str, object]:
-        return {"status": self.status, "title": self.title, "detail": self.detail,
-                "parameters": list(self.parameters)}
+        body: dict[str, object] = {"status": self.status, "title": self.title, "detail": self.detail,
+                                   "parameters": list(self.parameters)}
+        if self.link is not None:
+            body["link"] = self.link
+        return body

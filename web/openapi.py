@@ -19,6 +19,7 @@ PROBLEM_SCHEMA = {
         "title": {"type": "string"},
         "detail": {"type": "string"},
         "parameters": {"type": "array", "items": {"type": "string"}},
+        "link": {"type": "string", "description": "where to go instead: an end-dated row's deleted=1 page"},
     },
 }
 

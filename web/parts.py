@@ -9,6 +9,7 @@ from collections.abc import Iterable, Sequence
 from pydantic import BaseModel, Field
 
 from consumers import fitment
+from schemas import part_numbers
 from web.endpoints import Context, Params, endpoint
 from web.errors import NotFound
 
@@ -88,16 +89,31 @@ class PartPage(BaseModel):
 
 @endpoint("part", page="/part", api="/part", template="part.html", tag="fitment")
 async def part(ctx: Context, p: PartParams) -> PartPage:
-    """Every vehicle a part fits (?part_number=, optionally &brand=), collapsed into year ranges."""
-    presence = await fitment.part_presence(ctx.db, p.part_number, p.brand)
-    item = await ctx.db.fetchrow(_PIES_ITEM, p.part_number, p.brand)
+    """Every vehicle a part fits (?part_number=, optionally &brand=), collapsed into year ranges.  The part
+    number as people type it: "qa-brk-100" finds "QA-BRK-100" when that is the only one it can mean."""
+    number = p.part_number
+    presence = await fitment.part_presence(ctx.db, number, p.brand)
+    item = await ctx.db.fetchrow(_PIES_ITEM, number, p.brand)
     if presence.live == 0 and presence.ended == 0 and item is None:
-        raise NotFound(f"there is no part {p.part_number!r}" + (f" of brand {p.brand}" if p.brand else ""))
-    vehicles = await fitment.vehicles_for_part(ctx.db, p.part_number, p.brand)
-    return PartPage(part_number=p.part_number, brand=p.brand, description=item["description"] if item else None,
+        spelled = [r["part_number"] for r in await ctx.db.fetch(_SPELLINGS, part_numbers.normalize(number), p.brand)]
+        if len(spelled) != 1:
+            also = f"; it may be {', '.join(map(repr, spelled))}" if spelled else ""
+            raise NotFound(f"there is no part {number!r}" + (f" of brand {p.brand}" if p.brand else "") + also)
+        number = spelled[0]
+        presence = await fitment.part_presence(ctx.db, number, p.brand)
+        item = await ctx.db.fetchrow(_PIES_ITEM, number, p.brand)
+    vehicles = await fitment.vehicles_for_part(ctx.db, number, p.brand)
+    return PartPage(part_number=number, brand=p.brand, description=item["description"] if item else None,
                     live_applications=presence.live, ended_applications=presence.ended,
                     vehicles=len({v.vehicle_id for v in vehicles}), fits=year_ranges(vehicles))
 
+
+# The part numbers, as spelled in ACES and PIES, that a normalized one stands for (by migration 0010's indexes).
+_NORMALIZED = part_numbers.normalized("part_number")
+_SPELLINGS = (
+    f"SELECT part_number FROM autocare_aces.app WHERE {_NORMALIZED} = $1 AND ($2::text IS NULL OR brand_aaia_id = $2) "
+    f"UNION SELECT part_number FROM autocare_pies.item WHERE {_NORMALIZED} = $1 "
+    "AND ($2::text IS NULL OR brand_aaia_id = $2) ORDER BY 1 LIMIT 5")
 
 # The PIES item of the part (live), with its description: DES first, English first.
 _PIES_ITEM = (

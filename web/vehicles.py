@@ -350,7 +350,11 @@ async def base_vehicle(ctx: Context, p: DrillModelParams) -> BaseVehiclePage:
     year, make_id, model_id = _id(p.year, "year"), _id(p.make_id, "make"), _id(p.model_id, "model")
     ids = [r["base_vehicle_id"] for r in await ctx.db.fetch(BASE_VEHICLES_SQL, year, make_id, model_id, p.deleted)]
     if not ids:
-        raise NotFound(f"there is no base vehicle of year {year}, make {make_id}, model {model_id}")
+        what = f"base vehicle of year {year}, make {make_id}, model {model_id}"
+        if not p.deleted and await ctx.db.fetch(BASE_VEHICLES_SQL, year, make_id, model_id, True):
+            link = ctx.url("base_vehicle", year=year, make_id=make_id, model_id=model_id, query={"deleted": 1})
+            raise NotFound(f"the {what} is end-dated (deleted); its deleted version is at {link}", link=link)
+        raise NotFound(f"there is no {what}")
     links = [dict(r) for r in await ctx.db.fetch(GRID_SQL, ids, p.deleted)]
     truncated = len(links) > GRID_ROWS_MAX
     everything = grid_rows(links[:GRID_ROWS_MAX])
@@ -377,7 +381,8 @@ async def vehicle(ctx: Context, p: DrillVehicleParams) -> VehiclePage:
     if row is None:
         raise NotFound(f"there is no vehicle {vehicle_id}")
     if row["deleted"] and not p.deleted:
-        raise NotFound(f"vehicle {vehicle_id} is end-dated (deleted); add deleted=1 to see it")
+        link = ctx.url("vehicle", vehicle_id=vehicle_id, query={"deleted": 1})
+        raise NotFound(f"vehicle {vehicle_id} is end-dated (deleted); its deleted version is at {link}", link=link)
     configs = await ctx.db.fetch(CONFIGS_SQL, vehicle_id, p.deleted)
     return VehiclePage(**dict(row), configurations=[
         VehicleConfig(system=c["system"], id=c["id"], label=c["label"], deleted=c["deleted"]) for c in configs])

@@ -65,7 +65,7 @@
   // ---- the typeahead (base.html's search box): a WAI-ARIA combobox -----------------------------
   function box() { return document.getElementById("search-box"); }
   function list() { return document.getElementById("suggestions"); }
-  function options() { const l = list(); return l ? Array.from(l.querySelectorAll("[role=option]")) : []; }
+  function options() { const l = list(); return l ? Array.from(l.querySelectorAll("[role=option]:not([aria-disabled=true])")) : []; }
   function active() { return options().findIndex(function (o) { return o.getAttribute("aria-selected") === "true"; }); }
 
   function open(yes) {
