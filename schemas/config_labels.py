@@ -120,13 +120,17 @@ def expression(system: str, at: Mapping[str, str]) -> str:
     return LABELS[system].expression.format(**at)
 
 
-def from_link(system: str, prefix: str = "c_") -> tuple[str, dict[str, str]]:
+def from_link(system: str, prefix: str = "c_", *, whole: bool = False) -> tuple[str, dict[str, str]]:
     """`FROM link LEFT JOIN chain... LEFT JOIN lookups...` and the aliases used: a link row whose
-    configuration is missing keeps its row (labelled by id by `label`)."""
-    at = chain_aliases(system, prefix)
+    configuration is missing keeps its row (labelled by id by `label`).  The chain stops at the last
+    row the label reads, or with `whole` runs to its end (every row holding an ACES attribute)."""
+    joins = aces.SYSTEMS[system].joins if whole and system in aces.SYSTEMS else _chain(system)
+    link = LABELS[system].link
+    at = {"link": prefix + naming.table_name(link), link: prefix + naming.table_name(link),
+          **{j.table: prefix + naming.table_name(j.table) for j in joins}}
     chain = "".join(f" LEFT JOIN {_t(j.table)} {at[j.table]} ON "
                     f"{at[j.table]}.{naming.column_name(j.table, j.column)} = "
-                    f"{at[j.previous]}.{naming.column_name(j.previous, j.previous_column)}" for j in _chain(system))
+                    f"{at[j.previous]}.{naming.column_name(j.previous, j.previous_column)}" for j in joins)
     return f"FROM {_t(LABELS[system].link)} {at['link']}{chain}{lookups(system, at)}", at
 
 

@@ -10,13 +10,15 @@ from pydantic import BaseModel, Field
 
 from consumers import fitment
 from schemas import part_numbers
+from web import vehicles
 from web.endpoints import Context, Params, endpoint
 from web.errors import NotFound
 
 
 class VehicleParams(Params):
-    vehicle_id: int = Field(ge=1)
-    part_type_id: int | None = Field(default=None, ge=1)
+    vehicle_id: int = Field(ge=1, le=2**31 - 1)
+    part_type_id: int | None = Field(default=None, ge=1, le=2**31 - 1, description="only this PCdb part type")
+    position_id: int | None = Field(default=None, ge=1, le=2**31 - 1, description="only this PCdb position")
 
 
 class PartFit(BaseModel):
@@ -24,35 +26,87 @@ class PartFit(BaseModel):
     brand: str | None
     part_number: str
     part_type_id: int
-    part_type: str | None
+    part_type: str  # the PCdb name, or "PCdb not loaded" / "#id (not in PCdb)"
+    position_id: int | None
     position: str | None
     qty: int | None
     mfr_label: str | None
     qualifiers: list[dict[str, object]]
     notes: list[dict[str, object]]
+    requires: list[str]  # what the application asks of the vehicle, by its configurations ("engine: 2.0L L4")
     in_pies: bool
     description: str | None
     image_file_name: str | None
     image_uri: str | None
 
 
+class PartOption(BaseModel):
+    id: int
+    label: str
+    parts: int
+
+
+class VehicleName(BaseModel):
+    base_vehicle_id: int
+    year: int
+    make_id: int
+    make_name: str
+    model_id: int
+    model_name: str
+    submodel: str | None
+    deleted: bool
+
+
 class VehicleParts(BaseModel):
     vehicle_id: int
+    vehicle: VehicleName
     part_type_id: int | None
+    position_id: int | None
+    pcdb_loaded: bool
+    part_types: list[PartOption]  # of every part that fits, for the filter
+    positions: list[PartOption]
+    total: int  # parts that fit, before the filters
     parts: list[PartFit]
+
+
+_PCDB_LOADED = "SELECT EXISTS (SELECT 1 FROM autocare_pcdb.parts)"
+
+
+def _options(pairs: Iterable[tuple[int, str]]) -> list[PartOption]:
+    counts: dict[int, PartOption] = {}
+    for key, label in pairs:
+        seen = counts.get(key)
+        counts[key] = PartOption(id=key, label=label, parts=(seen.parts if seen else 0) + 1)
+    return sorted(counts.values(), key=lambda o: (o.label.lower(), o.id))
 
 
 @endpoint("vehicle_parts", page="/vehicle/{vehicle_id}/parts", api="/vehicles/{vehicle_id}/parts",
           template="parts_of_vehicle.html", fragment="parts_of_vehicle_fragment.html", tag="fitment")
 async def vehicle_parts(ctx: Context, p: VehicleParams) -> VehicleParts:
-    """The parts of live ACES applications that fit a vehicle (optionally of one part type)."""
-    if await ctx.db.fetchval("SELECT 1 FROM autocare_vcdb.vehicle WHERE vehicle_id = $1", p.vehicle_id) is None:
+    """The parts of live ACES applications that fit a vehicle, filtered by part type and position, each with
+    what it asks of the vehicle."""
+    row = await ctx.db.fetchrow(vehicles.VEHICLE_SQL, p.vehicle_id)
+    if row is None:
         raise NotFound(f"there is no vehicle {p.vehicle_id}")
-    parts = await fitment.parts_for_vehicle(ctx.db, p.vehicle_id, p.part_type_id)
-    fields = set(PartFit.model_fields)
-    return VehicleParts(vehicle_id=p.vehicle_id, part_type_id=p.part_type_id,
-                        parts=[PartFit(**{k: v for k, v in dataclasses.asdict(x).items() if k in fields})
-                               for x in parts])
+    name = VehicleName(**{k: row[k] for k in VehicleName.model_fields})
+    everything = await fitment.parts_for_vehicle(ctx.db, p.vehicle_id)
+    configurations = await fitment.vehicle_configurations(ctx.db, p.vehicle_id) if everything else []
+    pcdb = bool(await ctx.db.fetchval(_PCDB_LOADED)) if everything else True
+
+    def part_type(x: fitment.FitPart) -> str:
+        return x.part_type or ("PCdb not loaded" if not pcdb else f"#{x.part_type_id} (not in PCdb)")
+
+    chosen = [x for x in everything
+              if p.part_type_id in (None, x.part_type_id) and p.position_id in (None, x.position_id)]
+    fields = set(PartFit.model_fields) - {"part_type", "requires"}
+    return VehicleParts(
+        vehicle_id=p.vehicle_id, vehicle=name, part_type_id=p.part_type_id, position_id=p.position_id,
+        pcdb_loaded=pcdb, total=len(everything),
+        part_types=_options((x.part_type_id, part_type(x)) for x in everything),
+        positions=_options((x.position_id, x.position or f"#{x.position_id}") for x in everything
+                           if x.position_id is not None),
+        parts=[PartFit(**{k: v for k, v in dataclasses.asdict(x).items() if k in fields}, part_type=part_type(x),
+                       requires=fitment.requirements(x.attributes, name.submodel, configurations)) for x in chosen])
 
 
 class PartParams(Params):

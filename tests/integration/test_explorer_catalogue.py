@@ -297,3 +297,32 @@ async def test_in_chromium_on_a_phone_the_body_never_scrolls_sideways(base: str)
             width = await page.evaluate("document.documentElement.scrollWidth")
             await screenshot(page, f"catalogue-phone-{name}")
             assert width <= 390, (path, width)
+
+
+async def test_the_vehicles_parts_name_the_vehicle_filter_and_say_what_each_requires(base: str,
+                                                                                    database_url: str) -> None:
+    async with aiohttp.ClientSession() as client:
+        api = f"{base}/api/v1/vehicles"
+        body = await get_json(client, f"{api}/1003/parts")  # 2010 Acme Hauler Base: engine 71, FWD
+        assert (body["vehicle"]["model_name"], body["vehicle"]["submodel"]) == ("Hauler", "Base")
+        g300 = next(x for x in body["parts"] if x["part_number"] == "G-300")  # names EngineBase 31 and FWD
+        assert sorted(g300["requires"]) == ["drive: FWD", f"engine: {ENGINE_71}"]
+        assert g300["part_type"] == "Gadget" and body["pcdb_loaded"]
+        every = await get_json(client, f"{api}/1001/parts")
+        assert {o["label"] for o in every["part_types"]} == {"Widget"}
+        assert {o["label"]: o["parts"] for o in every["positions"]} == {"Front": 3, "Rear": 1}
+        front = await get_json(client, f"{api}/1001/parts?position_id=81")
+        assert {x["position"] for x in front["parts"]} == {"Front"} and front["total"] == 4
+        w200 = next(x for x in every["parts"] if x["part_number"] == "W-200")
+        assert w200["requires"] == ["submodel: Base"]
+        async with client.get(f"{base}/vehicle/1001/parts") as r:
+            page = await r.text()
+        assert 'id="parts-crumbs"' in page and "2010 Acme Roadster Base" in page
+        assert 'id="filter-position"' in page and "any configuration" in page
+    await execute(database_url, "DELETE FROM autocare_pcdb.parts")
+    async with aiohttp.ClientSession() as client:
+        body = await get_json(client, f"{base}/api/v1/vehicles/1001/parts")
+        assert not body["pcdb_loaded"] and {x["part_type"] for x in body["parts"]} == {"PCdb not loaded"}
+        async with client.get(f"{base}/vehicle/1001/parts") as r:
+            page = await r.text()
+        assert 'id="pcdb-missing"' in page and ">7001<" not in page
