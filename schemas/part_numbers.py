@@ -17,9 +17,12 @@ def normalize(text: str) -> str:
     return _PUNCTUATION.sub("", text).upper()
 
 
+PUNCTUATION_SQL = "[^0-9A-Za-z]+"
+
+
 def normalized(column: str) -> str:
     """The SQL of `normalize` over `column` (IMMUTABLE, so it can be indexed)."""
-    return f"upper(regexp_replace({column}, '[^0-9A-Za-z]+', '', 'g'))"
+    return f"upper(regexp_replace({column}, '{PUNCTUATION_SQL}', '', 'g'))"
 
 
 # (schema, table) whose part_number is indexed normalized, and the index name.
