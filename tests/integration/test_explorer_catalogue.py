@@ -13,11 +13,13 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import aiohttp
+import asyncpg
 import pytest
 
 from tests.integration.browser import chromium, explorer, get_json, screenshot
 from tests.integration.pipeline import execute, fetch
 from tests.support import SMALL
+from web import search
 
 MORE = """
 SET session_replication_role = replica;
@@ -326,3 +328,14 @@ async def test_the_vehicles_parts_name_the_vehicle_filter_and_say_what_each_requ
         async with client.get(f"{base}/vehicle/1001/parts") as r:
             page = await r.text()
         assert 'id="pcdb-missing"' in page and ">7001<" not in page
+
+
+async def test_the_part_number_search_can_walk_its_indexes_even_in_a_generic_plan(base: str,
+                                                                                 database_url: str) -> None:
+    conn = await asyncpg.connect(database_url)
+    try:
+        await conn.execute("SET enable_seqscan = off; SET plan_cache_mode = force_generic_plan")
+        plan = "\n".join(r[0] for r in await conn.fetch("EXPLAIN " + search._PARTS, "QAB", "QAC", 20, 0))
+    finally:
+        await conn.close()
+    assert "ix_app_part_number_normalized" in plan and "ix_item_part_number_normalized" in plan, plan
