@@ -299,6 +299,11 @@ async def test_in_chromium_on_a_phone_the_body_never_scrolls_sideways(base: str)
             width = await page.evaluate("document.documentElement.scrollWidth")
             await screenshot(page, f"catalogue-phone-{name}")
             assert width <= 390, (path, width)
+        await page.goto(f"{base}/vehicles/2010")  # the makes filter box
+        await page.fill("#makes-filter", "zen")
+        assert await page.inner_text("#makes-shown") == "0 makes" and await page.locator("#makes li").is_hidden()
+        await page.fill("#makes-filter", "ac")
+        assert await page.inner_text("#makes-shown") == "1 make" and await page.locator("#makes li").is_visible()
 
 
 async def test_the_vehicles_parts_name_the_vehicle_filter_and_say_what_each_requires(base: str,
