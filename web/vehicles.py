@@ -1,6 +1,7 @@
-"""The vehicle drill-down: Year -> Make -> Model -> the base vehicle's vehicles (a grid of SubModel x
-engine x transmission x body x drive, filtered by the attributes that vary) -> one vehicle with
-every configuration it has.
+"""The vehicle drill-down: Year -> Make -> Model -> the base vehicle's vehicles (the selector: one row
+per vehicle with its SubModel, engines, transmissions, bodies and drives, and filters for the attributes
+that vary, each offering what the others leave possible) -> one vehicle with every configuration it has.
+Configurations are labelled by schemas/config_labels.py, as everywhere else.
 
 End-dated rows (end_date_time set: VCdb deletes are soft) are hidden unless `deleted=1`.  The years
 and the makes of a year read `autocare_fitment.explorer_year` and `explorer_year_make` (migration 0007, refreshed by
