@@ -26,8 +26,9 @@ published before the outbox): then it is an upper bound for the older runs (`exa
 
 from __future__ import annotations
 
+import functools
 import json
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
@@ -190,12 +191,14 @@ _BASE_VEHICLE = ("SELECT NULL::int AS vehicle_id, b.base_vehicle_id, b.year_id A
                  "LEFT JOIN autocare_vcdb.model md ON md.model_id = b.model_id WHERE b.base_vehicle_id = $1")
 
 
-def configurations_query() -> str:
-    """Vehicle $1's live configurations of every ACES system: system, id, label, values (jsonb)."""
+@functools.lru_cache(maxsize=64)
+def configurations_query(systems: frozenset[str]) -> str:
+    """Vehicle $1's live configurations of the ACES `systems` named: system, id, label, values (jsonb).
+    Only the systems asked for: each is a UNION ALL part to plan, and most applications name one or two."""
     selects = []
     for name, system in aces.SYSTEMS.items():
         attributes = [a for a in aces.ATTRIBUTES if a.system == name]
-        if system.link is None or not attributes or name not in config_labels.LABELS:
+        if name not in systems or system.link is None or not attributes or name not in config_labels.LABELS:
             continue
         source, at = config_labels.from_link(name, "cfg_", whole=True)
         link = at["link"]
@@ -204,7 +207,7 @@ def configurations_query() -> str:
         selects.append(f"SELECT '{name}' AS system, {link}.{config_labels.LABELS[name].column} AS id, "
                        f"{config_labels.label(name, at)} AS label, jsonb_build_object({values}) AS vals {source} "
                        f"WHERE {link}.vehicle_id = $1 AND {link}.end_date_time IS NULL")
-    return " UNION ALL ".join(selects) + " ORDER BY 1, 3, 2"
+    return " UNION ALL ".join(selects) + " ORDER BY 1, 3, 2" if selects else ""
 
 
 def requirements(attributes: dict[str, Any], submodel: str | None,
@@ -346,8 +349,17 @@ async def vehicles_for_part(pool: Pool, part_number: str, brand: str | None = No
             for r in rows]
 
 
-async def vehicle_configurations(pool: Pool, vehicle_id: int) -> list[VehicleConfiguration]:
-    rows = await _fetch(pool, configurations_query(), vehicle_id)
+def named_systems(attributes: Iterable[dict[str, Any]]) -> frozenset[str]:
+    """The ACES systems whose attributes any of these applications' attribute maps name."""
+    elements = {k for a in attributes for k in a}
+    return frozenset(a.system for a in aces.ATTRIBUTES if a.element in elements)
+
+
+async def vehicle_configurations(pool: Pool, vehicle_id: int, systems: frozenset[str]) -> list[VehicleConfiguration]:
+    sql = configurations_query(systems)
+    if not sql:
+        return []
+    rows = await _fetch(pool, sql, vehicle_id)
     return [VehicleConfiguration(r["system"], r["id"], r["label"], _json(r["vals"], {})) for r in rows]
 
 

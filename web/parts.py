@@ -90,7 +90,8 @@ async def vehicle_parts(ctx: Context, p: VehicleParams) -> VehicleParts:
         raise NotFound(f"there is no vehicle {p.vehicle_id}")
     name = VehicleName(**{k: row[k] for k in VehicleName.model_fields})
     everything = await fitment.parts_for_vehicle(ctx.db, p.vehicle_id)
-    configurations = await fitment.vehicle_configurations(ctx.db, p.vehicle_id) if everything else []
+    systems = fitment.named_systems(x.attributes for x in everything)
+    configurations = await fitment.vehicle_configurations(ctx.db, p.vehicle_id, systems)
     pcdb = bool(await ctx.db.fetchval(_PCDB_LOADED)) if everything else True
 
     def part_type(x: fitment.FitPart) -> str:
