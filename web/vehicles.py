@@ -201,8 +201,9 @@ WHERE b.make_id = $2 AND b.year_id = $1 AND ($3 OR b.end_date_time IS NULL)
 ORDER BY lower(m.model_name), b.model_id, b.base_vehicle_id"""
 
 BASE_VEHICLES_SQL = f"""
-SELECT base_vehicle_id FROM {V}.base_vehicle
-WHERE make_id = $2 AND model_id = $3 AND year_id = $1 AND ($4 OR end_date_time IS NULL) ORDER BY 1"""
+SELECT b.base_vehicle_id, mk.make_name, md.model_name FROM {V}.base_vehicle b
+LEFT JOIN {V}.make mk ON mk.make_id = b.make_id LEFT JOIN {V}.model md ON md.model_id = b.model_id
+WHERE b.make_id = $2 AND b.model_id = $3 AND b.year_id = $1 AND ($4 OR b.end_date_time IS NULL) ORDER BY 1"""
 
 # The explorer's systems, by their schemas/config_labels.py (schemas/aces.SYSTEMS) names.
 _LABELLED = {"body": "body_style", "brakes": "brake", "springs": "spring"}
@@ -349,7 +350,8 @@ async def base_vehicle(ctx: Context, p: DrillModelParams) -> BaseVehiclePage:
     """The vehicles of a year, make and model, one row each with its SubModel, engines, transmissions,
     bodies and drives; filters narrow each other."""
     year, make_id, model_id = _id(p.year, "year"), _id(p.make_id, "make"), _id(p.model_id, "model")
-    ids = [r["base_vehicle_id"] for r in await ctx.db.fetch(BASE_VEHICLES_SQL, year, make_id, model_id, p.deleted)]
+    found = await ctx.db.fetch(BASE_VEHICLES_SQL, year, make_id, model_id, p.deleted)
+    ids = [r["base_vehicle_id"] for r in found]
     if not ids:
         what = f"base vehicle of year {year}, make {make_id}, model {model_id}"
         if not p.deleted and await ctx.db.fetch(BASE_VEHICLES_SQL, year, make_id, model_id, True):
@@ -364,8 +366,7 @@ async def base_vehicle(ctx: Context, p: DrillModelParams) -> BaseVehiclePage:
     after = p.after if p.after is not None else -1
     page_rows = [r for r in chosen if r.vehicle_id > after][:GRID_PAGE]
     more = bool(page_rows) and page_rows[-1].vehicle_id < chosen[-1].vehicle_id
-    make_name = await ctx.db.fetchval(MAKE_NAME_SQL, make_id)
-    model_name = await ctx.db.fetchval(MODEL_NAME_SQL, model_id)
+    make_name, model_name = found[0]["make_name"], found[0]["model_name"]  # one query fewer per grid
     return BaseVehiclePage(year=year, make_id=make_id, make_name=make_name or f"#{make_id}", model_id=model_id,
                            model_name=model_name or f"#{model_id}", base_vehicle_ids=ids, deleted=p.deleted,
                            vehicles=len(chosen), facets=facets(everything, filters), filters=filters,
