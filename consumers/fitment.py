@@ -26,15 +26,16 @@ published before the outbox): then it is an upper bound for the older runs (`exa
 
 from __future__ import annotations
 
+import functools
 import json
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
 from ledger import dead_letters, impact, reports
 from ledger.dead_letters import DeadLetterFilter
 from ledger.errors import InfrastructureError
-from schemas import fitment_sql, naming
+from schemas import aces, config_labels, fitment_sql, naming
 from schemas.catalog import load_catalog
 
 T = TypeVar("T")
@@ -103,6 +104,17 @@ class FitVehicle:
     drive_types: list[str]
     transmissions: list[str]
     body_styles: list[str]
+
+
+@dataclass(frozen=True)
+class VehicleConfiguration:
+    """One live configuration of a vehicle, labelled (schemas/config_labels.py), with the ACES
+    attributes it has: what an application naming some of them asks of the vehicle."""
+
+    system: str  # schemas/aces.SYSTEMS key
+    id: int
+    label: str
+    values: dict[str, Any]  # {"EngineBase": 31, "FuelType": 51, ...}
 
 
 @dataclass(frozen=True)
@@ -177,6 +189,45 @@ _BASE_VEHICLE = ("SELECT NULL::int AS vehicle_id, b.base_vehicle_id, b.year_id A
                  "md.model_name AS model, NULL::text AS submodel FROM autocare_vcdb.base_vehicle b "
                  "LEFT JOIN autocare_vcdb.make mk ON mk.make_id = b.make_id "
                  "LEFT JOIN autocare_vcdb.model md ON md.model_id = b.model_id WHERE b.base_vehicle_id = $1")
+
+
+@functools.lru_cache(maxsize=64)
+def configurations_query(systems: frozenset[str]) -> str:
+    """Vehicle $1's live configurations of the ACES `systems` named: system, id, label, values (jsonb).
+    Only the systems asked for: each is a UNION ALL part to plan, and most applications name one or two."""
+    selects = []
+    for name, system in aces.SYSTEMS.items():
+        attributes = [a for a in aces.ATTRIBUTES if a.system == name]
+        if name not in systems or system.link is None or not attributes or name not in config_labels.LABELS:
+            continue
+        source, at = config_labels.from_link(name, "cfg_", whole=True)
+        link = at["link"]
+        values = ", ".join(f"'{a.element}', {at[a.holder]}.{naming.column_name(a.holder, a.holder_column)}"
+                           for a in attributes)
+        selects.append(f"SELECT '{name}' AS system, {link}.{config_labels.LABELS[name].column} AS id, "
+                       f"{config_labels.label(name, at)} AS label, jsonb_build_object({values}) AS vals {source} "
+                       f"WHERE {link}.vehicle_id = $1 AND {link}.end_date_time IS NULL")
+    return " UNION ALL ".join(selects) + " ORDER BY 1, 3, 2" if selects else ""
+
+
+def requirements(attributes: dict[str, Any], submodel: str | None,
+                 configurations: list[VehicleConfiguration]) -> list[str]:
+    """What an application asks of the vehicle, by the vehicle's own configurations: "engine: 2.0L L4
+    GAS" for an application naming EngineBase 31, where one of the vehicle's engines has it."""
+    wanted: dict[str, dict[str, Any]] = {}
+    for a in aces.ATTRIBUTES:
+        if a.element in attributes:
+            wanted.setdefault(a.system, {})[a.element] = attributes[a.element]
+    out = [f"submodel: {submodel or '#' + str(attributes['SubModel'])}"] if "SubModel" in attributes else []
+    for system, values in wanted.items():
+        if system == aces.VEHICLE.name:
+            out.append(", ".join(f"{k} {v}" for k, v in values.items()))
+            continue
+        labels = sorted({c.label for c in configurations
+                         if c.system == system and all(c.values.get(k) == v for k, v in values.items())})
+        named = ", ".join(f"{k} {v}" for k, v in values.items())
+        out.append(f"{system.replace('_', ' ')}: {' / '.join(labels) if labels else named}")
+    return out
 
 
 def presence_query(*, brand: bool) -> str:
@@ -306,6 +357,20 @@ async def vehicles_for_part(pool: Pool, part_number: str, brand: str | None = No
     rows = await _fetch(pool, vehicles_query(brand=brand is not None), *args)
     return [FitVehicle(**{**r, **{k: list(r[k]) for k in ("engines", "drive_types", "transmissions", "body_styles")}})
             for r in rows]
+
+
+def named_systems(attributes: Iterable[dict[str, Any]]) -> frozenset[str]:
+    """The ACES systems whose attributes any of these applications' attribute maps name."""
+    elements = {k for a in attributes for k in a}
+    return frozenset(a.system for a in aces.ATTRIBUTES if a.element in elements)
+
+
+async def vehicle_configurations(pool: Pool, vehicle_id: int, systems: frozenset[str]) -> list[VehicleConfiguration]:
+    sql = configurations_query(systems)
+    if not sql:
+        return []
+    rows = await _fetch(pool, sql, vehicle_id)
+    return [VehicleConfiguration(r["system"], r["id"], r["label"], _json(r["vals"], {})) for r in rows]
 
 
 async def part_presence(pool: Pool, part_number: str, brand: str | None = None) -> PartPresence:

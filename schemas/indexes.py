@@ -9,9 +9,9 @@ and by part.
 
 from __future__ import annotations
 
-from sqlalchemy import Index, Table
+from sqlalchemy import Index, Table, func
 
-from schemas import aces, naming
+from schemas import aces, naming, part_numbers
 
 
 def _index(table: Table, *columns: str) -> Index:
@@ -28,4 +28,10 @@ def declare(canonical: dict[str, dict[str, Table]]) -> list[Index]:
     out += [_index(app, "fitment_key"), _index(app, "brand_aaia_id", "part_number"),
             _index(app, "base_vehicle_id"), _index(app, "make_id", "year_from"),
             _index(app, "part_number")]  # `vcdb fitment vehicles --part` without --brand (migration 0004)
+    # Part numbers with case and punctuation removed, for prefix ranges (the explorer's search, migration 0010).
+    tables = {("autocare_aces", "app"): app, ("autocare_pies", "item"): canonical["pies"]["Item"]}
+    for schema, table, name in part_numbers.INDEXED:
+        column = tables[(schema, table)].c.part_number
+        key = func.upper(func.regexp_replace(column, part_numbers.PUNCTUATION_SQL, "", "g")).label("normalized")
+        out.append(Index(name, key, postgresql_ops={"normalized": "text_pattern_ops"}))
     return out

@@ -212,7 +212,8 @@ async def problems(request: web.Request, handler: Any) -> web.StreamResponse:
         security.check_host(request, request.app[CONFIG])
         response: web.StreamResponse = await handler(request)
     except ClientError as e:
-        response = await _problem(request, Problem(e.status, e.title, e.message, e.parameters, request_id))
+        response = await _problem(request, Problem(e.status, e.title, e.message, e.parameters, request_id,
+                                                   e.link))
     except web.HTTPNotFound:
         response = await _problem(request, Problem(404, "Not found", f"there is no page at {request.path}",
                                                    request_id=request_id))

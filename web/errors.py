@@ -19,10 +19,11 @@ class ClientError(Exception):
     status = 400
     title = "Bad request"
 
-    def __init__(self, message: str, *, parameters: tuple[str, ...] = ()) -> None:
+    def __init__(self, message: str, *, parameters: tuple[str, ...] = (), link: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.parameters = parameters
+        self.link = link  # where to go instead (an end-dated row's deleted=1 page), if anywhere
 
 
 class BadParameter(ClientError):
@@ -51,7 +52,11 @@ class Problem:
     detail: str
     parameters: tuple[str, ...] = ()
     request_id: str | None = None  # what the log names the request by (web/app.py)
+    link: str | None = None  # where to go instead (an end-dated row's deleted=1 page)
 
     def as_json(self) -> dict[str, object]:
-        return {"status": self.status, "title": self.title, "detail": self.detail,
-                "parameters": list(self.parameters), "request_id": self.request_id}
+        body: dict[str, object] = {"status": self.status, "title": self.title, "detail": self.detail,
+                                   "parameters": list(self.parameters), "request_id": self.request_id}
+        if self.link is not None:
+            body["link"] = self.link
+        return body

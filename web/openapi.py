@@ -21,6 +21,7 @@ PROBLEM_SCHEMA = {
         "parameters": {"type": "array", "items": {"type": "string"}},
         "request_id": {"type": ["string", "null"],
                        "description": "the request's id (its X-Request-Id header): the log names it"},
+        "link": {"type": "string", "description": "where to go instead: an end-dated row's deleted=1 page"},
     },
 }
 

@@ -9,13 +9,16 @@ from collections.abc import Iterable, Sequence
 from pydantic import BaseModel, Field
 
 from consumers import fitment
+from schemas import part_numbers
+from web import vehicles
 from web.endpoints import Context, Params, endpoint
 from web.errors import NotFound
 
 
 class VehicleParams(Params):
-    vehicle_id: int = Field(ge=1)
-    part_type_id: int | None = Field(default=None, ge=1)
+    vehicle_id: int = Field(ge=1, le=2**31 - 1)
+    part_type_id: int | None = Field(default=None, ge=1, le=2**31 - 1, description="only this PCdb part type")
+    position_id: int | None = Field(default=None, ge=1, le=2**31 - 1, description="only this PCdb position")
 
 
 class PartFit(BaseModel):
@@ -23,35 +26,88 @@ class PartFit(BaseModel):
     brand: str | None
     part_number: str
     part_type_id: int
-    part_type: str | None
+    part_type: str  # the PCdb name, or "PCdb not loaded" / "#id (not in PCdb)"
+    position_id: int | None
     position: str | None
     qty: int | None
     mfr_label: str | None
     qualifiers: list[dict[str, object]]
     notes: list[dict[str, object]]
+    requires: list[str]  # what the application asks of the vehicle, by its configurations ("engine: 2.0L L4")
     in_pies: bool
     description: str | None
     image_file_name: str | None
     image_uri: str | None
 
 
+class PartOption(BaseModel):
+    id: int
+    label: str
+    parts: int
+
+
+class VehicleName(BaseModel):
+    base_vehicle_id: int
+    year: int
+    make_id: int
+    make_name: str
+    model_id: int
+    model_name: str
+    submodel: str | None
+    deleted: bool
+
+
 class VehicleParts(BaseModel):
     vehicle_id: int
+    vehicle: VehicleName
     part_type_id: int | None
+    position_id: int | None
+    pcdb_loaded: bool
+    part_types: list[PartOption]  # of every part that fits, for the filter
+    positions: list[PartOption]
+    total: int  # parts that fit, before the filters
     parts: list[PartFit]
+
+
+_PCDB_LOADED = "SELECT EXISTS (SELECT 1 FROM autocare_pcdb.parts)"
+
+
+def _options(pairs: Iterable[tuple[int, str]]) -> list[PartOption]:
+    counts: dict[int, PartOption] = {}
+    for key, label in pairs:
+        seen = counts.get(key)
+        counts[key] = PartOption(id=key, label=label, parts=(seen.parts if seen else 0) + 1)
+    return sorted(counts.values(), key=lambda o: (o.label.lower(), o.id))
 
 
 @endpoint("vehicle_parts", page="/vehicle/{vehicle_id}/parts", api="/vehicles/{vehicle_id}/parts",
           template="parts_of_vehicle.html", fragment="parts_of_vehicle_fragment.html", tag="fitment")
 async def vehicle_parts(ctx: Context, p: VehicleParams) -> VehicleParts:
-    """The parts of live ACES applications that fit a vehicle (optionally of one part type)."""
-    if await ctx.db.fetchval("SELECT 1 FROM autocare_vcdb.vehicle WHERE vehicle_id = $1", p.vehicle_id) is None:
+    """The parts of live ACES applications that fit a vehicle, filtered by part type and position, each with
+    what it asks of the vehicle."""
+    row = await ctx.db.fetchrow(vehicles.VEHICLE_SQL, p.vehicle_id)
+    if row is None:
         raise NotFound(f"there is no vehicle {p.vehicle_id}")
-    parts = await fitment.parts_for_vehicle(ctx.db, p.vehicle_id, p.part_type_id)
-    fields = set(PartFit.model_fields)
-    return VehicleParts(vehicle_id=p.vehicle_id, part_type_id=p.part_type_id,
-                        parts=[PartFit(**{k: v for k, v in dataclasses.asdict(x).items() if k in fields})
-                               for x in parts])
+    name = VehicleName(**{k: row[k] for k in VehicleName.model_fields})
+    everything = await fitment.parts_for_vehicle(ctx.db, p.vehicle_id)
+    systems = fitment.named_systems(x.attributes for x in everything)
+    configurations = await fitment.vehicle_configurations(ctx.db, p.vehicle_id, systems)
+    pcdb = bool(await ctx.db.fetchval(_PCDB_LOADED)) if everything else True
+
+    def part_type(x: fitment.FitPart) -> str:
+        return x.part_type or ("PCdb not loaded" if not pcdb else f"#{x.part_type_id} (not in PCdb)")
+
+    chosen = [x for x in everything
+              if p.part_type_id in (None, x.part_type_id) and p.position_id in (None, x.position_id)]
+    fields = set(PartFit.model_fields) - {"part_type", "requires"}
+    return VehicleParts(
+        vehicle_id=p.vehicle_id, vehicle=name, part_type_id=p.part_type_id, position_id=p.position_id,
+        pcdb_loaded=pcdb, total=len(everything),
+        part_types=_options((x.part_type_id, part_type(x)) for x in everything),
+        positions=_options((x.position_id, x.position or f"#{x.position_id}") for x in everything
+                           if x.position_id is not None),
+        parts=[PartFit(**{k: v for k, v in dataclasses.asdict(x).items() if k in fields}, part_type=part_type(x),
+                       requires=fitment.requirements(x.attributes, name.submodel, configurations)) for x in chosen])
 
 
 class PartParams(Params):
@@ -88,16 +144,31 @@ class PartPage(BaseModel):
 
 @endpoint("part", page="/part", api="/part", template="part.html", tag="fitment")
 async def part(ctx: Context, p: PartParams) -> PartPage:
-    """Every vehicle a part fits (?part_number=, optionally &brand=), collapsed into year ranges."""
-    presence = await fitment.part_presence(ctx.db, p.part_number, p.brand)
-    item = await ctx.db.fetchrow(_PIES_ITEM, p.part_number, p.brand)
+    """Every vehicle a part fits (?part_number=, optionally &brand=), collapsed into year ranges.  The part
+    number as people type it: "qa-brk-100" finds "QA-BRK-100" when that is the only one it can mean."""
+    number = p.part_number
+    presence = await fitment.part_presence(ctx.db, number, p.brand)
+    item = await ctx.db.fetchrow(_PIES_ITEM, number, p.brand)
     if presence.live == 0 and presence.ended == 0 and item is None:
-        raise NotFound(f"there is no part {p.part_number!r}" + (f" of brand {p.brand}" if p.brand else ""))
-    vehicles = await fitment.vehicles_for_part(ctx.db, p.part_number, p.brand)
-    return PartPage(part_number=p.part_number, brand=p.brand, description=item["description"] if item else None,
+        spelled = [r["part_number"] for r in await ctx.db.fetch(_SPELLINGS, part_numbers.normalize(number), p.brand)]
+        if len(spelled) != 1:
+            also = f"; it may be {', '.join(map(repr, spelled))}" if spelled else ""
+            raise NotFound(f"there is no part {number!r}" + (f" of brand {p.brand}" if p.brand else "") + also)
+        number = spelled[0]
+        presence = await fitment.part_presence(ctx.db, number, p.brand)
+        item = await ctx.db.fetchrow(_PIES_ITEM, number, p.brand)
+    vehicles = await fitment.vehicles_for_part(ctx.db, number, p.brand)
+    return PartPage(part_number=number, brand=p.brand, description=item["description"] if item else None,
                     live_applications=presence.live, ended_applications=presence.ended,
                     vehicles=len({v.vehicle_id for v in vehicles}), fits=year_ranges(vehicles))
 
+
+# The part numbers, as spelled in ACES and PIES, that a normalized one stands for (by migration 0010's indexes).
+_NORMALIZED = part_numbers.normalized("part_number")
+_SPELLINGS = (
+    f"SELECT part_number FROM autocare_aces.app WHERE {_NORMALIZED} = $1 AND ($2::text IS NULL OR brand_aaia_id = $2) "
+    f"UNION SELECT part_number FROM autocare_pies.item WHERE {_NORMALIZED} = $1 "
+    "AND ($2::text IS NULL OR brand_aaia_id = $2) ORDER BY 1 LIMIT 5")
 
 # The PIES item of the part (live), with its description: DES first, English first.
 _PIES_ITEM = (

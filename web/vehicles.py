@@ -1,6 +1,7 @@
-"""The vehicle drill-down: Year -> Make -> Model -> the base vehicle's vehicles (a grid of SubModel x
-engine x transmission x body x drive, filtered by the attributes that vary) -> one vehicle with
-every configuration it has.
+"""The vehicle drill-down: Year -> Make -> Model -> the base vehicle's vehicles (the selector: one row
+per vehicle with its SubModel, engines, transmissions, bodies and drives, and filters for the attributes
+that vary, each offering what the others leave possible) -> one vehicle with every configuration it has.
+Configurations are labelled by schemas/config_labels.py, as everywhere else.
 
 End-dated rows (end_date_time set: VCdb deletes are soft) are hidden unless `deleted=1`.  The years
 and the makes of a year read `autocare_fitment.explorer_year` and `explorer_year_make` (migration 0007, refreshed by
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from schemas import config_labels
 from web.endpoints import Context, Params, endpoint
 from web.errors import NotFound
 
@@ -110,19 +112,22 @@ class Facet(BaseModel):
     values: list[FacetValue]
 
 
+class Choice(BaseModel):
+    id: int
+    label: str
+
+
 class GridRow(BaseModel):
+    """One vehicle, with each of its configurations once (a vehicle with two engines lists both)."""
+
     vehicle_id: int
     deleted: bool
     submodel_id: int | None
     submodel: str | None
-    engine_id: int | None
-    engine: str | None
-    transmission_id: int | None
-    transmission: str | None
-    body_id: int | None
-    body: str | None
-    drive_id: int | None
-    drive: str | None
+    engine: list[Choice]
+    transmission: list[Choice]
+    body: list[Choice]
+    drive: list[Choice]
 
 
 class BaseVehiclePage(BaseModel):
@@ -134,11 +139,11 @@ class BaseVehiclePage(BaseModel):
     base_vehicle_ids: list[int]
     deleted: bool
     vehicles: int  # distinct vehicles matching the filters
-    facets: list[Facet]  # only the attributes that take more than one value
+    facets: list[Facet]  # the attributes that take more than one value; each offers the values still possible
     filters: dict[str, int]  # the filters applied
-    rows: list[GridRow]
+    rows: list[GridRow]  # one per vehicle
     next_after: int | None  # the `after` of the next page, if any
-    truncated: bool  # more than GRID_ROWS_MAX combinations: only the first are shown
+    truncated: bool  # more than GRID_ROWS_MAX links: only the first are read
 
 
 class VehicleConfig(BaseModel):
@@ -196,84 +201,29 @@ WHERE b.make_id = $2 AND b.year_id = $1 AND ($3 OR b.end_date_time IS NULL)
 ORDER BY lower(m.model_name), b.model_id, b.base_vehicle_id"""
 
 BASE_VEHICLES_SQL = f"""
-SELECT base_vehicle_id FROM {V}.base_vehicle
-WHERE make_id = $2 AND model_id = $3 AND year_id = $1 AND ($4 OR end_date_time IS NULL) ORDER BY 1"""
+SELECT b.base_vehicle_id, mk.make_name, md.model_name FROM {V}.base_vehicle b
+LEFT JOIN {V}.make mk ON mk.make_id = b.make_id LEFT JOIN {V}.model md ON md.model_id = b.model_id
+WHERE b.make_id = $2 AND b.model_id = $3 AND b.year_id = $1 AND ($4 OR b.end_date_time IS NULL) ORDER BY 1"""
 
-ENGINE_LABEL = """concat_ws(' ', eb.liter || 'L', eb.block_type || eb.cylinders, ft.fuel_type_name,
-                            asp.aspiration_name)"""
-ENGINE_JOINS = f"""
-LEFT JOIN {V}.engine_config2 ec ON ec.engine_config_id = l.engine_config_id
-LEFT JOIN {V}.engine_base eb ON eb.engine_base_id = ec.engine_base_id
-LEFT JOIN {V}.fuel_type ft ON ft.fuel_type_id = ec.fuel_type_id
-LEFT JOIN {V}.aspiration asp ON asp.aspiration_id = ec.aspiration_id"""
-TRANSMISSION_LABEL = """concat_ws(' ', tct.transmission_control_type_name,
-                                  tns.transmission_num_speeds || '-speed', tt.transmission_type_name)"""
-TRANSMISSION_JOINS = f"""
-LEFT JOIN {V}.transmission tr ON tr.transmission_id = l.transmission_id
-LEFT JOIN {V}.transmission_base tb ON tb.transmission_base_id = tr.transmission_base_id
-LEFT JOIN {V}.transmission_type tt ON tt.transmission_type_id = tb.transmission_type_id
-LEFT JOIN {V}.transmission_num_speeds tns ON tns.transmission_num_speeds_id = tb.transmission_num_speeds_id
-LEFT JOIN {V}.transmission_control_type tct ON tct.transmission_control_type_id = tb.transmission_control_type_id"""
-BODY_LABEL = "concat_ws(' ', bnd.body_num_doors || '-door', bt.body_type_name)"
-BODY_JOINS = f"""
-LEFT JOIN {V}.body_style_config bsc ON bsc.body_style_config_id = l.body_style_config_id
-LEFT JOIN {V}.body_num_doors bnd ON bnd.body_num_doors_id = bsc.body_num_doors_id
-LEFT JOIN {V}.body_type bt ON bt.body_type_id = bsc.body_type_id"""
-DRIVE_LABEL = "dt.drive_type_name"
-DRIVE_JOINS = f"LEFT JOIN {V}.drive_type dt ON dt.drive_type_id = l.drive_type_id"
-
-# (system, link table, id column, label, joins): one configuration of a vehicle per link row.
-CONFIG_PARTS: tuple[tuple[str, str, str, str, str], ...] = (
-    ("engine", "vehicle_to_engine_config", "engine_config_id", ENGINE_LABEL, ENGINE_JOINS),
-    ("transmission", "vehicle_to_transmission", "transmission_id", TRANSMISSION_LABEL, TRANSMISSION_JOINS),
-    ("body", "vehicle_to_body_style_config", "body_style_config_id", BODY_LABEL, BODY_JOINS),
-    ("drive", "vehicle_to_drive_type", "drive_type_id", DRIVE_LABEL, DRIVE_JOINS),
-    ("brakes", "vehicle_to_brake_config", "brake_config_id",
-     "concat_ws(' ', 'front ' || fb.brake_type_name, 'rear ' || rb.brake_type_name, bs.brake_system_name, "
-     "ba.brake_abs_name)",
-     f"""LEFT JOIN {V}.brake_config bc ON bc.brake_config_id = l.brake_config_id
-LEFT JOIN {V}.brake_type fb ON fb.brake_type_id = bc.front_brake_type_id
-LEFT JOIN {V}.brake_type rb ON rb.brake_type_id = bc.rear_brake_type_id
-LEFT JOIN {V}.brake_system bs ON bs.brake_system_id = bc.brake_system_id
-LEFT JOIN {V}.brake_abs ba ON ba.brake_abs_id = bc.brake_abs_id"""),
-    ("steering", "vehicle_to_steering_config", "steering_config_id",
-     "concat_ws(' ', st.steering_type_name, ss.steering_system_name)",
-     f"""LEFT JOIN {V}.steering_config sc ON sc.steering_config_id = l.steering_config_id
-LEFT JOIN {V}.steering_type st ON st.steering_type_id = sc.steering_type_id
-LEFT JOIN {V}.steering_system ss ON ss.steering_system_id = sc.steering_system_id"""),
-    ("springs", "vehicle_to_spring_type_config", "spring_type_config_id",
-     "concat_ws(' ', 'front ' || fs.spring_type_name, 'rear ' || rs.spring_type_name)",
-     f"""LEFT JOIN {V}.spring_type_config spc ON spc.spring_type_config_id = l.spring_type_config_id
-LEFT JOIN {V}.spring_type fs ON fs.spring_type_id = spc.front_spring_type_id
-LEFT JOIN {V}.spring_type rs ON rs.spring_type_id = spc.rear_spring_type_id"""),
-    ("wheel_base", "vehicle_to_wheel_base", "wheel_base_id",
-     "concat_ws(' ', wb.wheel_base || ' in', '(' || wb.wheel_base_metric || ' mm)')",
-     f"LEFT JOIN {V}.wheel_base wb ON wb.wheel_base_id = l.wheel_base_id"),
-    ("bed", "vehicle_to_bed_config", "bed_config_id",
-     "concat_ws(' ', bl.bed_length || ' in', bdt.bed_type_name)",
-     f"""LEFT JOIN {V}.bed_config bdc ON bdc.bed_config_id = l.bed_config_id
-LEFT JOIN {V}.bed_length bl ON bl.bed_length_id = bdc.bed_length_id
-LEFT JOIN {V}.bed_type bdt ON bdt.bed_type_id = bdc.bed_type_id"""),
-    ("class", "vehicle_to_class", "class_id", "cl.class_name",
-     f"LEFT JOIN {V}.class cl ON cl.class_id = l.class_id"),
-    ("mfr_body_code", "vehicle_to_mfr_body_code", "mfr_body_code_id", "mbc.mfr_body_code_name",
-     f"LEFT JOIN {V}.mfr_body_code mbc ON mbc.mfr_body_code_id = l.mfr_body_code_id"),
-)
-_PARTS = {p[0]: p for p in CONFIG_PARTS}
+# The explorer's systems, by their schemas/config_labels.py (schemas/aces.SYSTEMS) names.
+_LABELLED = {"body": "body_style", "brakes": "brake", "springs": "spring"}
 
 
 def _link_cte(system: str, vehicles: str, deleted: str) -> str:
     """The links of `system` for the vehicles in CTE `vehicles`: vehicle_id, id, label, deleted."""
-    _, table, column, label, joins = _PARTS[system]
-    return (f"SELECT l.vehicle_id, l.{column} AS id, coalesce(nullif({label}, ''), '#' || l.{column}) AS label, "
-            f"l.end_date_time IS NOT NULL AS deleted FROM {V}.{table} l {joins} "
-            f"WHERE l.vehicle_id IN (SELECT vehicle_id FROM {vehicles}) AND ({deleted} OR l.end_date_time IS NULL)")
+    name = _LABELLED.get(system, system)
+    source, at = config_labels.from_link(name)
+    link = at["link"]
+    return (f"SELECT {link}.vehicle_id, {link}.{config_labels.LABELS[name].column} AS id, "
+            f"{config_labels.label(name, at)} AS label, {link}.end_date_time IS NOT NULL AS deleted {source} "
+            f"WHERE {link}.vehicle_id IN (SELECT vehicle_id FROM {vehicles}) "
+            f"AND ({deleted} OR {link}.end_date_time IS NULL)")
 
 
-# Each link CTE MATERIALIZED: four small join problems to plan, not one of twenty-odd tables
-# (planning the inlined form took ~6 ms, executing it under 1 ms).
+# One row per vehicle and per configuration link (attribute, vehicle_id, id, label): no cross product.
+# Each link CTE MATERIALIZED: small join problems to plan, not one of twenty-odd tables.
 GRID_SQL = f"""
-WITH v AS (
+WITH v AS MATERIALIZED (
   SELECT v.vehicle_id, v.submodel_id, s.submodel_name,
          (b.end_date_time IS NOT NULL OR v.end_date_time IS NOT NULL) AS deleted
   FROM {V}.base_vehicle b JOIN {V}.vehicle v ON v.base_vehicle_id = b.base_vehicle_id
@@ -283,12 +233,13 @@ WITH v AS (
 t AS MATERIALIZED ({_link_cte("transmission", "v", "$2")}),
 bo AS MATERIALIZED ({_link_cte("body", "v", "$2")}),
 d AS MATERIALIZED ({_link_cte("drive", "v", "$2")})
-SELECT v.vehicle_id, v.deleted, v.submodel_id, v.submodel_name AS submodel,
-       e.id AS engine_id, e.label AS engine, t.id AS transmission_id, t.label AS transmission,
-       bo.id AS body_id, bo.label AS body, d.id AS drive_id, d.label AS drive
-FROM v LEFT JOIN e ON e.vehicle_id = v.vehicle_id LEFT JOIN t ON t.vehicle_id = v.vehicle_id
-LEFT JOIN bo ON bo.vehicle_id = v.vehicle_id LEFT JOIN d ON d.vehicle_id = v.vehicle_id
-ORDER BY v.vehicle_id, e.id, t.id, bo.id, d.id
+SELECT * FROM (
+  SELECT 'vehicle' AS attribute, vehicle_id, submodel_id AS id, submodel_name AS label, deleted FROM v
+  UNION ALL SELECT 'engine', vehicle_id, id, label, deleted FROM e
+  UNION ALL SELECT 'transmission', vehicle_id, id, label, deleted FROM t
+  UNION ALL SELECT 'body', vehicle_id, id, label, deleted FROM bo
+  UNION ALL SELECT 'drive', vehicle_id, id, label, deleted FROM d) x
+ORDER BY vehicle_id, attribute <> 'vehicle', label, id
 LIMIT {GRID_ROWS_MAX + 1}"""
 
 VEHICLE_SQL = f"""
@@ -339,19 +290,56 @@ async def models(ctx: Context, p: DrillMakeParams) -> ModelsPage:
                       models=[ModelRow(**dict(r)) for r in rows])
 
 
-def _facets(rows: list[GridRow]) -> list[Facet]:
+def grid_rows(links: list[dict[str, object]]) -> list[GridRow]:
+    """Link rows (attribute, vehicle_id, id, label) folded into one row per vehicle, each value once
+    (a link delivered twice, or live and ended, is one value)."""
+    rows: dict[int, GridRow] = {}
+    for link in links:
+        vehicle_id, key, label = int(str(link["vehicle_id"])), link["id"], link["label"]
+        if link["attribute"] == "vehicle":
+            rows[vehicle_id] = GridRow(vehicle_id=vehicle_id, deleted=bool(link["deleted"]),
+                                       submodel_id=key if isinstance(key, int) else None,
+                                       submodel=str(label) if label is not None else None,
+                                       engine=[], transmission=[], body=[], drive=[])
+        elif vehicle_id in rows and isinstance(key, int):
+            values: list[Choice] = getattr(rows[vehicle_id], str(link["attribute"]))
+            if all(c.id != key for c in values):
+                values.append(Choice(id=key, label=str(label)))
+    return list(rows.values())
+
+
+def _values(row: GridRow, attribute: str) -> dict[int, str]:
+    if attribute == "submodel":
+        return {row.submodel_id: row.submodel or f"#{row.submodel_id}"} if row.submodel_id is not None else {}
+    return {c.id: c.label for c in getattr(row, attribute)}
+
+
+def matches(row: GridRow, filters: dict[str, int]) -> bool:
+    return all(v in _values(row, a) for a, v in filters.items())
+
+
+def facets(rows: list[GridRow], filters: dict[str, int]) -> list[Facet]:
+    """Each attribute that varies among the base vehicle's vehicles, offering the values still possible
+    with the other filters (picking a SubModel narrows the engines), counted in vehicles; the value
+    chosen stays offered so one can change one's mind."""
     out = []
     for attribute in GRID_ATTRIBUTES:
+        if len({k for r in rows for k in _values(r, attribute)}) < 2:
+            continue
+        others = {a: v for a, v in filters.items() if a != attribute}
         labels: dict[int, str] = {}
-        vehicles: dict[int, set[int]] = {}
+        vehicles: dict[int, int] = {}
         for r in rows:
-            key = getattr(r, f"{attribute}_id")
-            if key is not None:
-                labels.setdefault(key, getattr(r, attribute) or f"#{key}")
-                vehicles.setdefault(key, set()).add(r.vehicle_id)
-        if len(vehicles) > 1:
-            values = [FacetValue(id=k, label=labels[k], vehicles=len(v)) for k, v in vehicles.items()]
-            out.append(Facet(attribute=attribute, values=sorted(values, key=lambda f: (f.label.lower(), f.id))))
+            if matches(r, others):
+                for k, label in _values(r, attribute).items():
+                    labels.setdefault(k, label)
+                    vehicles[k] = vehicles.get(k, 0) + 1
+        chosen = filters.get(attribute)
+        if chosen is not None and chosen not in vehicles:
+            labels[chosen], vehicles[chosen] = next(
+                (lbl for r in rows for k, lbl in _values(r, attribute).items() if k == chosen), f"#{chosen}"), 0
+        values = [FacetValue(id=k, label=labels[k], vehicles=n) for k, n in vehicles.items()]
+        out.append(Facet(attribute=attribute, values=sorted(values, key=lambda f: (f.label.lower(), f.id))))
     return out
 
 
@@ -359,28 +347,31 @@ def _facets(rows: list[GridRow]) -> list[Facet]:
           api="/years/{year}/makes/{make_id}/models/{model_id}/vehicles", template="vehicles_base_vehicle.html",
           fragment="vehicles_grid.html", tag="vehicles")
 async def base_vehicle(ctx: Context, p: DrillModelParams) -> BaseVehiclePage:
-    """The vehicles of a year, make and model: SubModel x engine x transmission x body x drive."""
+    """The vehicles of a year, make and model, one row each with its SubModel, engines, transmissions,
+    bodies and drives; filters narrow each other."""
     year, make_id, model_id = _id(p.year, "year"), _id(p.make_id, "make"), _id(p.model_id, "model")
-    ids = [r["base_vehicle_id"] for r in await ctx.db.fetch(BASE_VEHICLES_SQL, year, make_id, model_id, p.deleted)]
+    found = await ctx.db.fetch(BASE_VEHICLES_SQL, year, make_id, model_id, p.deleted)
+    ids = [r["base_vehicle_id"] for r in found]
     if not ids:
-        raise NotFound(f"there is no base vehicle of year {year}, make {make_id}, model {model_id}")
-    fetched = [GridRow(**dict(r)) for r in await ctx.db.fetch(GRID_SQL, ids, p.deleted)]
-    truncated = len(fetched) > GRID_ROWS_MAX
-    everything = fetched[:GRID_ROWS_MAX]
+        what = f"base vehicle of year {year}, make {make_id}, model {model_id}"
+        if not p.deleted and await ctx.db.fetch(BASE_VEHICLES_SQL, year, make_id, model_id, True):
+            link = ctx.url("base_vehicle", year=year, make_id=make_id, model_id=model_id, query={"deleted": 1})
+            raise NotFound(f"the {what} is end-dated (deleted); its deleted version is at {link}", link=link)
+        raise NotFound(f"there is no {what}")
+    links = [dict(r) for r in await ctx.db.fetch(GRID_SQL, ids, p.deleted)]
+    truncated = len(links) > GRID_ROWS_MAX
+    everything = grid_rows(links[:GRID_ROWS_MAX])
     filters = {a: getattr(p, a) for a in GRID_ATTRIBUTES if getattr(p, a) is not None}
-    chosen = [r for r in everything if all(getattr(r, f"{a}_id") == v for a, v in filters.items())]
-    vehicles = sorted({r.vehicle_id for r in chosen})
+    chosen = [r for r in everything if matches(r, filters)]
     after = p.after if p.after is not None else -1
-    page_ids = [v for v in vehicles if v > after][:GRID_PAGE]
-    shown = set(page_ids)
-    more = bool(page_ids) and page_ids[-1] < vehicles[-1]
-    make_name = await ctx.db.fetchval(MAKE_NAME_SQL, make_id)
-    model_name = await ctx.db.fetchval(MODEL_NAME_SQL, model_id)
+    page_rows = [r for r in chosen if r.vehicle_id > after][:GRID_PAGE]
+    more = bool(page_rows) and page_rows[-1].vehicle_id < chosen[-1].vehicle_id
+    make_name, model_name = found[0]["make_name"], found[0]["model_name"]  # one query fewer per grid
     return BaseVehiclePage(year=year, make_id=make_id, make_name=make_name or f"#{make_id}", model_id=model_id,
                            model_name=model_name or f"#{model_id}", base_vehicle_ids=ids, deleted=p.deleted,
-                           vehicles=len(vehicles), facets=_facets(everything), filters=filters,
-                           rows=[r for r in chosen if r.vehicle_id in shown],
-                           next_after=page_ids[-1] if more else None, truncated=truncated)
+                           vehicles=len(chosen), facets=facets(everything, filters), filters=filters,
+                           rows=page_rows, next_after=page_rows[-1].vehicle_id if more else None,
+                           truncated=truncated)
 
 
 @endpoint("vehicle", page="/vehicle/{vehicle_id}", api="/vehicles/{vehicle_id}", template="vehicles_vehicle.html",
@@ -392,7 +383,8 @@ async def vehicle(ctx: Context, p: DrillVehicleParams) -> VehiclePage:
     if row is None:
         raise NotFound(f"there is no vehicle {vehicle_id}")
     if row["deleted"] and not p.deleted:
-        raise NotFound(f"vehicle {vehicle_id} is end-dated (deleted); add deleted=1 to see it")
+        link = ctx.url("vehicle", vehicle_id=vehicle_id, query={"deleted": 1})
+        raise NotFound(f"vehicle {vehicle_id} is end-dated (deleted); its deleted version is at {link}", link=link)
     configs = await ctx.db.fetch(CONFIGS_SQL, vehicle_id, p.deleted)
     return VehiclePage(**dict(row), configurations=[
         VehicleConfig(system=c["system"], id=c["id"], label=c["label"], deleted=c["deleted"]) for c in configs])

@@ -30,7 +30,7 @@ Create Date: 2026-12-02 01:10:00.000000
 from collections.abc import Sequence
 
 from alembic import op
-from schemas import aces, fitment_sql, naming
+from schemas import aces, config_labels, fitment_sql, naming
 
 revision: str = '0004'
 down_revision: str | None = '0003'
@@ -113,47 +113,27 @@ _VEHICLE_JOINS = (f"LEFT JOIN {_t('vcdb', 'Make')} mk ON mk.make_id = b.make_id 
                   f"LEFT JOIN {_t('vcdb', 'SubModel')} sm ON sm.submodel_id = v.submodel_id")
 
 
-def _configuration(system: str, label: str, lookups: Sequence[tuple[str, str, str]]) -> str:
+def _configuration(system: str) -> str:
     """The vehicle's configs of one system that the application allows (those with every
     attribute it names of that system), as labels: the chain of schemas/aces.SYSTEMS, then the
-    name tables (table, alias, join condition) the label reads."""
+    name tables and the label of schemas/config_labels.py (the explorer's pages use the same)."""
     s = aces.SYSTEMS[system]
     assert s.link is not None
     alias = {t: f"c_{naming.table_name(t)}" for t in s.tables}
     chain = f"{_t('vcdb', s.link)} {alias[s.link]}" + "".join(
         f" JOIN {_t('vcdb', j.table)} {alias[j.table]} ON {alias[j.table]}.{_c(j.table, j.column)} = "
         f"{alias[j.previous]}.{_c(j.previous, j.previous_column)}" for j in s.joins)
-    at = {"link": alias[s.link], **{j.table: alias[j.table] for j in s.joins}}
-    names = "".join(f" LEFT JOIN {_t('vcdb', t)} {al} ON {on.format(**at)}" for t, al, on in lookups)
+    at = {"link": alias[s.link], **alias}
+    names = config_labels.lookups(system, at)
     allowed = "".join(f" AND ({_app(a.column)} IS NULL OR {alias[a.holder]}.{_c(a.holder, a.holder_column)} = "
                       f"{_app(a.column)})" for a in aces.ATTRIBUTES if a.system == system)
-    return (f"ARRAY(SELECT DISTINCT {label.format(**at)} FROM {chain}{names} WHERE {alias[s.link]}.vehicle_id = v.vehicle_id"
-            f"{allowed} ORDER BY 1)")
+    return (f"ARRAY(SELECT DISTINCT {config_labels.label(system, at)} FROM {chain}{names} "
+            f"WHERE {alias[s.link]}.vehicle_id = v.vehicle_id{allowed} ORDER BY 1)")
 
 
 def _configurations() -> str:
-    # Liter and cylinders from the config's EngineBlock (VCdb 2.0), else from its EngineBase.
-    engine = _configuration(
-        "engine", "concat_ws(' ', coalesce(blk.liter, eb.liter) || 'L', coalesce(blk.block_type, eb.block_type) "
-        "|| coalesce(blk.cylinders, eb.cylinders), ft.fuel_type_name, nullif(asp.aspiration_name, 'N/A'))",
-        [("EngineBlock", "blk", "blk.engine_block_id = {EngineConfig2}.engine_block_id"),
-         ("EngineBase", "eb", "eb.engine_base_id = {EngineConfig2}.engine_base_id"),
-         ("FuelType", "ft", "ft.fuel_type_id = {EngineConfig2}.fuel_type_id"),
-         ("Aspiration", "asp", "asp.aspiration_id = {EngineConfig2}.aspiration_id")])
-    drive = _configuration("drive", "dt.drive_type_name",
-                           [("DriveType", "dt", "dt.drive_type_id = {link}.drive_type_id")])
-    transmission = _configuration(
-        "transmission", "concat_ws(' ', tt.transmission_type_name, tns.transmission_num_speeds || '-speed', "
-        "tct.transmission_control_type_name)",
-        [("TransmissionType", "tt", "tt.transmission_type_id = {TransmissionBase}.transmission_type_id"),
-         ("TransmissionNumSpeeds", "tns", "tns.transmission_num_speeds_id = {TransmissionBase}.transmission_num_speeds_id"),
-         ("TransmissionControlType", "tct",
-          "tct.transmission_control_type_id = {TransmissionBase}.transmission_control_type_id")])
-    body = _configuration("body_style", "concat_ws(' ', bnd.body_num_doors || '-door', bt.body_type_name)",
-                          [("BodyNumDoors", "bnd", "bnd.body_num_doors_id = {BodyStyleConfig}.body_num_doors_id"),
-                           ("BodyType", "bt", "bt.body_type_id = {BodyStyleConfig}.body_type_id")])
-    return (f"{engine} AS engines, {drive} AS drive_types, {transmission} AS transmissions, "
-            f"{body} AS body_styles")
+    return (f"{_configuration('engine')} AS engines, {_configuration('drive')} AS drive_types, "
+            f"{_configuration('transmission')} AS transmissions, {_configuration('body_style')} AS body_styles")
 
 
 VIEWS: dict[str, str] = {

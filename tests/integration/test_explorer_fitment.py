@@ -63,7 +63,9 @@ async def test_search_by_year_and_words_by_id_and_by_part_number(base: str) -> N
         parts = await hits("W-1")
         assert [(p["brand"], p["part_number"]) for p in parts["parts"]] == [("BBBB", "W-100"), ("CCCC", "W-100")]
         assert (await hits("W-6"))["parts"] == []  # A6 is ended
-        assert await hits("") == {"q": "", "year": None, "base_vehicles": [], "ids": [], "parts": []}
+        nothing = await hits("")
+        assert (nothing["base_vehicles"], nothing["ids"], nothing["parts"], nothing["base_vehicles_total"],
+                nothing["parts_total"]) == ([], [], [], 0, 0)
         problem = await get_json(client, f"{base}/api/v1/search?q={'x' * 101}", status=400)
         assert problem["parameters"] == ["q"]
 

@@ -169,21 +169,26 @@ async def test_each_level_as_json_matches_the_openapi_document_with_the_right_co
         grid = await get_json(client, f"{api}/years/2015/makes/1/models/10/vehicles")
         validator(doc, "BaseVehiclePage").validate(grid)
         assert grid["base_vehicle_ids"] == [201] and grid["vehicles"] == 2
-        assert [(r["vehicle_id"], r["submodel"], r["engine"], r["transmission"], r["body"], r["drive"])
-                for r in grid["rows"]] == [
-            (2001, "Base", "2.0L L4 GAS Turbocharged", "Electronic 6-speed Automatic", "4-door Sedan", "FWD"),
-            (2002, "Sport", "3.0L V6 GAS Turbocharged", "Electronic 6-speed Automatic", "4-door Sedan", "FWD")]
+        def labels(r: dict[str, Any]) -> tuple[Any, ...]:
+            return (r["vehicle_id"], r["submodel"], *([c["label"] for c in r[a]] for a in (
+                "engine", "transmission", "body", "drive")))
+
+        assert [labels(r) for r in grid["rows"]] == [  # one row per vehicle
+            (2001, "Base", ["2.0L L4 GAS Turbocharged"], ["6-speed Automatic Electronic"], ["4-door Sedan"], ["FWD"]),
+            (2002, "Sport", ["3.0L V6 GAS Turbocharged"], ["6-speed Automatic Electronic"], ["4-door Sedan"], ["FWD"])]
         # Filters only for what varies: submodel and engine; not transmission, body, drive.
         assert {f["attribute"]: [v["id"] for v in f["values"]] for f in grid["facets"]} == {
             "submodel": [21, 22], "engine": [71, 72]}
         sport = await get_json(client, f"{api}/years/2015/makes/1/models/10/vehicles?submodel=22")
         assert [r["vehicle_id"] for r in sport["rows"]] == [2002] and sport["filters"] == {"submodel": 22}
-        assert sport["facets"] == grid["facets"]  # the choices stay, so one can change one's mind
+        # The submodel's choices stay, so one can change one's mind; the engines narrow to the Sport's.
+        assert {f["attribute"]: [v["id"] for v in f["values"]] for f in sport["facets"]} == {
+            "submodel": [21, 22], "engine": [72]}
         # deleted=1: the end-dated vehicle and the end-dated RWD link appear, and drive now varies.
         everything = await get_json(client, f"{api}/years/2015/makes/1/models/10/vehicles?deleted=1")
         assert everything["vehicles"] == 3
-        assert [(r["vehicle_id"], r["drive"], r["deleted"]) for r in everything["rows"]] == [
-            (2001, "FWD", False), (2002, "FWD", False), (2002, "RWD", False), (2003, None, True)]
+        assert [(r["vehicle_id"], [c["label"] for c in r["drive"]], r["deleted"]) for r in everything["rows"]] == [
+            (2001, ["FWD"], False), (2002, ["FWD", "RWD"], False), (2003, [], True)]
         assert [f["attribute"] for f in everything["facets"]] == ["submodel", "engine", "drive"]
 
         vehicle = await get_json(client, f"{api}/vehicles/2001")
@@ -191,7 +196,7 @@ async def test_each_level_as_json_matches_the_openapi_document_with_the_right_co
         assert (vehicle["year"], vehicle["make_name"], vehicle["model_name"], vehicle["submodel"],
                 vehicle["region"]) == (2015, "Acme", "Roadster", "Base", "United States")
         assert {c["system"]: c["label"] for c in vehicle["configurations"]} == {
-            "engine": "2.0L L4 GAS Turbocharged", "transmission": "Electronic 6-speed Automatic",
+            "engine": "2.0L L4 GAS Turbocharged", "transmission": "6-speed Automatic Electronic",
             "body": "4-door Sedan", "drive": "FWD", "brakes": "front Disc rear Drum Power 4-Wheel ABS",
             "steering": "Rack and Pinion Power", "springs": "front Coil rear Leaf",
             "wheel_base": "105.1 in (2670 mm)", "bed": "78.8 in Fleetside", "class": "Pickup",
@@ -255,7 +260,7 @@ async def test_filters_work_without_javascript_and_htmx_gets_the_grid_alone(data
         assert 'href="/vehicle/2002"' in plain and 'href="/vehicle/2001"' not in plain
         assert '<option value="22" selected>' in plain and "<html" in plain
         fragment = await _text(client, f"{base}/vehicles/2015/1/10?submodel=22", headers={"HX-Request": "true"})
-        assert fragment.lstrip().startswith('<div id="grid">') and "<html" not in fragment
+        assert '<div id="selector">' in fragment and "<html" not in fragment and 'id="filters"' in fragment
         assert 'href="/vehicle/2002"' in fragment and "1 vehicle<" in fragment
         one_only = await _text(client, f"{base}/vehicles/2015/1/11")  # one vehicle: nothing varies
         assert 'id="filters"' not in one_only

@@ -59,4 +59,5 @@ def test_a_dead_letter_of_an_unknown_table_is_reported_and_not_touched() -> None
     row = DeadLetterRow(7, "vcdb", "Nope", 1, "autocare.vcdb.Nope", 0, 1, "[1]", {"x": 1}, {}, "validation", None,
                         None, None, None, "bad", 1, "open", T0, T0)
     report = asyncio.run(replay(load_catalog("vcdb"), OnlyRows([row]), DeadLetterFilter("vcdb", ids=(7,))))  # type: ignore[arg-type]
-    assert report.loaded == [] and report.failed == [(7, UNKNOWN_TABLE, "vcdb has no table 'Nope': not replayed, left open")]
+    assert report.loaded == []
+    assert report.failed == [(7, UNKNOWN_TABLE, "vcdb has no table 'Nope': not replayed, left open")]
