@@ -320,12 +320,12 @@ def _fit_part(r: dict[str, Any]) -> FitPart:
     return FitPart(**r)
 
 
-_A_VEHICLE_WITH_PARTS = (f"SELECT f.vehicle_id FROM {VIEWS}.app_vehicle f GROUP BY f.vehicle_id "
-                         "ORDER BY count(*) DESC, f.vehicle_id LIMIT 1")
+_A_VEHICLE_WITH_PARTS = f"SELECT f.vehicle_id FROM {VIEWS}.app_vehicle f LIMIT 1"
 
 
 async def a_vehicle_with_parts(pool: Pool) -> int | None:
-    """The vehicle most live applications fit (the demo's first stop), or None when none fits any."""
+    """A vehicle some live application fits (the demo's and the start page's first stop), or None:
+    the first the view yields, so the planner stops at it."""
     rows = await _fetch(pool, _A_VEHICLE_WITH_PARTS)
     return int(rows[0]["vehicle_id"]) if rows else None
 

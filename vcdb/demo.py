@@ -176,7 +176,7 @@ PARTS_DATABASES = ("pcdb", "qdb", "padb")  # what the ACES and PIES files refer 
 async def _parts(settings: Settings, options: DemoOptions, out: Path, stop: signals.Stop) -> int | None:
     """The parts side of the catalogue: the reference databases the files refer to, then the
     generator's first ACES FULL file and its PIES file, each produced, loaded until idle and
-    published.  Returns the vehicle most applications fit (None: none fits any)."""
+    published.  Returns a vehicle some application fits (None: none fits any)."""
     from consumers import fitment
     from consumers.runner import consume
     from consumers.worker import WorkerOptions

@@ -146,6 +146,7 @@ def test_demo_keep_serves_the_explorer_over_its_data_until_ctrl_c(pg_admin_url: 
         page = next(line.split()[-1] for line in out.read_text().splitlines()
                     if line.startswith("a vehicle with parts: http://"))
         vehicle = int(page.rsplit("/", 1)[1])
+        assert home.json()["vehicle_with_parts"] == vehicle  # the start page's first link
         parts = httpx.get(f"{url}api/v1/vehicles/{vehicle}/parts", timeout=10)
         assert parts.status_code == 200 and parts.json()["parts"], parts.text
         assert httpx.get(page, timeout=10).status_code == 200
