@@ -386,5 +386,16 @@ async def vehicle(ctx: Context, p: DrillVehicleParams) -> VehiclePage:
         link = ctx.url("vehicle", vehicle_id=vehicle_id, query={"deleted": 1})
         raise NotFound(f"vehicle {vehicle_id} is end-dated (deleted); its deleted version is at {link}", link=link)
     configs = await ctx.db.fetch(CONFIGS_SQL, vehicle_id, p.deleted)
-    return VehiclePage(**dict(row), configurations=[
-        VehicleConfig(system=c["system"], id=c["id"], label=c["label"], deleted=c["deleted"]) for c in configs])
+    return VehiclePage(**dict(row), configurations=one_per_configuration(
+        [VehicleConfig(system=c["system"], id=c["id"], label=c["label"], deleted=c["deleted"]) for c in configs]))
+
+
+def one_per_configuration(configs: list[VehicleConfig]) -> list[VehicleConfig]:
+    """Each (system, id) once, in order: VCdb can link a vehicle to one configuration twice (two
+    link rows); a live link wins over an end-dated one."""
+    kept: dict[tuple[str, int], VehicleConfig] = {}
+    for c in configs:
+        seen = kept.get((c.system, c.id))
+        if seen is None or (seen.deleted and not c.deleted):
+            kept[(c.system, c.id)] = c
+    return list(kept.values())

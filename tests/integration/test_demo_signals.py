@@ -19,6 +19,7 @@ import httpx
 import psutil
 import pytest
 
+from tests.integration.browser import chromium, screenshot
 from vcdb import exit_codes, services
 
 SAMPLE_S = 0.05
@@ -119,6 +120,21 @@ def test_a_signal_stops_the_demo_and_every_process_it_started(
         p.kill()
 
 
+async def _first_click_path(base: str, part_number: str) -> None:
+    """In Chromium, as a first-time user: the start page's first link ends on a vehicle with its
+    configuration and the parts that fit it."""
+    async with chromium() as page:
+        await page.goto(base)
+        await screenshot(page, "demo-1-home")
+        await page.click("p.start a")
+        await page.wait_for_selector("#parts-table")  # htmx loads the parts into the vehicle's page
+        assert await page.locator("h1").count() == 1
+        assert await page.locator("table").first.locator("tbody tr").count() > 0  # the configuration
+        assert await page.locator("#parts-table tbody tr").count() > 0
+        assert part_number in await page.locator("#parts-table").inner_text()
+        await screenshot(page, "demo-2-vehicle-with-parts")
+
+
 def test_demo_keep_serves_the_explorer_over_its_data_until_ctrl_c(pg_admin_url: str, tmp_path: Path) -> None:
     name = f"vcdb_demo_{uuid.uuid4().hex[:8]}"
     env = {**os.environ, "DATABASE_URL": pg_admin_url}
@@ -153,6 +169,7 @@ def test_demo_keep_serves_the_explorer_over_its_data_until_ctrl_c(pg_admin_url: 
         html = httpx.get(f"{page}/parts", timeout=10).text  # what the vehicle page loads into itself
         assert f"Parts that fit ({len(parts.json()['parts'])})" in html
         assert parts.json()["parts"][0]["part_number"] in html
+        asyncio.run(_first_click_path(url, parts.json()["parts"][0]["part_number"]))
         proc.send_signal(signal.SIGINT)  # with --keep, Ctrl-C is how it ends: the exit is the demo's result
         assert proc.wait(timeout=30) == exit_codes.OK
     finally:

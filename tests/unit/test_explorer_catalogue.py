@@ -63,3 +63,15 @@ def test_an_application_requires_the_vehicles_configurations_that_have_what_it_n
     assert requirements({"EngineBase": 31}, None, configs) == ["engine: 2.0L L4 DIESEL / 2.0L L4 GAS"]
     assert requirements({"SubModel": 11, "DriveType": 41}, "Base", configs) == ["submodel: Base", "drive: FWD"]
     assert requirements({}, None, configs) == []
+
+
+def test_the_vehicle_page_lists_each_configuration_once_and_a_live_link_wins() -> None:
+    from web.vehicles import VehicleConfig, one_per_configuration
+
+    def c(system: str, id_: int, deleted: bool = False) -> VehicleConfig:
+        return VehicleConfig(system=system, id=id_, label=f"{system} {id_}", deleted=deleted)
+
+    got = one_per_configuration([c("brakes", 38, deleted=True), c("drive", 24), c("brakes", 38), c("drive", 24),
+                                 c("drive", 28), c("steering", 23), c("steering", 23, deleted=True)])
+    assert [(x.system, x.id, x.deleted) for x in got] == [
+        ("brakes", 38, False), ("drive", 24, False), ("drive", 28, False), ("steering", 23, False)]
