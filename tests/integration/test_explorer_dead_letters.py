@@ -134,9 +134,11 @@ async def test_filters_are_lists_built_from_the_data(database_url: str) -> None:
         for url in (f"/api/v1/dead-letters?after={big - 1}", f"/api/v1/dead-letters?before={big - 1}&limit=3"):
             body = await get_json(client, base + url)
             assert body["total"] == 60
-        for url in (f"/api/v1/replays/{big}", f"/api/v1/replays?before={big}", f"/api/v1/dead-letters/{big}"):
+        # An id no bigint holds: 400 as a query parameter, 404 in a path (no such replay or dead letter).
+        for url, status in ((f"/api/v1/replays/{big}", 404), (f"/api/v1/replays?before={big}", 400),
+                            (f"/api/v1/dead-letters/{big}", 404)):
             async with client.get(base + url) as r:
-                assert r.status == 400, url
+                assert r.status == status, url
 
 
 async def _form_session(client: aiohttp.ClientSession, base: str, path: str = "/dead-letters") -> str:
