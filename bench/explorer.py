@@ -41,7 +41,7 @@ from aiohttp.test_utils import TestServer
 from bench import fitment
 from bench.fitment import _percentiles, dataset
 from bench.stack import Bench, env_for, fresh_db, settings_for
-from ledger import pools
+from ledger import dead_letters, pools
 from schemas.catalog import load_catalog
 from simulator import fitment_files
 from simulator.dataset import Dataset
@@ -137,8 +137,8 @@ async def load_parts(bench: Bench, url: str, ds: Dataset, apps: int, dead: int) 
         counts = dict(await conn.fetchrow(
             "SELECT (SELECT count(*) FROM autocare_aces.app WHERE end_date_time IS NULL) AS apps, "
             "(SELECT count(DISTINCT vehicle_id) FROM autocare_fitment.app_vehicle) AS vehicles_with_parts, "
-            "(SELECT count(*) FROM autocare_pies.item WHERE end_date_time IS NULL) AS items, "
-            "(SELECT count(*) FROM ingest.dead_letters) AS dead_letters"))
+            "(SELECT count(*) FROM autocare_pies.item WHERE end_date_time IS NULL) AS items"))
+        counts["dead_letters"] = sum([await dead_letters.count(conn, db) for db in ("aces", "pies")])
     finally:
         await conn.close()
     return {"apps_in_file": apps, "faulty_in_file": dead, "items_in_file": len(items),
@@ -169,10 +169,14 @@ async def samples(url: str) -> dict[str, list[Any]]:
         with_parts = [r["vehicle_id"] for r in await conn.fetch(
             "SELECT DISTINCT vehicle_id FROM autocare_fitment.app_vehicle WHERE app_key = ANY($1::text[]) "
             "ORDER BY 1", [r["app_key"] for r in apps[:WITH_PARTS_FROM]])]
-        dead_letter_ids = [r["dead_letter_id"] for r in await conn.fetch(
-            "SELECT dead_letter_id FROM ingest.dead_letters ORDER BY 1")]
     finally:
         await conn.close()
+    pool = await pools.connect_pool(url, size=1)
+    try:  # what the dead-letter page pages through, unfiltered
+        dead_letter_ids = [r["dead_letter_id"] for r in await dead_letters.page(
+            pool, db=None, table=None, reason=None, run_id=None, status=None, after=0, limit=10**9)]
+    finally:
+        await pool.close()
     if not (year_makes and models and vehicles and names):
         raise ExplorerFailed("nothing loaded to explore")
     return {"years": sorted({y for y, _ in year_makes}), "year_makes": year_makes, "models": models,

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import random
 from collections import Counter
+from typing import Any
 
 import pytest
 
 from bench import fitment, report
-from bench.explorer import DEAD_LETTERS_PAGE_SIZE, dead_letters_last_page, last_page_after, typed_so_far
+from bench.explorer import dead_letters_last_page, last_page_after, typed_so_far
 from simulator import fitment_files
 from simulator.fitment_files import Fitment
+from web.operations import PAGE_SIZE as DEAD_LETTERS_PAGE_SIZE
 
 
 @pytest.mark.parametrize(("n", "page", "after"), [
@@ -63,7 +65,8 @@ def test_pies_items_name_every_kth_part_with_its_part_type_and_brand(built: Fitm
 
 
 def test_the_typeahead_is_asked_what_was_typed_so_far() -> None:
-    s = {"names": [(2015, "Honda", "Civic Hybrid")], "vehicles": [123456], "parts": ["BN0001234"]}
+    s: dict[str, list[Any]] = {"names": [(2015, "Honda", "Civic Hybrid")], "vehicles": [123456],
+                               "parts": ["BN0001234"]}
     rng = random.Random(3)
     for _ in range(200):
         q = typed_so_far(rng, s)
