@@ -12,8 +12,10 @@
 5. issue #12: the load stage again as the ingest role (FK triggers on), against (1)'s load stage;
 6. issue #10: a generated ACES file of N applications end to end against merely parsing it, the
    loader's peak RSS (<= 300 MB) and the fitment look-ups' p95 (<= 10 ms) (bench/fitment.py);
-7. issue #11: the explorer served at scale 1.0, many sequential requests: the drill-down queries'
-   and search's p95 (<= 10 ms), the vehicle page's (<= 50 ms) (bench/explorer.py);
+7. issues #11 and #21: the explorer served at scale 1.0 with 200k ACES applications, a PIES file and
+   13k dead letters, many sequential requests: the drill-down's, the grid's, search's and the
+   typeahead's p95 (<= 10 ms), the vehicle page's (<= 50 ms), the vehicle page with its parts'
+   (<= 25 ms), the dead-letter page's at its last page (<= 50 ms) (bench/explorer.py);
 8. issue #18: the short commands' start-up (`vcdb --help`, `status`, `fitment parts`, `dlq list`):
    wall time (<= 0.3 s) and `python -X importtime` totals, each as a ratio to `python -c pass`
    (bench/startup.py).
@@ -78,8 +80,9 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         if args.aces_apps > 0:
             phases.append(("fitment", lambda: fitment.fitment_phase(bench, args.aces_scale, args.aces_apps)))
         if args.explorer_scale > 0:
-            phases.append(("explorer", lambda: explorer.explorer_phase(bench, args.explorer_scale,
-                                                                       args.explorer_requests)))
+            phases.append(("explorer", lambda: explorer.explorer_phase(
+                bench, args.explorer_scale, args.explorer_requests, apps=args.explorer_apps,
+                dead=args.explorer_dead_letters)))
         for name, phase in phases:
             print(f"bench: {name} ...", file=sys.stderr, flush=True)
             try:
@@ -107,6 +110,10 @@ def run() -> int:
     p.add_argument("--aces-scale", type=float, default=1.0, help="simulator scale of the ACES phase's reference data")
     p.add_argument("--explorer-scale", type=float, default=1.0,
                    help="simulator scale of the explorer phase's VCdb (0: skip it)")
+    p.add_argument("--explorer-apps", type=int, default=explorer.APPS,
+                   help="valid applications of the explorer phase's ACES file (0: VCdb only, no parts)")
+    p.add_argument("--explorer-dead-letters", type=int, default=explorer.DEAD_LETTERS,
+                   help="faulty applications among them, dead-lettered by the loader")
     p.add_argument("--explorer-requests", type=int, default=explorer.REQUESTS,
                    help="sequential requests per kind of the explorer phase")
     p.add_argument("--timeout", type=float, default=1800.0, help="seconds a phase may take before it is stopped")

@@ -23,11 +23,11 @@ import datetime as dt
 import random
 import statistics
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from bench.procs import Tracked, check
+from bench.procs import Exited, Tracked, check
 from bench.stack import Bench, env_for, fresh_db, settings_for, vcdb
 from consumers import fitment
 from ledger import dead_letters, pools
@@ -38,27 +38,30 @@ from simulator import fitment_files
 from simulator.config import DEFAULT_ANOMALIES, DatasetConfig
 from simulator.dataset import Dataset
 from simulator.fitment_app import App, VehicleIdent
-from simulator.fitment_xml import AcesHeader, aces_document
+from simulator.fitment_pies import Item
+from simulator.fitment_xml import AcesHeader, aces_document, pies_document
 from simulator.oracle import expected_rows
 from simulator.timeline import Timeline
 from vcdb import services
 
 REFERENCE_DBS = ("vcdb", "pcdb", "qdb")
 LOOKUPS = 300
+FAULTY_SPACING = 10  # `mixed`: a faulty application after every 10 valid ones
 
 
 def dataset(scale: float) -> Dataset:
     return Dataset(DatasetConfig(seed=42, scale=scale, anomalies=DEFAULT_ANOMALIES, timeline=Timeline.monthly(3)))
 
 
-async def load_reference(url: str, ds: Dataset, release: int = 1) -> dict[str, Any]:
-    """COPY every API table of the reference databases as a baseline at `release` leaves them."""
+async def load_reference(url: str, ds: Dataset, release: int = 1, dbs: tuple[str, ...] = REFERENCE_DBS
+                         ) -> dict[str, Any]:
+    """COPY every API table of the reference databases `dbs` as a baseline at `release` leaves them."""
     t0 = time.perf_counter()
     rows = 0
     conn = await pools.connect_session(url)
     try:
         await conn.execute("SET session_replication_role = replica")  # the simulator's rows are the oracle's
-        for db in REFERENCE_DBS:
+        for db in dbs:
             for table in load_catalog(db).api_tables():
                 cols = [c.canonical for c in table.columns]
                 records = [(*(r[c] for c in cols), 0) for r in expected_rows(ds, db, table.name, release)]
@@ -72,9 +75,9 @@ async def load_reference(url: str, ds: Dataset, release: int = 1) -> dict[str, A
     return {"rows": rows, "seconds": time.perf_counter() - t0}
 
 
-def valid_apps(ds: Dataset) -> tuple[list[App], AcesHeader]:
+def valid_apps(ds: Dataset, built: fitment_files.Fitment | None = None) -> tuple[list[App], AcesHeader]:
     """The generator's applications that load at the baseline, and its first file's header."""
-    built = fitment_files.build(ds)
+    built = built or fitment_files.build(ds)
     first = built.deliveries[0]
     apps = [a for a in first.apps if a.fault is None and not a.late and a.action == "A"]
     return apps, dataclasses.replace(built.aces_headers[0], brand=first.brand)
@@ -95,18 +98,79 @@ def many(apps: list[App], base_vehicles: list[int], n: int) -> Iterator[App]:
         yield dataclasses.replace(app, content=content)
 
 
-def write_file(path: Path, apps: list[App], base_vehicles: list[int], header: AcesHeader, n: int) -> int:
+def faulty_apps(built: fitment_files.Fitment) -> list[App]:
+    """The generator's applications of its first file that the loader dead-letters (the late ones
+    aside: they wait on a later VCdb release)."""
+    return [a for a in built.deliveries[0].apps if a.fault is not None and not a.late and a.action == "A"]
+
+
+def mixed(valid: Iterable[App], faulty: list[App], n_faulty: int) -> Iterator[App]:
+    """The valid applications with n_faulty of the faulty ones spread among them, one after every
+    `spacing` valid ones (the rest at the end), each under its own part number."""
+    def flawed(k: int) -> App:
+        app = faulty[k % len(faulty)]
+        return dataclasses.replace(app, content=dataclasses.replace(app.content, part=f"BX{k:07d}"))
+
+    k = 0
+    for i, app in enumerate(valid, 1):
+        yield app
+        if k < n_faulty and i % FAULTY_SPACING == 0:
+            yield flawed(k)
+            k += 1
+    for rest in range(k, n_faulty):
+        yield flawed(rest)
+
+
+def write_file(path: Path, apps: list[App], base_vehicles: list[int], header: AcesHeader, n: int,
+               faulty: list[App] | None = None, n_faulty: int = 0) -> int:
+    """A FULL file of n valid applications (`many`) and n_faulty faulty ones among them (`mixed`)."""
+    n_faulty = n_faulty if faulty else 0
+
     class Sized(list[App]):  # aces_document counts the apps for the Footer and iterates them
         def __len__(self) -> int:
-            return n
+            return n + n_faulty
 
         def __iter__(self) -> Iterator[App]:
-            return many(apps, base_vehicles, n)
+            return mixed(many(apps, base_vehicles, n), faulty or [], n_faulty)
 
     with path.open("w", encoding="utf-8") as out:
         for piece in aces_document(header, Sized(), lambda a: a.content.part):
             out.write(piece)
     return path.stat().st_size
+
+
+def pies_items(built: fitment_files.Fitment, apps: Iterable[App], brand: str, every: int) -> Iterator[Item]:
+    """A PIES item for every `every`-th application of `apps` (as `many` yields them), each the
+    generator's valid item again under that application's brand, part number and part type."""
+    templates = [i for i in built.items if i.fault is None]
+    for k, app in enumerate(apps):
+        if k % every == 0:
+            item = templates[(k // every) % len(templates)]
+            yield dataclasses.replace(item, brand=brand, part=app.content.part, part_type=app.content.part_type)
+
+
+def write_pies(path: Path, built: fitment_files.Fitment, items: list[Item]) -> int:
+    with path.open("w", encoding="utf-8") as out:
+        out.writelines(pies_document(built.pies_header, items))
+    return path.stat().st_size
+
+
+async def load_file(bench: Bench, env: dict[str, str], db: str, path: Path) -> tuple[Exited, Exited]:
+    """`vcdb consume --db DB --until-idle --workers W` and `vcdb DB load FILE` as processes,
+    together, until the file is loaded (the broker and the database are env's): (producer, consumer)."""
+    started = time.monotonic()
+    worker = Tracked(f"{db}-consume", vcdb("consume", "--db", db, "--until-idle", "--assign", "--json",
+                                           "--workers", str(bench.workers), "--stall", "300"),
+                     env=env, workdir=bench.workdir)
+    producer = Tracked(f"{db}-load", vcdb(db, "load", str(path), "--json"), env=env, workdir=bench.workdir)
+    try:
+        deadline = started + bench.timeout_s
+        produced = check(await asyncio.to_thread(producer.wait, deadline))
+        consumed = check(await asyncio.to_thread(worker.wait, deadline))
+    finally:
+        producer.stop()
+        worker.stop()
+    return produced, consumed
 
 
 def parse_only(path: Path) -> dict[str, Any]:
@@ -174,20 +238,9 @@ async def fitment_phase(bench: Bench, scale: float, apps: int) -> dict[str, Any]
     floor = parse_only(path)
     kafka = services.start_tansu(bench.workdir)
     try:
-        settings = settings_for(url, kafka)
-        env = env_for(settings)
+        env = env_for(settings_for(url, kafka))
         started = time.monotonic()
-        worker = Tracked("aces-consume", vcdb("consume", "--db", "aces", "--until-idle", "--assign", "--json",
-                                              "--workers", str(bench.workers), "--stall", "300"),
-                         env=env, workdir=bench.workdir)
-        producer = Tracked("aces-load", vcdb("aces", "load", str(path), "--json"), env=env, workdir=bench.workdir)
-        try:
-            deadline = started + bench.timeout_s
-            produced = check(await asyncio.to_thread(producer.wait, deadline))
-            consumed = check(await asyncio.to_thread(worker.wait, deadline))
-        finally:
-            producer.stop()
-            worker.stop()
+        produced, consumed = await load_file(bench, env, "aces", path)
         wall = time.monotonic() - started
     finally:
         kafka.stop()
