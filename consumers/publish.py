@@ -212,10 +212,11 @@ class Publisher:
     async def _capture_in_place(conn: Any, catalog: Catalog, facts: RunFacts) -> None:
         """A run loaded in place: the rows it wrote go to the outbox as read (`r`), and those it
         ended as `d` when an earlier release was live (there was something to end)."""
-        over = await changes.has_release(conn, facts.db)
-        for name in [n for level in load_plan(catalog).levels for n in level]:
-            if name in {t.table for t in facts.tables}:
-                await changes.capture_in_place(conn, facts.run_id, catalog.tables[name], over_release=over)
+        over = await releases.has_published(conn, facts.db)
+        mine = {t.table for t in facts.tables}
+        for ts in _in_load_order(catalog):
+            if ts.table.name in mine:
+                await changes.capture_in_place(conn, facts.run_id, ts.table, over_release=over)
 
     async def _after(self, result: Result) -> None:
         catalog = load_catalog(result.db)

@@ -29,8 +29,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from ledger import changes
+from ledger import changes, releases
 from ledger.pools import SESSION_ERRORS, infrastructure
+from ledger.releases import Release
+from ledger.statuses import ReleaseStatus
 from schemas import naming
 from schemas.catalog import load_catalog
 from streams import changes as feed
@@ -80,7 +82,7 @@ class Relay:
         at once, relaying nothing, while another process relays."""
         out: list[Relayed] = []
         try:
-            waiting = await changes.unrelayed(self.pool, db)
+            waiting = await releases.unrelayed(self.pool, db)
             for release in waiting:
                 done = await self._relay(release, again=False)
                 if done is None:
@@ -94,26 +96,25 @@ class Relay:
         """Re-emit a release that was relayed: all its changes, once more."""
         try:
             await self.pending()
-            release = await changes.release(self.pool, release_id)
-            if release is None or release["status"] != "published":
+            release = await releases.release(self.pool, release_id)
+            if release is None or release.status != ReleaseStatus.PUBLISHED:
                 raise LookupError(f"no published release {release_id}")
-            if await changes.unrelayed(self.pool):
+            if await releases.unrelayed(self.pool):
                 raise RelayBusy("releases still wait for their first relay (another process is relaying them); "
                                 "try again once `vcdb releases` shows them relayed")
-            done = await self._relay(changes.Pending(release["release_id"], release["run_id"], release["db"],
-                                                     release["published_at"]), again=True)
+            done = await self._relay(release, again=True)
         except SESSION_ERRORS as e:
             raise infrastructure(f"re-emitting release {release_id}", e) from e
         if done is None:
             raise RelayBusy("another process is relaying: try again")
         return done
 
-    async def _relay(self, release: changes.Pending, *, again: bool) -> Relayed | None:
+    async def _relay(self, release: Release, *, again: bool) -> Relayed | None:
         started = time.monotonic()
         async with self.pool.acquire() as conn, conn.transaction():
             if not await changes.lock_relay(conn):
                 return None
-            if not again and await changes.is_relayed(conn, release.release_id):
+            if not again and await releases.is_relayed(conn, release.release_id):
                 return Relayed(release.release_id, release.db, 0, 0, 0.0)
             tables = await changes.tables(conn, release.run_id)
             names = {(db, t): topics.changes_topic(db, _canonical(db, t)) for db, t in tables}
@@ -144,7 +145,7 @@ class Relay:
                     await self.producer.publish(out)
                     sent += len(out)
             if not again:
-                await changes.mark_relayed(conn, release.release_id)
+                await releases.mark_relayed(conn, release.release_id)
         seconds = time.monotonic() - started
         log.info("release %s of %s: %d changes relayed%s in %.2f s", release.release_id, release.db, sent,
                  f" ({skipped} were on the broker already)" if skipped else "", seconds)

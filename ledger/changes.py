@@ -64,7 +64,6 @@ def staged_sql(table: Table) -> str:
     found = f"l.{_q(keys[0])} IS NOT NULL"
     was, now = f"({found} AND l.{end} IS NULL)", f"(s.{end} IS NULL)"
     differs = ", ".join(f"CASE WHEN l.{_q(c)} IS DISTINCT FROM s.{_q(c)} THEN '{c}' END" for c in cols)
-    row = ", ".join(_q(c) for c in cols)
     return (_INSERT + f"SELECT $1, $2, $3, CASE WHEN NOT {was} THEN 'c' WHEN NOT {now} THEN 'd' ELSE 'u' END, "
             f"{_key('s', keys)}, CASE WHEN {was} THEN {_row_json('l', cols)} END, "
             f"CASE WHEN {now} THEN {_row_json('s', cols)} END, "
@@ -72,8 +71,8 @@ def staged_sql(table: Table) -> str:
             f"FROM {twin} s LEFT JOIN {live} l ON {match} "
             f"WHERE s.{_q('ingest_run_id')} = $1 AND ({was} OR {now}) "
             f"AND (NOT {found} OR (({guard.replaces('l', 's')}) "
-            f"AND ROW({', '.join(f'l.{c}' for c in row.split(', '))}) IS DISTINCT FROM "
-            f"ROW({', '.join(f's.{c}' for c in row.split(', '))})))")
+            f"AND ROW({', '.join(f'l.{_q(c)}' for c in cols)}) IS DISTINCT FROM "
+            f"ROW({', '.join(f's.{_q(c)}' for c in cols)})))")
 
 
 @cache
@@ -110,12 +109,6 @@ async def capture_in_place(conn: Connection, run_id: int, table: Table, *, over_
 
 async def capture_ending(conn: Connection, run_id: int, table: Table, cte: str, where: str) -> int:
     return _count(await conn.execute(ending_sql(table, cte, where), run_id, table.db, table.name))
-
-
-async def has_release(conn: Connection, db: str) -> bool:
-    """Is a release of db published already (a run loaded in place over it can end its rows)?"""
-    return bool(await conn.fetchval(
-        "SELECT EXISTS (SELECT 1 FROM ingest.releases WHERE db = $1 AND status = 'published')", db))
 
 
 # ---- reading the outbox --------------------------------------------------------------------------
@@ -157,39 +150,9 @@ async def summary(pool: Pool | Connection, run_id: int, table: str | None = None
 
 # ---- the relay -------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class Pending:
-    """A published release whose changes are not relayed yet (or are asked for again)."""
-
-    release_id: int
-    run_id: int
-    db: str
-    published_at: Any
-
-
-async def unrelayed(conn: Connection | Pool, db: str | None = None) -> list[Pending]:
-    """Published releases without the relayed mark, oldest first (a database's releases relay in order)."""
-    rows = await conn.fetch(
-        "SELECT release_id, run_id, db, published_at FROM ingest.releases WHERE status = 'published' "
-        "AND relayed_at IS NULL AND ($1::text IS NULL OR db = $1) ORDER BY release_id", db)
-    return [Pending(r["release_id"], r["run_id"], r["db"], r["published_at"]) for r in rows]
-
-
-async def release(conn: Connection | Pool, release_id: int) -> Record | None:
-    row: Record | None = await conn.fetchrow(
-        "SELECT release_id, run_id, db, status, published_at, relayed_at FROM ingest.releases WHERE release_id = $1",
-        release_id)
-    return row
-
-
 async def lock_relay(conn: Connection) -> bool:
     """One relay at a time, across the loader's processes (held to the end of the transaction)."""
     return bool(await conn.fetchval("SELECT pg_try_advisory_xact_lock(hashtext('vcdb-stream relay'), 0)"))
-
-
-async def is_relayed(conn: Connection, release_id: int) -> bool:
-    return bool(await conn.fetchval("SELECT relayed_at IS NOT NULL FROM ingest.releases WHERE release_id = $1",
-                                    release_id))
 
 
 async def tables(conn: Connection, run_id: int) -> list[tuple[str, str]]:
@@ -205,7 +168,3 @@ async def rows(conn: Connection, run_id: int, chunk: int = 5000) -> AsyncIterato
         "after::text AS after FROM ingest.changes WHERE run_id = $1 ORDER BY change_id", run_id)
     while batch := await cursor.fetch(chunk):
         yield batch
-
-
-async def mark_relayed(conn: Connection, release_id: int) -> None:
-    await conn.execute("UPDATE ingest.releases SET relayed_at = now() WHERE release_id = $1", release_id)

@@ -27,6 +27,7 @@ import functools
 from dataclasses import dataclass
 from typing import Any
 
+from ledger import releases
 from ledger.pools import Connection, Pool
 from ledger.statuses import ImpactStatus, ReleaseStatus
 from schemas import aces, fitment_sql, naming
@@ -206,19 +207,17 @@ async def of_release(pool: Pool, release_id: int, brand: str | None = None) -> R
     when there is no such release (an id beyond bigint included)."""
     if not 1 <= release_id <= BIGINT_MAX:
         return None
-    head = await pool.fetchrow(
-        "SELECT x.release_id, x.db, x.run_id, r.kind, x.status, x.publication, x.published_at "
-        "FROM ingest.releases x JOIN ingest.runs r USING (run_id) WHERE x.release_id = $1", release_id)
+    head = await releases.release(pool, release_id)
     if head is None:
         return None
     rows = await pool.fetch(
         "SELECT app_key, brand_aaia_id, part_number, status, lost, gained, fits FROM ingest.fitment_impact "
         "WHERE run_id = $1 AND ($2::text IS NULL OR brand_aaia_id = $2) "
-        "ORDER BY status, brand_aaia_id NULLS FIRST, part_number, app_key", head["run_id"], brand)
+        "ORDER BY status, brand_aaia_id NULLS FIRST, part_number, app_key", head.run_id, brand)
     apps = tuple(Impacted(r["app_key"], r["brand_aaia_id"], r["part_number"], ImpactStatus(r["status"]),
                           tuple(r["lost"]), tuple(r["gained"]), r["fits"]) for r in rows)
-    return ReleaseImpact(head["release_id"], head["db"], head["run_id"], head["kind"], head["status"],
-                         head["publication"], head["published_at"], apps)
+    return ReleaseImpact(head.release_id, head.db, head.run_id, head.kind, head.status, head.publication,
+                         head.published_at, apps)
 
 
 async def ended_by_release(pool: Pool) -> list[str]:

@@ -127,14 +127,47 @@ async def undecided_runs(conn: Connection, db: str) -> list[int]:
     return [r["run_id"] for r in await conn.fetch(_UNDECIDED, db)]
 
 
-async def releases(conn: Connection, db: str | None = None) -> list[Release]:
-    rows = await conn.fetch(
-        "SELECT x.*, r.kind FROM ingest.releases x JOIN ingest.runs r USING (run_id) "
-        "WHERE $1::text IS NULL OR x.db = $1 ORDER BY x.release_id", db)
-    return [Release(r["release_id"], r["db"], r["run_id"], r["kind"], r["status"], r["publication"], r["reason"],
-                    r["forced"], _json(r["counts"]) or {}, r["seconds"], r["decided_at"], r["published_at"],
-                    r["relayed_at"])
-            for r in rows]
+_RELEASES = "SELECT x.*, r.kind FROM ingest.releases x JOIN ingest.runs r USING (run_id) "
+
+
+def _release(r: Record) -> Release:
+    return Release(r["release_id"], r["db"], r["run_id"], r["kind"], r["status"], r["publication"], r["reason"],
+                   r["forced"], _json(r["counts"]) or {}, r["seconds"], r["decided_at"], r["published_at"],
+                   r["relayed_at"])
+
+
+async def releases(conn: Connection | Pool, db: str | None = None) -> list[Release]:
+    rows = await conn.fetch(_RELEASES + "WHERE $1::text IS NULL OR x.db = $1 ORDER BY x.release_id", db)
+    return [_release(r) for r in rows]
+
+
+async def release(conn: Connection | Pool, release_id: int) -> Release | None:
+    """One release by its id (None: no such release)."""
+    row = await conn.fetchrow(_RELEASES + "WHERE x.release_id = $1", release_id)
+    return None if row is None else _release(row)
+
+
+async def unrelayed(conn: Connection | Pool, db: str | None = None) -> list[Release]:
+    """Published releases without the relayed mark, oldest first (a database's releases relay in order)."""
+    rows = await conn.fetch(_RELEASES + "WHERE x.status = 'published' AND x.relayed_at IS NULL "
+                            "AND ($1::text IS NULL OR x.db = $1) ORDER BY x.release_id", db)
+    return [_release(r) for r in rows]
+
+
+async def is_relayed(conn: Connection, release_id: int) -> bool:
+    return bool(await conn.fetchval("SELECT relayed_at IS NOT NULL FROM ingest.releases WHERE release_id = $1",
+                                    release_id))
+
+
+async def mark_relayed(conn: Connection, release_id: int) -> None:
+    """The relayed mark: set in the transaction that read the release's outbox rows (consumers/relay.py)."""
+    await conn.execute("UPDATE ingest.releases SET relayed_at = now() WHERE release_id = $1", release_id)
+
+
+async def has_published(conn: Connection, db: str) -> bool:
+    """Is a release of db published already (a run loaded in place over it can end its rows)?"""
+    return bool(await conn.fetchval(
+        "SELECT EXISTS (SELECT 1 FROM ingest.releases WHERE db = $1 AND status = 'published')", db))
 
 
 async def waiting_runs(conn: Connection, db: str) -> list[dict[str, Any]]:

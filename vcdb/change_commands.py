@@ -4,35 +4,36 @@ its changes to the `.changes` topics once more (a consumer that was rebuilt)."""
 from __future__ import annotations
 
 from consumers.relay import Relay
-from ledger import changes, pools
+from ledger import changes, pools, releases
+from ledger.statuses import ReleaseStatus
 from schemas.settings import Settings
 from streams.broker import Publisher
 from vcdb import exit_codes
 from vcdb.console import UsageError, print_json
 
 
-async def _published(pool: pools.Pool, release_id: int) -> pools.Record:
-    row = await changes.release(pool, release_id)
-    if row is None:
+async def _published(pool: pools.Pool, release_id: int) -> releases.Release:
+    found = await releases.release(pool, release_id)
+    if found is None:
         raise UsageError(f"no release {release_id} (`vcdb releases` lists them)")
-    if row["status"] != "published":
-        raise UsageError(f"release {release_id} was {row['status']}, not published: it changed nothing")
-    return row
+    if found.status != ReleaseStatus.PUBLISHED:
+        raise UsageError(f"release {release_id} was {found.status}, not published: it changed nothing")
+    return found
 
 
 async def summary(settings: Settings, release_id: int, table: str | None, *, as_json: bool = False) -> int:
     pool = await pools.connect_pool(settings.database_url, size=1)
     try:
-        row = await _published(pool, release_id)
-        tables = await changes.summary(pool, row["run_id"], table)
+        found = await _published(pool, release_id)
+        tables = await changes.summary(pool, found.run_id, table)
     finally:
         await pool.close()
-    relayed = row["relayed_at"].isoformat(timespec="seconds") if row["relayed_at"] else None
+    relayed = found.relayed_at.isoformat(timespec="seconds") if found.relayed_at else None
     if as_json:
-        print_json({"release": release_id, "db": row["db"], "run_id": row["run_id"], "relayed_at": relayed,
+        print_json({"release": release_id, "db": found.db, "run_id": found.run_id, "relayed_at": relayed,
                     "tables": [t.as_json() for t in tables]})
         return exit_codes.OK
-    print(f"release {release_id} of {row['db']} (run {row['run_id']}): "
+    print(f"release {release_id} of {found.db} (run {found.run_id}): "
           + (f"relayed to the .changes topics at {relayed}" if relayed else "not relayed yet"))
     if not tables:
         print("  no row changed" + (f" in {table}" if table else ""))

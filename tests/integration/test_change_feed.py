@@ -22,7 +22,7 @@ import asyncpg
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from consumers.relay import Relay
-from ledger import changes
+from ledger import releases
 from ledger.pools import connect_pool
 from producers.runner import ProduceOptions, RunResult, produce
 from producers.source import client_source
@@ -281,7 +281,7 @@ def test_a_relay_that_stops_part_way_is_finished_with_no_duplicate_and_no_gap(
                 finished = await Relay(pool, kafka, producer, chunk=500).pending("vcdb")
             assert [r.release_id for r in finished] == [release["release_id"]]
             assert finished[0].skipped > 0 and finished[0].sent + finished[0].skipped == total
-            assert (await changes.unrelayed(pool, "vcdb")) == []
+            assert (await releases.unrelayed(pool, "vcdb")) == []
         finally:
             await pool.close()
         names = sorted(t for t in await _existing(kafka) if t.endswith(topics.CHANGES_SUFFIX))
