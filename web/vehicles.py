@@ -214,10 +214,13 @@ def _link_cte(system: str, vehicles: str, deleted: str) -> str:
     name = _LABELLED.get(system, system)
     source, at = config_labels.from_link(name)
     link = at["link"]
-    return (f"SELECT {link}.vehicle_id, {link}.{config_labels.LABELS[name].column} AS id, "
+    # One row per configuration of a vehicle: VCdb can link a vehicle to one configuration twice
+    # (two link rows); a live link wins over an end-dated one.
+    return (f"SELECT vehicle_id, id, label, bool_and(deleted) AS deleted FROM ("
+            f"SELECT {link}.vehicle_id, {link}.{config_labels.LABELS[name].column} AS id, "
             f"{config_labels.label(name, at)} AS label, {link}.end_date_time IS NOT NULL AS deleted {source} "
             f"WHERE {link}.vehicle_id IN (SELECT vehicle_id FROM {vehicles}) "
-            f"AND ({deleted} OR {link}.end_date_time IS NULL)")
+            f"AND ({deleted} OR {link}.end_date_time IS NULL)) l GROUP BY vehicle_id, id, label")
 
 
 # One row per vehicle and per configuration link (attribute, vehicle_id, id, label): no cross product.
@@ -291,8 +294,8 @@ async def models(ctx: Context, p: DrillMakeParams) -> ModelsPage:
 
 
 def grid_rows(links: list[dict[str, object]]) -> list[GridRow]:
-    """Link rows (attribute, vehicle_id, id, label) folded into one row per vehicle, each value once
-    (a link delivered twice, or live and ended, is one value)."""
+    """Link rows (attribute, vehicle_id, id, label; one per configuration, `_link_cte`) folded into
+    one row per vehicle."""
     rows: dict[int, GridRow] = {}
     for link in links:
         vehicle_id, key, label = int(str(link["vehicle_id"])), link["id"], link["label"]
@@ -302,9 +305,7 @@ def grid_rows(links: list[dict[str, object]]) -> list[GridRow]:
                                        submodel=str(label) if label is not None else None,
                                        engine=[], transmission=[], body=[], drive=[])
         elif vehicle_id in rows and isinstance(key, int):
-            values: list[Choice] = getattr(rows[vehicle_id], str(link["attribute"]))
-            if all(c.id != key for c in values):
-                values.append(Choice(id=key, label=str(label)))
+            getattr(rows[vehicle_id], str(link["attribute"])).append(Choice(id=key, label=str(label)))
     return list(rows.values())
 
 
@@ -386,16 +387,5 @@ async def vehicle(ctx: Context, p: DrillVehicleParams) -> VehiclePage:
         link = ctx.url("vehicle", vehicle_id=vehicle_id, query={"deleted": 1})
         raise NotFound(f"vehicle {vehicle_id} is end-dated (deleted); its deleted version is at {link}", link=link)
     configs = await ctx.db.fetch(CONFIGS_SQL, vehicle_id, p.deleted)
-    return VehiclePage(**dict(row), configurations=one_per_configuration(
-        [VehicleConfig(system=c["system"], id=c["id"], label=c["label"], deleted=c["deleted"]) for c in configs]))
-
-
-def one_per_configuration(configs: list[VehicleConfig]) -> list[VehicleConfig]:
-    """Each (system, id) once, in order: VCdb can link a vehicle to one configuration twice (two
-    link rows); a live link wins over an end-dated one."""
-    kept: dict[tuple[str, int], VehicleConfig] = {}
-    for c in configs:
-        seen = kept.get((c.system, c.id))
-        if seen is None or (seen.deleted and not c.deleted):
-            kept[(c.system, c.id)] = c
-    return list(kept.values())
+    return VehiclePage(**dict(row), configurations=[
+        VehicleConfig(system=c["system"], id=c["id"], label=c["label"], deleted=c["deleted"]) for c in configs])

@@ -98,6 +98,8 @@ async def test_the_grid_has_one_row_per_vehicle_and_filters_narrow_each_other(ba
         grid = await get_json(client, api)
         assert [r["vehicle_id"] for r in grid["rows"]] == [1003, 1004]
         assert [[c["label"] for c in r["drive"]] for r in grid["rows"]] == [["FWD"], ["RWD"]]  # RWD delivered twice
+        page = await get_json(client, f"{base}/api/v1/vehicles/1004")  # and once on the vehicle's page
+        assert [c["id"] for c in page["configurations"] if c["system"] == "drive"] == [42]
         facets = {f["attribute"]: [v["id"] for v in f["values"]] for f in grid["facets"]}
         assert facets == {"submodel": [11, 12], "drive": [41, 42]}
         sport = await get_json(client, f"{api}?submodel=12")
