@@ -38,7 +38,7 @@ from schemas.catalog import load_catalog
 from streams import changes as feed
 from streams import topics
 from streams.broker import Kafka, ensure_topics, last_values
-from streams.partitioner import partition_of
+from streams.partitioner import partitions_each
 from streams.records import TP, OutRecord
 
 log = logging.getLogger(__name__)
@@ -131,16 +131,17 @@ class Relay:
             async for rows in changes.rows(conn, release.run_id, self.chunk):
                 now_ms = int(time.time() * 1000)
                 out: list[OutRecord] = []
-                for r in rows:
-                    topic, n, prefix, snapshot = prefixes[(r["db"], r["table_name"])]
-                    key = feed.key(r["row_key"])
-                    partition = partition_of(key, n)
-                    if r["change_id"] <= sent_before.get((topic, partition), 0):
+                heads = [prefixes[(r["db"], r["table_name"])] for r in rows]
+                keys = [feed.key(r["row_key"]) for r in rows]
+                spread = partitions_each(keys, [h[1] for h in heads])  # one hashing pass a chunk
+                for r, (topic, _, prefix, snapshot), key, partition in zip(rows, heads, keys, spread, strict=True):
+                    change_id = r["change_id"]
+                    if sent_before and change_id <= sent_before.get((topic, partition), 0):
                         skipped += 1
                         continue
                     op = r["op"]
                     out.append(OutRecord(topic, key, feed.value(snapshot if op == "r" else prefix, op, r["before"],
-                                                                r["after"], r["change_id"], now_ms), [], partition))
+                                                                r["after"], change_id, now_ms), [], partition))
                 if out:
                     await self.producer.publish(out)
                     sent += len(out)

@@ -14,6 +14,7 @@ PostgreSQL as JSON text and are spliced in unparsed.  Pure.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,8 +42,15 @@ class Source:
         return json.dumps(head, separators=(",", ":"))[:-1].encode() + b',"change_id":'
 
 
+# PostgreSQL's text of a jsonb array of integers (`[1, 23]`): the common key, whose compact form
+# is the text without the spaces.  Integers spelt as JSON spells them, so the bytes equal key_text's.
+_INT_KEY = re.compile(r"\[(?:0|-?[1-9][0-9]*)(?:, (?:0|-?[1-9][0-9]*))*\]")
+
+
 def key(row_key: str) -> bytes:
     """The Kafka key of a change: the same bytes as its table topic's key for that row."""
+    if _INT_KEY.fullmatch(row_key):
+        return row_key.replace(", ", ",").encode()
     return key_text(json.loads(row_key)).encode()
 
 

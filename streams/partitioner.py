@@ -42,6 +42,11 @@ def partitions_of(keys: Iterable[bytes], partitions: int) -> list[int]:
     return [(h & 0x7FFFFFFF) % partitions for h in murmur2_many(keys)]
 
 
+def partitions_each(keys: Iterable[bytes], partitions: Iterable[int]) -> list[int]:
+    """``partition_of`` for many keys, each among its own topic's number of ``partitions``."""
+    return [(h & 0x7FFFFFFF) % n for h, n in zip(murmur2_many(keys), partitions, strict=True)]
+
+
 def murmur2_many(keys: Iterable[bytes]) -> list[int]:
     """``murmur2`` of every key: the one implementation, with its loop kept tight (names bound
     locally, the word unpackers looked up in a table) because it runs for every record."""

@@ -8,7 +8,7 @@ import pytest
 from aiokafka.partitioner import DefaultPartitioner
 from aiokafka.partitioner import murmur2 as aiokafka_murmur2
 
-from streams.partitioner import murmur2, partition_of, partitions_of
+from streams.partitioner import murmur2, partition_of, partitions_each, partitions_of
 
 
 def _signed(v: int) -> int:
@@ -48,3 +48,5 @@ def test_same_as_aiokafka_for_random_keys() -> None:
         expected = [DefaultPartitioner()(k, parts, parts) for k in keys]
         assert [partition_of(k, n) for k in keys] == expected
         assert partitions_of(keys, n) == expected
+    counts = [(1, 3, 7, 12)[i % 4] for i in range(len(keys))]
+    assert partitions_each(keys, counts) == [partition_of(k, n) for k, n in zip(keys, counts, strict=True)]
