@@ -10,12 +10,15 @@ only ever accepts what the model would have accepted, with the same row; the slo
 everything else, as it always did.
 
 The fast path is compiled per table into one small function (like a namedtuple's generated
-code): measured at about 1.5 CPU-µs a record where the model took 3.3.
+code): measured at about 1.5 CPU-µs a record where the model took 3.3.  A table's model module is
+imported when the first of its records takes the slow path: a worker of one database on clean
+data imports none of the six (about a second of start-up per process on this machine).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 from collections.abc import Callable
 from typing import Any
 
@@ -23,7 +26,6 @@ import orjson
 from pydantic import ValidationError
 
 from schemas.catalog import Column, Table
-from schemas.generated import aces_models, padb_models, pcdb_models, pies_models, qdb_models, vcdb_models
 from schemas.records import RecordModel
 from streams.dead_letters import REASON_VALIDATION, Failure
 
@@ -31,10 +33,12 @@ Row = tuple[Any, ...]
 FastPath = Callable[[bytes], Row | None]
 
 _INT_MIN, _INT_MAX = -(2**31), 2**31 - 1
-MODELS: dict[str, dict[str, type[RecordModel]]] = {
-    "vcdb": vcdb_models.MODELS, "pcdb": pcdb_models.MODELS, "padb": padb_models.MODELS, "qdb": qdb_models.MODELS,
-    "aces": aces_models.MODELS, "pies": pies_models.MODELS,
-}
+
+
+def model_for(table: Table) -> type[RecordModel]:
+    """The generated record model of a table (schemas/generated/<db>_models.py), imported on first use."""
+    models: dict[str, type[RecordModel]] = importlib.import_module(f"schemas.generated.{table.db}_models").MODELS
+    return models[table.name]
 
 
 class _Slow(Exception):
@@ -103,10 +107,16 @@ def compile_fast_path(table: Table) -> FastPath:
 class RowDecoder:
     """Decodes one table's records: the compiled fast path, then the model for the rest."""
 
-    def __init__(self, table: Table, model: type[RecordModel]) -> None:
+    def __init__(self, table: Table, model: type[RecordModel] | None = None) -> None:
         self.table = table
-        self.model = model
+        self._model = model
         self.fast = compile_fast_path(table)
+
+    @property
+    def model(self) -> type[RecordModel]:
+        if self._model is None:
+            self._model = model_for(self.table)
+        return self._model
 
     def decode(self, raw: bytes | None) -> Row | Failure:
         """A row, or the validation failure that dead-letters the record."""
@@ -141,5 +151,5 @@ def decoder_for(table: Table) -> RowDecoder:
     key = (table.db, table.name)
     dec = _DECODERS.get(key)
     if dec is None:
-        dec = _DECODERS[key] = RowDecoder(table, MODELS[table.db][table.name])
+        dec = _DECODERS[key] = RowDecoder(table)
     return dec

@@ -3,11 +3,12 @@ everything else goes to the model and gets its verdict."""
 
 from __future__ import annotations
 
+import importlib
 import json
 
 import pytest
 
-from consumers.decode import RowDecoder
+from consumers.decode import RowDecoder, model_for
 from schemas.catalog import REFERENCE_DATABASES, load_catalog
 from schemas.generated import padb_models, pcdb_models, qdb_models, vcdb_models
 from simulator.dataset import Dataset, DatasetConfig
@@ -86,3 +87,10 @@ def test_text_longer_than_its_column_is_the_models_failure() -> None:
     long = {**ok, "MakeName": "x" * 500}
     assert dec.fast(json.dumps(long).encode()) is None
     assert isinstance(dec.decode(json.dumps(long).encode()), Failure)
+
+
+@pytest.mark.parametrize("db", [*REFERENCE_DATABASES, "aces", "pies"])
+def test_the_lazily_imported_model_of_every_loaded_table_is_its_generated_one(db: str) -> None:
+    module = importlib.import_module(f"schemas.generated.{db}_models")
+    for table in load_catalog(db).loaded_tables():
+        assert RowDecoder(table).model is module.MODELS[table.name] is model_for(table)
