@@ -18,7 +18,7 @@ from bench import ceiling, dlt_env
 from bench.procs import Exited, ProcessFailed, Tracked, check, cpu_s
 from bench.stack import Bench, consume_argv, consume_has_workers, env_for, fresh_db, settings_for, vcdb
 from ledger import pools, releases, runs
-from producers.api_client import ClientConfig
+from producers.api.client import ClientConfig
 from producers.service import select_tables
 from schemas.catalog import load_catalog
 from schemas.settings import Settings

@@ -35,7 +35,7 @@ class Downloaded:
 
 
 def password_grant(settings: Settings) -> dict[str, str]:
-    """The form of the identity server's password grant, as producers.tokens sends it."""
+    """The form of the identity server's password grant, as producers.api.tokens sends it."""
     return {"grant_type": "password", "username": settings.autocare_username,
             "password": settings.autocare_password.get_secret_value(), "client_id": settings.autocare_client_id,
             "client_secret": settings.autocare_client_secret.get_secret_value(), "scope": settings.autocare_scope}

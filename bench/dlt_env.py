@@ -18,7 +18,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from bench.ceiling import password_grant
-from producers.api_client import ClientConfig
+from producers.api.client import ClientConfig
 from producers.service import select_tables
 from schemas.catalog import load_catalog
 from schemas.settings import Settings

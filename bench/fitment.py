@@ -31,8 +31,8 @@ from bench.procs import Exited, Tracked, check
 from bench.stack import Bench, env_for, fresh_db, settings_for, vcdb
 from consumers import fitment
 from ledger import dead_letters, pools
-from producers.files import FORMATS, check_file
-from producers.xml_stream import XmlStream
+from producers.files.run import FORMATS, check_file
+from producers.files.xml_stream import XmlStream
 from schemas.catalog import load_catalog
 from simulator import fitment_files
 from simulator.config import DEFAULT_ANOMALIES, DatasetConfig

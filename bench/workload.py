@@ -7,7 +7,7 @@ import datetime as dt
 from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any
 
-from producers.paging import Page, PageCursor, Pagination
+from producers.api.paging import Page, PageCursor, Pagination
 from streams.envelope import encode_record
 
 

@@ -1,6 +1,6 @@
 """When the loader tries a batch again after an infrastructure error, without I/O.
 
-Shaped like the producer's policy (producers/retry.py): `next_delay` is the one place that acts
+Shaped like the producer's policy (producers/api/retry.py): `next_delay` is the one place that acts
 on the verdict.  Infrastructure errors (connection lost, disk full, deadlock, any SQLSTATE that
 is not the record's fault) are transient: the batch is retried with capped exponential backoff
 and full jitter, nothing advanced meanwhile.  The worker gives up (and stops without advancing)

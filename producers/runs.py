@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from ledger import pools, runs
 from ledger.runs import EndpointState, Run
-from producers.paging import PageCursor
+from producers.api.paging import PageCursor
 
 
 @dataclass(frozen=True)

@@ -26,8 +26,8 @@ from typing import Protocol
 
 from ledger.errors import StateUnavailable
 from ledger.statuses import EndpointStatus
-from producers.errors import dooms_run as api_dooms_run
-from producers.paging import Page, PageCursor
+from producers.api.errors import dooms_run as api_dooms_run
+from producers.api.paging import Page, PageCursor
 from schemas.api_map import DEFAULT_SKIP
 from schemas.catalog import Catalog, Table, load_catalog
 from schemas.graph import load_plan

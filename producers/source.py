@@ -7,8 +7,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from producers.api_client import AutoCareClient, ClientConfig
-from producers.paging import Page, PageCursor
+from producers.api.client import AutoCareClient, ClientConfig
+from producers.api.paging import Page, PageCursor
 from schemas.settings import Settings
 
 

@@ -181,7 +181,7 @@ async def _parts(settings: Settings, options: DemoOptions, out: Path, stop: sign
     from consumers.runner import consume
     from consumers.worker import WorkerOptions
     from ledger import pools
-    from producers.files import LoadOptions, load_files
+    from producers.files.run import LoadOptions, load_files
     from simulator import fitment_files
     from simulator.config import DEFAULT_ANOMALIES, DatasetConfig
     from simulator.dataset import Dataset

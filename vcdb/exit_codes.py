@@ -55,7 +55,7 @@ def _filesystem(e: BaseException) -> bool:
 
 
 def _api_unreachable(e: BaseException) -> bool:
-    from producers.errors import unreachable
+    from producers.api.errors import unreachable
 
     return unreachable(e)
 
@@ -72,10 +72,10 @@ def table() -> tuple[Row, ...]:
     from consumers.worker import StoreUnavailable, WorkerStopped
     from ledger import pools
     from ledger.errors import InfrastructureError, LockHeld, RunStateError, StateUnavailable
-    from producers.errors import ApiError
+    from producers.api.errors import ApiError
+    from producers.files.xml_stream import FileUnreadable, FormatRefused, ParseError
     from producers.raw import RawError
     from producers.service import ProducerError
-    from producers.xml_stream import FileUnreadable, FormatRefused, ParseError
     from schemas.settings import SettingsError
     from streams.broker import BrokerError
     from vcdb.console import UsageError

@@ -1,4 +1,4 @@
-"""`vcdb aces load FILE...` and `vcdb pies load FILE...`: one producer run per file (producers.files)
+"""`vcdb aces load FILE...` and `vcdb pies load FILE...`: one producer run per file (producers.files.run)
 and a summary; what stops them is raised, for the CLI's exit-code table."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from vcdb.logs import Terminal
 
 def load(settings: Settings, terminal: Terminal, *, db: str, files: Sequence[str], resume: bool = False,
          page_size: int = 1000, partitions: int = 3, replication: int = 1, as_json: bool = False) -> int:
-    from producers.files import LoadOptions, LoadResult, load_files
+    from producers.files.run import LoadOptions, LoadResult, load_files
 
     options = LoadOptions(db=db, files=tuple(files), resume=resume, page_entities=page_size, partitions=partitions,
                           replication=replication)

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ledger.statuses import EndpointStatus, LoadStatus
-from producers.paging import Page
+from producers.api.paging import Page
 from vcdb.logs import Terminal
 
 log = logging.getLogger("vcdb.progress")

@@ -22,7 +22,7 @@ from consumers.sql import table_sql
 from consumers.store import LoadStore
 from consumers.submissions import replace_full
 from consumers.worker import WorkerOptions
-from producers.files import LoadOptions, load_files
+from producers.files.run import LoadOptions, load_files
 from schemas import aces, naming
 from schemas.catalog import Table, load_catalog
 from streams.records import InRecord

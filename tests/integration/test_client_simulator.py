@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 import httpx
 
-from producers.api_client import AutoCareClient, ClientConfig
+from producers.api.client import AutoCareClient, ClientConfig
 from schemas.catalog import load_catalog
 from simulator.dataset import Dataset, DatasetConfig
 from simulator.timeline import Timeline

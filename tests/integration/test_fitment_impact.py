@@ -23,7 +23,7 @@ from consumers.runner import consume
 from consumers.worker import WorkerOptions
 from ledger import impact
 from ledger.pools import connect_pool
-from producers.files import LoadOptions, load_files
+from producers.files.run import LoadOptions, load_files
 from producers.runner import ProduceOptions, RunResult, produce
 from producers.source import client_source
 from schemas.catalog import load_catalog

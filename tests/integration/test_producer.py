@@ -51,7 +51,7 @@ def _topic_contents(kafka: str, run_ids: set[int] | None = None) -> dict[str, Co
 
 
 def _api_totals(sim: Service) -> dict[str, int]:
-    from producers.paging import parse_pagination
+    from producers.api.paging import parse_pagination
 
     with httpx.Client(timeout=30) as http:
         token = http.post(f"{sim.url}/connect/token", data={

@@ -18,7 +18,7 @@ import httpx
 
 from consumers.runner import consume
 from consumers.worker import WorkerOptions
-from producers.files import LoadOptions, load_files
+from producers.files.run import LoadOptions, load_files
 from producers.runner import ProduceOptions, RunResult, produce
 from producers.source import client_source
 from schemas.settings import Settings

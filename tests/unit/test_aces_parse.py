@@ -1,5 +1,5 @@
-"""ACES files into records (producers.xml_stream + producers.aces_file), and the file run's page
-source (producers.files) over fakes of the sink and the run state: no socket."""
+"""ACES files into records (producers.files.xml_stream + producers.files.aces), and the file run's page
+source (producers.files.run) over fakes of the sink and the run state: no socket."""
 
 from __future__ import annotations
 
@@ -16,11 +16,12 @@ from typing import Any
 import pytest
 
 from ledger.runs import Run
-from producers import file_source, files
-from producers.aces_file import AcesReader
-from producers.paging import PageCursor
+from producers.api.paging import PageCursor
+from producers.files import run as file_run
+from producers.files import source as file_source
+from producers.files.aces import AcesReader
+from producers.files.xml_stream import FormatRefused, ParseError, XmlStream
 from producers.service import EndpointResult, run_endpoints
-from producers.xml_stream import FormatRefused, ParseError, XmlStream
 from schemas.aces import app_key, fitment_key
 from streams import envelope
 from streams.records import OutRecord
@@ -33,7 +34,7 @@ EFFECTIVE = "2026-03-01T10:00:00"
 def read(path: Path, name: str | None = None) -> tuple[list[dict[str, Any]], AcesReader, XmlStream]:
     """Every App record of a file, its reader (stats, file record) and its stream (digest)."""
     name = name or str(path)
-    version = files.check_file("aces", path, name)
+    version = file_run.check_file("aces", path, name)
     reader = AcesReader(name, version, EFFECTIVE)
     stream = XmlStream(path, name)
     apps: list[dict[str, Any]] = []
@@ -197,24 +198,24 @@ def test_a_value_that_is_not_a_number_is_passed_on_for_the_loader_to_refuse(tmp_
 
 def test_aces_5_is_refused_naming_its_version_and_those_read() -> None:
     with pytest.raises(FormatRefused) as e:
-        files.check_file("aces", FIX / "version_5_0.xml", "version_5_0.xml")
+        file_run.check_file("aces", FIX / "version_5_0.xml", "version_5_0.xml")
     assert "version_5_0.xml: ACES version '5.0' is not read; versions read: 3.0, 3.1, 3.2, 4.0, 4.1, 4.2" \
         in str(e.value)
 
 
 def test_another_root_or_the_other_format_is_refused() -> None:
     with pytest.raises(FormatRefused, match=r"root element <Catalog> is neither ACES nor PIES"):
-        files.check_file("aces", FIX / "not_aces.xml", "not_aces.xml")
+        file_run.check_file("aces", FIX / "not_aces.xml", "not_aces.xml")
     pies = FIX.parent / "pies" / "items_7_2.xml"
     with pytest.raises(FormatRefused, match=r"is a PIES file, not ACES: load it with vcdb pies load"):
-        files.check_file("aces", pies, "items_7_2.xml")
+        file_run.check_file("aces", pies, "items_7_2.xml")
 
 
 def test_a_missing_file_is_refused_before_anything() -> None:
-    from producers.xml_stream import FileUnreadable
+    from producers.files.xml_stream import FileUnreadable
 
     with pytest.raises(FileUnreadable, match=r"nope\.xml: cannot open"):
-        files.check_file("aces", FIX / "nope.xml", "nope.xml")
+        file_run.check_file("aces", FIX / "nope.xml", "nope.xml")
 
 
 def test_malformed_xml_names_file_line_column_and_every_complete_app_came_before() -> None:
@@ -302,12 +303,12 @@ APP_TOPIC, FILE_TOPIC = "autocare.aces.app", "autocare.aces.aces_file"
 
 async def run_file(path: Path, states: dict[str, Any] | None = None, *, page: int = 1000, sink: Sink | None = None,
                    file_id: str | None = None) -> tuple[Sink, State, file_source.FileSource, list[EndpointResult]]:
-    """The two phases of producers.files._load_one, over the fakes."""
+    """The two phases of producers.files.run._load_one, over the fakes."""
     import datetime as dt
 
-    tables = files.endpoint_tables("aces")
+    tables = file_run.endpoint_tables("aces")
     run = Run(1, "aces", "file", None, None, tuple(t.name for t in tables), "running", dt.datetime.now(dt.UTC))
-    plan = files.plan_for(run, tables, states or {})
+    plan = file_run.plan_for(run, tables, states or {})
     reader = AcesReader(path.name, "4.2", EFFECTIVE)
     source = file_source.FileSource(XmlStream(path, path.name), reader, plan, page_entities=page, file_id=file_id)
     sink, state, stop = sink or Sink(), State(), asyncio.Event()
@@ -403,7 +404,7 @@ async def test_a_failed_publish_leaves_the_parse_and_the_file_record_alone(tmp_p
 
 
 async def test_a_file_that_changed_since_its_digest_fails_the_run_without_its_file_record(tmp_path: Path) -> None:
-    from producers.xml_stream import file_digest
+    from producers.files.xml_stream import file_digest
 
     path = write_aces_file(tmp_path / "c.xml", 1500)
     digest = file_digest(path)
@@ -430,5 +431,5 @@ def test_the_effective_time_is_the_runs_start_in_utc_to_the_microsecond() -> Non
     import datetime as dt
 
     start = dt.datetime(2026, 3, 1, 11, 0, 0, 987654, tzinfo=dt.timezone(dt.timedelta(hours=1)))
-    assert files.effective_time(start) == "2026-03-01T10:00:00.987654"
-    assert files.effective_time(start.replace(microsecond=0)) == "2026-03-01T10:00:00.000000"
+    assert file_run.effective_time(start) == "2026-03-01T10:00:00.987654"
+    assert file_run.effective_time(start.replace(microsecond=0)) == "2026-03-01T10:00:00.000000"

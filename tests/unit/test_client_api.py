@@ -22,8 +22,8 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from producers.api_client import AutoCareClient, ClientConfig
-from producers.errors import (
+from producers.api.client import AutoCareClient, ClientConfig
+from producers.api.errors import (
     ApiError,
     AuthenticationFailed,
     Forbidden,
@@ -39,8 +39,8 @@ from producers.errors import (
     TokenEndpointUnavailable,
     TruncatedBody,
 )
-from producers.paging import Page, PageCursor
-from producers.retry import RetryEvent
+from producers.api.paging import Page, PageCursor
+from producers.api.retry import RetryEvent
 from schemas import api_map
 from schemas.settings import Settings
 
@@ -745,11 +745,11 @@ async def test_requests_in_flight_are_bounded() -> None:
 
 
 async def test_requests_are_logged_at_debug(caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.DEBUG, logger="producers.api_client")
+    caplog.set_level(logging.DEBUG, logger="producers.api.client")
     h = harness(FakeApi(data_faults=[httpx.Response(500)]))
     async with h.client:
         await h.all_pages()
-    messages = [r.getMessage() for r in caplog.records if r.name == "producers.api_client"]
+    messages = [r.getMessage() for r in caplog.records if r.name == "producers.api.client"]
     assert "GET /api/v2.0/vcdb/BaseVehicle -> 500 (attempt 1)" in messages
     assert "GET /api/v2.0/vcdb/BaseVehicle -> 200 (attempt 2)" in messages
     assert "POST /connect/token grant=password -> 200" in messages

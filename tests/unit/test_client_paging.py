@@ -7,8 +7,8 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
-from producers.errors import ForeignLink, UnexpectedResponse
-from producers.paging import Origin, PageCursor, PageRequest, Pagination, next_cursor, parse_pagination
+from producers.api.errors import ForeignLink, UnexpectedResponse
+from producers.api.paging import Origin, PageCursor, PageRequest, Pagination, next_cursor, parse_pagination
 
 REQ = PageRequest("https://vcdb.test", "v2.0", "vcdb", "BaseVehicle")
 ORIGIN = REQ.origin

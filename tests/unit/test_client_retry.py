@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from producers.errors import (
+from producers.api.errors import (
     ApiError,
     AuthenticationFailed,
     FatalApiError,
@@ -30,7 +30,7 @@ from producers.errors import (
     is_transient,
     scrub,
 )
-from producers.retry import RetryPolicy, parse_retry_after
+from producers.api.retry import RetryPolicy, parse_retry_after
 
 NOW = dt.datetime(2026, 3, 1, 12, 0, 0, tzinfo=dt.UTC)
 

@@ -21,9 +21,9 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from producers.api_client import AutoCareClient, ClientConfig
-from producers.errors import ApiError
-from producers.retry import RetryEvent
+from producers.api.client import AutoCareClient, ClientConfig
+from producers.api.errors import ApiError
+from producers.api.retry import RetryEvent
 
 CLIENT_SECRET = "cs-SECRET-5e1d2f"
 PASSWORD = "pw-SECRET-a9c4b7"

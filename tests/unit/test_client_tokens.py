@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from pydantic import SecretStr
 
-from producers.errors import AuthenticationFailed, InvalidClient, InvalidGrant, TokenEndpointUnavailable
-from producers.tokens import Credentials, Grant, TokenState, refresh_point
+from producers.api.errors import AuthenticationFailed, InvalidClient, InvalidGrant, TokenEndpointUnavailable
+from producers.api.tokens import Credentials, Grant, TokenState, refresh_point
 
 CREDS = Credentials(
     "client-1", SecretStr("cs-SECRET"), "user@example.com", SecretStr("pw-SECRET"), "VcdbApis offline_access"

@@ -21,9 +21,9 @@ import pytest
 from consumers.fitment import NotMigrated
 from consumers.worker import StoreUnavailable, WorkerStopped
 from ledger.errors import InfrastructureError, LockHeld, RunStateError, StateUnavailable
-from producers.errors import InvalidGrant, NotFound, RetriesExhausted, ServerError, TokenEndpointUnavailable
+from producers.api.errors import InvalidGrant, NotFound, RetriesExhausted, ServerError, TokenEndpointUnavailable
+from producers.files.xml_stream import FormatRefused, ParseError
 from producers.service import ProducerError
-from producers.xml_stream import FormatRefused, ParseError
 from schemas.settings import Settings, SettingsError
 from streams.broker import BrokerError
 from vcdb import cli, exit_codes, signals

@@ -10,7 +10,7 @@ import logging
 import pytest
 from rich.console import Console
 
-from producers.paging import Page, PageCursor, Pagination
+from producers.api.paging import Page, PageCursor, Pagination
 from vcdb import logs
 from vcdb.live import LogProgress, ViewState, render
 

@@ -8,8 +8,8 @@ import json
 import orjson
 import pytest
 
-from producers import page_body
-from producers.page_body import BodyError, cut_records, scan_objects, split_page
+from producers.api import page_body
+from producers.api.page_body import BodyError, cut_records, scan_objects, split_page
 
 
 def test_flat_records_are_cut_as_sent_numbers_keep_their_spelling() -> None:

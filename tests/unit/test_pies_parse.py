@@ -1,4 +1,4 @@
-"""PIES files into records (producers.xml_stream + producers.pies_file): no socket."""
+"""PIES files into records (producers.files.xml_stream + producers.files.pies): no socket."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from producers import files
-from producers.pies_file import TABLES, PiesReader
-from producers.xml_stream import FormatRefused, ParseError, XmlStream, file_digest
+from producers.files import run as file_run
+from producers.files.pies import TABLES, PiesReader
+from producers.files.xml_stream import FormatRefused, ParseError, XmlStream, file_digest
 from schemas.catalog import load_catalog
 
 FIX = Path(__file__).parent / "fixtures" / "pies"
@@ -19,7 +19,7 @@ EFFECTIVE = "2026-03-01T10:00:00"
 
 
 def read(path: Path) -> tuple[dict[str, list[dict[str, Any]]], PiesReader, XmlStream]:
-    version = files.check_file("pies", path, path.name)
+    version = file_run.check_file("pies", path, path.name)
     reader = PiesReader(path.name, version, EFFECTIVE, file_digest(path))
     stream = XmlStream(path, path.name)
     out: dict[str, list[dict[str, Any]]] = {t: [] for t in TABLES}
@@ -150,11 +150,11 @@ def test_gzip_by_magic_bytes(tmp_path: Path) -> None:
 
 def test_pies_8_is_refused_naming_its_version_and_those_read() -> None:
     with pytest.raises(FormatRefused) as e:
-        files.check_file("pies", FIX / "version_8_0.xml", "version_8_0.xml")
+        file_run.check_file("pies", FIX / "version_8_0.xml", "version_8_0.xml")
     assert "PIES version '8.0' is not read; versions read: 6.5, 6.6, 6.7, 7.0, 7.1, 7.2" in str(e.value)
     aces = FIX.parent / "aces" / "full_4_2.xml"
     with pytest.raises(FormatRefused, match=r"is a ACES file, not PIES: load it with vcdb aces load"):
-        files.check_file("pies", aces, "full_4_2.xml")
+        file_run.check_file("pies", aces, "full_4_2.xml")
 
 
 def test_malformed_pies_names_its_position_after_the_complete_items(tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from producers.paging import Page, PageCursor, Pagination
+from producers.api.paging import Page, PageCursor, Pagination
 from producers.service import EndpointPlan, EndpointResult, RunPlan, run_endpoints
 from schemas.catalog import load_catalog
 from streams import envelope

@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator, Sequence
 import pytest
 
 from ledger.errors import StateUnavailable
-from producers.errors import (
+from producers.api.errors import (
     Forbidden,
     InvalidClient,
     InvalidGrant,
@@ -20,7 +20,7 @@ from producers.errors import (
     TokenEndpointUnavailable,
     Unreachable,
 )
-from producers.paging import Page, PageCursor, Pagination
+from producers.api.paging import Page, PageCursor, Pagination
 from producers.service import EndpointPlan, RunDoomed, RunPlan, dooms_run, run_endpoints
 from schemas.catalog import load_catalog
 from streams.broker import BrokerError

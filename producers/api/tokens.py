@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from pydantic import SecretStr
 
-from producers.errors import (
+from producers.api.errors import (
     ApiError,
     AuthenticationFailed,
     InvalidClient,

@@ -1,6 +1,6 @@
 """The page source of a file run: one pass over an ACES or PIES file feeds every table's pages.
 
-One parser task reads the file (producers.xml_stream) and feeds one bounded channel per entity
+One parser task reads the file (producers.files.xml_stream) and feeds one bounded channel per entity
 table; a page of a table is what N consecutive entities (Apps or Items) give it, and its cursor
 says how many entities precede the next page, so a resumed run parses the file again and each
 table publishes only the entities after its own checkpoint.  When the XML breaks, every table
@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from ledger.errors import RunStateError
-from producers.paging import Page, PageCursor
+from producers.api.paging import Page, PageCursor
+from producers.files.xml_stream import Element, FileError, XmlStream
 from producers.service import RunPlan
-from producers.xml_stream import Element, FileError, XmlStream
 from streams import envelope
 
 PAGE_ENTITIES = 1000
@@ -34,7 +34,7 @@ class FileChanged(FileError):
 
 
 class Reader(Protocol):
-    """One format's reading of one file (producers.aces_file.AcesReader, pies_file.PiesReader)."""
+    """One format's reading of one file (producers.files.aces.AcesReader, pies.PiesReader)."""
 
     entity: str
     wanted: dict[str, frozenset[int]]

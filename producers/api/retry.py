@@ -15,7 +15,7 @@ import math
 import random
 from dataclasses import dataclass
 
-from producers.errors import ApiError, RetriesExhausted, RetryAfterTooLong, TransientApiError, describe
+from producers.api.errors import ApiError, RetriesExhausted, RetryAfterTooLong, TransientApiError, describe
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from urllib.parse import quote, urlsplit
 import httpx
 from pydantic import SecretStr
 
-from producers.errors import (
+from producers.api.errors import (
     ApiError,
     AuthenticationFailed,
     Forbidden,
@@ -43,10 +43,10 @@ from producers.errors import (
     describe,
     scrub,
 )
-from producers.page_body import BodyError, split_page
-from producers.paging import Origin, Page, PageCursor, PageRequest, Pagination, next_cursor, parse_pagination
-from producers.retry import RetryEvent, RetryPolicy, parse_retry_after
-from producers.tokens import Credentials, Grant, TokenState
+from producers.api.page_body import BodyError, split_page
+from producers.api.paging import Origin, Page, PageCursor, PageRequest, Pagination, next_cursor, parse_pagination
+from producers.api.retry import RetryEvent, RetryPolicy, parse_retry_after
+from producers.api.tokens import Credentials, Grant, TokenState
 from schemas import api_map
 from schemas.settings import Settings
 from streams import metrics

@@ -1,6 +1,6 @@
 """ACES files (3.0 to 4.2) as records: one App record per `<App>`, one AcesFile record per file.
 
-Pure: elements in, records out (the stream that reads them is producers/xml_stream.py).  Records
+Pure: elements in, records out (the stream that reads them is producers/files/xml_stream.py).  Records
 use the column names of schemas/ddl/aces.sql; the attributes come from schemas/aces.ATTRIBUTES
 and the keys from schemas/aces.app_key / fitment_key, so a D record of an UPDATE file meets the
 application it deletes by content (reference aces-pies.md §1.7).  Nothing is dropped: a value
@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from producers.xml_stream import Element, FormatRefused, Peek, local_name, text_of, to_xml
+from producers.files.xml_stream import Element, FormatRefused, Peek, local_name, text_of, to_xml
 from schemas.aces import ACES_VERSIONS, ATTRIBUTES, app_key, fitment_key
 
 log = logging.getLogger(__name__)

@@ -3,7 +3,7 @@
 The file's entity tables (App; Item and its segment tables) and its file table (AcesFile,
 PiesFile) are the run's endpoints, paged by the producer service itself
 (producers.service.EndpointRunner: publish, wait for the broker, checkpoint, end-of-table).
-`FileSource` is their page source: one pass over the file (producers.xml_stream) feeds one bounded
+`FileSource` is their page source: one pass over the file (producers.files.xml_stream) feeds one bounded
 channel per table, and a page of a table is what N consecutive entities (Apps or Items) give it.
 Its cursor says how many entities precede the next page, so a resumed run (after a malformed
 file was corrected, a signal or a SIGKILL) parses the file again and publishes, per table, only
@@ -34,11 +34,11 @@ from ledger.errors import RunStateError
 from ledger.locks import ProducerLock
 from ledger.runs import Run
 from ledger.statuses import EndpointStatus, RunKind, RunStatus
-from producers import aces_file, pies_file
-from producers.file_source import PAGE_ENTITIES, FileSource, cursor_file
+from producers.files import aces, pies
+from producers.files.source import PAGE_ENTITIES, FileSource, cursor_file
+from producers.files.xml_stream import FileError, FormatRefused, XmlStream, file_digest, peek
 from producers.runs import RunStore
 from producers.service import EndpointPlan, EndpointResult, Progress, RunPlan, run_endpoints
-from producers.xml_stream import FileError, FormatRefused, XmlStream, file_digest, peek
 from schemas.catalog import Table, load_catalog
 from schemas.settings import Settings
 from streams import topics
@@ -55,14 +55,14 @@ class FileFormat:
     file_table: str
 
     def check_version(self, file: str, head: Any) -> str:
-        check = aces_file.check_version if self.db == "aces" else pies_file.check_version
+        check = aces.check_version if self.db == "aces" else pies.check_version
         return check(head, file)
 
     def reader(self, file: str, version: str, effective: str,
-               file_id: str | None = None) -> aces_file.AcesReader | pies_file.PiesReader:
+               file_id: str | None = None) -> aces.AcesReader | pies.PiesReader:
         if self.db == "aces":
-            return aces_file.AcesReader(file, version, effective, file_id)
-        return pies_file.PiesReader(file, version, effective, file_id)
+            return aces.AcesReader(file, version, effective, file_id)
+        return pies.PiesReader(file, version, effective, file_id)
 
     @property
     def all_tables(self) -> tuple[str, ...]:
@@ -70,8 +70,8 @@ class FileFormat:
 
 
 FORMATS: dict[str, FileFormat] = {
-    "aces": FileFormat("aces", aces_file.ROOT, aces_file.ENTITY, (aces_file.APP_TABLE,), aces_file.FILE_TABLE),
-    "pies": FileFormat("pies", pies_file.ROOT, pies_file.ITEM, pies_file.TABLES, pies_file.FILE_TABLE),
+    "aces": FileFormat("aces", aces.ROOT, aces.ENTITY, (aces.APP_TABLE,), aces.FILE_TABLE),
+    "pies": FileFormat("pies", pies.ROOT, pies.ITEM, pies.TABLES, pies.FILE_TABLE),
 }
 
 

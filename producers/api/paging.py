@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import SplitResult, quote, urlencode, urljoin, urlsplit, urlunsplit
 
-from producers.errors import ForeignLink, UnexpectedResponse, describe
+from producers.api.errors import ForeignLink, UnexpectedResponse, describe
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 

@@ -18,8 +18,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from producers.aces_file import as_int, json_text
-from producers.xml_stream import Element, FormatRefused, Peek, local_name, text_of, to_xml
+from producers.files.aces import as_int, json_text
+from producers.files.xml_stream import Element, FormatRefused, Peek, local_name, text_of, to_xml
 from schemas.aces import PIES_VERSIONS
 
 log = logging.getLogger(__name__)
