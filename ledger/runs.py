@@ -2,8 +2,9 @@
 
 A run is one pull from the API (or one ACES/PIES file, or one re-published export): database,
 kind, `as_of` or `since`, the tables it pulls, status, timestamps.  Its endpoints' progress is the
-producer's checkpoint: the next page link and number, pages and records published, the API's
-totalCount.  The producers' statements raise StateUnavailable when PostgreSQL is not there
+producer's checkpoint: the next page link (an API run) or the entities of the file before the next
+page and the file's name (a file run), the next page's number, pages and records published, the
+API's totalCount.  The producers' statements raise StateUnavailable when PostgreSQL is not there
 (ledger/pools.py, `state_guarded`); the reads of the CLI and the explorer raise asyncpg's errors as
 they are, as they always did.
 """
@@ -43,6 +44,8 @@ class EndpointState:
     pages_published: int
     records_published: int
     total_count: int | None
+    entities_before: int | None = None  # a file run's checkpoint: entities of the file before the next page
+    file_name: str | None = None  # and the file read
 
 
 def _tables(raw: Any) -> tuple[str, ...]:
@@ -110,7 +113,8 @@ async def last_successful(pool: Pool, db: str) -> Run | None:
 async def endpoints(pool: Pool, run_id: int) -> dict[str, EndpointState]:
     rows = await pool.fetch("SELECT * FROM ingest.endpoint_progress WHERE run_id = $1", run_id)
     return {r["table_name"]: EndpointState(r["table_name"], r["status"], r["next_link"], r["next_page"],
-                                           r["pages_published"], r["records_published"], r["total_count"])
+                                           r["pages_published"], r["records_published"], r["total_count"],
+                                           r["entities_before"], r["file_name"])
             for r in rows}
 
 
@@ -123,16 +127,19 @@ async def start_endpoint(pool: Pool, run_id: int, table: str) -> None:
 
 @state_guarded
 async def checkpoint(pool: Pool, run_id: int, table: str, *, next_link: str | None, next_page: int, records: int,
-                     total_count: int | None, total_pages: int | None, retries: int, last: bool) -> None:
+                     total_count: int | None, total_pages: int | None, retries: int, last: bool,
+                     entities_before: int | None = None, file_name: str | None = None) -> None:
     """Called only after the broker acknowledged every record of the page.  After the last
     page the endpoint is `paged` in the same statement: a resume then sends only its
-    end-of-table records, and never asks the API for a page past the end."""
+    end-of-table records, and never asks the API for a page past the end.  An API run's
+    checkpoint is `next_link`; a file run's `entities_before` and `file_name` (the other NULL)."""
     await pool.execute(
         "UPDATE ingest.endpoint_progress SET next_link = $3, next_page = $4, pages_published = pages_published + 1,"
         " records_published = records_published + $5, total_count = $6, total_pages = $7, retries = $8, "
-        "status = CASE WHEN $9 THEN 'paged' ELSE status END, updated_at = now() "
-        "WHERE run_id = $1 AND table_name = $2",
-        run_id, table, next_link, next_page, records, total_count, total_pages, retries, last)
+        "status = CASE WHEN $9 THEN 'paged' ELSE status END, entities_before = $10, file_name = $11, "
+        "updated_at = now() WHERE run_id = $1 AND table_name = $2",
+        run_id, table, next_link, next_page, records, total_count, total_pages, retries, last, entities_before,
+        file_name)
 
 
 @state_guarded

@@ -1,5 +1,6 @@
 """The producers' handle on the run state: a pool bound to the ledger's run statements
-(ledger/runs.py), speaking in page cursors.
+(ledger/runs.py), speaking in cursors: the API's `PageCursor` (stored as `next_link`, `next_page`)
+and a file run's `FileCursor` (stored as `entities_before`, `file_name`, `next_page`).
 
 `RunStore` is what the producer service's `RunState` port and the runners need; the statements,
 the lock (ledger/locks.py) and the errors (ledger/errors.py) are the ledger's.
@@ -14,6 +15,8 @@ from dataclasses import dataclass
 from ledger import pools, runs
 from ledger.runs import EndpointState, Run
 from producers.api.paging import PageCursor
+from producers.files.paging import FileCursor
+from producers.service import Cursor
 
 
 @dataclass(frozen=True)
@@ -21,8 +24,10 @@ class EndpointProgress(EndpointState):
     """An endpoint's checkpoint, and the cursor it resumes from."""
 
     @property
-    def cursor(self) -> PageCursor:
-        """Where the endpoint resumes: the page after the last one checkpointed."""
+    def cursor(self) -> Cursor:
+        """Where the endpoint resumes: the page after the last one checkpointed, as it was stored."""
+        if self.entities_before is not None:
+            return FileCursor(self.entities_before, self.next_page, self.file_name)
         return PageCursor(self.next_link, self.next_page)
 
 
@@ -57,9 +62,15 @@ class RunStore:
     async def start_endpoint(self, run_id: int, table: str) -> None:
         await runs.start_endpoint(self._pool, run_id, table)
 
-    async def checkpoint(self, run_id: int, table: str, *, cursor: PageCursor, records: int,
+    async def checkpoint(self, run_id: int, table: str, *, cursor: Cursor, records: int,
                          total_count: int | None, total_pages: int | None, retries: int, last: bool) -> None:
         """Called only after the broker acknowledged every record of the page."""
+        if isinstance(cursor, FileCursor):
+            await runs.checkpoint(self._pool, run_id, table, next_link=None, next_page=cursor.page_number,
+                                  records=records, total_count=total_count, total_pages=total_pages,
+                                  retries=retries, last=last, entities_before=cursor.entities,
+                                  file_name=cursor.file)
+            return
         await runs.checkpoint(self._pool, run_id, table, next_link=cursor.url, next_page=cursor.page_number,
                               records=records, total_count=total_count, total_pages=total_pages, retries=retries,
                               last=last)

@@ -22,12 +22,13 @@ import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from itertools import repeat
-from typing import Protocol
+from typing import Any, Protocol
 
 from ledger.errors import StateUnavailable
 from ledger.statuses import EndpointStatus
 from producers.api.errors import dooms_run as api_dooms_run
-from producers.api.paging import Page, PageCursor
+from producers.api.paging import PageCursor
+from producers.files.paging import FileCursor
 from schemas.api_map import DEFAULT_SKIP
 from schemas.catalog import Catalog, Table, load_catalog
 from schemas.graph import load_plan
@@ -57,9 +58,35 @@ class RunDoomed(Exception):
         self.results = results
 
 
+# Where an endpoint is: the API's page link and number, or how many entities of a file precede it.
+Cursor = PageCursor | FileCursor
+
+
+class SourcePage(Protocol):
+    """What the service reads of a page: the API's (producers.api.paging.Page) or a file's
+    (producers.files.paging.FilePage)."""
+
+    @property
+    def records(self) -> list[dict[str, Any]]: ...
+    @property
+    def raw(self) -> list[bytes]: ...
+    @property
+    def number(self) -> int: ...
+    @property
+    def next_cursor(self) -> Cursor | None: ...  # None: the last page
+    @property
+    def checkpoint(self) -> Cursor: ...
+    @property
+    def total_count(self) -> int | None: ...
+    @property
+    def total_pages(self) -> int | None: ...
+    @property
+    def retries(self) -> int: ...
+
+
 class PageSource(Protocol):
     def pages(self, db: str, api_table: str, *, as_of: dt.date | None, since: dt.date | None,
-              resume: PageCursor | None) -> AsyncIterator[Page]: ...
+              resume: Cursor | None) -> AsyncIterator[SourcePage]: ...
 
 
 class Sink(Protocol):
@@ -69,7 +96,7 @@ class Sink(Protocol):
 
 class Progress(Protocol):
     def endpoint_started(self, table: str) -> None: ...
-    def page_done(self, table: str, page: Page, records: int) -> None: ...
+    def page_done(self, table: str, page: SourcePage, records: int) -> None: ...
     def endpoint_finished(self, table: str, status: str, error: str | None) -> None: ...
 
 
@@ -77,7 +104,7 @@ class NoProgress:
     def endpoint_started(self, table: str) -> None:
         pass
 
-    def page_done(self, table: str, page: Page, records: int) -> None:
+    def page_done(self, table: str, page: SourcePage, records: int) -> None:
         pass
 
     def endpoint_finished(self, table: str, status: str, error: str | None) -> None:
@@ -86,7 +113,7 @@ class NoProgress:
 
 class RunState(Protocol):
     async def start_endpoint(self, run_id: int, table: str) -> None: ...
-    async def checkpoint(self, run_id: int, table: str, *, cursor: PageCursor, records: int,
+    async def checkpoint(self, run_id: int, table: str, *, cursor: Cursor, records: int,
                          total_count: int | None, total_pages: int | None, retries: int, last: bool) -> None: ...
     async def finish_endpoint(self, run_id: int, table: str, status: str, error: str | None = None) -> None: ...
 
@@ -106,7 +133,7 @@ class EndpointResult:
 @dataclass
 class EndpointPlan:
     table: Table
-    resume: PageCursor | None = None
+    resume: Cursor | None = None
     pages_before: int = 0  # pages checkpointed by an earlier attempt of this run
     records_before: int = 0
     total_count: int | None = None
@@ -220,7 +247,7 @@ class EndpointRunner:
             self.progress.endpoint_finished(table.name, result.status, result.error)
         return result
 
-    async def _next(self, ahead: _Ahead) -> Page | None:
+    async def _next(self, ahead: _Ahead) -> SourcePage | None:
         """The next page, or `_STOPPED` when a stop request comes first (the fetch is dropped)."""
         if self.stop.is_set():
             return _STOPPED
@@ -247,7 +274,8 @@ class EndpointRunner:
         await self.sink.publish([OutRecord(topic, envelope.EOT_KEY, eot.encode(), headers, p) for p in parts])
 
 
-def data_records(topic: str, keys: envelope.KeyEncoder, headers: envelope.PageHeaders, page: Page) -> list[OutRecord]:
+def data_records(topic: str, keys: envelope.KeyEncoder, headers: envelope.PageHeaders,
+                 page: SourcePage) -> list[OutRecord]:
     """One page's records as they go on the topic: key, the API's bytes, the page's headers."""
     if len(page.records) != len(page.raw):
         raise ValueError(f"page {page.number} has {len(page.records)} records but {len(page.raw)} raw records")
@@ -260,22 +288,22 @@ class _Ahead:
     """An endpoint's pages, the next one fetched in a task of its own when asked to (``start``),
     so that the fetch overlaps the publishing of the page before."""
 
-    def __init__(self, pages: AsyncIterator[Page]) -> None:
+    def __init__(self, pages: AsyncIterator[SourcePage]) -> None:
         self._pages = pages
-        self._task: asyncio.Task[Page | None] | None = None
+        self._task: asyncio.Task[SourcePage | None] | None = None
 
     def start(self) -> None:
         if self._task is None:
             self._task = asyncio.create_task(self._fetch())
 
-    async def next(self) -> Page | None:
+    async def next(self) -> SourcePage | None:
         """The next page (the one fetched ahead, if any), or None after the last."""
         self.start()
         task, self._task = self._task, None
         assert task is not None
         return await task
 
-    async def _fetch(self) -> Page | None:
+    async def _fetch(self) -> SourcePage | None:
         try:
             return await anext(self._pages)
         except StopAsyncIteration:
@@ -294,11 +322,11 @@ class _Ahead:
             await aclose()
 
 
-# A stop request came before the next page: a Page in type only, never published.
-_STOPPED: Page = object()  # type: ignore[assignment]
+# A stop request came before the next page: a page in type only, never published.
+_STOPPED: SourcePage = object()  # type: ignore[assignment]
 
 
-async def _no_pages() -> AsyncIterator[Page]:
+async def _no_pages() -> AsyncIterator[SourcePage]:
     return
     yield  # an async generator that yields nothing
 

@@ -7,8 +7,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+from ledger.errors import RunStateError
 from producers.api.client import AutoCareClient, ClientConfig
 from producers.api.paging import Page, PageCursor
+from producers.files.paging import FileCursor
 from schemas.settings import Settings
 
 
@@ -17,8 +19,11 @@ class ClientPageSource:
         self.client = client
 
     def pages(self, db: str, api_table: str, *, as_of: dt.date | None, since: dt.date | None,
-              resume: PageCursor | None) -> AsyncIterator[Page]:
+              resume: PageCursor | FileCursor | None) -> AsyncIterator[Page]:
         """The client's pages from ``resume`` (a checkpoint without a link resumes by number)."""
+        if isinstance(resume, FileCursor):
+            raise RunStateError(f"{db} {api_table}: the checkpoint is a file run's ({resume.entities} entities "
+                                f"of {resume.file}), not a page of the API")
         return self.client.iter_pages(db, api_table, as_of=as_of, since=since, start=resume)
 
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ledger.statuses import EndpointStatus, LoadStatus
-from producers.api.paging import Page
+from producers.service import SourcePage
 from vcdb.logs import Terminal
 
 log = logging.getLogger("vcdb.progress")
@@ -79,7 +79,7 @@ class ViewState:
             self.live_endpoints = True
             self.endpoints[table] = EndpointView(self.clock())
 
-    def page_done(self, table: str, page: Page, records: int) -> None:
+    def page_done(self, table: str, page: SourcePage, records: int) -> None:
         with self.lock:
             ep = self.endpoints.setdefault(table, EndpointView(self.clock()))
             ep.pages += 1
@@ -189,7 +189,7 @@ class LogProgress:
         self.state.endpoint_started(table)
         log.info("%s: started", table, extra={"table": table, "status": EndpointStatus.RUNNING})
 
-    def page_done(self, table: str, page: Page, records: int) -> None:
+    def page_done(self, table: str, page: SourcePage, records: int) -> None:
         self.state.page_done(table, page, records)
         ep = self.state.endpoints[table]
         if ep.pages % self.every == 0:

@@ -5,10 +5,11 @@ PiesFile) are the run's endpoints, paged by the producer service itself
 (producers.service.EndpointRunner: publish, wait for the broker, checkpoint, end-of-table).
 `FileSource` is their page source: one pass over the file (producers.files.xml_stream) feeds one bounded
 channel per table, and a page of a table is what N consecutive entities (Apps or Items) give it.
-Its cursor says how many entities precede the next page, so a resumed run (after a malformed
-file was corrected, a signal or a SIGKILL) parses the file again and publishes, per table, only
-the entities after its checkpoint.  When the XML breaks, every table publishes the entities that
-were complete (a last, short page, checkpointed) and the run fails; nothing after them goes out.
+Its cursor (`FileCursor`, producers.files.paging) says how many entities precede the next page, so
+a resumed run (after a malformed file was corrected, a signal or a SIGKILL) parses the file again
+and publishes, per table, only the entities after its checkpoint.  When the XML breaks, every
+table publishes the entities that were complete (a last, short page, checkpointed) and the run
+fails; nothing after them goes out.
 The file record goes last, once every entity table has published its end-of-table records.
 
 Every record of a run carries the run's start (UTC, to the microsecond) as EffectiveDateTime, so a
@@ -35,7 +36,8 @@ from ledger.locks import ProducerLock
 from ledger.runs import Run
 from ledger.statuses import EndpointStatus, RunKind, RunStatus
 from producers.files import aces, pies
-from producers.files.source import PAGE_ENTITIES, FileSource, cursor_file
+from producers.files.paging import FileCursor
+from producers.files.source import PAGE_ENTITIES, FileSource
 from producers.files.xml_stream import FileError, FormatRefused, XmlStream, file_digest, peek
 from producers.runs import RunStore
 from producers.service import EndpointPlan, EndpointResult, Progress, RunPlan, run_endpoints
@@ -87,8 +89,6 @@ def check_file(db: str, path: Path, name: str) -> str:
         raise FormatRefused(f"{name}: the root element <{head.root}> is neither ACES nor PIES")
     return fmt.check_version(name, head)
 
-
-# --- cursors: how many entities precede a page ------------------------------------------------------------------
 
 @dataclass(frozen=True)
 class LoadOptions:
@@ -227,7 +227,8 @@ async def _load_one(store: RunStore, publisher: Publisher, fmt: FileFormat, tabl
         states = await store.endpoints(run.run_id)
         if set(run.tables) != {t.name for t in tables}:
             raise RunStateError(f"run {run.run_id} of {fmt.db} pulls {', '.join(run.tables)}, not a file's tables")
-        before = {cursor_file(st.cursor) for st in states.values() if st.pages_published} - {None}
+        before = {c.file for st in states.values() if st.pages_published
+                  and isinstance(c := st.cursor, FileCursor)} - {None}
         if before and name not in before:
             log.warning("run %s was a run of %s; resuming it with %s", run.run_id, ", ".join(map(str, before)), name)
     else:

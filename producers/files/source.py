@@ -13,16 +13,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
-import re
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from ledger.errors import RunStateError
-from producers.api.paging import Page, PageCursor
+from producers.files.paging import FileCursor, FilePage
 from producers.files.xml_stream import Element, FileError, XmlStream
-from producers.service import RunPlan
+from producers.service import Cursor, EndpointPlan, RunPlan
 from streams import envelope
 
 PAGE_ENTITIES = 1000
@@ -46,27 +45,15 @@ class Reader(Protocol):
     def file_record(self, file_id: str) -> dict[str, Any]: ...
 
 
-_ENTITIES = re.compile(r"^entities=(\d+)")
-
-
-def cursor_url(file: str, entities: int) -> str:
-    return f"entities={entities};file={file}"
-
-
-def entities_before(cursor: PageCursor | None) -> int:
-    """Entities of the file already published for a table, read from its checkpoint."""
-    if cursor is None or not cursor.url:
-        return 0
-    m = _ENTITIES.match(cursor.url)
-    if m is None:
-        raise RunStateError(f"checkpoint {cursor.url!r} is not a file cursor")
-    return int(m.group(1))
-
-
-def cursor_file(cursor: PageCursor | None) -> str | None:
-    if cursor is None or not cursor.url or ";file=" not in cursor.url:
+def resume_point(ep: EndpointPlan) -> FileCursor | None:
+    """Where a table of the file resumes paging: its checkpoint, or None (from the start)."""
+    if ep.resume is None or not ep.pages_before:
         return None
-    return cursor.url.split(";file=", 1)[1]
+    if isinstance(ep.resume, FileCursor):
+        return ep.resume
+    # A link: an API run's, or a file run's packed as a link before migration 0011 moved it.
+    raise RunStateError(f"{ep.table.name}: checkpoint {ep.resume.url!r} is not a file cursor "
+                        "(stored before migration 0011? run vcdb migrate, then resume)")
 
 
 # --- the page source --------------------------------------------------------------------------------------------
@@ -76,13 +63,13 @@ class _Channel:
     """The pages of one table, parsed ahead of its endpoint (bounded), until the endpoint goes."""
 
     def __init__(self, capacity: int) -> None:
-        self.queue: asyncio.Queue[Page | BaseException] = asyncio.Queue(capacity)
+        self.queue: asyncio.Queue[FilePage | BaseException] = asyncio.Queue(capacity)
         self._space = asyncio.Event()
         self.closed = False
         self.took_last = False
         self.gone = asyncio.Event()  # the endpoint closed its pages (done, failed or stopped)
 
-    async def put(self, item: Page | BaseException) -> None:
+    async def put(self, item: FilePage | BaseException) -> None:
         while not self.closed:
             try:
                 self.queue.put_nowait(item)
@@ -91,7 +78,7 @@ class _Channel:
                 self._space.clear()
                 await self._space.wait()
 
-    async def get(self) -> Page | BaseException:
+    async def get(self) -> FilePage | BaseException:
         item = await self.queue.get()
         self._space.set()
         return item
@@ -142,7 +129,8 @@ class FileSource:
                 continue
             if ep.done or ep.paged:
                 continue  # the service asks no pages of it
-            skip = entities_before(ep.resume) if ep.pages_before else 0
+            resume = resume_point(ep)
+            skip = resume.entities if resume is not None else 0
             self.channels[ep.table.name] = _Channel(channel_pages)
             self.skipped[ep.table.name] = skip
             self.buffers[ep.table.name] = _Buffer(ep.table.name, skip, first, skip)
@@ -166,7 +154,7 @@ class FileSource:
                 await task
 
     async def pages(self, db: str, api_table: str, *, as_of: dt.date | None, since: dt.date | None,
-                    resume: PageCursor | None) -> AsyncIterator[Page]:
+                    resume: Cursor | None) -> AsyncIterator[FilePage]:
         if api_table == self.reader.file_table:
             await self.read_all()
             if self.error is not None:
@@ -190,13 +178,11 @@ class FileSource:
         finally:
             channel.close()
 
-    def _page(self, records: list[dict[str, Any]], number: int, start: int, end: int, *, last: bool) -> Page:
+    def _page(self, records: list[dict[str, Any]], number: int, start: int, end: int, *, last: bool) -> FilePage:
         raw = [envelope.encode_record(r) for r in records]
-        size = self.page_entities
         name = self.stream.name
-        return Page(records, raw, PageCursor(cursor_url(name, start), number, size),
-                    None if last else PageCursor(cursor_url(name, end), number + 1, size),
-                    byte_size=sum(map(len, raw)))
+        return FilePage(records, raw, FileCursor(start, number, name),
+                        None if last else FileCursor(end, number + 1, name), end, byte_size=sum(map(len, raw)))
 
     async def _flush(self, buf: _Buffer, *, last: bool) -> None:
         end = buf.start + buf.entities

@@ -145,6 +145,8 @@ def test_a_malformed_file_fails_at_its_position_and_resumes_once_corrected(
     assert run["status"] == "failed" and f"{path}: line 2505" in run["error"]
     progress = _progress(database_url, run["run_id"])
     assert (progress["App"]["records_published"], progress["App"]["pages_published"]) == (2500, 3)
+    app = progress["App"]  # the FileCursor, in its own columns
+    assert (app["entities_before"], app["next_page"], app["file_name"], app["next_link"]) == (2500, 4, str(path), None)
     assert progress["AcesFile"]["status"] == "pending"
     data, eot = _split(_topic(kafka, "aces", "App"))
     assert sorted(v["AppID"] for v in _values(data)) == list(range(1, 2501))  # nothing after the last complete App

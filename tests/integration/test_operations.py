@@ -111,6 +111,29 @@ def test_migrations_go_down_and_up_again_without_drift(database_url: str) -> Non
     migrations.check(url)  # raises when models and migrations drift
 
 
+def test_migration_0011_moves_a_file_runs_packed_checkpoint_into_its_columns_and_back(database_url: str) -> None:
+    url = sqlalchemy_url(database_url)
+    migrations.downgrade(url, "0010")
+    asyncio.run(execute(database_url,
+                        "INSERT INTO ingest.runs (run_id, db, kind, status, tables) VALUES "
+                        "(1, 'aces', 'file', 'failed', '[\"App\", \"AcesFile\"]'), "
+                        "(2, 'vcdb', 'baseline', 'failed', '[\"Make\"]');"
+                        "INSERT INTO ingest.endpoint_progress (run_id, table_name, status, next_link, next_page, "
+                        "pages_published) VALUES (1, 'App', 'failed', 'entities=2000;file=/in/a b.xml', 3, 2), "
+                        "(1, 'AcesFile', 'pending', NULL, 1, 0), "
+                        "(2, 'Make', 'failed', 'https://api.example/Make?PageNumber=2', 2, 1)"))
+    select = ("SELECT run_id, table_name, next_link, next_page, entities_before, file_name "
+              "FROM ingest.endpoint_progress ORDER BY run_id, table_name")
+    migrations.upgrade(url)
+    rows = [tuple(r) for r in asyncio.run(fetch(database_url, select))]
+    assert rows == [(1, "AcesFile", None, 1, None, None), (1, "App", None, 3, 2000, "/in/a b.xml"),
+                    (2, "Make", "https://api.example/Make?PageNumber=2", 2, None, None)]
+    migrations.downgrade(url, "0010")
+    packed = asyncio.run(fetch(database_url, "SELECT next_link FROM ingest.endpoint_progress WHERE table_name = 'App'"))
+    assert packed[0]["next_link"] == "entities=2000;file=/in/a b.xml"
+    migrations.upgrade(url)
+
+
 def test_schema_validate_runs_the_drift_check(database_url: str, kafka: str) -> None:
     out = _vcdb(database_url, kafka, "schema", "validate")
     assert out.returncode == 0, out.stderr

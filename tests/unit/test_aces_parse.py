@@ -20,6 +20,7 @@ from producers.api.paging import PageCursor
 from producers.files import run as file_run
 from producers.files import source as file_source
 from producers.files.aces import AcesReader
+from producers.files.paging import FileCursor, FilePage
 from producers.files.xml_stream import FormatRefused, ParseError, XmlStream
 from producers.service import EndpointResult, run_endpoints
 from schemas.aces import app_key, fitment_key
@@ -284,13 +285,13 @@ class Sink:
 
 @dataclass
 class State:
-    checkpoints: list[tuple[str, PageCursor, int, bool]] = field(default_factory=list)
+    checkpoints: list[tuple[str, FileCursor, int, bool]] = field(default_factory=list)
     finished: dict[str, str] = field(default_factory=dict)
 
     async def start_endpoint(self, run_id: int, table: str) -> None:
         pass
 
-    async def checkpoint(self, run_id: int, table: str, *, cursor: PageCursor, records: int,
+    async def checkpoint(self, run_id: int, table: str, *, cursor: FileCursor, records: int,
                          total_count: int | None, total_pages: int | None, retries: int, last: bool) -> None:
         self.checkpoints.append((table, cursor, records, last))
 
@@ -331,7 +332,7 @@ async def run_file(path: Path, states: dict[str, Any] | None = None, *, page: in
 @dataclass
 class Progress:
     status: str
-    cursor: PageCursor
+    cursor: PageCursor | FileCursor
     pages_published: int
     records_published: int
     total_count: int | None = None
@@ -342,9 +343,9 @@ async def test_pages_are_chunks_of_entities_and_the_file_record_goes_after_the_a
     path = write_aces_file(tmp_path / "g.xml", 2500)
     sink, state, source, results = await run_file(path)
     assert [r.status for r in results] == ["done", "done"]
-    app_checkpoints = [(c.url, c.page_number, n, last) for t, c, n, last in state.checkpoints if t == "App"]
-    assert app_checkpoints == [("entities=1000;file=g.xml", 2, 1000, False),
-                               ("entities=2000;file=g.xml", 3, 1000, False), (None, 4, 500, True)]
+    app_checkpoints = [(c, n, last) for t, c, n, last in state.checkpoints if t == "App"]
+    assert app_checkpoints == [(FileCursor(1000, 2, "g.xml"), 1000, False), (FileCursor(2000, 3, "g.xml"), 1000, False),
+                               (FileCursor(2500, 4, "g.xml"), 500, True)]  # past the end: every App read
     apps = sink.data(APP_TOPIC)
     assert [a["AppID"] for a in apps] == list(range(1, 2501))
     (record,) = sink.data(FILE_TOPIC)
@@ -364,15 +365,15 @@ async def test_malformed_xml_publishes_the_complete_apps_checkpoints_them_and_fa
     assert [(r.table, r.status) for r in results] == [("App", "failed")]
     assert "m.xml: line 1505, column 1: " in (results[0].error or "")  # 3 lines of head, 1501 Apps
     assert [a["AppID"] for a in sink.data(APP_TOPIC)] == list(range(1, 1501))
-    assert [(c.url, n, last) for _, c, n, last in state.checkpoints] == [
-        ("entities=1000;file=m.xml", 1000, False), ("entities=1500;file=m.xml", 500, False)]
+    assert [(c, n, last) for _, c, n, last in state.checkpoints] == [
+        (FileCursor(1000, 2, "m.xml"), 1000, False), (FileCursor(1500, 3, "m.xml"), 500, False)]
     assert sink.data(FILE_TOPIC) == []
     assert not any(r.key == envelope.EOT_KEY for r in sink.log)
 
 
 async def test_a_resume_skips_the_entities_checkpointed_and_numbers_pages_on(tmp_path: Path) -> None:
     path = write_aces_file(tmp_path / "r.xml", 2500)
-    states = {"App": Progress("failed", PageCursor("entities=1500;file=r.xml", 3), 2, 1500)}
+    states = {"App": Progress("failed", FileCursor(1500, 3, "r.xml"), 2, 1500)}
     sink, _, source, results = await run_file(path, states, page=600)
     assert [r.status for r in results] == ["done", "done"]
     assert source.skipped == {"App": 1500}
@@ -388,7 +389,7 @@ async def test_a_resume_skips_the_entities_checkpointed_and_numbers_pages_on(tmp
 
 async def test_a_resume_with_the_apps_done_publishes_only_the_file_record(tmp_path: Path) -> None:
     path = write_aces_file(tmp_path / "d.xml", 1200)
-    states = {"App": Progress("done", PageCursor(None, 3), 2, 1200)}
+    states = {"App": Progress("done", FileCursor(1200, 3, "d.xml"), 2, 1200)}
     sink, _, _, results = await run_file(path, states)
     assert [r.status for r in results] == ["skipped", "done"]
     assert sink.data(APP_TOPIC) == []
@@ -420,11 +421,34 @@ async def test_a_file_that_changed_since_its_digest_fails_the_run_without_its_fi
 
 def test_a_cursor_that_is_not_a_file_cursor_is_refused() -> None:
     from ledger.errors import RunStateError
+    from producers.service import EndpointPlan
 
-    assert file_source.entities_before(PageCursor("entities=12;file=x", 2)) == 12
-    assert file_source.entities_before(None) == 0
-    with pytest.raises(RunStateError):
-        file_source.entities_before(PageCursor("https://api.example/page=2", 2))
+    table = file_run.endpoint_tables("aces")[0]
+    assert file_source.resume_point(EndpointPlan(table, FileCursor(12, 2, "x"), 1)) == FileCursor(12, 2, "x")
+    assert file_source.resume_point(EndpointPlan(table)) is None
+    # An API link, or a file run's checkpoint packed into a link as before migration 0011.
+    for link in ("https://api.example/page=2", "entities=12;file=x"):
+        with pytest.raises(RunStateError, match="not a file cursor"):
+            file_source.resume_point(EndpointPlan(table, PageCursor(link, 2), 1))
+
+
+async def test_a_resume_from_an_old_past_the_end_checkpoint_asks_no_pages(tmp_path: Path) -> None:
+    """Before migration 0011 the checkpoint after a file table's last page was a page number
+    alone; the table is paged, so its number is all a resume reads."""
+    path = write_aces_file(tmp_path / "o.xml", 10)
+    states = {"App": Progress("paged", PageCursor(None, 2), 1, 10)}
+    sink, _, _, results = await run_file(path, states)
+    assert [r.status for r in results] == ["done", "done"]
+    assert sink.data(APP_TOPIC) == [] and sink.data(FILE_TOPIC)[0]["AppCount"] == 10
+
+
+def test_a_file_cursor_is_a_count_and_a_page_number() -> None:
+    with pytest.raises(ValueError):
+        FileCursor(-1)
+    with pytest.raises(ValueError):
+        FileCursor(0, 0)
+    page = FilePage([], [], FileCursor(10, 2, "f.xml"), None, 15)
+    assert (page.number, page.checkpoint) == (2, FileCursor(15, 3, "f.xml"))
 
 
 def test_the_effective_time_is_the_runs_start_in_utc_to_the_microsecond() -> None:
