@@ -19,16 +19,15 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from ledger.locks import ProducerLock
-from ledger.statuses import EndpointStatus, RunKind, RunStatus
+from ledger.statuses import RunKind, RunStatus
+from producers.roots import plan_for, run_status
 from producers.runs import RunStore
 from producers.service import (
-    EndpointPlan,
     EndpointResult,
     PageSource,
     ProducerError,
     Progress,
     RunDoomed,
-    RunPlan,
     run_endpoints,
     select_tables,
 )
@@ -139,15 +138,7 @@ async def produce(settings: Settings, options: ProduceOptions, source: PageSourc
             run = await store.create_run(options.db, options.kind, as_of, since, [t.name for t in chosen],
                                          in_place=options.in_place)
             states = {}
-        plan = RunPlan(run.run_id, options.db, as_of, since)
-        for t in chosen:
-            st = states.get(t.name)
-            if st is None or st.pages_published == 0:
-                plan.endpoints.append(EndpointPlan(t))
-            else:
-                plan.endpoints.append(EndpointPlan(t, st.cursor, st.pages_published, st.records_published,
-                                                   st.total_count, paged=st.status == EndpointStatus.PAGED,
-                                                   done=st.status == EndpointStatus.DONE))
+        plan = plan_for(run, chosen, states)
         await ensure_topics(settings.kafka, [topics.data_topic(t) for t in chosen],
                             options.partitions, options.replication)
         log.info("run %s: %s of %s, %d endpoints%s", run.run_id, options.kind, options.db, len(chosen),
@@ -163,16 +154,7 @@ async def produce(settings: Settings, options: ProduceOptions, source: PageSourc
             return RunResult(run.run_id, options.db, options.kind, RunStatus.FAILED,
                              as_of.isoformat() if as_of else None, since.isoformat() if since else None,
                              time.monotonic() - started, doomed.results, str(doomed), doomed.cause)
-        failed = [r for r in results if r.status == EndpointStatus.FAILED]
-        interrupted = [r for r in results if r.status == EndpointStatus.INTERRUPTED]
-        if failed:
-            status = RunStatus.FAILED
-            error = "; ".join(f"{r.table}: {r.error}" for r in failed)
-        elif interrupted:
-            status = RunStatus.INTERRUPTED
-            error = f"stopped by signal; resume with --resume ({len(interrupted)} endpoints)"
-        else:
-            status, error = RunStatus.SUCCEEDED, None
+        status, error = run_status(results)
         await store.finish_run(run.run_id, status, error)
         return RunResult(run.run_id, options.db, options.kind, status, as_of.isoformat() if as_of else None,
                          since.isoformat() if since else None, time.monotonic() - started, results, error)

@@ -26,21 +26,20 @@ import datetime as dt
 import logging
 import signal
 import time
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ledger.errors import RunStateError
 from ledger.locks import ProducerLock
-from ledger.runs import Run
 from ledger.statuses import EndpointStatus, RunKind, RunStatus
 from producers.files import aces, pies
 from producers.files.paging import FileCursor
 from producers.files.source import PAGE_ENTITIES, FileSource
 from producers.files.xml_stream import FileError, FormatRefused, XmlStream, file_digest, peek
+from producers.roots import plan_for, run_status
 from producers.runs import RunStore
-from producers.service import EndpointPlan, EndpointResult, Progress, RunPlan, run_endpoints
+from producers.service import EndpointResult, Progress, run_endpoints
 from schemas.catalog import Table, load_catalog
 from schemas.settings import Settings
 from streams import topics
@@ -160,20 +159,6 @@ def endpoint_tables(db: str) -> list[Table]:
     return [dataclasses.replace(catalog.table(t), api_table=catalog.table(t).name) for t in FORMATS[db].all_tables]
 
 
-def plan_for(run: Run, tables: Sequence[Table], states: Mapping[str, Any]) -> RunPlan:
-    plan = RunPlan(run.run_id, run.db, None, None)
-    for t in tables:
-        st = states.get(t.name)
-        if st is None or st.pages_published == 0:
-            plan.endpoints.append(EndpointPlan(t, paged=st is not None and st.status == EndpointStatus.PAGED,
-                                               done=st is not None and st.status == EndpointStatus.DONE))
-        else:
-            plan.endpoints.append(EndpointPlan(t, st.cursor, st.pages_published, st.records_published,
-                                               st.total_count, paged=st.status == EndpointStatus.PAGED,
-                                               done=st.status == EndpointStatus.DONE))
-    return plan
-
-
 async def load_files(settings: Settings, options: LoadOptions, *, progress: Progress | None = None,
                      stop: asyncio.Event | None = None, install_signals: bool = True) -> LoadResult:
     """`vcdb aces load` / `vcdb pies load`: every file checked first (a refused one stops all of
@@ -269,15 +254,8 @@ async def _load_one(store: RunStore, publisher: Publisher, fmt: FileFormat, tabl
         raise
     finally:
         await source.aclose()
-    failed = [r for r in results if r.status == EndpointStatus.FAILED]
-    if source.error is not None and not stop.is_set():
-        status, error = RunStatus.FAILED, str(source.error)
-    elif failed:
-        status, error = RunStatus.FAILED, "; ".join(f"{r.table}: {r.error}" for r in failed)
-    elif stop.is_set() or any(r.status in (EndpointStatus.INTERRUPTED, EndpointStatus.PENDING) for r in results):
-        status, error = RunStatus.INTERRUPTED, "stopped by signal; resume with --resume"
-    else:
-        status, error = RunStatus.SUCCEEDED, None
+    # A stop request outranks the file's own failure: what was read is checkpointed, resumable.
+    status, error = run_status(results, failure=None if stop.is_set() else source.error)
     await store.finish_run(run.run_id, status, error)
     stats = {"effective_date_time": effective, **reader.stats.to_json()}
     if status == RunStatus.FAILED:

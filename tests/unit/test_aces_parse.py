@@ -22,6 +22,7 @@ from producers.files import source as file_source
 from producers.files.aces import AcesReader
 from producers.files.paging import FileCursor, FilePage
 from producers.files.xml_stream import FormatRefused, ParseError, XmlStream
+from producers.roots import plan_for
 from producers.service import EndpointResult, run_endpoints
 from schemas.aces import app_key, fitment_key
 from streams import envelope
@@ -309,7 +310,7 @@ async def run_file(path: Path, states: dict[str, Any] | None = None, *, page: in
 
     tables = file_run.endpoint_tables("aces")
     run = Run(1, "aces", "file", None, None, tuple(t.name for t in tables), "running", dt.datetime.now(dt.UTC))
-    plan = file_run.plan_for(run, tables, states or {})
+    plan = plan_for(run, tables, states or {})
     reader = AcesReader(path.name, "4.2", EFFECTIVE)
     source = file_source.FileSource(XmlStream(path, path.name), reader, plan, page_entities=page, file_id=file_id)
     sink, state, stop = sink or Sink(), State(), asyncio.Event()
