@@ -3,17 +3,19 @@
 Shaped like the producer's policy (producers/api/retry.py): `next_delay` is the one place that acts
 on the verdict.  Infrastructure errors (connection lost, disk full, deadlock, any SQLSTATE that
 is not the record's fault) are transient: the batch is retried with capped exponential backoff
-and full jitter, nothing advanced meanwhile.  The worker gives up (and stops without advancing)
-once the attempts have run out, and, when PostgreSQL is unreachable (the session lost, the
-server not answering), once it has been down for `outage_s`: a restart or failover (seconds to
-a minute) is ridden out, however the jitter falls; a disk that is full is not waited for.  The
-random generator and the clock are the caller's.
+and full jitter (streams/backoff.py, the producer's too), nothing advanced meanwhile.  The
+worker gives up (and stops without advancing) once the attempts have run out, and, when
+PostgreSQL is unreachable (the session lost, the server not answering), once it has been down
+for `outage_s`: a restart or failover (seconds to a minute) is ridden out, however the jitter
+falls; a disk that is full is not waited for.  The random generator and the clock are the caller's.
 """
 
 from __future__ import annotations
 
 import random
 from dataclasses import dataclass
+
+from streams.backoff import backoff
 
 
 class RetriesExhausted(RuntimeError):
@@ -32,9 +34,8 @@ class RetryPolicy:
             raise ValueError("max_attempts must be at least 1")
 
     def backoff(self, attempt: int, rng: random.Random) -> float:
-        """Full-jitter wait after failed attempt number `attempt` (1-based)."""
-        ceiling = min(self.cap, self.base * 2.0 ** min(max(attempt - 1, 0), 62))
-        return rng.uniform(0.0, ceiling)
+        """Full-jitter wait after failed attempt number `attempt` (1-based): streams.backoff."""
+        return backoff(attempt, rng, base=self.base, cap=self.cap)
 
     def next_delay(self, error: Exception, attempt: int, rng: random.Random, down_s: float | None = None) -> float:
         """Seconds to wait before attempt `attempt + 1`; raises RetriesExhausted if there is none.

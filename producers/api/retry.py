@@ -2,9 +2,10 @@
 
 ``RetryPolicy.next_delay`` is the one place that acts on an error's verdict: it answers the
 wait before the next attempt or raises what ends the request.  Backoff is capped exponential
-with full jitter (each wait uniform in [0, min(cap, base * 2**(attempt-1))]), so many workers
-failing together do not retry in step.  The random generator and the clock are the caller's.
-A server's ``Retry-After`` (seconds or an HTTP-date) is honoured as given, up to a cap.
+with full jitter (each wait uniform in [0, min(cap, base * 2**(attempt-1))]; streams/backoff.py,
+the loader's too), so many workers failing together do not retry in step.  The random generator
+and the clock are the caller's.  A server's ``Retry-After`` (seconds or an HTTP-date) is honoured
+as given, up to a cap.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import random
 from dataclasses import dataclass
 
 from producers.api.errors import ApiError, RetriesExhausted, RetryAfterTooLong, TransientApiError, describe
+from streams.backoff import backoff
 
 
 @dataclass(frozen=True)
@@ -31,9 +33,8 @@ class RetryPolicy:
             raise ValueError("max_attempts must be at least 1")
 
     def backoff(self, attempt: int, rng: random.Random) -> float:
-        """Full-jitter wait after failed attempt number ``attempt`` (1-based)."""
-        ceiling = min(self.cap, self.base * 2.0 ** min(max(attempt - 1, 0), 62))
-        return rng.uniform(0.0, ceiling)
+        """Full-jitter wait after failed attempt number ``attempt`` (1-based): streams.backoff."""
+        return backoff(attempt, rng, base=self.base, cap=self.cap)
 
     def next_delay(self, error: ApiError, attempt: int, rng: random.Random, method: str = "GET",
                    down_s: float | None = None) -> float:
