@@ -121,7 +121,7 @@ def run() -> int:
     p = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     p.add_argument("--rows", type=int, default=200_000, help="rows of the load stage and its COPY (0: skip)")
     p.add_argument("--batch-size", type=int, default=5000)
-    p.add_argument("--scale", type=float, default=0.1,
+    p.add_argument("--scale", type=float, default=1.0,
                    help="simulator scale of the bare download, producer, whole-baseline and dlt phases (0: skip "
                         "them; the targets are at 1.0)")
     p.add_argument("--broker", choices=[*BROKERS, "both"], default="both",
