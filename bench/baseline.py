@@ -63,14 +63,15 @@ async def producer_phase(bench: Bench, scale: float, broker: str = "tansu") -> d
     try:
         kafka = await start_broker(broker, bench.workdir)
         settings = settings_for(await fresh_db(bench.admin_url, "vcdb_bench_producer"), kafka, sim)
-        sim0, broker0 = cpu_s(_pid(sim)), cpu_s(_pid(kafka))
+        sim0, broker0, pg0 = cpu_s(_pid(sim)), cpu_s(_pid(kafka)), server_cpu_s(bench.postgres_pid)
         done = await _run(bench, Tracked("producer", vcdb("baseline", "--json"), env=env_for(settings),
                                          workdir=bench.workdir))
         run = done.json()
         return {"broker": broker, "records": run["records"], "pages": run["pages"], "seconds": run["seconds"],
                 "records_per_s": run["records"] / run["seconds"], "process_wall_s": done.wall_s,
                 "cpu_s": {"producer": done.cpu_s, "simulator": cpu_s(_pid(sim)) - sim0,
-                          "broker": cpu_s(_pid(kafka)) - broker0}}
+                          "broker": cpu_s(_pid(kafka)) - broker0,
+                          "postgres": _since(server_cpu_s(bench.postgres_pid), pg0)}}
     finally:
         if kafka is not None:
             kafka.stop()
