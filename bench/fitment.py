@@ -1,16 +1,21 @@
-"""What issue #10 asks of ACES, as ratios within one run.
+"""What issues #10 and #22 ask of ACES, as ratios within one run, at two file sizes: the target's
+(200k applications: end to end >= 25k apps/s, the file producer >= 0.3 x a bare lxml iterparse of the
+same file) and a larger one (1 M: apps/s and the peak RSS of every process, <= 300 MB each).
 
-1. reference data: the simulator's VCdb, PCdb and Qdb at scale S copied straight into a fresh
-   database (a bench shortcut: the pipeline's own baseline is measured by bench/baseline.py);
-2. a generated FULL ACES file of N applications, all valid: a third are the generator's valid
-   applications of scale S (attributes, qualifiers, year ranges) under ever new part numbers, two
-   thirds name only a base vehicle, spread over every base vehicle that has vehicles, so a
+1. reference data: the simulator's VCdb, PCdb and Qdb at scale S copied straight into a database
+   once (a bench shortcut: the pipeline's own baseline is measured by bench/baseline.py), which
+   each file size's fresh database is then created from (`CREATE DATABASE ... TEMPLATE`);
+2. per size, a generated FULL ACES file of N applications, all valid: a third are the generator's
+   valid applications of scale S (attributes, qualifiers, year ranges) under ever new part numbers,
+   two thirds name only a base vehicle, spread over every base vehicle that has vehicles, so a
    vehicle has tens of parts as in a real catalogue, not thousands;
-3. the floor: the same parser reading the same file into records, nothing published;
+3. two floors: a bare lxml iterparse of the file (every App, cleared as it ends, nothing else), and
+   our parser reading the same file into records, nothing published;
 4. end to end: `vcdb consume --db aces --until-idle --workers W` and `vcdb aces load FILE` as
-   processes, together, from the start of both until every application is loaded; apps/s
-   against the floor, and the peak RSS of the file producer and of the largest worker;
-5. the fitment look-ups (`parts --vehicle`, `vehicles --part`) with that file loaded: p50 and
+   processes, together, from the start of both until every application is loaded; apps/s, the
+   file producer's apps/s (its own wall) against the bare iterparse, and the peak RSS of the file
+   producer, of the consumer's parent and of its largest worker;
+5. the fitment look-ups (`parts --vehicle`, `vehicles --part`) with the larger file loaded: p50 and
    p95 over many calls of the query functions the commands call.
 """
 
@@ -26,6 +31,8 @@ import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
+
+from lxml import etree
 
 from bench.procs import Exited, Tracked, check
 from bench.stack import Bench, env_for, fresh_db, settings_for, vcdb
@@ -45,6 +52,8 @@ from simulator.timeline import Timeline
 from vcdb import services
 
 REFERENCE_DBS = ("vcdb", "pcdb", "qdb")
+TARGET_APPS = 200_000  # the file issue 22's end-to-end and producer targets are set at
+LARGE_APPS = 1_000_000  # the file whose apps/s and peak RSS are reported beside it
 LOOKUPS = 300
 FAULTY_SPACING = 10  # `mixed`: a faulty application after every 10 valid ones
 
@@ -173,6 +182,21 @@ async def load_file(bench: Bench, env: dict[str, str], db: str, path: Path) -> t
     return produced, consumed
 
 
+def bare_iterparse(path: Path) -> dict[str, Any]:
+    """The floor of any XML reader: lxml's iterparse over every App, each cleared (and its earlier
+    siblings dropped) as it ends, nothing read out of it."""
+    t0 = time.perf_counter()
+    apps = 0
+    for _, elem in etree.iterparse(str(path), events=("end",), tag="{*}App", huge_tree=True):
+        apps += 1
+        elem.clear(keep_tail=True)
+        parent = elem.getparent()
+        while parent is not None and elem.getprevious() is not None:
+            del parent[0]
+    secs = time.perf_counter() - t0
+    return {"apps": apps, "seconds": secs, "apps_per_s": apps / secs}
+
+
 def parse_only(path: Path) -> dict[str, Any]:
     """The floor: the file read into records by the same reader, nothing published."""
     name = str(path)
@@ -224,17 +248,63 @@ def _percentiles(ms: list[float]) -> dict[str, float]:
     return {"p50": statistics.median(ms), "p95": q[18], "max": max(ms)}
 
 
-async def fitment_phase(bench: Bench, scale: float, apps: int) -> dict[str, Any]:
+async def fitment_phase(bench: Bench, scale: float, apps: int = TARGET_APPS,
+                        large_apps: int = LARGE_APPS) -> dict[str, Any]:
+    """The file of `apps` applications (the targets'), then the one of `large_apps` (0: either
+    skipped), each into its own copy of the reference data; the look-ups on the last loaded."""
     ds = dataset(scale)
-    url = await fresh_db(bench.admin_url, "vcdb_bench_fitment")
-    reference = await load_reference(url, ds)
-    templates, header = valid_apps(ds)
-    base_vehicles = [r["base_vehicle_id"] for r in await _fetch(
-        url, "SELECT DISTINCT base_vehicle_id FROM autocare_vcdb.vehicle ORDER BY 1")]
-    path = bench.workdir / f"aces_{apps}.xml"
-    t0 = time.perf_counter()
-    size = write_file(path, templates, base_vehicles, header, apps)
-    written = time.perf_counter() - t0
+    template = "vcdb_bench_fitment_ref"
+    url = await fresh_db(bench.admin_url, template)
+    try:
+        reference = await load_reference(url, ds)
+        templates, header = valid_apps(ds)
+        base_vehicles = [r["base_vehicle_id"] for r in await _fetch(
+            url, "SELECT DISTINCT base_vehicle_id FROM autocare_vcdb.vehicle ORDER BY 1")]
+        out: dict[str, Any] = {"scale": scale, "reference": reference, "date": dt.date.today().isoformat()}
+        last = None
+        for size, n in (("target", apps), ("large", large_apps)):
+            if n <= 0:
+                continue
+            loaded_url = await _copy_db(bench.admin_url, template, f"vcdb_bench_fitment_{size}")
+            path = bench.workdir / f"aces_{n}.xml"
+            t0 = time.perf_counter()
+            file_size = write_file(path, templates, base_vehicles, header, n)
+            written = time.perf_counter() - t0
+            try:
+                out[size] = {"file_mb": file_size / 1e6, "write_s": written,
+                             **await _file_run(bench, loaded_url, path, n)}
+            finally:
+                path.unlink(missing_ok=True)
+            last = loaded_url
+        if last is not None:
+            out["lookups"] = await lookups(last)  # with the larger file loaded, when there is one
+        return out
+    finally:
+        await services.drop_database(bench.admin_url, template)
+
+
+async def _copy_db(admin: str, template: str, name: str) -> str:
+    """A fresh database made from `template` (a file copy: faster than loading it again).  The
+    template's last session may still be closing: PostgreSQL refuses to copy it until it has."""
+    await services.drop_database(admin, name)
+    conn = await pools.connect_session(admin)
+    try:
+        for attempt in range(50):
+            try:
+                await conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+                break
+            except pools.PostgresError:
+                if attempt == 49:
+                    raise
+                await asyncio.sleep(0.2)
+    finally:
+        await conn.close()
+    return services.database_url(admin, name)
+
+
+async def _file_run(bench: Bench, url: str, path: Path, apps: int) -> dict[str, Any]:
+    """The floors, then the file end to end on a Tansu broker of its own."""
+    iterparse = bare_iterparse(path)
     floor = parse_only(path)
     kafka = services.start_tansu(bench.workdir)
     try:
@@ -244,20 +314,21 @@ async def fitment_phase(bench: Bench, scale: float, apps: int) -> dict[str, Any]
         wall = time.monotonic() - started
     finally:
         kafka.stop()
-    loaded = (await _fetchval(url, "SELECT count(*) FROM autocare_aces.app"))
+    loaded = await _fetchval(url, "SELECT count(*) FROM autocare_aces.app")
     dead = await _dead_letters(url, "aces")
-    looked = await lookups(url)
+    producer_rate = apps / produced.wall_s
+    rss = {"producer": produced.root_rss / 1e6, "consumer": consumed.root_rss / 1e6,
+           "largest_worker": consumed.worker_rss / 1e6}
     return {
-        "scale": scale, "apps": apps, "file_mb": size / 1e6, "write_s": written, "reference": reference,
-        "parse": floor,
+        "apps": apps, "iterparse": iterparse, "parse": floor,
         "end_to_end": {"seconds": wall, "apps_per_s": apps / wall, "loaded": loaded, "dead_lettered": dead,
-                       "producer_s": produced.wall_s, "producer_cpu_s": produced.cpu_s,
-                       "consumer_cpu_s": consumed.cpu_s, "producer_peak_rss_mb": produced.root_rss / 1e6,
-                       "worker_peak_rss_mb": consumed.worker_rss / 1e6,
+                       "producer_s": produced.wall_s, "producer_apps_per_s": producer_rate,
+                       "producer_cpu_s": produced.cpu_s, "consumer_cpu_s": consumed.cpu_s,
+                       "producer_peak_rss_mb": rss["producer"], "worker_peak_rss_mb": rss["largest_worker"],
+                       "peak_rss_mb": rss,
                        "consumer": consumed.json(), "producer": produced.json()},
         "ratio_to_parse": (apps / wall) / floor["apps_per_s"],
-        "lookups": looked,
-        "date": dt.date.today().isoformat(),
+        "producer_to_iterparse": producer_rate / iterparse["apps_per_s"],
     }
 
 

@@ -186,3 +186,31 @@ def cpu_s(pid: int | None) -> float:
         t = psutil.Process(pid).cpu_times()
         return float(t.user + t.system)
     return 0.0
+
+
+def server_cpu_s(pid: int | None) -> float | None:
+    """User + system CPU so far of a server we did not start as a Tracked process, with every
+    process it forked, those already gone included: PostgreSQL's postmaster and its backends.
+
+    Backends come and go (one per connection), so sampling the live ones would miss every backend
+    that exited within the span.  The kernel adds a child's CPU to its parent's `children_user` and
+    `children_system` (psutil's `cpu_times()`) when the parent reaps it, and the postmaster reaps
+    its backends as they exit; the ones still alive are read one by one.  So the postmaster's own
+    CPU + its reaped children's + its live children's is the whole server's CPU so far, and two
+    readings bracket a span.  A backend that exits between the two reads of one reading is missed
+    by it (one connection's CPU at most).  PostgreSQL's processes are all the postmaster's direct
+    children (parallel workers too).  None when the server is not ours to read (another user's, or
+    on another host)."""
+    if pid is None:
+        return None
+    try:
+        server = psutil.Process(pid)
+        t = server.cpu_times()
+        total = t.user + t.system + t.children_user + t.children_system
+        for child in server.children():
+            with contextlib.suppress(psutil.Error):  # exited since: its CPU is in children_* next time
+                c = child.cpu_times()
+                total += c.user + c.system
+        return float(total)
+    except psutil.Error:
+        return None

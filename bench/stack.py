@@ -3,6 +3,8 @@ phase, and the command lines of the `vcdb` processes it starts (with their envir
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import functools
 import os
 import subprocess
@@ -10,8 +12,14 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+import psutil
+
+from ledger import pools
 from schemas.settings import Settings, sqlalchemy_url
-from vcdb import migrations, services
+from vcdb import kafka_broker, migrations, services
+
+# The brokers a baseline runs on: the one production deploys, and the demo's broker without Java.
+BROKERS = ("apache-kafka", "tansu")
 
 
 @dataclass(frozen=True)
@@ -20,11 +28,40 @@ class Bench:
     workdir: Path
     workers: int
     timeout_s: float  # per phase: a process still running then is stopped and the phase fails
+    postgres_pid: int | None = None  # the postmaster, for PostgreSQL's CPU (None: not readable here)
 
     def simulator_args(self, scale: float) -> list[str]:
         """The same data for every phase that talks to the simulator: no faults (none unless asked
         for), default anomalies, a token that outlives the slowest client (dlt fetches one once)."""
         return ["--scale", str(scale), "--seed", "1", "--token-ttl", "86400"]
+
+
+async def start_broker(name: str, workdir: Path) -> services.Service:
+    """A fresh broker of the phase, stopped by the caller by its PID: Apache Kafka as the tests start
+    it (KRaft, one node, loopback, free ports, data under the workdir wiped first), or Tansu.  In a
+    thread: Apache Kafka's start waits for its metadata with an event loop of its own."""
+    if name == "apache-kafka":
+        return await asyncio.to_thread(kafka_broker.start_apache_kafka, workdir / "apache-kafka")
+    if name == "tansu":
+        return await asyncio.to_thread(services.start_tansu, workdir)
+    raise ValueError(f"unknown broker {name!r}: one of {', '.join(BROKERS)}")
+
+
+async def postmaster_pid(url: str) -> int | None:
+    """The PID of the postmaster of the server at `url`: the parent of our backend.  None when that
+    process is not visible from here (a server on another host or in another container: a local
+    process with the backend's PID would be someone else's, hence the name check)."""
+    conn = await pools.connect_session(url)
+    try:
+        backend = await conn.fetchval("SELECT pg_backend_pid()")
+        with contextlib.suppress(psutil.Error):
+            proc = psutil.Process(backend)
+            parent = proc.parent()
+            if parent is not None and parent.pid > 1 and all("postgres" in p.name() for p in (proc, parent)):
+                return parent.pid
+        return None
+    finally:
+        await conn.close()
 
 
 async def fresh_db(admin: str, name: str, *, migrate: bool = True) -> str:
