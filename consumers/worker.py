@@ -2,7 +2,8 @@
 
 It composes small parts and owns only the loop: `Buffers` (read-ahead, batch cutting),
 `SealGate` (may a run's records of a table load yet?), `judge` (idle, stalled, blocked), the
-store's unit of work per batch, and the retry policy for infrastructure errors.
+store's unit of work per batch (consumers/batch.py decodes the batch and deals with its dead
+letters), and the retry policy for infrastructure errors.
 
 Ordering: a record of run R for table T is loaded only once every parent of T that R also pulls
 is sealed for R.  A partition whose table must wait is paused from the moment it is assigned,
@@ -23,25 +24,23 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
+from consumers import batch as batches
 from consumers import positions
 from consumers.buffer import BufferLimits, Buffers
-from consumers.decode import decoder_for
 from consumers.gate import SealGate
-from consumers.ports import TP, BatchResult, Fenced, InfrastructureError, Store
-from consumers.records import Consumed, Incoming, consumed, dead_letter
+from consumers.ports import TP, Fenced, InfrastructureError, Store
+from consumers.records import Consumed, consumed
 from consumers.retry import RetriesExhausted, RetryPolicy
 from consumers.sql import TableSql, table_sql
 from consumers.verdicts import Verdict, judge
 from ledger.statuses import LoadStatus
 from schemas.catalog import Catalog, Table
 from streams import envelope, metrics, topics
-from streams.dead_letters import DeadLetter
-from streams.records import InRecord, OutRecord
+from streams.records import InRecord
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-DEAD_LETTERS_LOGGED = 10  # per table; the rest are counted, listed by `vcdb dlq list`
 
 
 class WorkerStopped(RuntimeError):
@@ -65,10 +64,6 @@ class Source(Protocol):
     def seek(self, tp: TP, offset: int) -> None: ...
     def pause(self, tps: Sequence[TP]) -> None: ...
     def resume(self, tps: Sequence[TP]) -> None: ...
-
-
-class DeadLetterPublisher(Protocol):
-    async def publish(self, records: Sequence[OutRecord]) -> None: ...
 
 
 class Replayer(Protocol):
@@ -124,7 +119,7 @@ async def _all(steps: Sequence[Awaitable[None]]) -> None:
 
 class Worker:
     def __init__(self, catalog: Catalog, tables: Sequence[Table], store: Store, source: Source,
-                 dlq: DeadLetterPublisher, options: WorkerOptions, *, partitions: dict[str, int],
+                 dlq: batches.DeadLetterPublisher, options: WorkerOptions, *, partitions: dict[str, int],
                  replayer: Replayer | None = None, releases: Releases | None = None,
                  clock: Callable[[], float] = time.monotonic,
                  rng: random.Random | None = None) -> None:
@@ -150,7 +145,7 @@ class Worker:
         self.assigned_tps: set[TP] = set()
         self.next_offset: dict[TP, int] = {}  # per partition: the offset after the last record read
         self.stored: dict[TP, int] = {}  # per partition: the offset this worker last stored (the fence's expectation)
-        self._dead_logged: dict[str, int] = {}
+        self._dead_letters = batches.DeadLetterLog()
         self._announced_wait: set[tuple[str, int]] = set()
         self.result = WorkerResult()
         self.last_progress = clock()
@@ -373,44 +368,27 @@ class Worker:
         self.source.resume([tp])
 
     async def _apply(self, table: Table, batch: list[Consumed]) -> None:
-        decoder = decoder_for(table)
-        incoming: list[Incoming] = []
-        for c in batch:
-            out = decoder.decode(c.source.value)
-            if type(out) is tuple:
-                incoming.append(Incoming(c.source, c.run_id, c.page, c.position, out, None))
-            else:
-                incoming.append(Incoming(c.source, c.run_id, c.page, c.position, None, out))  # type: ignore[arg-type]
+        incoming = batches.decode(table, batch)
         run_id = batch[0].run_id
         replayer = self.replayer
         want_keys = replayer is not None and await self._retrying(lambda: replayer.waiting(table))
         staged = await self._retrying(lambda: self._is_staged(run_id))
 
-        async def apply() -> tuple[BatchResult, list[DeadLetter]]:
+        async def apply() -> batches.Written:
             first = batch[0].source
             async with self.store.batch(self.sql[table.name], run_id, batch, partitions=self.partitions.get(
                     first.topic, 1), expect=self.stored.get((first.topic, first.partition), 0),
                     staged=staged) as tx:
-                res = await tx.load(incoming, want_keys=want_keys)
-                letters = [dead_letter(table, inc, f, 1) for inc, f in res.dead]
-                if letters:
-                    # On the DLQ topic before the commit: write, commit, acknowledge.
-                    await self.dlq.publish([dl.out_record() for dl in letters])
-                    await tx.index(letters)
-            return res, letters
+                return await batches.write(tx, table, incoming, self.dlq, want_keys=want_keys)
 
         started = time.monotonic()
         res, letters = await self._retrying(apply)
-        labels = (self.catalog.db, table.name)
-        metrics.BATCH_SECONDS.labels(*labels).observe(time.monotonic() - started)
-        metrics.RECORDS_LOADED.labels(*labels).inc(res.loaded)
-        if letters:
-            metrics.RECORDS_DEAD_LETTERED.labels(*labels).inc(len(letters))
+        batches.observe(self.catalog.db, table, res.loaded, len(letters), time.monotonic() - started)
         self.result.batches += 1
         self.result.loaded += res.loaded
         self.result.dead_lettered += len(letters)
         self.last_progress = self.clock()
-        self._log_dead_letters(table, res.dead)
+        self._dead_letters.note(table, res.dead)
         limit = self.options.max_dead_letters
         if limit is not None and self.result.dead_lettered > limit:
             raise WorkerStopped(f"{self.result.dead_lettered} dead letters, more than --max-dead-letters {limit}: "
@@ -438,16 +416,6 @@ class Worker:
                     raise (StoreUnavailable if e.unreachable else WorkerStopped)(str(stop)) from e
                 log.warning("%s; retrying in %.1f s", e, delay)
                 await asyncio.sleep(delay)
-
-    def _log_dead_letters(self, table: Table, dead: Sequence[tuple[Incoming, Any]]) -> None:
-        for inc, f in dead:
-            shown = self._dead_logged.get(table.name, 0)
-            self._dead_logged[table.name] = shown + 1
-            if shown < DEAD_LETTERS_LOGGED:
-                log.warning("dead-lettered %s key %s: %s", table.name,
-                            (inc.source.key or b"").decode(errors="replace"), f.message)
-            elif shown == DEAD_LETTERS_LOGGED:
-                log.warning("more dead letters of %s are not logged one by one: `vcdb dlq list`", table.name)
 
     async def _end_of_table(self, table: Table, c: Consumed) -> None:
         eot = envelope.EndOfTable.decode(c.source.value or b"{}")
