@@ -170,12 +170,13 @@ class PartitionFlow:
         """The partition's next records wait for their parents in `run_id`: they wait in Kafka, not
         here.  Rewind to the first of them (the head, or the position after the last record read:
         seeking drops whatever the client fetched ahead) and pause; `rewind=False` just after the
-        assignment's seek, when nothing was read yet."""
+        assignment's seek: no second seek, unless records were read since."""
+        seek = rewind or bool(self.queue)
         offset = self.queue[0].source.offset if self.queue else self.next_offset
         self._drop()
         self.gated = (table, run_id)
         self.next_offset = offset
-        return [Seek(self.tp, offset), Pause(self.tp)] if rewind else [Pause(self.tp)]
+        return [Seek(self.tp, offset), Pause(self.tp)] if seek else [Pause(self.tp)]
 
     def ungate(self) -> list[Action]:
         """Its parents sealed: it reads again."""

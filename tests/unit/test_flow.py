@@ -238,6 +238,9 @@ def test_a_partition_gated_at_assignment_is_paused_without_a_second_seek() -> No
     f, actions = fs.assigned(TP, 42)
     assert actions == [Seek(TP, 42)] and (f.next_offset, f.stored) == (42, 42)
     assert f.gate(MAKE, 7, rewind=False) == [Pause(TP)] and f.gated == (MAKE, 7)
+    f.ungate()
+    fill(f, makes(2, start=42), now=0.0)  # read since: rewound to the first of them all the same
+    assert f.gate(MAKE, 7, rewind=False) == [Seek(TP, 42), Pause(TP)] and len(f) == 0
 
 
 def test_records_of_a_gated_or_unassigned_partition_are_skipped_and_counted_only_when_queued() -> None:
