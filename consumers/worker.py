@@ -1,15 +1,17 @@
 """The loading worker: the loop that reads table topics and applies batches in FK order.
 
-It composes small parts and owns only the loop: `Buffers` (read-ahead, batch cutting),
-`SealGate` (may a run's records of a table load yet?), `judge` (idle, stalled, blocked), the
-store's unit of work per batch, and the retry policy for infrastructure errors.
+It composes small parts and owns only the loop: `Flows` (each assigned partition's read-ahead,
+offsets, gating and fullness, consumers/flow.py: they answer with the seeks, pauses and resumes
+that `_act` alone applies to the source), `SealGate` (may a run's records of a table load yet?),
+`judge` (idle, stalled, blocked), the store's unit of work per batch (consumers/batch.py decodes
+the batch and deals with its dead letters), and the retry policy for infrastructure errors.
 
 Ordering: a record of run R for table T is loaded only once every parent of T that R also pulls
 is sealed for R.  A partition whose table must wait is paused from the moment it is assigned,
 so its records wait in Kafka and are read once, when they can load; a record that still turns
 out to belong to a waiting run is rewound to and its partition paused.  Offsets come from
-PostgreSQL on every assignment.  Reading and loading overlap: a fetch task fills the buffers
-while batches load.
+PostgreSQL on every assignment.  Reading and loading overlap: a fetch task fills the flows'
+queues while batches load.
 """
 
 from __future__ import annotations
@@ -19,29 +21,27 @@ import contextlib
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
+from consumers import batch as batches
 from consumers import positions
-from consumers.buffer import BufferLimits, Buffers
-from consumers.decode import decoder_for
+from consumers.flow import Action, Batch, BufferLimits, EndOfTable, Flows, PartitionFlow, Pause, Resume, Seek, Wait
 from consumers.gate import SealGate
-from consumers.ports import TP, BatchResult, Fenced, InfrastructureError, Store
-from consumers.records import Consumed, Incoming, consumed, dead_letter
+from consumers.ports import TP, Fenced, InfrastructureError, Store
+from consumers.records import Consumed
 from consumers.retry import RetriesExhausted, RetryPolicy
 from consumers.sql import TableSql, table_sql
 from consumers.verdicts import Verdict, judge
 from ledger.statuses import LoadStatus
 from schemas.catalog import Catalog, Table
 from streams import envelope, metrics, topics
-from streams.dead_letters import DeadLetter
-from streams.records import InRecord, OutRecord
+from streams.records import InRecord
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-DEAD_LETTERS_LOGGED = 10  # per table; the rest are counted, listed by `vcdb dlq list`
 
 
 class WorkerStopped(RuntimeError):
@@ -65,10 +65,6 @@ class Source(Protocol):
     def seek(self, tp: TP, offset: int) -> None: ...
     def pause(self, tps: Sequence[TP]) -> None: ...
     def resume(self, tps: Sequence[TP]) -> None: ...
-
-
-class DeadLetterPublisher(Protocol):
-    async def publish(self, records: Sequence[OutRecord]) -> None: ...
 
 
 class Replayer(Protocol):
@@ -124,7 +120,7 @@ async def _all(steps: Sequence[Awaitable[None]]) -> None:
 
 class Worker:
     def __init__(self, catalog: Catalog, tables: Sequence[Table], store: Store, source: Source,
-                 dlq: DeadLetterPublisher, options: WorkerOptions, *, partitions: dict[str, int],
+                 dlq: batches.DeadLetterPublisher, options: WorkerOptions, *, partitions: dict[str, int],
                  replayer: Replayer | None = None, releases: Releases | None = None,
                  clock: Callable[[], float] = time.monotonic,
                  rng: random.Random | None = None) -> None:
@@ -144,13 +140,9 @@ class Worker:
         self.by_topic: dict[str, Table] = {topics.data_topic(t): t for t in tables}
         self.sql: dict[str, TableSql] = {t.name: table_sql(catalog, t) for t in tables}
         self.partitions = partitions  # topic -> partition count
-        self.buffers = Buffers(options.limits)
+        self.flows = Flows(options.limits)  # one per assigned partition
         self.gate = SealGate(store, clock, options.gate_refresh_s)
-        self.gated: dict[TP, tuple[Table, int]] = {}  # paused until the table's parents seal in that run
-        self.assigned_tps: set[TP] = set()
-        self.next_offset: dict[TP, int] = {}  # per partition: the offset after the last record read
-        self.stored: dict[TP, int] = {}  # per partition: the offset this worker last stored (the fence's expectation)
-        self._dead_logged: dict[str, int] = {}
+        self._dead_letters = batches.DeadLetterLog()
         self._announced_wait: set[tuple[str, int]] = set()
         self.result = WorkerResult()
         self.last_progress = clock()
@@ -159,6 +151,21 @@ class Worker:
         self._draining = asyncio.Lock()
         self._read_empty = False
         self._fatal: WorkerStopped | None = None  # what stopped the worker outside its loop
+
+    @property
+    def next_offset(self) -> Mapping[TP, int]:
+        """Per assigned partition, the offset after the last record read (the lag gauge's)."""
+        return self.flows.next_offsets
+
+    def _act(self, actions: Sequence[Action]) -> None:
+        """The one place the flows' decisions reach the source."""
+        for a in actions:
+            if isinstance(a, Seek):
+                self.source.seek(a.tp, a.offset)
+            elif isinstance(a, Pause):
+                self.source.pause([a.tp])
+            elif isinstance(a, Resume):
+                self.source.resume([a.tp])
 
     # ---- assignment --------------------------------------------------------------------------
 
@@ -177,21 +184,14 @@ class Worker:
         # In a consumer group this runs beside the loop: the batch in flight commits first, and no
         # batch of these partitions is cut from records read before the seek.
         async with self._draining:
+            flows: list[PartitionFlow] = []
             for tp, offset in offsets.items():
-                self.source.seek(tp, offset)
-                self.next_offset[tp] = offset
-                self.stored[tp] = offset
-                self.buffers.drop(tp)
-                self.gated.pop(tp, None)
-            self.assigned_tps.update(tps)
+                flow, actions = self.flows.assigned(tp, offset)
+                self._act(actions)
+                flows.append(flow)
             # Tables that must wait are paused before their first fetch: read once, when they can load.
-            waiting = await self.gate.waiting(list({self.by_topic[t] for t, _ in tps if t in self.by_topic}))
-            held = [tp for tp in tps if tp[0] in self.by_topic and self.by_topic[tp[0]].name in waiting]
-            for tp in held:
-                table = self.by_topic[tp[0]]
-                self._gate(tp, table, waiting[table.name])
-            self.source.pause(held)
-        log.info("assigned %d partitions (%d wait for their parents)", len(tps), len(held))
+            held = await self._gate_waiting([f for f in flows if f.tp[0] in self.by_topic], rewind=False)
+        log.info("assigned %d partitions (%d wait for their parents)", len(tps), held)
         # A run completed by a worker that stopped before publishing it: published from the loop,
         # not here, where a long publication would hold up the group's rebalance.
         self._publish_due = True
@@ -234,12 +234,21 @@ class Worker:
         # flight commit first (the offset fence in the store covers the rest).
         async with self._draining:
             for tp in tps:
-                self.buffers.drop(tp)
-                self.gated.pop(tp, None)
-                self.assigned_tps.discard(tp)
+                self.flows.revoked(tp)
 
-    def _gate(self, tp: TP, table: Table, run_id: int) -> None:
-        self.gated[tp] = (table, run_id)
+    async def _gate_waiting(self, flows: list[PartitionFlow], *, rewind: bool) -> int:
+        """Gate the flows whose table must wait (the gate asks the store at most every refresh_s);
+        how many."""
+        if not flows:
+            return 0
+        waiting = await self.gate.waiting(list({self.by_topic[f.tp[0]] for f in flows}))
+        held = [f for f in flows if self.by_topic[f.tp[0]].name in waiting]
+        for f in held:
+            self._gate(f, self.by_topic[f.tp[0]], waiting[self.by_topic[f.tp[0]].name], rewind=rewind)
+        return len(held)
+
+    def _gate(self, flow: PartitionFlow, table: Table, run_id: int, *, rewind: bool = True) -> None:
+        self._act(flow.gate(table, run_id, rewind=rewind))
         if (table.name, run_id) not in self._announced_wait:
             self._announced_wait.add((table.name, run_id))
             log.info("%s waits for its parents of run %s", table.name, run_id)
@@ -282,135 +291,74 @@ class Worker:
         while not self.stop.is_set():
             got = await self.source.read(self.options.poll_ms)
             self._read_empty = not got
-            now = self.clock()
-            by_tp: dict[TP, list[Consumed]] = {}
-            reads: dict[str, int] = {}
-            for rec in got:
-                tp = (rec.topic, rec.partition)
-                if tp in self.gated:
-                    continue  # rewound to its first waiting record: it will be read again
-                c = consumed(rec)
-                by_tp.setdefault(tp, []).append(c)
-                self.next_offset[tp] = rec.offset + 1
-                if not c.eot:
-                    self.result.read += 1
-                    reads[tp[0]] = reads.get(tp[0], 0) + 1
+            reads = self.flows.received(got, self.clock())
             for topic, n in reads.items():
+                self.result.read += n
                 metrics.RECORDS_READ.labels(self.catalog.db, self.by_topic[topic].name).inc(n)
-            for tp, items in by_tp.items():
-                self.buffers.add(tp, items, now)
-            self.source.pause(self.buffers.to_pause(tp for tp in self.assigned_tps if tp not in self.gated))
+            self._act(self.flows.to_pause())
             self._arrived.set()
 
     async def drain(self, force: bool = False) -> None:
-        for tp, (table, run_id) in list(self.gated.items()):
-            if await self.gate.ready(table, run_id):
-                del self.gated[tp]
-                self.source.resume([tp])
-        await self._gate_idle_partitions()
+        for flow in self.flows:
+            if flow.gated is not None and await self.gate.ready(*flow.gated):
+                self._act(flow.ungate())
+        # A run that started since the assignment (an incremental run, say) may make a table wait:
+        # its partitions that hold nothing are paused before its records arrive, at the position
+        # after the last record read, so they are read once, when they can load.
+        await self._gate_waiting([f for f in self.flows if f.gated is None and not len(f) and f.tp[0] in self.by_topic],
+                                 rewind=True)
         # Partitions drain concurrently, each batch on its own connection: one partition's
         # decoding (Python) overlaps another's load (PostgreSQL, on the other core).
-        await _all([self._drain_partition(tp, force) for tp in self.buffers.partitions()])
-        self.source.resume([tp for tp in self.buffers.to_resume() if tp not in self.gated])
+        await _all([self._drain_partition(f, force) for f in self.flows if len(f)])
+        self._act(self.flows.to_resume())
 
-    async def _gate_idle_partitions(self) -> None:
-        """A run that started since the assignment (an incremental run, say) may make a table wait:
-        pause its partitions that hold nothing before its records arrive, at the position after
-        the last record read (seeking drops whatever the client fetched ahead), so they are read
-        once, when they can load.  The gate asks the store at most every refresh_s."""
-        idle = [tp for tp in self.assigned_tps
-                if tp not in self.gated and not self.buffers.size(tp) and tp[0] in self.by_topic]
-        if not idle:
-            return
-        waiting = await self.gate.waiting(list({self.by_topic[t] for t, _ in idle}))
-        held = [tp for tp in idle if self.by_topic[tp[0]].name in waiting]
-        for tp in held:
-            table = self.by_topic[tp[0]]
-            self.source.seek(tp, self.next_offset.get(tp, 0))
-            self._gate(tp, table, waiting[table.name])
-        if held:
-            self.source.pause(held)
-
-    async def _drain_partition(self, tp: TP, force: bool) -> None:
-        table = self.by_topic.get(tp[0])
+    async def _drain_partition(self, flow: PartitionFlow, force: bool) -> None:
+        table = self.by_topic.get(flow.tp[0])
         if table is None:
-            raise WorkerStopped(f"record on unexpected topic {tp[0]}")
-        while (head := self.buffers.head(tp)) is not None:
-            if head.eot:
-                try:
-                    await self._end_of_table(table, head)
-                except Fenced as e:
-                    self._refence(tp, e)
-                    return
-                self.stored[tp] = head.source.offset + 1
-                self.buffers.pop(tp, 1, self.clock())
-                continue
-            if not await self.gate.ready(table, head.run_id):
+            raise WorkerStopped(f"record on unexpected topic {flow.tp[0]}")
+        while True:
+            run_id = flow.head_run
+            if run_id is not None and not await self.gate.ready(table, run_id):
                 # The records wait in Kafka, not here: rewind to the first of them and pause.
-                self.buffers.drop(tp)
-                self.source.seek(tp, head.source.offset)
-                self.source.pause([tp])
-                self._gate(tp, table, head.run_id)
+                self._gate(flow, table, run_id)
                 return
-            batch = self.buffers.next_batch(tp, self.clock(), force=force)
-            if batch is None:
+            step = flow.take(self.clock(), force=force)
+            if isinstance(step, Wait):
                 return  # wait for more records or for the batch to age
             try:
-                await self._apply(table, batch)
+                if isinstance(step, EndOfTable):
+                    await self._end_of_table(table, step.record, flow.stored)
+                else:
+                    await self._apply(table, step, flow.stored)
             except Fenced as e:
-                self._refence(tp, e)
+                # The stored offset is not where this worker left it: re-read the partition from it.
+                log.warning("%s; re-reading partition %s[%d] from offset %d", e, *flow.tp, e.next_offset)
+                self._act(flow.refence(e.next_offset))
                 return
-            self.stored[tp] = batch[-1].source.offset + 1
-            self.buffers.pop(tp, len(batch), self.clock())
+            flow.applied(len(step), self.clock())
 
-    def _refence(self, tp: TP, e: Fenced) -> None:
-        """The stored offset is not where this worker left it: re-read the partition from it."""
-        log.warning("%s; re-reading partition %s[%d] from offset %d", e, tp[0], tp[1], e.next_offset)
-        self.buffers.drop(tp)
-        self.stored[tp] = e.next_offset
-        self.next_offset[tp] = e.next_offset
-        self.source.seek(tp, e.next_offset)
-        self.source.resume([tp])
-
-    async def _apply(self, table: Table, batch: list[Consumed]) -> None:
-        decoder = decoder_for(table)
-        incoming: list[Incoming] = []
-        for c in batch:
-            out = decoder.decode(c.source.value)
-            if type(out) is tuple:
-                incoming.append(Incoming(c.source, c.run_id, c.page, c.position, out, None))
-            else:
-                incoming.append(Incoming(c.source, c.run_id, c.page, c.position, None, out))  # type: ignore[arg-type]
-        run_id = batch[0].run_id
+    async def _apply(self, table: Table, batch: Batch, expect: int) -> None:
+        incoming = batches.decode(table, batch.records)
+        run_id = batch.run_id
         replayer = self.replayer
         want_keys = replayer is not None and await self._retrying(lambda: replayer.waiting(table))
         staged = await self._retrying(lambda: self._is_staged(run_id))
+        topic = batch.records[0].source.topic
 
-        async def apply() -> tuple[BatchResult, list[DeadLetter]]:
-            first = batch[0].source
-            async with self.store.batch(self.sql[table.name], run_id, batch, partitions=self.partitions.get(
-                    first.topic, 1), expect=self.stored.get((first.topic, first.partition), 0),
-                    staged=staged) as tx:
-                res = await tx.load(incoming, want_keys=want_keys)
-                letters = [dead_letter(table, inc, f, 1) for inc, f in res.dead]
-                if letters:
-                    # On the DLQ topic before the commit: write, commit, acknowledge.
-                    await self.dlq.publish([dl.out_record() for dl in letters])
-                    await tx.index(letters)
-            return res, letters
+        async def apply() -> batches.Written:
+            async with self.store.batch(self.sql[table.name], run_id, batch.records,
+                                        partitions=self.partitions.get(topic, 1), expect=expect,
+                                        staged=staged) as tx:
+                return await batches.write(tx, table, incoming, self.dlq, want_keys=want_keys)
 
         started = time.monotonic()
         res, letters = await self._retrying(apply)
-        labels = (self.catalog.db, table.name)
-        metrics.BATCH_SECONDS.labels(*labels).observe(time.monotonic() - started)
-        metrics.RECORDS_LOADED.labels(*labels).inc(res.loaded)
-        if letters:
-            metrics.RECORDS_DEAD_LETTERED.labels(*labels).inc(len(letters))
+        batches.observe(self.catalog.db, table, res.loaded, len(letters), time.monotonic() - started)
         self.result.batches += 1
         self.result.loaded += res.loaded
         self.result.dead_lettered += len(letters)
         self.last_progress = self.clock()
-        self._log_dead_letters(table, res.dead)
+        self._dead_letters.note(table, res.dead)
         limit = self.options.max_dead_letters
         if limit is not None and self.result.dead_lettered > limit:
             raise WorkerStopped(f"{self.result.dead_lettered} dead letters, more than --max-dead-letters {limit}: "
@@ -439,17 +387,7 @@ class Worker:
                 log.warning("%s; retrying in %.1f s", e, delay)
                 await asyncio.sleep(delay)
 
-    def _log_dead_letters(self, table: Table, dead: Sequence[tuple[Incoming, Any]]) -> None:
-        for inc, f in dead:
-            shown = self._dead_logged.get(table.name, 0)
-            self._dead_logged[table.name] = shown + 1
-            if shown < DEAD_LETTERS_LOGGED:
-                log.warning("dead-lettered %s key %s: %s", table.name,
-                            (inc.source.key or b"").decode(errors="replace"), f.message)
-            elif shown == DEAD_LETTERS_LOGGED:
-                log.warning("more dead letters of %s are not logged one by one: `vcdb dlq list`", table.name)
-
-    async def _end_of_table(self, table: Table, c: Consumed) -> None:
+    async def _end_of_table(self, table: Table, c: Consumed, expect: int) -> None:
         eot = envelope.EndOfTable.decode(c.source.value or b"{}")
         replayer = self.replayer
         staged = await self._retrying(lambda: self._is_staged(eot.run_id))
@@ -461,7 +399,7 @@ class Worker:
                 log.info("%s: %d rows loaded once their parent row in the same table arrived", table.name, loaded)
         phase = await self._retrying(lambda: self.store.end_of_table(
             self.sql[table.name], eot.run_id, c.source.partition, eot.partitions, eot.records, c.source.topic,
-            c.source.offset, expect=self.stored.get((c.source.topic, c.source.partition), 0), staged=staged))
+            c.source.offset, expect=expect, staged=staged))
         self.last_progress = self.clock()
         if phase.status == LoadStatus.SEALED:
             self.gate.sealed(eot.run_id, table.name)
@@ -479,7 +417,7 @@ class Worker:
             await self.drain(force=True)
         await self._publish_ready()
         j = judge(self.catalog, await self.store.open_run_state(self.catalog.db), {t.name for t in self.tables},
-                  holding=self.buffers.held > 0, quiet_s=self.clock() - self.last_progress,
+                  holding=self.flows.held > 0, quiet_s=self.clock() - self.last_progress,
                   stall_s=self.options.stall_s, unpublished=await self.store.waiting_runs(self.catalog.db))
         if j.verdict == Verdict.STOP:
             raise WorkerStopped(j.message)
