@@ -12,10 +12,30 @@ falls; a disk that is full is not waited for.  The random generator and the cloc
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import random
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
+from ledger.errors import InfrastructureError
 from streams.backoff import backoff
+
+
+class WorkerStopped(RuntimeError):
+    """The worker stopped without finishing: the message says why; offsets were not advanced past
+    anything that was not applied."""
+
+
+class OffsetsOutOfRange(WorkerStopped):
+    """A stored offset lies outside its partition's log on the broker (consumers/positions.py):
+    a rebuilt broker, a recreated topic, or retention.  Nothing was read (exit 1)."""
+
+
+class StoreUnavailable(WorkerStopped):
+    """PostgreSQL was unreachable on every attempt, for longer than the outage window
+    (DATABASE_OUTAGE_S): the worker stops, nothing advanced past what committed (exit 5)."""
 
 
 class RetriesExhausted(RuntimeError):
@@ -46,3 +66,29 @@ class RetryPolicy:
             raise RetriesExhausted(f"{error}; gave up after {attempt} attempts{waited}, "
                                    "offsets not advanced") from error
         return self.backoff(attempt, rng)
+
+
+T = TypeVar("T")
+log = logging.getLogger("consumers.worker")  # its lines read as the worker's, as they always did
+
+
+async def retrying(step: Callable[[], Awaitable[T]], policy: RetryPolicy, clock: Callable[[], float],
+                   rng: random.Random) -> T:
+    """Run one transaction of the worker, again after infrastructure errors as `policy` says; when
+    the attempts run out the worker stops (StoreUnavailable when PostgreSQL stayed unreachable),
+    nothing advanced past what committed."""
+    attempt = 0
+    first_failure: float | None = None
+    while True:
+        attempt += 1
+        try:
+            return await step()
+        except InfrastructureError as e:
+            first_failure = clock() if first_failure is None else first_failure
+            down_s = clock() - first_failure if e.unreachable else None
+            try:
+                delay = policy.next_delay(e, attempt, rng, down_s)
+            except RetriesExhausted as stop:
+                raise (StoreUnavailable if e.unreachable else WorkerStopped)(str(stop)) from e
+            log.warning("%s; retrying in %.1f s", e, delay)
+            await asyncio.sleep(delay)

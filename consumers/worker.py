@@ -12,6 +12,9 @@ so its records wait in Kafka and are read once, when they can load; a record tha
 out to belong to a waiting run is rewound to and its partition paused.  Offsets come from
 PostgreSQL on every assignment.  Reading and loading overlap: a fetch task fills the flows'
 queues while batches load.
+
+Its stop errors (`WorkerStopped`, `OffsetsOutOfRange`, `StoreUnavailable`) and the retry loop live
+in consumers/retry.py, the ports it reads from and hands to in consumers/ports.py.
 """
 
 from __future__ import annotations
@@ -23,58 +26,26 @@ import random
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol, TypeVar
+from typing import TypeVar
 
 from consumers import batch as batches
 from consumers import positions
 from consumers.flow import Action, Batch, BufferLimits, EndOfTable, Flows, PartitionFlow, Pause, Resume, Seek, Wait
 from consumers.gate import SealGate
-from consumers.ports import TP, Fenced, InfrastructureError, Store
+from consumers.ports import TP, Fenced, Releases, Replayer, Source, Store
 from consumers.records import Consumed
-from consumers.retry import RetriesExhausted, RetryPolicy
+from consumers.retry import OffsetsOutOfRange, RetryPolicy, StoreUnavailable, WorkerStopped, retrying
 from consumers.sql import TableSql, table_sql
 from consumers.verdicts import Verdict, judge
 from ledger.statuses import LoadStatus
 from schemas.catalog import Catalog, Table
 from streams import envelope, metrics, topics
-from streams.records import InRecord
 
 log = logging.getLogger(__name__)
 
+__all__ = ["OffsetsOutOfRange", "StoreUnavailable", "Worker", "WorkerOptions", "WorkerResult", "WorkerStopped"]
+
 T = TypeVar("T")
-
-
-class WorkerStopped(RuntimeError):
-    """The worker stopped without finishing: the message says why; offsets were not advanced past
-    anything that was not applied."""
-
-
-class OffsetsOutOfRange(WorkerStopped):
-    """A stored offset lies outside its partition's log on the broker (consumers/positions.py):
-    a rebuilt broker, a recreated topic, or retention.  Nothing was read (exit 1)."""
-
-
-class StoreUnavailable(WorkerStopped):
-    """PostgreSQL was unreachable on every attempt, for longer than the outage window
-    (DATABASE_OUTAGE_S): the worker stops, nothing advanced past what committed (exit 5)."""
-
-
-class Source(Protocol):
-    async def read(self, timeout_ms: int = 500) -> list[InRecord]: ...
-    async def ranges(self, stored: dict[TP, int]) -> dict[TP, tuple[int, int]]: ...
-    def seek(self, tp: TP, offset: int) -> None: ...
-    def pause(self, tps: Sequence[TP]) -> None: ...
-    def resume(self, tps: Sequence[TP]) -> None: ...
-
-
-class Replayer(Protocol):
-    async def waiting(self, table: Table) -> bool: ...
-    async def parent_loaded(self, table: Table, run_id: int, keys: list[str], *, staged: bool) -> None: ...
-    async def self_references(self, table: Table, run_id: int, *, staged: bool) -> int: ...
-
-
-class Releases(Protocol):
-    async def publish_ready(self, db: str) -> list[Any]: ...
 
 
 @dataclass(frozen=True)
@@ -369,23 +340,7 @@ class Worker:
             await self._retrying(lambda: replayer.parent_loaded(table, run_id, res.loaded_keys, staged=staged))
 
     async def _retrying(self, step: Callable[[], Awaitable[T]]) -> T:
-        """Run one transaction, again after infrastructure errors as the retry policy says; when
-        the attempts run out the worker stops, nothing advanced past what committed."""
-        attempt = 0
-        first_failure: float | None = None
-        while True:
-            attempt += 1
-            try:
-                return await step()
-            except InfrastructureError as e:
-                first_failure = self.clock() if first_failure is None else first_failure
-                down_s = self.clock() - first_failure if e.unreachable else None
-                try:
-                    delay = self.options.retry.next_delay(e, attempt, self.rng, down_s)
-                except RetriesExhausted as stop:
-                    raise (StoreUnavailable if e.unreachable else WorkerStopped)(str(stop)) from e
-                log.warning("%s; retrying in %.1f s", e, delay)
-                await asyncio.sleep(delay)
+        return await retrying(step, self.options.retry, self.clock, self.rng)
 
     async def _end_of_table(self, table: Table, c: Consumed, expect: int) -> None:
         eot = envelope.EndOfTable.decode(c.source.value or b"{}")
