@@ -174,10 +174,17 @@ async def tables(conn: Connection, run_id: int) -> list[tuple[str, str]]:
     return [(r["db"], r["table_name"]) for r in await conn.fetch(_TABLES, run_id)]
 
 
+# One chunk after the last change read, by ix_changes_run_change: an ordered index scan whatever the
+# statistics say (a portal over the whole release was planned, right after the publishing commit
+# with no statistics, as a sort of all its rows before the first chunk: 6 to 8 s for a
+# 200k-application FULL ACES file).  A published release's rows no longer change.
+_CHUNK = ("SELECT change_id, db, table_name, op, row_key::text AS row_key, before::text AS before, "
+          "after::text AS after FROM ingest.changes WHERE run_id = $1 AND change_id > $2 ORDER BY change_id LIMIT $3")
+
+
 async def rows(conn: Connection, run_id: int, chunk: int = 5000) -> AsyncIterator[list[Record]]:
-    """The release's outbox rows in change order, a chunk at a time (a cursor: the transaction's)."""
-    cursor = await conn.cursor(
-        "SELECT change_id, db, table_name, op, row_key::text AS row_key, before::text AS before, "
-        "after::text AS after FROM ingest.changes WHERE run_id = $1 ORDER BY change_id", run_id)
-    while batch := await cursor.fetch(chunk):
+    """The release's outbox rows in change order, a chunk at a time."""
+    last = 0
+    while batch := await conn.fetch(_CHUNK, run_id, last, chunk):
         yield batch
+        last = batch[-1]["change_id"]
