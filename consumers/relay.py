@@ -23,6 +23,8 @@ more, after every release waiting for its first relay has gone.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Sequence
@@ -128,29 +130,48 @@ class Relay:
                                      release.run_id, commit_ms)
                 prefixes[(db, t)] = (topic, counts[topic], source.prefix(False), source.prefix(True))
             sent = skipped = 0
-            async for rows in changes.rows(conn, release.run_id, self.chunk):
-                now_ms = int(time.time() * 1000)
-                out: list[OutRecord] = []
-                heads = [prefixes[(r["db"], r["table_name"])] for r in rows]
-                keys = [feed.key(r["row_key"]) for r in rows]
-                spread = partitions_each(keys, [h[1] for h in heads])  # one hashing pass a chunk
-                for r, (topic, _, prefix, snapshot), key, partition in zip(rows, heads, keys, spread, strict=True):
-                    change_id = r["change_id"]
-                    if sent_before and change_id <= sent_before.get((topic, partition), 0):
-                        skipped += 1
-                        continue
-                    op = r["op"]
-                    out.append(OutRecord(topic, key, feed.value(snapshot if op == "r" else prefix, op, r["before"],
-                                                                r["after"], change_id, now_ms), [], partition))
-                if out:
-                    await self.producer.publish(out)
-                    sent += len(out)
+            chunks = changes.rows(conn, release.run_id, self.chunk).__aiter__()
+            ahead = asyncio.ensure_future(anext(chunks, None))
+            try:
+                while (rows := await ahead) is not None:
+                    # The next chunk is read while this one is sent (the connection is free meanwhile);
+                    # it is sent only once this one is acknowledged, as the resume above needs.
+                    ahead = asyncio.ensure_future(anext(chunks, None))
+                    out = self._messages(rows, prefixes, sent_before)
+                    skipped += len(rows) - len(out)
+                    if out:
+                        await self.producer.publish(out)
+                        sent += len(out)
+            finally:
+                if not ahead.done():
+                    ahead.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await ahead
             if not again:
                 await releases.mark_relayed(conn, release.release_id)
         seconds = time.monotonic() - started
         log.info("release %s of %s: %d changes relayed%s in %.2f s", release.release_id, release.db, sent,
                  f" ({skipped} were on the broker already)" if skipped else "", seconds)
         return Relayed(release.release_id, release.db, sent, skipped, seconds)
+
+    @staticmethod
+    def _messages(rows: Sequence[Any], prefixes: dict[tuple[str, str], tuple[str, int, bytes, bytes]],
+                  sent_before: dict[TP, int]) -> list[OutRecord]:
+        """One chunk's messages, those already on the broker left out; the partitions of a chunk's
+        keys are hashed in one pass."""
+        now_ms = int(time.time() * 1000)
+        heads = [prefixes[(r["db"], r["table_name"])] for r in rows]
+        keys = [feed.key(r["row_key"]) for r in rows]
+        spread = partitions_each(keys, [h[1] for h in heads])
+        out: list[OutRecord] = []
+        for r, (topic, _, prefix, snapshot), key, partition in zip(rows, heads, keys, spread, strict=True):
+            change_id = r["change_id"]
+            if sent_before and change_id <= sent_before.get((topic, partition), 0):
+                continue
+            op = r["op"]
+            out.append(OutRecord(topic, key, feed.value(snapshot if op == "r" else prefix, op, r["before"],
+                                                        r["after"], change_id, now_ms), [], partition))
+        return out
 
     async def _sent_before(self, release_id: int, counts: dict[str, int]) -> dict[TP, int]:
         """Per partition, the last change of this release already on it (a relay that stopped part-way)."""

@@ -222,6 +222,8 @@ changes = Table(
     schema=SCHEMA,
 )
 Index("ix_changes_run", changes.c.run_id, changes.c.db, changes.c.table_name)
+# The relay reads a release in change order (migration 0012): no sort, whatever the statistics.
+Index("ix_changes_run_change", changes.c.run_id, changes.c.change_id)
 
 # The fitment a VCdb release changed: per live application whose fitted vehicles changed.
 fitment_impact = Table(
