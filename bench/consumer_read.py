@@ -38,10 +38,10 @@ from operator import attrgetter, itemgetter
 from pathlib import Path
 from typing import Any, NamedTuple, cast
 
-from consumers.records import Consumed, consumed
+from consumers.records import Consumed, consumed, header_int
 from streams import envelope
 from streams.broker import Publisher, Reader, ensure_topics
-from streams.records import TP, OutRecord
+from streams.records import TP, InRecord, OutRecord
 from vcdb import kafka_broker, services
 
 PAGE = 1000
@@ -78,26 +78,15 @@ class HeaderColumns(NamedTuple):
     eot: list[bool]
 
 
-def _int(raw: bytes | None) -> int:
-    """As `consumers.records` reads a header: missing, empty or not a number is 0."""
-    if not raw:
-        return 0
-    try:
-        return int(raw)
-    except ValueError:
-        return 0
-
-
 def _one(key: bytes | None, headers: Sequence[tuple[str, bytes]] | None) -> tuple[int, int, int, bool]:
-    """One record the way `consumers.records.consumed` reads it (the reference, and the slow path)."""
-    h = dict(headers or ())
-    eot = key == envelope.EOT_KEY and h.get(_KIND) == envelope.KIND_EOT
-    return _int(h.get(_RUN)), _int(h.get(_PAGE)), _int(h.get(_INDEX)), eot
+    """One record the way the loader reads it (`consumers.records.consumed`: the reference, and the slow path)."""
+    c = consumed(InRecord("", 0, 0, key, None, tuple(headers or ())))
+    return c.run_id, c.page, c.position, c.eot
 
 
 def _ints(raws: Sequence[bytes]) -> list[int]:
     """Header values as ints, each distinct value parsed once (a run id or a page repeats on every record)."""
-    parsed = {raw: _int(raw) for raw in set(raws)}
+    parsed = {raw: header_int(raw) for raw in set(raws)}
     return list(map(parsed.__getitem__, raws))
 
 

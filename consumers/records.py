@@ -35,10 +35,11 @@ def consumed(rec: InRecord) -> Consumed:
     """Read the headers the loader needs, in one pass."""
     h = dict(rec.headers)
     eot = rec.key == envelope.EOT_KEY and h.get(_KIND) == envelope.KIND_EOT
-    return Consumed(rec, _int(h.get(_RUN)), _int(h.get(_PAGE)), _int(h.get(_INDEX)), eot)
+    return Consumed(rec, header_int(h.get(_RUN)), header_int(h.get(_PAGE)), header_int(h.get(_INDEX)), eot)
 
 
-def _int(raw: bytes | None) -> int:
+def header_int(raw: bytes | None) -> int:
+    """A number header as the loader reads it: missing, empty or not a number is 0."""
     if not raw:
         return 0
     try:
