@@ -4,7 +4,7 @@ State is a ``PageCursor`` (the URL of the next page and its 1-based number): the
 the producer, checkpointed in the run state and resumed from.  ``PageRequest`` answers the first
 cursor (page 1, or a resume point); ``next_cursor`` answers, from the last response's
 ``X-Pagination`` header and record count, the next cursor or ``None`` at the end.  The loop that
-sends the requests lives in ``api_client``; what it answers is a ``Page``, the one page value of
+sends the requests lives in ``client``; what it answers is a ``Page``, the one page value of
 the producer, from the client through the service to the progress display.
 
 The API's ``nextPageLink`` is absolute and carries every query parameter, but has been seen
