@@ -16,7 +16,7 @@ from consumers.worker import Worker, WorkerOptions, WorkerResult
 from schemas.catalog import Table, load_catalog
 from schemas.settings import Settings
 from streams import metrics, topics
-from streams.broker import Publisher, Reader, ensure_topics
+from streams.broker import METADATA_WAIT_S, BrokerError, Publisher, Reader, ensure_topics
 from streams.topics import group_id_for
 
 log = logging.getLogger(__name__)
@@ -59,6 +59,11 @@ async def consume(settings: Settings, db: str, options: WorkerOptions, *, tables
             await reader.start()
             metrics.READY.set("broker", True)
             counts = {t: len(await reader.partitions(t)) for t in data_topics}
+            if missing := sorted(t for t, n in counts.items() if not n):
+                # ensure_topics made them: a worker that read no partition of them would be idle at once.
+                raise BrokerError(f"the broker lists no partitions of {', '.join(missing[:3])}"
+                                  f"{' and others' if len(missing) > 3 else ''} {METADATA_WAIT_S:.0f} s after they "
+                                  "were ensured: is it still starting, or were they deleted meanwhile?")
             replayer = AutoReplayer(catalog, store)
             releases = ReleasePublisher(store.pool, skip_fk_triggers=store.skip_fk_triggers,
                                         after=replayer.release_published,

@@ -40,6 +40,9 @@ from streams.records import TP, InRecord, OutRecord
 log = logging.getLogger(__name__)
 
 
+METADATA_WAIT_S = 10.0  # how long a topic just created may take to reach the metadata (Reader.partitions)
+
+
 class BrokerError(RuntimeError):
     """The broker failed us (unreachable, refused a write, timed out): always transient."""
 
@@ -317,11 +320,21 @@ class Reader:
     def paused(self) -> set[TP]:
         return {(tp.topic, tp.partition) for tp in self._consumer.paused()}
 
-    async def partitions(self, topic: str) -> list[int]:
+    async def partitions(self, topic: str, wait_s: float = METADATA_WAIT_S) -> list[int]:
+        """The topic's partitions; none when the broker has not listed the topic within `wait_s`.  A
+        topic created a moment ago (by `ensure_topics`, or a broker rebuilt under us) reaches the
+        brokers' metadata caches after its creation returns, so it is asked for again until then:
+        one metadata refresh was not always enough, and a worker that saw no partitions went idle
+        without reading what it should have."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + wait_s
         parts = self._consumer.partitions_for_topic(topic)
-        if not parts:
+        while not parts:
             await self._consumer._client.force_metadata_update()
             parts = self._consumer.partitions_for_topic(topic)
+            if parts or loop.time() >= deadline:
+                break
+            await asyncio.sleep(0.1)
         return sorted(parts or [])
 
     async def ranges(self, stored: dict[TP, int]) -> dict[TP, tuple[int, int]]:
